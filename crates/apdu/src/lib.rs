@@ -1,0 +1,27 @@
+//! `apdu`: the card-interface vocabulary of simota.
+//!
+//! * [`command`]: C-APDUs per ISO/IEC 7816-4 §5.1 (cases 1–4, short and extended), with
+//!   [`class`] decoding per ETSI TS 102 221 §10.1.1.
+//! * [`response`] and [`sw`]: R-APDUs and human meanings of status words (ISO 7816-4 §5.6,
+//!   TS 102 221 §10.2, GlobalPlatform Card Spec §11.1.3).
+//! * [`tlv`]: BER-TLV (ISO/IEC 8825-1 as profiled by ISO 7816-4 §5.2) and COMPREHENSION-TLV
+//!   (ETSI TS 101 220 §7.1.1).
+//! * [`atr`]: Answer-To-Reset parsing (ISO/IEC 7816-3 §8).
+//! * [`hex`]: lenient hex input (spaces, colons, `0x` prefixes) with offsets in errors.
+//!
+//! Everything here is pure data: parse bytes into typed values at the edge, emit them back
+//! byte-exact, and never panic on input.
+
+pub mod atr;
+pub mod class;
+pub mod command;
+pub mod hex;
+pub mod response;
+pub mod sw;
+pub mod tlv;
+
+pub use atr::Atr;
+pub use class::Class;
+pub use command::{ApduCase, ApduError, CommandApdu};
+pub use response::ResponseApdu;
+pub use sw::StatusWord;
