@@ -104,7 +104,7 @@ impl Atr {
         if b.len() < hist_end {
             return Err(AtrError::Truncated { offset: b.len(), field: format!("{k} historical bytes") });
         }
-        let historical = b[at..hist_end].to_vec();
+        let historical = b.get(at..hist_end).unwrap_or(&[]).to_vec();
         let needs_tck = groups.iter().filter_map(|g| g.td).any(|td| td & 0x0F != 0);
         let mut end = hist_end;
         let tck = if needs_tck {
@@ -144,8 +144,8 @@ impl Atr {
 
     /// The TCK value that would be correct for these bytes.
     pub fn expected_tck(&self) -> u8 {
-        let n = self.raw.len() - usize::from(self.tck.is_some());
-        self.raw[1..n].iter().fold(0u8, |a, &x| a ^ x)
+        let n = self.raw.len().saturating_sub(usize::from(self.tck.is_some()));
+        self.raw.get(1..n).unwrap_or(&[]).iter().fold(0u8, |a, &x| a ^ x)
     }
 
     /// Fi/Di from TA1 (ISO 7816-3 tables 7 and 8); defaults Fi=372, Di=1.
@@ -167,7 +167,7 @@ impl Atr {
         }
         let mut at = 1;
         while at < h.len() {
-            let tl = h[at];
+            let Some(&tl) = h.get(at) else { break };
             let (tag, len) = (tl >> 4, (tl & 15) as usize);
             if tag == 7 && len >= 3 {
                 return h.get(at + 3).is_some_and(|b| b & 0x40 != 0);
@@ -175,6 +175,90 @@ impl Atr {
             at += 1 + len;
         }
         false
+    }
+}
+
+impl Atr {
+    /// The protocol that the bytes of group `i` (1-based) belong to: group 1 is global, group
+    /// 2 holds global/T=0 bytes, and group i ≥ 3 is specific to the T announced by TD(i−1)
+    /// (ISO/IEC 7816-3 §8.2.3).
+    pub fn group_protocol(&self, i: usize) -> Option<u8> {
+        if i < 2 {
+            return None;
+        }
+        self.groups.get(i - 2).and_then(|g| g.td).map(|td| td & 0x0F)
+    }
+
+    /// A short meaning of interface byte `which` (`'A'`, `'B'`, `'C'`) of group `i` (1-based)
+    /// with value `v`, per ISO/IEC 7816-3 §8.3 and ETSI TS 102 221 §6.3.
+    pub fn interface_byte_meaning(&self, which: char, i: usize, v: u8) -> Option<String> {
+        let t = self.group_protocol(i);
+        Some(match (which, i, t) {
+            ('A', 1, _) => {
+                let (fi, di) = self.fi_di();
+                format!("Fi = {fi}, Di = {di}")
+            }
+            ('B', 1, _) => "VPP (deprecated)".to_string(),
+            ('C', 1, _) => format!("extra guard time N = {v}"),
+            ('A', 2, _) => format!(
+                "specific mode, protocol T={}{}",
+                v & 0x0F,
+                if v & 0x10 != 0 { ", implicit Fi/Di" } else { ", Fi/Di from TA1" }
+            ),
+            ('C', 2, Some(0)) => format!("work waiting integer WI = {v}"),
+            ('A', _, Some(1)) => format!("IFSC = {v} bytes"),
+            ('B', _, Some(1)) => format!("BWI = {}, CWI = {}", v >> 4, v & 0x0F),
+            ('C', _, Some(1)) => {
+                (if v & 1 != 0 { "error detection CRC" } else { "error detection LRC" }).to_string()
+            }
+            ('A', _, Some(15)) => {
+                let clock = match v >> 6 {
+                    0 => "clock stop not supported",
+                    1 => "clock stop supported, state L",
+                    2 => "clock stop supported, state H",
+                    _ => "clock stop supported, no preference",
+                };
+                let mut classes = Vec::new();
+                for (bit, c) in [(1, "A (5 V)"), (2, "B (3 V)"), (4, "C (1.8 V)")] {
+                    if v & bit != 0 {
+                        classes.push(c);
+                    }
+                }
+                format!("{clock}; supply classes {}", classes.join(", "))
+            }
+            ('B', _, Some(15)) => format!("SPU (C6 use) {v:02X}"),
+            _ => return None,
+        })
+    }
+
+    /// Names of the COMPACT-TLV objects in historical bytes that start with the category
+    /// indicator `80` (ISO/IEC 7816-4 §8.1.1): (tag nibble name, value).
+    pub fn historical_objects(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let h = &self.historical;
+        let mut out = Vec::new();
+        if h.first() != Some(&0x80) {
+            return out;
+        }
+        let mut at = 1;
+        while let Some(&tl) = h.get(at) {
+            let (tag, len) = (tl >> 4, (tl & 15) as usize);
+            let Some(v) = h.get(at + 1..at + 1 + len) else { break };
+            let name = match tag {
+                0x1 => "country code",
+                0x2 => "issuer identification number",
+                0x3 => "card service data",
+                0x4 => "initial access data",
+                0x5 => "card issuer's data",
+                0x6 => "pre-issuing data",
+                0x7 => "card capabilities",
+                0x8 => "status information",
+                0xF => "application identifier",
+                _ => "proprietary/RFU",
+            };
+            out.push((name, v.to_vec()));
+            at += 1 + len;
+        }
+        out
     }
 }
 
@@ -186,37 +270,44 @@ impl fmt::Display for Atr {
             self.ts,
             if self.ts == 0x3B { "direct" } else { "inverse" }
         )?;
-        writeln!(f, "T0  = {:02X} (Y1 = {:X}, K = {} historical bytes)", self.t0, self.t0 >> 4, self.t0 & 15)?;
+        writeln!(
+            f,
+            "T0  = {:02X} (Y1 = {:X}, K = {} historical bytes)",
+            self.t0,
+            self.t0 >> 4,
+            self.t0 & 15
+        )?;
         for (n, g) in self.groups.iter().enumerate() {
             let i = n + 1;
-            if let Some(ta) = g.ta {
-                if i == 1 {
-                    let (fi, di) = self.fi_di();
-                    writeln!(f, "TA{i} = {ta:02X} (Fi = {fi}, Di = {di})")?;
-                } else {
-                    writeln!(f, "TA{i} = {ta:02X}")?;
-                }
-            }
-            if let Some(tb) = g.tb {
-                writeln!(f, "TB{i} = {tb:02X}")?;
-            }
-            if let Some(tc) = g.tc {
-                if i == 1 {
-                    writeln!(f, "TC{i} = {tc:02X} (extra guard time N = {tc})")?;
-                } else {
-                    writeln!(f, "TC{i} = {tc:02X}")?;
+            for (which, b) in [('A', g.ta), ('B', g.tb), ('C', g.tc)] {
+                if let Some(v) = b {
+                    match self.interface_byte_meaning(which, i, v) {
+                        Some(m) => writeln!(f, "T{which}{i} = {v:02X} ({m})")?,
+                        None => writeln!(f, "T{which}{i} = {v:02X}")?,
+                    }
                 }
             }
             if let Some(td) = g.td {
-                writeln!(f, "TD{i} = {td:02X} (next group Y = {:X}, protocol T={})", td >> 4, td & 15)?;
+                writeln!(
+                    f,
+                    "TD{i} = {td:02X} (Y{} = {:X}, protocol T={})",
+                    i + 1,
+                    td >> 4,
+                    td & 15
+                )?;
             }
         }
         let protos: Vec<String> = self.protocols().iter().map(|t| format!("T={t}")).collect();
         writeln!(f, "protocols offered: {}", protos.join(", "))?;
         writeln!(f, "historical bytes: {}", crate::hex::encode_spaced(&self.historical))?;
+        for (name, v) in self.historical_objects() {
+            writeln!(f, "  {name}: {}", crate::hex::encode_spaced(&v))?;
+        }
         match (self.tck, self.tck_ok()) {
             (Some(t), Some(true)) => writeln!(f, "TCK = {t:02X} (correct)")?,
-            (Some(t), _) => writeln!(f, "TCK = {t:02X} (WRONG: expected {:02X})", self.expected_tck())?,
+            (Some(t), _) => {
+                writeln!(f, "TCK = {t:02X} (WRONG: expected {:02X})", self.expected_tck())?
+            }
             (None, _) => writeln!(f, "TCK absent (only T=0 offered)")?,
         }
         Ok(())
@@ -233,6 +324,19 @@ mod tests {
         assert_eq!(a.protocols(), [0, 1]);
         assert_eq!(a.tck, Some(0x01));
         assert_eq!(a.tck_ok(), Some(true));
+    }
+
+    #[test]
+    fn display_names_bytes() {
+        let b = crate::hex::decode("3B9F96801FC78031A073BE21136743200718000001A5").unwrap();
+        let a = Atr::parse(&b).unwrap();
+        let text = a.to_string();
+        assert!(text.contains("TA1 = 96 (Fi = 512, Di = 32)"), "{text}");
+        assert!(text.contains("TA3 = C7 (clock stop supported, no preference; supply classes A (5 V), B (3 V), C (1.8 V))"), "{text}");
+        assert!(text.contains("card capabilities: BE 21 13"), "{text}");
+        assert!(text.contains("TCK = A5 (correct)"), "{text}");
+        let t1 = Atr::parse(&crate::hex::decode("3B80800101").unwrap()).unwrap().to_string();
+        assert!(t1.contains("protocols offered: T=0, T=1"), "{t1}");
     }
 
     #[test]

@@ -15,13 +15,15 @@
 pub mod atr;
 pub mod class;
 pub mod command;
+pub mod describe;
 pub mod hex;
+pub mod names;
 pub mod response;
 pub mod sw;
 pub mod tlv;
 
 pub use atr::Atr;
+pub use command::{ApduCase, ApduError, CommandApdu, CommandApduRef};
 pub use class::Class;
-pub use command::{ApduCase, ApduError, CommandApdu};
 pub use response::ResponseApdu;
-pub use sw::StatusWord;
+pub use sw::{StatusWord, SwCategory};

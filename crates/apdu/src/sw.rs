@@ -43,36 +43,118 @@ impl StatusWord {
         matches!(self.sw1(), 0x62 | 0x63)
     }
 
+    /// Normal processing, warning or error (ISO/IEC 7816-4 §5.6, table 5).
+    pub fn category(self) -> SwCategory {
+        if self.is_success() {
+            SwCategory::Normal
+        } else if self.is_warning() {
+            SwCategory::Warning
+        } else {
+            SwCategory::Error
+        }
+    }
+
+    /// The number carried in SW2 for the parameterised families: `61xx`/`9Fxx`/`9Exx`
+    /// (response bytes available), `6Cxx` (exact Le), `91xx` (proactive command length),
+    /// `63Cx` (retry counter); `None` for other status words.
+    pub fn parameter(self) -> Option<u16> {
+        let (sw1, sw2) = (self.sw1(), self.sw2());
+        match sw1 {
+            0x61 | 0x9F | 0x9E | 0x91 => Some(if sw2 == 0 && sw1 == 0x61 { 256 } else { sw2 as u16 }),
+            0x6C => Some(if sw2 == 0 { 256 } else { sw2 as u16 }),
+            0x63 if sw2 & 0xF0 == 0xC0 => Some((sw2 & 0x0F) as u16),
+            _ => None,
+        }
+    }
+
     /// A human meaning, with the parameter of `61xx`/`6Cxx`/`91xx`/`9Fxx`/`63Cx` filled in.
+    ///
+    /// Texts follow ISO/IEC 7816-4 §5.6 wording (as pcsc-tools print them) where ISO defines
+    /// the status word, then ETSI TS 102 221 §10.2.1, GlobalPlatform Card Specification §11.1.3
+    /// and GSM TS 51.011 §9.4 (the GSM ones are marked `GSM:`, meaningful after CLA `A0`).
     pub fn meaning(self) -> String {
         let (sw1, sw2) = (self.sw1(), self.sw2());
         match sw1 {
-            0x61 => return format!("Normal processing, {sw2} response bytes still available (GET RESPONSE)"),
-            0x6C => return format!("Wrong length Le: exact length is {sw2}"),
-            0x91 => return format!("Normal ending, proactive command of {sw2} bytes pending (FETCH)"),
-            0x92 if sw2 & 0xF0 == 0 => return format!("Normal ending after {} internal retries", sw2 & 0x0F),
-            0x9F => return format!("GSM: {sw2} response bytes available (GET RESPONSE)"),
-            0x9E => return format!("GSM: SIM data download error, {sw2} response bytes available"),
-            0x63 if sw2 & 0xF0 == 0xC0 => {
-                return format!("Verification failed, {} retries left", sw2 & 0x0F)
+            0x61 => {
+                let n = if sw2 == 0 { 256 } else { sw2 as u16 };
+                return format!(
+                    "Normal processing, {n} response bytes still available (GET RESPONSE with Le = {sw2:02X})"
+                );
             }
-            0x67 if sw2 != 0 => return format!("Wrong length (parameter {sw2:02X})"),
+            0x6C => {
+                let n = if sw2 == 0 { 256 } else { sw2 as u16 };
+                return format!("Wrong Le field, exact length is {n} (re-issue with Le = {sw2:02X})");
+            }
+            0x91 => {
+                return format!(
+                    "Normal ending of the command, proactive command of {sw2} bytes pending (FETCH)"
+                )
+            }
+            0x92 if sw2 & 0xF0 == 0 => {
+                return format!(
+                    "GSM: command successful after {} internal update retries",
+                    sw2 & 0x0F
+                )
+            }
+            0x9F => return format!("GSM: {sw2} response bytes available (GET RESPONSE)"),
+            0x9E => {
+                return format!("GSM: SIM data download error, {sw2} response bytes available")
+            }
+            0x63 if sw2 & 0xF0 == 0xC0 => {
+                return format!(
+                    "Verification failed, {} retries left (or: counter {} after internal retries)",
+                    sw2 & 0x0F,
+                    sw2 & 0x0F
+                )
+            }
             _ => {}
         }
         if let Some(m) = fixed_meaning(self.0) {
             return m.to_string();
         }
         match sw1 {
-            0x62 => "Warning: state of non-volatile memory unchanged".into(),
-            0x63 => "Warning: state of non-volatile memory changed".into(),
-            0x64 => "Execution error: state of non-volatile memory unchanged".into(),
-            0x65 => "Execution error: state of non-volatile memory changed".into(),
-            0x66 => "Security-related issue".into(),
-            0x68 => "Functions in CLA not supported".into(),
-            0x69 => "Command not allowed".into(),
-            0x6A => "Wrong parameters P1-P2".into(),
-            0x98 => "Security management (TS 102 221)".into(),
-            _ => "Unknown status word".into(),
+            0x62 => format!("Warning, state of non-volatile memory unchanged (SW2 {sw2:02X})"),
+            0x63 => format!("Warning, state of non-volatile memory changed (SW2 {sw2:02X})"),
+            0x64 if (0x02..=0x80).contains(&sw2) => {
+                format!("Execution error, triggering by the card (SW2 {sw2:02X})")
+            }
+            0x64 => format!("Execution error, state of non-volatile memory unchanged (SW2 {sw2:02X})"),
+            0x65 => format!("Execution error, state of non-volatile memory changed (SW2 {sw2:02X})"),
+            0x66 => format!("Security-related issue (SW2 {sw2:02X})"),
+            0x67 => format!("Wrong length (command-dependent parameter {sw2:02X})"),
+            0x68 => format!("Functions in CLA not supported (SW2 {sw2:02X})"),
+            0x69 => format!("Command not allowed (SW2 {sw2:02X})"),
+            0x6A => format!("Wrong parameters P1-P2 (SW2 {sw2:02X})"),
+            0x6B => format!("Wrong parameters P1-P2 (SW2 {sw2:02X})"),
+            0x6D => format!("Instruction code not supported or invalid (SW2 {sw2:02X})"),
+            0x6E => format!("Class not supported (SW2 {sw2:02X})"),
+            0x6F => format!("No precise diagnosis (command-dependent SW2 {sw2:02X})"),
+            0x92 => format!("Normal ending of the command, data transfer session information (SW2 {sw2:02X})"),
+            0x94 => format!("GSM: referencing error (SW2 {sw2:02X})"),
+            0x98 => format!("Security management (SW2 {sw2:02X})"),
+            _ => format!("Unknown status word {sw1:02X}{sw2:02X}"),
+        }
+    }
+}
+
+/// The three status-word categories of ISO/IEC 7816-4 §5.6.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SwCategory {
+    /// Normal processing (`9000`, `61xx`, `91xx`, `92xx`, `9Fxx`).
+    Normal,
+    /// Warning processing (`62xx`, `63xx`).
+    Warning,
+    /// Execution or checking error (everything else).
+    Error,
+}
+
+impl SwCategory {
+    /// `"normal"`, `"warning"` or `"error"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SwCategory::Normal => "normal",
+            SwCategory::Warning => "warning",
+            SwCategory::Error => "error",
         }
     }
 }
@@ -80,24 +162,29 @@ impl StatusWord {
 /// Meanings of fully specified status words.
 fn fixed_meaning(sw: u16) -> Option<&'static str> {
     Some(match sw {
+        // ISO/IEC 7816-4 §5.6 table 6 and TS 102 221 §10.2.1.
         0x9000 => "Normal processing",
-        0x9300 => "SIM Application Toolkit busy, command cannot be executed at present",
-        0x6200 => "Warning: no information given, state of non-volatile memory unchanged",
-        0x6281 => "Warning: part of returned data may be corrupted",
-        0x6282 => "Warning: end of file/record reached before reading Le bytes",
-        0x6283 => "Warning: selected file invalidated",
-        0x6284 => "Warning: selected file in termination state",
-        0x6285 => "Warning: selected file in termination state",
-        0x62F1 => "Warning: more data available",
-        0x62F2 => "Warning: more data available and proactive command pending",
-        0x62F3 => "Warning: response data available",
-        0x63F1 => "Warning: more data expected",
-        0x63F2 => "Warning: more data expected and proactive command pending",
-        0x6300 => "Warning: no information given, state of non-volatile memory changed",
-        0x6381 => "Warning: file filled up by the last write",
-        0x6400 => "Execution error: no information given, memory unchanged",
-        0x6500 => "Execution error: no information given, memory changed",
-        0x6581 => "Memory problem",
+        0x9300 => "SIM Application Toolkit is busy, command cannot be executed at present",
+        0x6200 => "Warning, no information given (state of non-volatile memory unchanged)",
+        0x6281 => "Part of returned data may be corrupted",
+        0x6282 => "End of file or record reached before reading Ne bytes, or unsuccessful search",
+        0x6283 => "Selected file deactivated (invalidated)",
+        0x6284 => "File control information not formatted according to ISO 7816-4",
+        0x6285 => "Selected file in termination state",
+        0x6286 => "No input data available from a sensor on the card",
+        0x62F1 => "Warning, more data available (TS 102 221)",
+        0x62F2 => "Warning, more data available and proactive command pending (TS 102 221)",
+        0x62F3 => "Warning, response data available (TS 102 221)",
+        0x6300 => "Warning, no information given (state of non-volatile memory changed)",
+        0x6310 => "More data available (GlobalPlatform GET STATUS: issue GET STATUS next)",
+        0x6381 => "File filled up by the last write",
+        0x63F1 => "Warning, more data expected (TS 102 221)",
+        0x63F2 => "Warning, more data expected and proactive command pending (TS 102 221)",
+        0x6400 => "Execution error, no information given (state of non-volatile memory unchanged)",
+        0x6401 => "Immediate response required by the card",
+        0x6500 => "Execution error, no information given (state of non-volatile memory changed)",
+        0x6581 => "Memory failure",
+        0x6600 => "Security-related issue",
         0x6700 => "Wrong length",
         0x6800 => "Functions in CLA not supported",
         0x6881 => "Logical channel not supported",
@@ -107,48 +194,50 @@ fn fixed_meaning(sw: u16) -> Option<&'static str> {
         0x6900 => "Command not allowed, no information given",
         0x6981 => "Command incompatible with file structure",
         0x6982 => "Security status not satisfied",
-        0x6983 => "Authentication/PIN method blocked",
-        0x6984 => "Referenced data invalidated",
+        0x6983 => "Authentication method blocked",
+        0x6984 => "Reference data not usable (referenced data invalidated)",
         0x6985 => "Conditions of use not satisfied",
-        0x6986 => "Command not allowed (no EF selected)",
+        0x6986 => "Command not allowed (no current EF)",
         0x6987 => "Expected secure messaging data objects missing",
         0x6988 => "Incorrect secure messaging data objects",
-        0x6989 => "Secure channel: security not satisfied",
-        0x6999 => "Applet selection failed",
-        0x6A80 => "Incorrect parameters in the data field",
+        0x6989 => "Command not allowed, secure channel security not satisfied (TS 102 221)",
+        0x6999 => "Applet selection failed (Java Card)",
+        0x6A00 => "Wrong parameters P1-P2, no information given",
+        0x6A80 => "Incorrect parameters in the command data field",
         0x6A81 => "Function not supported",
         0x6A82 => "File or application not found",
         0x6A83 => "Record not found",
         0x6A84 => "Not enough memory space in the file",
-        0x6A85 => "Lc inconsistent with TLV structure",
+        0x6A85 => "Nc inconsistent with TLV structure",
         0x6A86 => "Incorrect parameters P1-P2",
-        0x6A87 => "Lc inconsistent with P1-P2",
-        0x6A88 => "Referenced data not found",
+        0x6A87 => "Nc inconsistent with parameters P1-P2",
+        0x6A88 => "Referenced data or reference data not found",
         0x6A89 => "File already exists",
         0x6A8A => "DF name already exists",
-        0x6B00 => "Wrong parameters P1-P2 (out of range)",
+        0x6B00 => "Wrong parameters P1-P2",
         0x6D00 => "Instruction code not supported or invalid",
         0x6E00 => "Class not supported",
-        0x6F00 => "Technical problem, no precise diagnosis",
+        0x6F00 => "No precise diagnosis",
+        // TS 102 221 §10.2.1.5 security management.
         0x9850 => "INCREASE cannot be performed, maximum value reached",
-        0x9862 => "Authentication error, application specific (MAC failure)",
+        0x9862 => "Authentication error, application specific (incorrect MAC)",
         0x9863 => "Security session or association expired",
         0x9864 => "Minimum UICC suspension time is too long",
+        0x9865 => "Key freshness failure",
+        // GSM TS 51.011 §9.4 (CLA A0).
+        0x9240 => "GSM: memory problem",
         0x9400 => "GSM: no EF selected",
         0x9402 => "GSM: out of range (invalid address)",
-        0x9404 => "GSM: file ID not found / pattern not found",
-        0x9408 => "GSM: file inconsistent with command",
+        0x9404 => "GSM: file ID not found, or pattern not found",
+        0x9408 => "GSM: file is inconsistent with the command",
         0x9802 => "GSM: no CHV initialized",
-        0x9804 => "GSM: access condition not fulfilled / authentication failed",
+        0x9804 => "GSM: access condition not fulfilled, or authentication failed",
         0x9808 => "GSM: in contradiction with CHV status",
         0x9810 => "GSM: in contradiction with invalidation status",
-        0x9840 => "GSM: CHV blocked / unblock CHV failed",
-        0x9865 => "Key freshness failure",
-        0x6A8B => "GlobalPlatform: referenced data not found (key)",
-        0x6A8F => "GlobalPlatform: invalid key check value",
-        0x6D01 => "Instruction not supported",
-        0x9484 => "GlobalPlatform: algorithm not supported",
-        0x9485 => "GlobalPlatform: invalid key check value",
+        0x9840 => "GSM: CHV blocked, or unsuccessful CHV unblock (no attempt left)",
+        // GlobalPlatform Card Specification §11.1.3 / 11.8.3.
+        0x9484 => "Algorithm not supported (GlobalPlatform)",
+        0x9485 => "Invalid key check value (GlobalPlatform)",
         _ => return None,
     })
 }
@@ -166,6 +255,7 @@ mod tests {
     #[test]
     fn parameterised_meanings() {
         assert!(StatusWord(0x6110).meaning().contains("16 response bytes"));
+        assert!(StatusWord(0x6100).meaning().contains("256 response bytes"));
         assert!(StatusWord(0x6C1C).meaning().contains("exact length is 28"));
         assert!(StatusWord(0x911A).meaning().contains("26 bytes"));
         assert!(StatusWord(0x63C2).meaning().contains("2 retries"));
@@ -173,6 +263,35 @@ mod tests {
         assert_eq!(StatusWord(0x9000).meaning(), "Normal processing");
         assert_eq!(StatusWord(0x6982).meaning(), "Security status not satisfied");
         assert!(StatusWord(0x6A99).meaning().contains("Wrong parameters"));
+        assert_eq!(StatusWord(0x6110).parameter(), Some(16));
+        assert_eq!(StatusWord(0x63C3).parameter(), Some(3));
+        assert_eq!(StatusWord(0x9000).parameter(), None);
+    }
+
+    #[test]
+    fn spec_tables() {
+        // TS 102 221 §10.2.1 and GlobalPlatform §11.1.3 entries the transcripts rely on.
+        for (sw, text) in [
+            (0x62F1, "more data available"),
+            (0x62F2, "proactive command pending"),
+            (0x63F1, "more data expected"),
+            (0x6F00, "No precise diagnosis"),
+            (0x9862, "Authentication error"),
+            (0x6A88, "Referenced data"),
+            (0x6985, "Conditions of use not satisfied"),
+            (0x6D00, "Instruction code not supported or invalid"),
+            (0x6E00, "Class not supported"),
+            (0x6310, "More data available"),
+            (0x6A82, "not found"),
+            (0x6285, "termination state"),
+            (0x9300, "busy"),
+        ] {
+            let m = StatusWord(sw).meaning();
+            assert!(m.contains(text), "{sw:04X}: {m}");
+        }
+        for sw in 0..=u16::MAX {
+            assert!(!StatusWord(sw).meaning().is_empty());
+        }
     }
 
     #[test]
@@ -181,5 +300,7 @@ mod tests {
         assert!(StatusWord(0x910B).is_success());
         assert!(!StatusWord(0x6A82).is_success());
         assert!(StatusWord(0x6282).is_warning());
+        assert_eq!(StatusWord(0x63C1).category(), SwCategory::Warning);
+        assert_eq!(StatusWord(0x6D00).category().as_str(), "error");
     }
 }

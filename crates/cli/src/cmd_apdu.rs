@@ -1,7 +1,17 @@
-//! `simota apdu decode C-APDU [R-APDU]`: explain a command and its response.
+//! `simota apdu decode C-APDU [R-APDU]`: explain a command and its response — class byte
+//! (ETSI TS 102 221 §10.1.1), instruction name, P1/P2 meaning, Lc/data/Le and ISO 7816-4 case,
+//! the data field decoded where its structure is known (ENVELOPE templates, TERMINAL RESPONSE
+//! objects, FCP …), and the status word's meaning.
 
-use crate::error::{hex_arg, CliError};
+use crate::cmd_tlv::tlv_json;
+use crate::error::{hex_arg, print_json, CliError};
+use apdu::class::{ClassKind, SecureMessaging};
+use apdu::describe::{self, TlvNode};
+use apdu::hex::{encode, encode_spaced};
+use apdu::tlv::TlvError;
+use apdu::{names, ApduCase, CommandApduRef, ResponseApdu};
 use clap::{Args, Subcommand};
+use serde_json::{json, Value};
 use std::process::ExitCode;
 
 /// `simota apdu …`
@@ -13,11 +23,14 @@ pub struct ApduArgs {
 
 #[derive(Debug, Subcommand)]
 enum ApduCmd {
-    /// Explain a C-APDU and, optionally, its R-APDU.
+    /// Explain a C-APDU and, optionally, its R-APDU (data + SW1 SW2).
     Decode {
-        /// The C-APDU in hex.
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The C-APDU in hex (spaces, colons and 0x prefixes allowed).
         command: String,
-        /// The R-APDU (data + SW1 SW2) in hex.
+        /// The R-APDU (response data followed by SW1 SW2) in hex.
         response: Option<String>,
     },
 }
@@ -25,17 +38,206 @@ enum ApduCmd {
 /// Run `simota apdu`.
 pub fn run(a: ApduArgs) -> Result<ExitCode, CliError> {
     match a.cmd {
-        ApduCmd::Decode { command, response } => {
+        ApduCmd::Decode { json, command, response } => {
             let b = hex_arg("C-APDU", &command)?;
-            let c = apdu::CommandApdu::parse(&b).map_err(|e| CliError::input(format!("C-APDU: {e}")))?;
-            println!("CLA {:02X}: {}", c.cla, c.class());
-            println!("INS {:02X}", c.ins);
-            if let Some(r) = response {
-                let rb = hex_arg("R-APDU", &r)?;
-                let r = apdu::ResponseApdu::parse(&rb).map_err(|e| CliError::input(format!("R-APDU: {e}")))?;
-                println!("SW {}: {}", r.sw, r.sw.meaning());
+            let c =
+                CommandApduRef::parse(&b).map_err(|e| CliError::input(format!("C-APDU: {e}")))?;
+            let r = match &response {
+                Some(text) => {
+                    let rb = hex_arg("R-APDU", text)?;
+                    Some(
+                        ResponseApdu::parse(&rb)
+                            .map_err(|e| CliError::input(format!("R-APDU: {e}")))?,
+                    )
+                }
+                None => None,
+            };
+            let d = Decoded::new(&b, c, r.as_ref());
+            if json {
+                print_json(&d.to_json())?;
+            } else {
+                print!("{}", d.to_text());
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Everything known about one command/response pair.
+struct Decoded<'a> {
+    raw: &'a [u8],
+    c: CommandApduRef<'a>,
+    name: Option<&'static str>,
+    p1: Option<String>,
+    p2: Option<String>,
+    data_meaning: Option<String>,
+    data_tree: Option<Result<Vec<TlvNode>, TlvError>>,
+    r: Option<&'a ResponseApdu>,
+    resp_tree: Option<Result<Vec<TlvNode>, TlvError>>,
+}
+
+impl<'a> Decoded<'a> {
+    fn new(raw: &'a [u8], c: CommandApduRef<'a>, r: Option<&'a ResponseApdu>) -> Self {
+        let (p1, p2) = names::p1_p2_meaning(c.cla, c.ins, c.p1, c.p2, c.data);
+        Decoded {
+            raw,
+            c,
+            name: names::ins_name(c.cla, c.ins, c.p1),
+            p1,
+            p2,
+            data_meaning: describe::command_data_meaning(&c),
+            data_tree: describe::command_data_tree(&c),
+            r,
+            resp_tree: r.and_then(|r| describe::response_data_tree(&c, &r.data)),
+        }
+    }
+
+    fn case_number(&self) -> u8 {
+        match self.c.case() {
+            ApduCase::Case1 => 1,
+            ApduCase::Case2 => 2,
+            ApduCase::Case3 => 3,
+            ApduCase::Case4 => 4,
+        }
+    }
+
+    fn lc_raw(&self) -> Option<String> {
+        match (self.c.data.len(), self.c.extended) {
+            (0, _) => None,
+            (n, false) => Some(format!("{n:02X}")),
+            (n, true) => Some(format!("00{n:04X}")),
+        }
+    }
+
+    fn le_raw(&self) -> Option<String> {
+        let ne = self.c.le?;
+        Some(match (self.c.extended, self.c.data.is_empty()) {
+            (false, _) => format!("{:02X}", ne & 0xFF),
+            (true, true) => format!("00{:04X}", ne & 0xFFFF),
+            (true, false) => format!("{:04X}", ne & 0xFFFF),
+        })
+    }
+
+    fn to_text(&self) -> String {
+        let c = &self.c;
+        let mut s = format!("C-APDU: {}\n", encode_spaced(self.raw));
+        s += &format!("  CLA {:02X}: {}\n", c.cla, apdu::Class::decode(c.cla));
+        s += &format!("  INS {:02X}: {}\n", c.ins, self.name.unwrap_or("unknown instruction"));
+        s += &format!("  P1  {:02X}{}\n", c.p1, opt(&self.p1));
+        s += &format!("  P2  {:02X}{}\n", c.p2, opt(&self.p2));
+        match self.lc_raw() {
+            Some(lc) => s += &format!("  Lc  {lc}: {} data bytes\n", c.data.len()),
+            None => s += "  Lc  absent (no command data)\n",
+        }
+        if !c.data.is_empty() {
+            s += &format!("  Data: {}{}\n", encode_spaced(c.data), opt_eq(&self.data_meaning));
+            s += &tree_text(&self.data_tree, "data");
+        }
+        match (self.le_raw(), c.le) {
+            (Some(le), Some(ne)) => s += &format!("  Le  {le}: up to {ne} response bytes (Ne)\n"),
+            _ => s += "  Le  absent (no response data expected)\n",
+        }
+        s += &format!(
+            "  ISO 7816-4 case {}, {} length fields\n",
+            self.case_number(),
+            if c.extended { "extended" } else { "short" }
+        );
+        if let Some(r) = self.r {
+            s += &format!("R-APDU: {}\n", encode_spaced(&r.emit()));
+            if r.data.is_empty() {
+                s += "  Data: none\n";
+            } else {
+                s += &format!("  Data: {} ({} bytes)\n", encode_spaced(&r.data), r.data.len());
+                s += &tree_text(&self.resp_tree, "response data");
+            }
+            s += &format!("  SW {}: {}\n", r.sw, r.sw.meaning());
+        }
+        s
+    }
+
+    fn to_json(&self) -> Value {
+        let c = &self.c;
+        let class = apdu::Class::decode(c.cla);
+        let family = match class.kind {
+            ClassKind::Interindustry | ClassKind::InterindustryFurther => "interindustry",
+            ClassKind::Proprietary | ClassKind::ProprietaryFurther => "proprietary",
+            ClassKind::Gsm => "gsm",
+            ClassKind::Invalid => "invalid",
+            ClassKind::Reserved => "reserved",
+        };
+        let sm = match class.sm {
+            SecureMessaging::None => "none",
+            SecureMessaging::Proprietary => "proprietary",
+            SecureMessaging::IsoHeaderNotAuthenticated => "iso_header_not_authenticated",
+            SecureMessaging::IsoHeaderAuthenticated => "iso_header_authenticated",
+        };
+        let mut command = json!({
+            "hex": encode(self.raw),
+            "cla": {
+                "value": format!("{:02X}", c.cla),
+                "family": family,
+                "channel": class.has_channel().then_some(class.channel),
+                "secure_messaging": sm,
+                "chaining": class.chaining,
+                "meaning": class.to_string(),
+            },
+            "ins": {"value": format!("{:02X}", c.ins), "name": self.name},
+            "p1": {"value": format!("{:02X}", c.p1), "meaning": self.p1},
+            "p2": {"value": format!("{:02X}", c.p2), "meaning": self.p2},
+            "lc": self.lc_raw(),
+            "nc": c.data.len(),
+            "data": encode(c.data),
+            "data_meaning": self.data_meaning,
+            "le": self.le_raw(),
+            "ne": c.le,
+            "case": self.case_number(),
+            "extended": c.extended,
+        });
+        add_tree(&mut command, &self.data_tree, "data_tlv");
+        let response = self.r.map(|r| {
+            let mut o = json!({
+                "hex": encode(&r.emit()),
+                "data": encode(&r.data),
+                "sw": r.sw.to_string(),
+                "sw1": format!("{:02X}", r.sw.sw1()),
+                "sw2": format!("{:02X}", r.sw.sw2()),
+                "meaning": r.sw.meaning(),
+                "category": r.sw.category().as_str(),
+                "parameter": r.sw.parameter(),
+            });
+            add_tree(&mut o, &self.resp_tree, "data_tlv");
+            o
+        });
+        json!({"command": command, "response": response})
+    }
+}
+
+fn opt(m: &Option<String>) -> String {
+    m.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+}
+
+fn opt_eq(m: &Option<String>) -> String {
+    m.as_ref().map(|m| format!(" = {m}")).unwrap_or_default()
+}
+
+fn tree_text(t: &Option<Result<Vec<TlvNode>, TlvError>>, what: &str) -> String {
+    match t {
+        Some(Ok(nodes)) => describe::render_tree(nodes, 4),
+        Some(Err(e)) => format!("    ({what} is not well-formed TLV: {e})\n"),
+        None => String::new(),
+    }
+}
+
+fn add_tree(o: &mut Value, t: &Option<Result<Vec<TlvNode>, TlvError>>, key: &str) {
+    if let Value::Object(m) = o {
+        match t {
+            Some(Ok(nodes)) => {
+                m.insert(key.into(), tlv_json(nodes));
+            }
+            Some(Err(e)) => {
+                m.insert(format!("{key}_error"), json!(e.to_string()));
+            }
+            None => {}
         }
     }
 }

@@ -15,7 +15,13 @@ impl CliError {
     pub fn input(msg: impl Into<String>) -> Self {
         CliError { code: 2, msg: msg.into() }
     }
+    /// A transport (reader, card, socket) failure (exit code 2).
+    #[allow(dead_code)]
+    pub fn transport(msg: impl Into<String>) -> Self {
+        CliError { code: 2, msg: msg.into() }
+    }
     /// A check that failed (exit code 1).
+    #[allow(dead_code)]
     pub fn failed(msg: impl Into<String>) -> Self {
         CliError { code: 1, msg: msg.into() }
     }
@@ -31,7 +37,16 @@ impl fmt::Display for CliError {
     }
 }
 
-/// Parse a hex argument, naming the argument in the error.
+/// Parse a hex argument, naming the argument in the error (`C-APDU: offset 3: expected a hex
+/// digit, found 'G'`).
 pub fn hex_arg(name: &str, text: &str) -> Result<Vec<u8>, CliError> {
     apdu::hex::decode(text).map_err(|e| CliError::input(format!("{name}: {e}")))
+}
+
+/// Print one JSON value on stdout (pretty, one object per invocation).
+pub fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
+    let s = serde_json::to_string_pretty(v)
+        .map_err(|e| CliError::input(format!("JSON output: {e}")))?;
+    println!("{s}");
+    Ok(())
 }

@@ -7,9 +7,16 @@
 //!   ISO case-4 semantics from any card.
 //! * [`Recorder`]: a tap that logs every exchange with its timing (transcripts, pcap).
 
+pub mod emulator;
+pub mod gsmtap;
+pub mod pcap;
+#[cfg(feature = "pcsc")]
+pub mod pcsc;
 pub mod record;
 pub mod t0;
+pub mod vpcd;
 
+pub use emulator::Emulator;
 pub use record::{Exchange, ExchangeKind, Recorder};
 pub use t0::T0Adapter;
 

@@ -1,7 +1,7 @@
 //! BER-TLV per ISO/IEC 7816-4 §5.2 (ISO/IEC 8825-1 subset): multi-byte tags, definite lengths
 //! up to 4 length bytes, and indefinite length for constructed objects (TS 102 226 `AE`/`AF`).
 
-use super::{len_len, read_len, write_len, LenForm, TlvError, MAX_DEPTH};
+use super::{len_len, read_len, value_slice, write_len, LenForm, TlvError, MAX_DEPTH};
 
 /// A BER tag, kept as its raw bytes packed big-endian into a `u32` (`0x9F70`, `0xBF0C`…).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -168,7 +168,7 @@ fn parse_at(b: &[u8], base: usize, depth: usize, _: usize) -> Result<(BerTlv, us
         return Err(TlvError::TooDeep { offset: base, max: MAX_DEPTH });
     }
     let (tag, tn) = read_tag(b, 0, base)?;
-    let (len, len_form, ln) = read_len(b, tn, base, tag.is_constructed())?;
+    let (len, len_form, ln) = read_len(b, tn, base, tag.is_constructed(), 4)?;
     let start = tn + ln;
     if len_form == LenForm::Indefinite {
         // Children until 00 00.
@@ -187,11 +187,7 @@ fn parse_at(b: &[u8], base: usize, depth: usize, _: usize) -> Result<(BerTlv, us
             at += n;
         }
     }
-    let value = b.get(start..start + len).ok_or(TlvError::ValueTruncated {
-        offset: base + tn,
-        len,
-        available: b.len().saturating_sub(start),
-    })?;
+    let value = value_slice(b, start, len, base + tn)?;
     // A constructed tag whose value does not parse as TLVs is kept as raw bytes: TS 102 226
     // uses `22`/`23` (constructed in BER terms) for plain C-APDU/R-APDU bytes.
     let v = match tag.is_constructed().then(|| parse_seq(value, base + start, depth + 1)) {

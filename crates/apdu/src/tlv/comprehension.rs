@@ -4,7 +4,7 @@
 //! Tag formats: single byte `01`–`7E` (CR = 0) / `81`–`FE` (CR = 1), and three bytes
 //! `7F hh ll` with CR in b8 of `hh` and a 15-bit tag value. `00`, `80` and `FF` are not tags.
 
-use super::{len_len, read_len, write_len, LenForm, TlvError};
+use super::{len_len, read_len, value_slice, write_len, LenForm, TlvError};
 
 /// A COMPREHENSION-TLV tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,6 +25,15 @@ impl CompTag {
     /// The raw byte of a single-byte tag (CR in b8).
     pub fn byte(self) -> u8 {
         (self.value as u8 & 0x7F) | if self.cr { 0x80 } else { 0 }
+    }
+    /// Whether this tag can be written and read back: a 1-byte tag value must be `01`–`7E`
+    /// (`00`, `7F` and, with CR, `80`/`FF` are not tags), a 3-byte one fits in 15 bits.
+    pub fn is_valid(self) -> bool {
+        if self.three_byte {
+            self.value <= 0x7FFF
+        } else {
+            (1..=0x7E).contains(&self.value)
+        }
     }
     fn write(self, out: &mut Vec<u8>) {
         if self.three_byte {
@@ -78,13 +87,9 @@ impl CompTlv {
             }
             _ => (CompTag::from_byte(first), 1),
         };
-        let (len, len_form, ln) = read_len(b, tn, base, false)?;
+        let (len, len_form, ln) = read_len(b, tn, base, false, 3)?;
         let start = tn + ln;
-        let value = b.get(start..start + len).ok_or(TlvError::ValueTruncated {
-            offset: base + tn,
-            len,
-            available: b.len().saturating_sub(start),
-        })?;
+        let value = value_slice(b, start, len, base + tn)?;
         Ok((CompTlv { tag, len_form, value: value.to_vec() }, start + len))
     }
 
@@ -107,14 +112,22 @@ impl CompTlv {
 
     /// Number of bytes [`CompTlv::emit`] produces.
     pub fn buffer_len(&self) -> usize {
-        self.tag.len() + len_len(self.value.len(), self.len_form) + self.value.len()
+        self.tag.len() + len_len(self.value.len(), self.definite_form()) + self.value.len()
+    }
+
+    /// COMPREHENSION-TLV has no indefinite length: such a form is written minimally.
+    fn definite_form(&self) -> LenForm {
+        if self.len_form == LenForm::Indefinite {
+            LenForm::Minimal
+        } else {
+            self.len_form
+        }
     }
 
     /// Append the encoding to `out`.
     pub fn emit_into(&self, out: &mut Vec<u8>) {
         self.tag.write(out);
-        let form = if self.len_form == LenForm::Indefinite { LenForm::Minimal } else { self.len_form };
-        write_len(out, self.value.len(), form);
+        write_len(out, self.value.len(), self.definite_form());
         out.extend_from_slice(&self.value);
     }
 
@@ -165,6 +178,16 @@ mod tests {
         assert_eq!(CompTlv::parse_all(&[0x81, 0x03, 1]), Err(TlvError::ValueTruncated { offset: 1, len: 3, available: 1 }));
         assert_eq!(CompTlv::parse_all(&[0x7F, 0x01]), Err(TlvError::TagTruncated { offset: 0 }));
         assert_eq!(CompTlv::parse_all(&[0x0D, 0x80]), Err(TlvError::BadLen { offset: 1, byte: 0x80 }));
+        // TS 101 220 §7.1.2: at most 3 length bytes after 83.
+        assert_eq!(
+            CompTlv::parse_all(&[0x0D, 0x84, 0, 0, 0, 1, 0]),
+            Err(TlvError::BadLen { offset: 1, byte: 0x84 })
+        );
+        // A huge announced length is an error, not an overflow.
+        assert!(matches!(
+            CompTlv::parse_all(&[0x0D, 0x83, 0xFF, 0xFF, 0xFF]),
+            Err(TlvError::ValueTruncated { offset: 1, .. })
+        ));
     }
 
     fn arb() -> impl Strategy<Value = CompTlv> {

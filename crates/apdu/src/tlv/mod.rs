@@ -56,22 +56,48 @@ pub enum TlvError {
 /// Maximum nesting depth accepted by the decoders.
 pub const MAX_DEPTH: usize = 32;
 
-/// Decode a definite length at `b[at..]`: returns (length, form, bytes used).
-/// `allow_indefinite` permits `80` (returned as `LenForm::Indefinite` with length 0).
-pub(crate) fn read_len(b: &[u8], at: usize, base: usize, allow_indefinite: bool) -> Result<(usize, LenForm, usize), TlvError> {
+/// Decode a length at `b[at..]`: returns (length, form, bytes used). `allow_indefinite`
+/// permits `80` (returned as `LenForm::Indefinite` with length 0); `max_len_bytes` is how many
+/// bytes may follow an `8n` byte (4 for BER-TLV, 3 for COMPREHENSION-TLV per TS 101 220 §7.1.2).
+pub(crate) fn read_len(
+    b: &[u8],
+    at: usize,
+    base: usize,
+    allow_indefinite: bool,
+    max_len_bytes: u8,
+) -> Result<(usize, LenForm, usize), TlvError> {
     let first = *b.get(at).ok_or(TlvError::LenTruncated { offset: base + at })?;
     match first {
         0x00..=0x7F => Ok((first as usize, LenForm::Minimal, 1)),
         0x80 if allow_indefinite => Ok((0, LenForm::Indefinite, 1)),
-        0x81..=0x84 => {
+        0x81..=0x84 if first & 0x7F <= max_len_bytes => {
             let n = (first & 0x7F) as usize;
-            let bytes = b.get(at + 1..at + 1 + n).ok_or(TlvError::LenTruncated { offset: base + at })?;
+            let bytes =
+                b.get(at + 1..at + 1 + n).ok_or(TlvError::LenTruncated { offset: base + at })?;
             let len = bytes.iter().fold(0usize, |a, &x| a << 8 | x as usize);
-            let form = if n == min_long_bytes(len) && len >= 0x80 { LenForm::Minimal } else { LenForm::Long(n as u8) };
+            let form = if n == min_long_bytes(len) && len >= 0x80 {
+                LenForm::Minimal
+            } else {
+                LenForm::Long(n as u8)
+            };
             Ok((len, form, 1 + n))
         }
         _ => Err(TlvError::BadLen { offset: base + at, byte: first }),
     }
+}
+
+/// `b[start..start + len]`, or a `ValueTruncated` error naming the length field's offset.
+pub(crate) fn value_slice(
+    b: &[u8],
+    start: usize,
+    len: usize,
+    len_offset: usize,
+) -> Result<&[u8], TlvError> {
+    start.checked_add(len).and_then(|end| b.get(start..end)).ok_or(TlvError::ValueTruncated {
+        offset: len_offset,
+        len,
+        available: b.len().saturating_sub(start),
+    })
 }
 
 fn min_long_bytes(len: usize) -> usize {

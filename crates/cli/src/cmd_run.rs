@@ -1,0 +1,188 @@
+//! `simota run SCRIPT…`: run APDU scripts (native `.apdu` or apdutool `.scr`) against the
+//! emulated card or a card in a PC/SC reader, with transcripts and JSON/JUnit/pcap reports.
+
+use crate::error::CliError;
+use clap::{Args, ValueEnum};
+use script::report;
+use script::{Format, RunOptions, Runner, ScriptRun};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use transport::Transport;
+
+/// Transcript style on stdout.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum TranscriptArg {
+    /// `> 00 A4 …` / `< … 90 00 : Normal processing` with expectation results.
+    Text,
+    /// Exactly the pcsc-tools `scriptor` layout.
+    Scriptor,
+    /// Java Card SDK `apdutool` output lines.
+    Apdutool,
+    /// No transcript.
+    None,
+}
+
+/// Script syntax.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// The native line format (also reads scriptor scripts).
+    Native,
+    /// Java Card SDK apdutool `.scr`.
+    Apdutool,
+}
+
+/// `simota run …`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Script files: `.scr` is apdutool syntax, anything else the native format.
+    #[arg(required = true, value_name = "SCRIPT")]
+    scripts: Vec<String>,
+    /// The card to use: `emu`, the emulated UICC (the default).
+    #[arg(long, value_name = "emu", value_parser = ["emu"], conflicts_with = "reader")]
+    card: Option<String>,
+    /// Use the card in this PC/SC reader (name, unique part of a name, or index from `simota readers`).
+    #[arg(long, value_name = "NAME|INDEX")]
+    reader: Option<String>,
+    /// Card profile (TOML) for the emulated card (default: the built-in profile).
+    #[arg(long, value_name = "FILE", conflicts_with = "reader")]
+    profile: Option<PathBuf>,
+    /// Persistent state file for the emulated card (created when missing).
+    #[arg(long, value_name = "FILE", conflicts_with = "reader")]
+    state: Option<PathBuf>,
+    /// Transcript printed on stdout.
+    #[arg(long, value_enum, default_value = "text")]
+    transcript: TranscriptArg,
+    /// Write JSON Lines (one object per exchange) to FILE.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Write a JUnit XML report (one testsuite per script) to FILE.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a GSMTAP-over-UDP pcap trace (for Wireshark/tshark) to FILE.
+    #[arg(long, value_name = "FILE")]
+    pcap: Option<PathBuf>,
+    /// Carry on after a failed expectation.
+    #[arg(long)]
+    keep_going: bool,
+    /// Script syntax for all scripts (default: by file extension).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+    /// Never complete 61xx/6Cxx answers automatically (pure T=0 view).
+    #[arg(long)]
+    raw: bool,
+    /// PC/SC protocol to request with --reader.
+    #[arg(long, value_parser = ["any", "T=0", "T=1"], default_value = "any")]
+    protocol: String,
+    /// Connect to the reader in exclusive mode.
+    #[arg(long)]
+    exclusive: bool,
+}
+
+/// Build the emulated card from `--profile` and `--state`.
+pub fn emulated_card(profile: Option<&PathBuf>, state: Option<&PathBuf>) -> Result<uicc::Card, CliError> {
+    let profile = match profile {
+        Some(p) => uicc::Profile::load(p).map_err(|e| CliError::input(format!("--profile {}: {e}", p.display())))?,
+        None => uicc::Profile::default_profile(),
+    };
+    let card = match state {
+        Some(s) => {
+            let store = uicc::FileStore::open(s).map_err(|e| CliError::input(format!("--state {}: {e}", s.display())))?;
+            uicc::Card::with_store(profile, Box::new(store))
+        }
+        None => uicc::Card::new(profile),
+    };
+    card.map_err(|e| CliError::input(format!("emulated card: {e}")))
+}
+
+/// Open the card given by `--reader` (PC/SC builds only).
+#[cfg(feature = "pcsc")]
+pub fn open_reader(spec: &str, protocol: &str, exclusive: bool) -> Result<Box<dyn Transport>, CliError> {
+    use transport::pcsc::{resolve_reader, ConnectOptions, PcscCard, Protocol};
+    let name = resolve_reader(spec).map_err(|e| CliError::input(format!("--reader: {e}")))?;
+    let protocol = match protocol {
+        "T=0" => Protocol::T0,
+        "T=1" => Protocol::T1,
+        _ => Protocol::Any,
+    };
+    let card = PcscCard::connect(&name, ConnectOptions { exclusive, protocol })
+        .map_err(|e| CliError::input(format!("--reader {name}: {e}")))?;
+    Ok(Box::new(card))
+}
+
+/// Without the `pcsc` feature there are no readers.
+#[cfg(not(feature = "pcsc"))]
+pub fn open_reader(_spec: &str, _protocol: &str, _exclusive: bool) -> Result<Box<dyn Transport>, CliError> {
+    Err(CliError::input(
+        "--reader: this simota was built without PC/SC support; rebuild with `cargo build --features pcsc` (needs libpcsclite-dev)",
+    ))
+}
+
+fn write_file(path: &PathBuf, what: &str, bytes: &[u8]) -> Result<(), CliError> {
+    std::fs::write(path, bytes).map_err(|e| CliError::input(format!("--{what} {}: {e}", path.display())))
+}
+
+/// Run `simota run`.
+pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
+    let format = a.format.map(|f| match f {
+        FormatArg::Native => Format::Native,
+        FormatArg::Apdutool => Format::Apdutool,
+    });
+    let mut scripts = Vec::with_capacity(a.scripts.len());
+    for path in &a.scripts {
+        scripts.push(script::load(path, format).map_err(|e| CliError::input(e.to_string()))?);
+    }
+    let mut card: Box<dyn Transport> = match &a.reader {
+        Some(r) => open_reader(r, &a.protocol, a.exclusive)?,
+        None => Box::new(transport::Emulator::new(emulated_card(a.profile.as_ref(), a.state.as_ref())?)),
+    };
+    let opts = RunOptions { keep_going: a.keep_going, raw: a.raw };
+    let mut runs: Vec<ScriptRun> = Vec::with_capacity(scripts.len());
+    let stdout = std::io::stdout();
+    {
+        let mut runner = Runner::new(card.as_mut(), opts);
+        for s in &scripts {
+            let run = runner.run(s);
+            let text = match a.transcript {
+                TranscriptArg::Text => report::text(&run),
+                TranscriptArg::Scriptor => report::scriptor(&run),
+                TranscriptArg::Apdutool => report::apdutool(&run),
+                TranscriptArg::None => String::new(),
+            };
+            let mut out = stdout.lock();
+            let _ = out.write_all(text.as_bytes());
+            let _ = out.flush();
+            runs.push(run);
+        }
+    }
+    if let Some(p) = &a.json {
+        let mut buf = Vec::new();
+        for r in &runs {
+            report::jsonl(r, &mut buf).map_err(|e| CliError::input(format!("--json: {e}")))?;
+        }
+        write_file(p, "json", &buf)?;
+    }
+    if let Some(p) = &a.junit {
+        write_file(p, "junit", report::junit(&runs).as_bytes())?;
+    }
+    if let Some(p) = &a.pcap {
+        let mut w = transport::pcap::PcapWriter::new(Vec::new()).map_err(|e| CliError::input(format!("--pcap: {e}")))?;
+        for x in report::exchanges(&runs) {
+            w.exchange(x).map_err(|e| CliError::input(format!("--pcap: {e}")))?;
+        }
+        for s in &w.skipped {
+            eprintln!("simota: --pcap: left out: {s}");
+        }
+        let buf = w.finish().map_err(|e| CliError::input(format!("--pcap: {e}")))?;
+        write_file(p, "pcap", &buf)?;
+    }
+    let code = runs.iter().map(|r| r.exit_code()).max().unwrap_or(0);
+    for r in &runs {
+        if let Some(e) = r.error() {
+            eprintln!("simota: {}: {e}", r.name);
+        } else if r.failures() > 0 {
+            eprintln!("simota: {}: {}", r.name, report::summary(r));
+        }
+    }
+    Ok(ExitCode::from(code))
+}

@@ -1,0 +1,469 @@
+//! Command packets in the SMS-PP form (3GPP TS 31.115 §4.2, ETSI TS 102 225 §5.1.1): build
+//! ("seal") and receive in separately callable steps.
+//!
+//! Layout from CPL on (the UDH `02 70 00` that carries the CPI is handled by
+//! [`crate::sms::concat`]):
+//!
+//! ```text
+//! CPL(2) CHL(1) SPI(2) KIc(1) KID(1) TAR(3) | CNTR(5) PCNTR(1) RC/CC(CHL-13) data padding
+//!                                           '------------ ciphered when SPI1 b3 = 1 ------'
+//! ```
+//!
+//! The RC/CC covers `CPL … PCNTR ‖ data ‖ padding` (not the UDH, not the RC/CC field);
+//! padding (PCNTR zero bytes) is added only when ciphering, so that CNTR..end is a whole number
+//! of cipher blocks. Receiving side, step by step:
+//!
+//! 1. [`SecuredCommand::parse`] — clear header (CPL, CHL, SPI, KIc, KID, TAR) and lengths;
+//!    the card checks the TAR and the MSL against [`CommandHeader::spi`] here;
+//! 2. [`SecuredCommand::decipher`] — deciphers CNTR..end; CNTR, PCNTR and the RC/CC become
+//!    readable ([`DecipheredCommand::counter`]), so the counter policy
+//!    ([`crate::CounterPolicy::check`]) can run before or after the next step;
+//! 3. [`DecipheredCommand::check_integrity`] / [`DecipheredCommand::verify`] — RC/CC.
+
+use crate::counter::{Counter, Tar};
+use crate::error::{byte, take, OtaError, Result};
+use crate::keyid::{Kic, Kid};
+use crate::keyset::Keyset;
+use crate::spi::{IntegrityMode, Spi};
+use apdu::hex;
+use subtle::ConstantTimeEq;
+
+/// CHL when there is no RC/CC/DS: SPI(2)+KIc+KID+TAR(3)+CNTR(5)+PCNTR = 13.
+pub const CHL_MIN: u8 = 13;
+
+/// Offset of CNTR from the start of the packet (CPL): the ciphered part starts here.
+pub const CNTR_OFFSET: usize = 10;
+
+/// The clear part of a command packet header (TS 31.115 §4.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CommandHeader {
+    /// Command Packet Length: bytes after the CPL field.
+    pub cpl: u16,
+    /// Command Header Length: SPI..RC/CC/DS.
+    pub chl: u8,
+    /// Security Parameter Indicator.
+    pub spi: Spi,
+    /// Ciphering key identifier.
+    pub kic: Kic,
+    /// RC/CC key identifier.
+    pub kid: Kid,
+    /// Toolkit Application Reference.
+    pub tar: Tar,
+}
+
+impl CommandHeader {
+    /// Length of the RC/CC/DS field (`CHL − 13`).
+    pub fn integrity_len(&self) -> usize {
+        usize::from(self.chl.saturating_sub(CHL_MIN))
+    }
+}
+
+/// Result of checking an RC/CC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum IntegrityOutcome {
+    /// The SPI asks for no RC/CC/DS.
+    None,
+    /// The RC/CC matched.
+    Verified,
+    /// The RC/CC did not match.
+    Failed,
+}
+
+impl IntegrityOutcome {
+    /// `none`, `verified` or `failed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            IntegrityOutcome::None => "none",
+            IntegrityOutcome::Verified => "verified",
+            IntegrityOutcome::Failed => "failed",
+        }
+    }
+}
+
+/// The details of an RC/CC check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IntegrityCheck {
+    /// RC, CC or none.
+    pub mode: IntegrityMode,
+    /// The received value.
+    pub received: Vec<u8>,
+    /// The value computed over the received packet.
+    pub computed: Vec<u8>,
+    /// Whether they match.
+    pub outcome: IntegrityOutcome,
+}
+
+impl IntegrityCheck {
+    /// `Ok(())` when verified or not required, else [`OtaError::IntegrityFailed`].
+    pub fn into_result(self) -> Result<()> {
+        match self.outcome {
+            IntegrityOutcome::Failed => Err(OtaError::IntegrityFailed {
+                kind: self.mode.name(),
+                received: hex::encode(&self.received),
+                computed: hex::encode(&self.computed),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Check an RC/CC: `parts` is the covered input, `received` the field from the packet,
+/// `field`/`hl` name the header length field for error messages.
+pub(crate) fn check_integrity(
+    keys: &Keyset,
+    mode: IntegrityMode,
+    kid: Kid,
+    parts: &[&[u8]],
+    received: &[u8],
+    field: &'static str,
+    hl: u8,
+) -> Result<IntegrityCheck> {
+    match mode {
+        IntegrityMode::None => {
+            return Ok(IntegrityCheck {
+                mode,
+                received: Vec::new(),
+                computed: Vec::new(),
+                outcome: IntegrityOutcome::None,
+            })
+        }
+        IntegrityMode::Ds => {
+            return Err(OtaError::Unsupported(
+                "digital signature (SPI b2b1 = 11) is not supported".into(),
+            ))
+        }
+        IntegrityMode::Rc | IntegrityMode::Cc => {}
+    }
+    keys.check_kid(kid, mode)?;
+    let alg = keys.kid_alg().ok_or(OtaError::KeyMissing { which: "KID", what: mode.name() })?;
+    if !alg.accepts_len(received.len()) {
+        return Err(OtaError::IntegrityLength {
+            field,
+            value: hl,
+            len: received.len(),
+            kind: mode.name(),
+            alg: alg.name(),
+            expected: match alg.default_len() {
+                2 => "exactly 2",
+                4 => "exactly 4",
+                _ => "1 to 8 (16 for AES-CMAC)",
+            },
+        });
+    }
+    let c = keys.checksum(parts, received.len())?;
+    let ok: bool = c.as_bytes().ct_eq(received).into();
+    Ok(IntegrityCheck {
+        mode,
+        received: received.to_vec(),
+        computed: c.as_bytes().to_vec(),
+        outcome: if ok { IntegrityOutcome::Verified } else { IntegrityOutcome::Failed },
+    })
+}
+
+/// Validate that the RC/CC/DS length from CHL/RHL is consistent with the SPI mode.
+pub(crate) fn check_mode_len(
+    mode: IntegrityMode,
+    len: usize,
+    field: &'static str,
+    hl: u8,
+    offset: usize,
+) -> Result<()> {
+    match (mode, len) {
+        (IntegrityMode::None, 0) => Ok(()),
+        (IntegrityMode::None, n) => Err(OtaError::Malformed {
+            field,
+            offset,
+            reason: format!("{hl:#04x} leaves {n} byte(s) for RC/CC/DS but the SPI asks for none"),
+        }),
+        (m, 0) => Err(OtaError::Malformed {
+            field,
+            offset,
+            reason: format!("{hl:#04x} leaves no room for the {} the SPI asks for", m.name()),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// A received command packet whose clear header has been decoded and whose lengths are
+/// consistent; nothing has been deciphered or verified yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecuredCommand<'a> {
+    header: CommandHeader,
+    bytes: &'a [u8],
+}
+
+impl<'a> SecuredCommand<'a> {
+    /// Decode the clear header of a packet that starts at CPL and check CPL/CHL against the
+    /// data present.
+    pub fn parse(b: &'a [u8]) -> Result<Self> {
+        let cpl_b = take(b, 0, 2, "CPL")?;
+        let cpl = u16::from_be_bytes([cpl_b[0], cpl_b[1]]);
+        let rest = b.len() - 2;
+        if usize::from(cpl) != rest {
+            return Err(OtaError::LengthMismatch {
+                field: "CPL",
+                offset: 0,
+                value: usize::from(cpl),
+                says: usize::from(cpl),
+                actual: rest,
+            });
+        }
+        let chl = byte(b, 2, "CHL")?;
+        if chl < CHL_MIN {
+            return Err(OtaError::HeaderTooShort { field: "CHL", offset: 2, value: chl, min: CHL_MIN });
+        }
+        let spi_b = take(b, 3, 2, "SPI")?;
+        let spi = Spi::from_bytes([spi_b[0], spi_b[1]]);
+        let kic = Kic::from_byte(byte(b, 5, "KIc")?);
+        let kid = Kid::from_byte(byte(b, 6, "KID")?);
+        let tar = Tar::from_slice(take(b, 7, 3, "TAR")?)?;
+        take(b, CNTR_OFFSET, 5, "CNTR")?;
+        byte(b, 15, "PCNTR")?;
+        let header = CommandHeader { cpl, chl, spi, kic, kid, tar };
+        let ilen = header.integrity_len();
+        let avail = b.len().saturating_sub(16);
+        if ilen > avail {
+            return Err(OtaError::IntegrityTruncated {
+                field: "CHL",
+                value: chl,
+                len: ilen,
+                kind: spi.integrity.name(),
+                available: avail,
+            });
+        }
+        check_mode_len(spi.integrity, ilen, "CHL", chl, 2)?;
+        Ok(SecuredCommand { header, bytes: b })
+    }
+
+    /// The decoded clear header.
+    pub fn header(&self) -> &CommandHeader {
+        &self.header
+    }
+
+    /// The whole packet from CPL on.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Decipher CNTR..end if the SPI says so (checking KIc against the keyset and the block
+    /// alignment) and split CNTR, PCNTR, RC/CC and data.
+    pub fn decipher(&self, keys: &Keyset) -> Result<DecipheredCommand> {
+        let region = self.bytes.get(CNTR_OFFSET..).unwrap_or(&[]);
+        let mut plain = region.to_vec();
+        if self.header.spi.ciphering {
+            keys.check_kic(self.header.kic)?;
+            keys.decrypt(&mut plain).map_err(|e| match e {
+                OtaError::CipherLength { len, alg, block, .. } => {
+                    OtaError::CipherLength { offset: CNTR_OFFSET, len, alg, block }
+                }
+                e => e,
+            })?;
+        }
+        DecipheredCommand::split(self.header, self.bytes, plain)
+    }
+}
+
+/// A command packet after deciphering: CNTR, PCNTR, RC/CC and data are readable; the RC/CC
+/// has not been checked yet.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DecipheredCommand {
+    header: CommandHeader,
+    clear: [u8; CNTR_OFFSET],
+    plain: Vec<u8>,
+    counter: Counter,
+    pcntr: u8,
+}
+
+impl std::fmt::Debug for DecipheredCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecipheredCommand")
+            .field("header", &self.header)
+            .field("counter", &self.counter)
+            .field("pcntr", &self.pcntr)
+            .field("integrity", &hex::encode(self.integrity_value()))
+            .field("data", &hex::encode(self.data()))
+            .finish()
+    }
+}
+
+impl DecipheredCommand {
+    fn split(header: CommandHeader, bytes: &[u8], plain: Vec<u8>) -> Result<Self> {
+        let mut clear = [0u8; CNTR_OFFSET];
+        clear.copy_from_slice(take(bytes, 0, CNTR_OFFSET, "header")?);
+        let c = take(&plain, 0, 5, "CNTR")?;
+        let counter = Counter::from_bytes([c[0], c[1], c[2], c[3], c[4]]);
+        let pcntr = byte(&plain, 5, "PCNTR")?;
+        let ilen = header.integrity_len();
+        let data_len = plain.len().saturating_sub(6 + ilen);
+        if usize::from(pcntr) > data_len {
+            return Err(OtaError::PaddingTooLong { pcntr, offset: 15, available: data_len });
+        }
+        Ok(DecipheredCommand { header, clear, plain, counter, pcntr })
+    }
+
+    /// The clear header.
+    pub fn header(&self) -> &CommandHeader {
+        &self.header
+    }
+    /// CNTR.
+    pub fn counter(&self) -> Counter {
+        self.counter
+    }
+    /// PCNTR.
+    pub fn pcntr(&self) -> u8 {
+        self.pcntr
+    }
+    /// The received RC/CC/DS field.
+    pub fn integrity_value(&self) -> &[u8] {
+        self.plain.get(6..6 + self.header.integrity_len()).unwrap_or(&[])
+    }
+    /// Secured data including the padding.
+    pub fn data_with_padding(&self) -> &[u8] {
+        self.plain.get(6 + self.header.integrity_len()..).unwrap_or(&[])
+    }
+    /// Secured data with the PCNTR padding bytes removed.
+    pub fn data(&self) -> &[u8] {
+        let d = self.data_with_padding();
+        d.get(..d.len().saturating_sub(usize::from(self.pcntr))).unwrap_or(&[])
+    }
+    /// The padding bytes.
+    pub fn padding(&self) -> &[u8] {
+        let d = self.data_with_padding();
+        d.get(d.len().saturating_sub(usize::from(self.pcntr))..).unwrap_or(&[])
+    }
+
+    /// Compute and compare the RC/CC (TS 102 225 §5.1.3) with the keyset's KID algorithm.
+    /// Errors only for what prevents the check (DS, missing or mismatching KID, impossible
+    /// length); a mismatch is reported as [`IntegrityOutcome::Failed`].
+    pub fn check_integrity(&self, keys: &Keyset) -> Result<IntegrityCheck> {
+        let cntr_pcntr = self.plain.get(..6).unwrap_or(&[]);
+        check_integrity(
+            keys,
+            self.header.spi.integrity,
+            self.header.kid,
+            &[&self.clear, cntr_pcntr, self.data_with_padding()],
+            self.integrity_value(),
+            "CHL",
+            self.header.chl,
+        )
+    }
+
+    /// Check the RC/CC and return the packet; a mismatch is [`OtaError::IntegrityFailed`].
+    pub fn verify(&self, keys: &Keyset) -> Result<CommandPacket> {
+        self.check_integrity(keys)?.into_result()?;
+        Ok(self.to_packet())
+    }
+
+    /// The packet without checking the RC/CC.
+    pub fn to_packet(&self) -> CommandPacket {
+        CommandPacket {
+            spi: self.header.spi,
+            kic: self.header.kic,
+            kid: self.header.kid,
+            tar: self.header.tar,
+            counter: self.counter,
+            data: self.data().to_vec(),
+        }
+    }
+}
+
+/// A command packet as typed values (TS 31.115 §4.2); `data` is the secured data without
+/// padding (for RFM/RAM, the remote APDU script).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CommandPacket {
+    /// Security Parameter Indicator.
+    pub spi: Spi,
+    /// KIc byte as sent (the algorithm actually used comes from the keyset).
+    pub kic: Kic,
+    /// KID byte as sent.
+    pub kid: Kid,
+    /// Toolkit Application Reference.
+    pub tar: Tar,
+    /// CNTR.
+    pub counter: Counter,
+    /// Secured data (application message), without padding.
+    pub data: Vec<u8>,
+}
+
+impl CommandPacket {
+    /// A packet whose KIc/KID bytes are taken from the keyset.
+    pub fn new(spi: Spi, keys: &Keyset, tar: Tar, counter: Counter, data: Vec<u8>) -> Self {
+        CommandPacket { spi, kic: keys.kic(), kid: keys.kid(), tar, counter, data }
+    }
+
+    /// Build the packet from CPL on: pad, compute the RC/CC over CPL..padding, cipher
+    /// CNTR..end (TS 31.115 §4.2; padding included in the CC, as real cards verify).
+    pub fn seal(&self, keys: &Keyset) -> Result<Vec<u8>> {
+        let mut out = Vec::new();
+        self.seal_into(keys, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`CommandPacket::seal`] appending to `out` (which is cleared first).
+    pub fn seal_into(&self, keys: &Keyset, out: &mut Vec<u8>) -> Result<()> {
+        out.clear();
+        let ilen = integrity_len_for(self.spi.integrity, keys)?;
+        let bs = if self.spi.ciphering {
+            keys.block_size().ok_or(OtaError::KeyMissing { which: "KIc", what: "ciphering" })?
+        } else {
+            1
+        };
+        let body = 6 + ilen + self.data.len();
+        let pad = (bs - body % bs) % bs;
+        let chl = CHL_MIN + ilen as u8;
+        let cpl = u16::try_from(1 + usize::from(chl) + self.data.len() + pad).map_err(|_| {
+            OtaError::InvalidValue {
+                field: "data",
+                reason: format!("{} bytes do not fit a 16-bit CPL", self.data.len()),
+            }
+        })?;
+        out.reserve(2 + usize::from(cpl));
+        out.extend_from_slice(&cpl.to_be_bytes());
+        out.push(chl);
+        out.extend_from_slice(&self.spi.to_bytes());
+        out.push(self.kic.to_byte());
+        out.push(self.kid.to_byte());
+        out.extend_from_slice(&self.tar.0);
+        out.extend_from_slice(&self.counter.to_bytes());
+        out.push(pad as u8);
+        let cc_at = out.len();
+        out.resize(cc_at + ilen, 0);
+        out.extend_from_slice(&self.data);
+        out.resize(out.len() + pad, 0);
+        if ilen > 0 {
+            let (head, tail) = out.split_at_mut(cc_at + ilen);
+            let c = keys.checksum(&[&head[..cc_at], tail], ilen)?;
+            head[cc_at..].copy_from_slice(c.as_bytes());
+        }
+        if self.spi.ciphering {
+            keys.encrypt(&mut out[CNTR_OFFSET..])?;
+        }
+        Ok(())
+    }
+
+    /// Parse, decipher and verify in one go (see the module doc for the separate steps).
+    pub fn open(b: &[u8], keys: &Keyset) -> Result<CommandPacket> {
+        SecuredCommand::parse(b)?.decipher(keys)?.verify(keys)
+    }
+}
+
+/// RC/CC length to emit for a mode, checking that the keyset can produce it.
+pub(crate) fn integrity_len_for(mode: IntegrityMode, keys: &Keyset) -> Result<usize> {
+    match mode {
+        IntegrityMode::None => Ok(0),
+        IntegrityMode::Ds => {
+            Err(OtaError::Unsupported("digital signature (SPI b2b1 = 11) is not supported".into()))
+        }
+        m => {
+            let what = if m == IntegrityMode::Rc { "a redundancy check" } else { "a cryptographic checksum" };
+            let alg = keys.kid_alg().ok_or(OtaError::KeyMissing { which: "KID", what })?;
+            if alg.mode() != m {
+                return Err(OtaError::InvalidValue {
+                    field: "kid_alg",
+                    reason: format!("SPI asks for {} but the keyset's KID algorithm is {}", m.name(), alg.name()),
+                });
+            }
+            Ok(alg.default_len())
+        }
+    }
+}

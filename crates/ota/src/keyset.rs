@@ -1,0 +1,653 @@
+//! Keysets: the ciphering (KIc) and integrity (KID) algorithms and keys of one SCP80 key
+//! version, with key schedules prepared once (ETSI TS 102 225 §5.1.2, §5.1.3; TS 31.115 §4).
+//!
+//! * Ciphering: DES-CBC, 3DES outer-CBC 2-key (K1‖K2‖K1) and 3-key, DES-ECB, AES-CBC
+//!   (128/192/256 from the key length); IV always zero.
+//! * Cryptographic checksum: DES/3DES CBC-MAC (zero IV, zero padding to the block size,
+//!   last block) and AES-CMAC (NIST SP 800-38B), truncated to the CC length (8 when building).
+//! * Redundancy check: CRC16 / CRC32 (see [`crate::crc`]).
+//!
+//! Keys are only held as prepared cipher instances, which the RustCrypto crates zeroize on
+//! drop; `Debug` shows algorithms and indices, never key bytes.
+
+use crate::crc::{Crc16, Crc32};
+use crate::error::{OtaError, Result};
+use crate::keyid::{Kic, KicAlg, Kid, KidAlg};
+use crate::spi::IntegrityMode;
+use aes::{Aes128, Aes192, Aes256};
+use cipher::generic_array::GenericArray;
+use cipher::{
+    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit,
+    KeyInit,
+};
+use cmac::{Cmac, Mac};
+use des::{Des, TdesEde2, TdesEde3};
+use std::fmt;
+use std::str::FromStr;
+
+/// A ciphering algorithm for the KIc (TS 102 225 §5.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CipherAlgorithm {
+    /// DES-CBC, 8-byte key (legacy).
+    DesCbc,
+    /// 3DES outer-CBC with 2 keys, 16-byte key.
+    TripleDes2Cbc,
+    /// 3DES outer-CBC with 3 keys, 24-byte key.
+    TripleDes3Cbc,
+    /// DES-ECB, 8-byte key (legacy).
+    DesEcb,
+    /// AES-CBC, 16-, 24- or 32-byte key.
+    AesCbc,
+}
+
+impl CipherAlgorithm {
+    /// The CLI name (`des-cbc`, `3des2`, `3des3`, `des-ecb`, `aes-cbc`).
+    pub fn name(self) -> &'static str {
+        match self {
+            CipherAlgorithm::DesCbc => "des-cbc",
+            CipherAlgorithm::TripleDes2Cbc => "3des2",
+            CipherAlgorithm::TripleDes3Cbc => "3des3",
+            CipherAlgorithm::DesEcb => "des-ecb",
+            CipherAlgorithm::AesCbc => "aes-cbc",
+        }
+    }
+    /// The KIc algorithm coding.
+    pub fn kic_alg(self) -> KicAlg {
+        match self {
+            CipherAlgorithm::DesCbc => KicAlg::DesCbc,
+            CipherAlgorithm::TripleDes2Cbc => KicAlg::TripleDes2Cbc,
+            CipherAlgorithm::TripleDes3Cbc => KicAlg::TripleDes3Cbc,
+            CipherAlgorithm::DesEcb => KicAlg::DesEcb,
+            CipherAlgorithm::AesCbc => KicAlg::AesCbc,
+        }
+    }
+    /// The cipher block size.
+    pub fn block_size(self) -> usize {
+        match self {
+            CipherAlgorithm::AesCbc => 16,
+            _ => 8,
+        }
+    }
+    /// All algorithms.
+    pub const ALL: [CipherAlgorithm; 5] = [
+        CipherAlgorithm::DesCbc,
+        CipherAlgorithm::TripleDes2Cbc,
+        CipherAlgorithm::TripleDes3Cbc,
+        CipherAlgorithm::DesEcb,
+        CipherAlgorithm::AesCbc,
+    ];
+}
+
+impl FromStr for CipherAlgorithm {
+    type Err = OtaError;
+    fn from_str(s: &str) -> Result<Self> {
+        CipherAlgorithm::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(s)).ok_or(
+            OtaError::InvalidValue {
+                field: "kic_alg",
+                reason: format!("unknown algorithm {s:?} (none, des-cbc, 3des2, 3des3, des-ecb, aes-cbc)"),
+            },
+        )
+    }
+}
+
+/// An RC or CC algorithm for the KID (TS 102 225 §5.1.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecksumAlgorithm {
+    /// DES CBC-MAC, 8-byte key (legacy).
+    DesMac,
+    /// 3DES 2-key CBC-MAC, 16-byte key.
+    TripleDes2Mac,
+    /// 3DES 3-key CBC-MAC, 24-byte key.
+    TripleDes3Mac,
+    /// AES-CMAC, 16/24/32-byte key.
+    AesCmac,
+    /// CRC16 redundancy check (no key).
+    Crc16,
+    /// CRC32 redundancy check (no key).
+    Crc32,
+}
+
+impl ChecksumAlgorithm {
+    /// The CLI name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChecksumAlgorithm::DesMac => "des-mac",
+            ChecksumAlgorithm::TripleDes2Mac => "3des2-mac",
+            ChecksumAlgorithm::TripleDes3Mac => "3des3-mac",
+            ChecksumAlgorithm::AesCmac => "aes-cmac",
+            ChecksumAlgorithm::Crc16 => "crc16",
+            ChecksumAlgorithm::Crc32 => "crc32",
+        }
+    }
+    /// RC for the CRCs, CC for the MACs.
+    pub fn mode(self) -> IntegrityMode {
+        match self {
+            ChecksumAlgorithm::Crc16 | ChecksumAlgorithm::Crc32 => IntegrityMode::Rc,
+            _ => IntegrityMode::Cc,
+        }
+    }
+    /// The KID nibble.
+    pub fn nibble(self) -> u8 {
+        match self {
+            ChecksumAlgorithm::DesMac | ChecksumAlgorithm::Crc16 => 0x1,
+            ChecksumAlgorithm::TripleDes2Mac | ChecksumAlgorithm::Crc32 => 0x5,
+            ChecksumAlgorithm::TripleDes3Mac => 0x9,
+            ChecksumAlgorithm::AesCmac => 0x2,
+        }
+    }
+    /// The KID algorithm coding.
+    pub fn kid_alg(self) -> KidAlg {
+        match self {
+            ChecksumAlgorithm::DesMac => KidAlg::DesMac,
+            ChecksumAlgorithm::TripleDes2Mac => KidAlg::TripleDes2Mac,
+            ChecksumAlgorithm::TripleDes3Mac => KidAlg::TripleDes3Mac,
+            ChecksumAlgorithm::AesCmac => KidAlg::AesCmac,
+            ChecksumAlgorithm::Crc16 => KidAlg::Crc16,
+            ChecksumAlgorithm::Crc32 => KidAlg::Crc32,
+        }
+    }
+    /// The RC/CC length this crate emits: 8 for CCs, 2 for CRC16, 4 for CRC32.
+    pub fn default_len(self) -> usize {
+        match self {
+            ChecksumAlgorithm::Crc16 => 2,
+            ChecksumAlgorithm::Crc32 => 4,
+            _ => 8,
+        }
+    }
+    /// Whether a received RC/CC of `len` bytes can be checked: CRCs need exactly their size;
+    /// CCs may be truncated to 1..=block size (the length is taken from CHL/RHL).
+    pub fn accepts_len(self, len: usize) -> bool {
+        match self {
+            ChecksumAlgorithm::Crc16 => len == 2,
+            ChecksumAlgorithm::Crc32 => len == 4,
+            ChecksumAlgorithm::AesCmac => (1..=16).contains(&len),
+            _ => (1..=8).contains(&len),
+        }
+    }
+    /// All algorithms.
+    pub const ALL: [ChecksumAlgorithm; 6] = [
+        ChecksumAlgorithm::DesMac,
+        ChecksumAlgorithm::TripleDes2Mac,
+        ChecksumAlgorithm::TripleDes3Mac,
+        ChecksumAlgorithm::AesCmac,
+        ChecksumAlgorithm::Crc16,
+        ChecksumAlgorithm::Crc32,
+    ];
+}
+
+impl FromStr for ChecksumAlgorithm {
+    type Err = OtaError;
+    fn from_str(s: &str) -> Result<Self> {
+        ChecksumAlgorithm::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(s)).ok_or(
+            OtaError::InvalidValue {
+                field: "kid_alg",
+                reason: format!(
+                    "unknown algorithm {s:?} (none, des-mac, 3des2-mac, 3des3-mac, aes-cmac, crc16, crc32)"
+                ),
+            },
+        )
+    }
+}
+
+/// A prepared block cipher (key schedule computed once).
+#[derive(Clone)]
+enum Block {
+    Des(Des),
+    Tdes2(TdesEde2),
+    Tdes3(TdesEde3),
+    Aes128(Aes128),
+    Aes192(Aes192),
+    Aes256(Aes256),
+}
+
+macro_rules! with_block {
+    ($b:expr, $c:ident => $e:expr) => {
+        match $b {
+            Block::Des($c) => $e,
+            Block::Tdes2($c) => $e,
+            Block::Tdes3($c) => $e,
+            Block::Aes128($c) => $e,
+            Block::Aes192($c) => $e,
+            Block::Aes256($c) => $e,
+        }
+    };
+}
+
+fn new_cipher<C: KeyInit>(key: &[u8]) -> Option<C> {
+    C::new_from_slice(key).ok()
+}
+
+fn key_err(which: &'static str, alg: &'static str, expected: &'static str, got: usize) -> OtaError {
+    OtaError::KeyLength { which, alg, expected, got }
+}
+
+fn des_block(which: &'static str, alg: &'static str, key: &[u8], n: usize) -> Result<Block> {
+    let expected = match n {
+        8 => "8",
+        16 => "16",
+        _ => "24",
+    };
+    if key.len() != n {
+        return Err(key_err(which, alg, expected, key.len()));
+    }
+    let b = match n {
+        8 => new_cipher::<Des>(key).map(Block::Des),
+        16 => new_cipher::<TdesEde2>(key).map(Block::Tdes2),
+        _ => new_cipher::<TdesEde3>(key).map(Block::Tdes3),
+    };
+    b.ok_or(key_err(which, alg, expected, key.len()))
+}
+
+fn aes_block(which: &'static str, alg: &'static str, key: &[u8]) -> Result<Block> {
+    let b = match key.len() {
+        16 => new_cipher::<Aes128>(key).map(Block::Aes128),
+        24 => new_cipher::<Aes192>(key).map(Block::Aes192),
+        32 => new_cipher::<Aes256>(key).map(Block::Aes256),
+        _ => None,
+    };
+    b.ok_or(key_err(which, alg, "16, 24 or 32", key.len()))
+}
+
+fn cbc_encrypt<C: BlockEncrypt + BlockCipher>(c: &C, buf: &mut [u8]) {
+    let mut e = cbc::Encryptor::<&C>::inner_iv_init(c, &GenericArray::default());
+    for blk in buf.chunks_exact_mut(C::block_size()) {
+        e.encrypt_block_mut(GenericArray::from_mut_slice(blk));
+    }
+}
+
+fn cbc_decrypt<C: BlockDecrypt + BlockCipher>(c: &C, buf: &mut [u8]) {
+    let mut d = cbc::Decryptor::<&C>::inner_iv_init(c, &GenericArray::default());
+    for blk in buf.chunks_exact_mut(C::block_size()) {
+        d.decrypt_block_mut(GenericArray::from_mut_slice(blk));
+    }
+}
+
+/// CBC-MAC with zero IV over the concatenation of `parts`, zero-padded to the block size
+/// (ISO/IEC 9797-1 MAC algorithm 1, padding method 1): the last CBC ciphertext block.
+fn cbc_mac<C: BlockEncrypt + BlockCipher>(c: &C, parts: &[&[u8]], out: &mut [u8; 16]) {
+    let mut e = cbc::Encryptor::<&C>::inner_iv_init(c, &GenericArray::default());
+    let mut blk = GenericArray::<u8, C::BlockSize>::default();
+    let bs = C::block_size();
+    let mut fill = 0;
+    let mut any = false;
+    for p in parts {
+        for &x in p.iter() {
+            if let Some(slot) = blk.get_mut(fill) {
+                *slot = x;
+            }
+            fill += 1;
+            if fill == bs {
+                e.encrypt_block_mut(&mut blk);
+                any = true;
+                if let Some(o) = out.get_mut(..bs) {
+                    o.copy_from_slice(&blk);
+                }
+                fill = 0;
+            }
+        }
+    }
+    if fill > 0 || !any {
+        for slot in blk.iter_mut().skip(fill) {
+            *slot = 0;
+        }
+        e.encrypt_block_mut(&mut blk);
+        if let Some(o) = out.get_mut(..bs) {
+            o.copy_from_slice(&blk);
+        }
+    }
+}
+
+/// A prepared CMAC instance, cloned per message.
+#[derive(Clone)]
+enum CmacKey {
+    A128(Box<Cmac<Aes128>>),
+    A192(Box<Cmac<Aes192>>),
+    A256(Box<Cmac<Aes256>>),
+}
+
+fn cmac_run<M: Mac + Clone>(m: &M, parts: &[&[u8]], out: &mut [u8; 16]) {
+    let mut m = m.clone();
+    for p in parts {
+        m.update(p);
+    }
+    let tag = m.finalize().into_bytes();
+    let n = tag.len().min(16);
+    if let (Some(o), Some(t)) = (out.get_mut(..n), tag.get(..n)) {
+        o.copy_from_slice(t);
+    }
+}
+
+#[derive(Clone)]
+enum MacKey {
+    Block(Block),
+    Cmac(CmacKey),
+    Crc16,
+    Crc32,
+}
+
+/// The ciphering half of a keyset.
+#[derive(Clone)]
+struct CipherKey {
+    alg: CipherAlgorithm,
+    block: Block,
+}
+
+/// The integrity half of a keyset.
+#[derive(Clone)]
+struct ChecksumKey {
+    alg: ChecksumAlgorithm,
+    key: MacKey,
+}
+
+/// A computed RC/CC value (up to 16 bytes; use [`Checksum::as_bytes`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Checksum {
+    buf: [u8; 16],
+    len: usize,
+}
+
+impl Checksum {
+    /// The value, truncated to the requested length.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&self.buf)
+    }
+}
+
+impl fmt::Debug for Checksum {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Checksum({})", apdu::hex::encode(self.as_bytes()))
+    }
+}
+
+/// One SCP80 keyset: optional ciphering algorithm+key (KIc) and optional RC/CC
+/// algorithm+key (KID), with their key indices. Cipher instances are set up once here and
+/// reused for every packet.
+#[derive(Clone, Default)]
+pub struct Keyset {
+    kic: Option<CipherKey>,
+    kid: Option<ChecksumKey>,
+    /// KIc key index (0–15), b8..b5 of the KIc byte.
+    pub kic_index: u8,
+    /// KID key index (0–15), b8..b5 of the KID byte.
+    pub kid_index: u8,
+}
+
+impl fmt::Debug for Keyset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Keyset")
+            .field("kic_alg", &self.kic_alg().map(|a| a.name()))
+            .field("kic_index", &self.kic_index)
+            .field("kid_alg", &self.kid_alg().map(|a| a.name()))
+            .field("kid_index", &self.kid_index)
+            .field("keys", &"<redacted>")
+            .finish()
+    }
+}
+
+impl Keyset {
+    /// A keyset with no ciphering and no RC/CC.
+    pub fn new() -> Self {
+        Keyset::default()
+    }
+
+    /// Set the ciphering algorithm, key and index. Key lengths: DES 8, 3DES-2key 16,
+    /// 3DES-3key 24, AES 16/24/32.
+    pub fn with_kic(mut self, alg: CipherAlgorithm, key: &[u8], index: u8) -> Result<Self> {
+        check_index("kic_index", index)?;
+        let n = alg.name();
+        let block = match alg {
+            CipherAlgorithm::DesCbc | CipherAlgorithm::DesEcb => des_block("KIc", n, key, 8)?,
+            CipherAlgorithm::TripleDes2Cbc => des_block("KIc", n, key, 16)?,
+            CipherAlgorithm::TripleDes3Cbc => des_block("KIc", n, key, 24)?,
+            CipherAlgorithm::AesCbc => aes_block("KIc", n, key)?,
+        };
+        self.kic = Some(CipherKey { alg, block });
+        self.kic_index = index;
+        Ok(self)
+    }
+
+    /// Set the RC/CC algorithm, key and index. CRCs take no key (`key` must be empty).
+    pub fn with_kid(mut self, alg: ChecksumAlgorithm, key: &[u8], index: u8) -> Result<Self> {
+        check_index("kid_index", index)?;
+        let n = alg.name();
+        let k = match alg {
+            ChecksumAlgorithm::DesMac => MacKey::Block(des_block("KID", n, key, 8)?),
+            ChecksumAlgorithm::TripleDes2Mac => MacKey::Block(des_block("KID", n, key, 16)?),
+            ChecksumAlgorithm::TripleDes3Mac => MacKey::Block(des_block("KID", n, key, 24)?),
+            ChecksumAlgorithm::AesCmac => MacKey::Cmac(match key.len() {
+                16 => <Cmac<Aes128> as KeyInit>::new_from_slice(key)
+                    .ok()
+                    .map(|m| CmacKey::A128(Box::new(m))),
+                24 => <Cmac<Aes192> as KeyInit>::new_from_slice(key)
+                    .ok()
+                    .map(|m| CmacKey::A192(Box::new(m))),
+                32 => <Cmac<Aes256> as KeyInit>::new_from_slice(key)
+                    .ok()
+                    .map(|m| CmacKey::A256(Box::new(m))),
+                _ => None,
+            }
+            .ok_or(key_err("KID", n, "16, 24 or 32", key.len()))?),
+            ChecksumAlgorithm::Crc16 | ChecksumAlgorithm::Crc32 => {
+                if !key.is_empty() {
+                    return Err(key_err("KID", n, "0 (a CRC takes no key)", key.len()));
+                }
+                if alg == ChecksumAlgorithm::Crc16 {
+                    MacKey::Crc16
+                } else {
+                    MacKey::Crc32
+                }
+            }
+        };
+        self.kid = Some(ChecksumKey { alg, key: k });
+        self.kid_index = index;
+        Ok(self)
+    }
+
+    /// The ciphering algorithm, if any.
+    pub fn kic_alg(&self) -> Option<CipherAlgorithm> {
+        self.kic.as_ref().map(|k| k.alg)
+    }
+
+    /// The RC/CC algorithm, if any.
+    pub fn kid_alg(&self) -> Option<ChecksumAlgorithm> {
+        self.kid.as_ref().map(|k| k.alg)
+    }
+
+    /// The KIc byte for this keyset (index and algorithm; `index << 4` with nibble 0 when no
+    /// ciphering algorithm is set).
+    pub fn kic(&self) -> Kic {
+        Kic {
+            key_index: self.kic_index,
+            alg: self.kic_alg().map_or(KicAlg::Implicit(0), |a| a.kic_alg()),
+        }
+    }
+
+    /// The KID byte for this keyset.
+    pub fn kid(&self) -> Kid {
+        Kid { key_index: self.kid_index, nibble: self.kid_alg().map_or(0, |a| a.nibble()) }
+    }
+
+    /// Check that a received KIc byte is compatible with this keyset's algorithm
+    /// (implicit codings are accepted).
+    pub fn check_kic(&self, kic: Kic) -> Result<()> {
+        let alg = self.kic_alg().ok_or(OtaError::KeyMissing { which: "KIc", what: "ciphering" })?;
+        match kic.alg {
+            KicAlg::Implicit(_) => Ok(()),
+            a if a == alg.kic_alg() => Ok(()),
+            a => Err(OtaError::AlgorithmMismatch {
+                which: "KIc",
+                byte: kic.to_byte(),
+                coded: a.to_string(),
+                keyset: alg.name(),
+            }),
+        }
+    }
+
+    /// Check that a received KID byte is compatible with this keyset's algorithm for the
+    /// given mode (implicit codings are accepted).
+    pub fn check_kid(&self, kid: Kid, mode: IntegrityMode) -> Result<()> {
+        let what = if mode == IntegrityMode::Rc { "a redundancy check" } else { "a cryptographic checksum" };
+        let alg = self.kid_alg().ok_or(OtaError::KeyMissing { which: "KID", what })?;
+        let coded = kid.alg(mode);
+        if alg.mode() != mode {
+            return Err(OtaError::AlgorithmMismatch {
+                which: "KID",
+                byte: kid.to_byte(),
+                coded: format!("{} ({coded})", mode.name()),
+                keyset: alg.name(),
+            });
+        }
+        match coded {
+            KidAlg::Implicit(_) => Ok(()),
+            a if a == alg.kid_alg() => Ok(()),
+            a => Err(OtaError::AlgorithmMismatch {
+                which: "KID",
+                byte: kid.to_byte(),
+                coded: a.to_string(),
+                keyset: alg.name(),
+            }),
+        }
+    }
+
+    /// Block size of the ciphering algorithm.
+    pub fn block_size(&self) -> Option<usize> {
+        self.kic_alg().map(|a| a.block_size())
+    }
+
+    /// Encrypt `buf` in place (CBC with zero IV, or ECB). `buf.len()` must be a multiple of
+    /// the block size.
+    pub fn encrypt(&self, buf: &mut [u8]) -> Result<()> {
+        let k = self.cipher_for(buf.len())?;
+        if k.alg == CipherAlgorithm::DesEcb {
+            if let Block::Des(c) = &k.block {
+                for blk in buf.chunks_exact_mut(8) {
+                    c.encrypt_block(GenericArray::from_mut_slice(blk));
+                }
+            }
+            return Ok(());
+        }
+        with_block!(&k.block, c => cbc_encrypt(c, buf));
+        Ok(())
+    }
+
+    /// Decrypt `buf` in place (inverse of [`Keyset::encrypt`]).
+    pub fn decrypt(&self, buf: &mut [u8]) -> Result<()> {
+        let k = self.cipher_for(buf.len())?;
+        if k.alg == CipherAlgorithm::DesEcb {
+            if let Block::Des(c) = &k.block {
+                for blk in buf.chunks_exact_mut(8) {
+                    c.decrypt_block(GenericArray::from_mut_slice(blk));
+                }
+            }
+            return Ok(());
+        }
+        with_block!(&k.block, c => cbc_decrypt(c, buf));
+        Ok(())
+    }
+
+    fn cipher_for(&self, len: usize) -> Result<&CipherKey> {
+        let k = self.kic.as_ref().ok_or(OtaError::KeyMissing { which: "KIc", what: "ciphering" })?;
+        let bs = k.alg.block_size();
+        if len % bs != 0 {
+            return Err(OtaError::CipherLength { offset: 0, len, alg: k.alg.name(), block: bs });
+        }
+        Ok(k)
+    }
+
+    /// Compute the RC/CC over the concatenation of `parts`, truncated to `len` bytes
+    /// (CC: leftmost bytes of the MAC; RC: the full CRC, big-endian).
+    pub fn checksum(&self, parts: &[&[u8]], len: usize) -> Result<Checksum> {
+        let k = self.kid.as_ref().ok_or(OtaError::KeyMissing {
+            which: "KID",
+            what: "a redundancy check or cryptographic checksum",
+        })?;
+        let mut buf = [0u8; 16];
+        match &k.key {
+            MacKey::Block(b) => with_block!(b, c => cbc_mac(c, parts, &mut buf)),
+            MacKey::Cmac(CmacKey::A128(m)) => cmac_run(m.as_ref(), parts, &mut buf),
+            MacKey::Cmac(CmacKey::A192(m)) => cmac_run(m.as_ref(), parts, &mut buf),
+            MacKey::Cmac(CmacKey::A256(m)) => cmac_run(m.as_ref(), parts, &mut buf),
+            MacKey::Crc16 => {
+                let mut c = Crc16::new();
+                parts.iter().for_each(|p| c.update(p));
+                buf[..2].copy_from_slice(&c.finish().to_be_bytes());
+            }
+            MacKey::Crc32 => {
+                let mut c = Crc32::new();
+                parts.iter().for_each(|p| c.update(p));
+                buf[..4].copy_from_slice(&c.finish().to_be_bytes());
+            }
+        }
+        if !k.alg.accepts_len(len) {
+            return Err(OtaError::IntegrityLength {
+                field: "RC/CC length",
+                value: u8::try_from(len).unwrap_or(u8::MAX),
+                len,
+                kind: if k.alg.mode() == IntegrityMode::Rc { "RC" } else { "CC" },
+                alg: k.alg.name(),
+                expected: match k.alg {
+                    ChecksumAlgorithm::Crc16 => "2",
+                    ChecksumAlgorithm::Crc32 => "4",
+                    ChecksumAlgorithm::AesCmac => "1..=16",
+                    _ => "1..=8",
+                },
+            });
+        }
+        Ok(Checksum { buf, len })
+    }
+}
+
+fn check_index(field: &'static str, index: u8) -> Result<()> {
+    if index > 15 {
+        return Err(OtaError::InvalidValue { field, reason: format!("{index} is not 0..=15") });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_lengths_are_checked() {
+        let e = Keyset::new().with_kic(CipherAlgorithm::TripleDes2Cbc, &[0; 8], 1).unwrap_err();
+        assert_eq!(e.to_string(), "KIc key for 3des2 must be 16 bytes, got 8");
+        assert!(Keyset::new().with_kic(CipherAlgorithm::AesCbc, &[0; 20], 1).is_err());
+        assert!(Keyset::new().with_kic(CipherAlgorithm::AesCbc, &[0; 24], 1).is_ok());
+        assert!(Keyset::new().with_kid(ChecksumAlgorithm::DesMac, &[0; 16], 1).is_err());
+        assert!(Keyset::new().with_kid(ChecksumAlgorithm::Crc32, &[1], 1).is_err());
+        assert!(Keyset::new().with_kic(CipherAlgorithm::DesCbc, &[0; 8], 16).is_err());
+    }
+
+    #[test]
+    fn debug_never_shows_keys() {
+        let k = Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, &[0xAB; 16], 2)
+            .unwrap()
+            .with_kid(ChecksumAlgorithm::AesCmac, &[0xCD; 16], 2)
+            .unwrap();
+        let d = format!("{k:?}");
+        assert!(!d.contains("ab") && !d.contains("AB") && !d.contains("171"), "{d}");
+        assert!(d.contains("redacted"));
+    }
+
+    #[test]
+    fn aes_cmac_rfc4493() {
+        // RFC 4493 example 2 (16-byte message).
+        let key = apdu::hex::decode("2b7e151628aed2a6abf7158809cf4f3c").unwrap();
+        let msg = apdu::hex::decode("6bc1bee22e409f96e93d7e117393172a").unwrap();
+        let k = Keyset::new().with_kid(ChecksumAlgorithm::AesCmac, &key, 1).unwrap();
+        let cc = k.checksum(&[&msg[..5], &msg[5..]], 16).unwrap();
+        assert_eq!(apdu::hex::encode(cc.as_bytes()), "070A16B46B4D4144F79BDD9DD04A287C");
+    }
+
+    #[test]
+    fn des_cbc_mac_pads_with_zeros() {
+        let k = Keyset::new().with_kid(ChecksumAlgorithm::DesMac, &[0x13; 8], 1).unwrap();
+        let a = k.checksum(&[&[1, 2, 3]], 8).unwrap();
+        let b = k.checksum(&[&[1, 2, 3, 0, 0, 0, 0, 0]], 8).unwrap();
+        assert_eq!(a, b);
+        let c = k.checksum(&[&[1, 2, 3, 0, 0, 0, 0, 0, 0]], 8).unwrap();
+        assert_ne!(a, c);
+    }
+}

@@ -1,0 +1,134 @@
+//! The script runner's seam (`script::Toolkit`): the directives `terminal-profile HEX`,
+//! `user …`, `fetch-all`, `sms-pp KEYSET TAR DATA [spi=…] [cntr=…]` and `menu N` executed by
+//! the terminal over the runner's card connection.
+
+use crate::smspp::OtaRequest;
+use crate::user::UserAnswer;
+use crate::{Terminal, TerminalError};
+use ota::cat::TerminalProfile;
+use ota::{Counter, KeysetFile, Keyset, Spi, Tar};
+use script::{Por, Toolkit, ToolkitCommand, ToolkitError, ToolkitOutcome};
+use transport::Transport;
+
+/// A named keyset the terminal can send OTA messages with.
+#[derive(Debug, Clone)]
+pub struct KeysetEntry {
+    /// Keys and indexes.
+    pub keys: Keyset,
+    /// SPI used when the directive gives none.
+    pub spi: Spi,
+    /// Counter for the next message; advanced after each message sent with it.
+    pub counter: Counter,
+}
+
+impl KeysetEntry {
+    /// Default SPI `16 19`: ciphered, CC, counter higher than the card's; PoR always, with
+    /// CC, ciphered, in the SMS-DELIVER-REPORT (ENVELOPE response). Counter starts at 1.
+    pub fn new(keys: Keyset) -> Self {
+        KeysetEntry { keys, spi: Spi::from_bytes([0x16, 0x19]), counter: Counter::from_bytes([0, 0, 0, 0, 1]) }
+    }
+}
+
+impl Terminal {
+    /// Register a keyset under `name` (the directive's `KEYSET`).
+    pub fn add_keyset(&mut self, name: &str, e: KeysetEntry) {
+        self.keysets.insert(name.to_string(), e);
+    }
+
+    /// Register every keyset of a keyset file (their counters become the next CNTR).
+    pub fn add_keyset_file(&mut self, f: &KeysetFile) {
+        for (name, k) in &f.keysets {
+            let mut e = KeysetEntry::new(k.keyset.clone());
+            e.counter = k.counter;
+            self.keysets.insert(name.clone(), e);
+        }
+    }
+
+    fn notes_since(&self, shown: usize, exchanges: usize) -> Vec<String> {
+        let mut v: Vec<String> = self.shown()[shown..].iter().map(|s| format!("shown {:?}: {}", s.role, s.text)).collect();
+        for x in &self.exchanges()[exchanges..] {
+            let t = x.command.as_ref().map(|c| format!("{:?}", c.details().command_type)).unwrap_or_else(|| "undecodable".into());
+            let r = x.response.result();
+            v.push(format!("{t} -> result {:02X} (card {:04X})", u8::from(r.general), x.sw));
+            v.extend(x.notes.iter().cloned());
+        }
+        v
+    }
+
+    fn execute_inner(&mut self, card: &mut dyn Transport, cmd: &ToolkitCommand) -> Result<ToolkitOutcome, TerminalError> {
+        let (s0, x0) = (self.shown().len(), self.exchanges().len());
+        let mut out = ToolkitOutcome::default();
+        match cmd {
+            ToolkitCommand::TerminalProfile(p) => {
+                self.config.profile = TerminalProfile(p.clone());
+                let sw = self.terminal_profile(card)?;
+                out.notes.push(format!("TERMINAL PROFILE -> {sw:04X}"));
+            }
+            ToolkitCommand::User(a) => self.push_answer(UserAnswer::from(a)),
+            ToolkitCommand::FetchAll => {
+                let n = self.fetch_all(card)?;
+                out.notes.push(format!("{n} proactive command(s) handled"));
+            }
+            ToolkitCommand::Menu(id) => {
+                let sw = self.select_menu_item(card, *id, false)?;
+                out.notes.push(format!("MENU SELECTION {id} -> {sw:04X}"));
+            }
+            ToolkitCommand::SmsPp { keyset, tar, data, spi, options } => {
+                let entry = self
+                    .keysets
+                    .get(keyset)
+                    .cloned()
+                    .ok_or_else(|| TerminalError::Usage(format!("sms-pp: unknown keyset {keyset:?}")))?;
+                let mut counter = entry.counter;
+                for (k, v) in options {
+                    match k.as_str() {
+                        "cntr" | "counter" => {
+                            let n = parse_num(v).ok_or_else(|| TerminalError::Usage(format!("sms-pp: cntr={v:?} is not a number")))?;
+                            counter = Counter::new(n)?;
+                        }
+                        _ => return Err(TerminalError::Usage(format!("sms-pp: unknown option {k}={v} (known: spi=, cntr=)"))),
+                    }
+                }
+                let req = OtaRequest {
+                    keys: &entry.keys,
+                    spi: spi.map(Spi::from_bytes).unwrap_or(entry.spi),
+                    tar: Tar::from_slice(tar)?,
+                    counter,
+                    data: data.clone(),
+                    concat_ref: counter.value() as u8,
+                };
+                let o = self.deliver_sms_pp(card, &req)?;
+                if let Some(e) = self.keysets.get_mut(keyset) {
+                    e.counter = counter.next().unwrap_or(counter);
+                }
+                out.notes.push(format!("ENVELOPE status words: {:04X?}", o.envelope_sws));
+                if o.busy {
+                    out.notes.push("card busy (9300): RP-ERROR D4".into());
+                }
+                match &o.por {
+                    Some(p) => match &p.packet {
+                        Ok(pkt) => out.por = Some(Por { status: pkt.status.to_byte(), data: pkt.data.clone() }),
+                        Err(e) => out.notes.push(format!("PoR via {:?} did not decode: {e}", p.path)),
+                    },
+                    None => out.notes.push("no PoR".into()),
+                }
+            }
+        }
+        let mut n = self.notes_since(s0, x0);
+        out.notes.append(&mut n);
+        Ok(out)
+    }
+}
+
+fn parse_num(v: &str) -> Option<u64> {
+    match v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => v.parse().ok(),
+    }
+}
+
+impl Toolkit for Terminal {
+    fn execute(&mut self, card: &mut dyn Transport, cmd: &ToolkitCommand) -> Result<ToolkitOutcome, ToolkitError> {
+        self.execute_inner(card, cmd).map_err(|e| ToolkitError(e.to_string()))
+    }
+}

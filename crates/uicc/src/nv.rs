@@ -1,0 +1,173 @@
+//! The card's non-volatile state as one serialisable value: file contents and life cycle
+//! states, PIN/PUK values and counters, the AKA sequence-number arrays, OTA counters, and applet
+//! instances with their persistent data. Everything volatile (channels, selections, verified
+//! PINs, pending GET RESPONSE data) lives in the card, not here.
+
+use crate::hexser;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroize;
+
+/// Version of the state layout written by this crate.
+pub const NV_FORMAT: u32 = 1;
+
+/// The whole non-volatile state of one card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NvState {
+    /// Layout version ([`NV_FORMAT`]).
+    pub format: u32,
+    /// Fingerprint of the profile text this state was created from (a state file is only
+    /// resumed with the same profile).
+    pub profile_fingerprint: String,
+    /// One entry per node of the profile's file tree, in tree order.
+    pub files: Vec<NvFile>,
+    /// PINs and their PUKs, in profile order.
+    pub pins: Vec<PinState>,
+    /// AKA sequence-number state per `[[auth]]` entry, in profile order.
+    pub auth: Vec<SqnState>,
+    /// OTA state (counters per key set version); used by the OTA receiver.
+    pub ota: OtaNv,
+    /// Installed applet instances.
+    pub applets: Vec<AppletNv>,
+}
+
+/// Life cycle status integer of a file (TS 102 221 §11.1.1.4.9).
+pub mod lcsi {
+    /// Operational state, activated.
+    pub const ACTIVATED: u8 = 0x05;
+    /// Operational state, deactivated.
+    pub const DEACTIVATED: u8 = 0x04;
+}
+
+/// Non-volatile part of one file: its life cycle state and contents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NvFile {
+    /// Life cycle status integer ([`lcsi`]).
+    pub lcsi: u8,
+    /// The contents.
+    pub content: Content,
+}
+
+/// The contents of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Content {
+    /// A DF or ADF (no contents of its own).
+    Directory,
+    /// A transparent EF's bytes, or a BER-TLV EF's concatenated data objects.
+    Bytes(#[serde(with = "hexser::bytes")] Vec<u8>),
+    /// A record EF's records; for a cyclic EF, index 0 is record 1 (the most recent).
+    Records(#[serde(with = "hexser::records")] Vec<Vec<u8>>),
+}
+
+/// An 8-byte secret (PIN, PUK, ADM value) that never prints and is zeroized on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+#[zeroize(drop)]
+pub struct Secret8(#[serde(with = "hexser::bytes")] pub Vec<u8>);
+
+impl Secret8 {
+    /// Constant-time comparison with a candidate of any length.
+    pub fn ct_eq(&self, other: &[u8]) -> bool {
+        self.0.len() == other.len() && bool::from(self.0.as_slice().ct_eq(other))
+    }
+}
+
+impl std::fmt::Debug for Secret8 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret8(..)")
+    }
+}
+
+/// One PIN (TS 102 221 §9.5): value, retry counter, enabled flag, and its PUK if any.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinState {
+    /// Key reference (01–08 PIN Appl, 0A–0E ADM, 11 universal PIN, 81–88 second PIN Appl).
+    pub key_ref: u8,
+    /// The PIN value, padded with FF to 8 bytes.
+    pub value: Secret8,
+    /// Maximum retries.
+    pub max: u8,
+    /// Retries left (0 = blocked).
+    pub left: u8,
+    /// Whether verification is required (DISABLE / ENABLE PIN).
+    pub enabled: bool,
+    /// The unblocking key, if the PIN has one.
+    pub puk: Option<PukState>,
+}
+
+/// An unblock key (PUK) and its counter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PukState {
+    /// The PUK value (8 bytes).
+    pub value: Secret8,
+    /// Maximum retries.
+    pub max: u8,
+    /// Retries left (0 = blocked for good).
+    pub left: u8,
+}
+
+/// The USIM's SEQ array (TS 33.102 Annex C.1.2): the highest accepted SEQ per IND value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqnState {
+    /// SEQ_MS(i) for i = 0 .. 2^ind_bits - 1.
+    pub seq: Vec<u64>,
+}
+
+/// OTA-related non-volatile data (filled in by the OTA receiver).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OtaNv {
+    /// The replay counter (5 bytes) per key set version (TS 102 225 §5.1.1).
+    pub counters: BTreeMap<u8, CounterBytes>,
+}
+
+/// A 5-byte OTA counter value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CounterBytes(#[serde(with = "hexser::bytes")] pub Vec<u8>);
+
+/// GlobalPlatform application life cycle state (GP Card Spec §5.3.1, coding of §11.1.1).
+pub mod life_cycle {
+    /// INSTALLED.
+    pub const INSTALLED: u8 = 0x03;
+    /// SELECTABLE.
+    pub const SELECTABLE: u8 = 0x07;
+    /// Bit set on top of the state when the application is LOCKED.
+    pub const LOCKED_BIT: u8 = 0x80;
+}
+
+/// One applet instance (GP registry entry plus its persistent fields).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppletNv {
+    /// Instance AID.
+    #[serde(with = "hexser::bytes")]
+    pub aid: Vec<u8>,
+    /// Class (module) AID of the registered Rust applet class it was created from.
+    #[serde(with = "hexser::bytes")]
+    pub class_aid: Vec<u8>,
+    /// GP life cycle state ([`life_cycle`]).
+    pub life_cycle: u8,
+    /// Whether it is implicitly selected on the basic channel after reset.
+    pub default_selected: bool,
+    /// Install parameters it was installed with.
+    #[serde(with = "hexser::bytes")]
+    pub params: Vec<u8>,
+    /// Its persistent fields, by name.
+    pub data: BTreeMap<String, AppletValue>,
+}
+
+/// One persistent applet field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppletValue(#[serde(with = "hexser::bytes")] pub Vec<u8>);
+
+impl NvState {
+    /// Serialise to the state-file form (JSON with hex strings).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Serialising plain data structures cannot fail.
+        serde_json::to_vec_pretty(self).unwrap_or_default()
+    }
+
+    /// Parse the state-file form.
+    pub fn from_bytes(b: &[u8]) -> Result<NvState, serde_json::Error> {
+        serde_json::from_slice(b)
+    }
+}

@@ -1,0 +1,958 @@
+//! Card profiles: a TOML description of one card (ATR, ICCID/IMSI/MSISDN, PINs, MILENAGE
+//! keys, OTA key sets and TARs, applets, and the TS 102 221 file tree with contents and
+//! EF.ARR-based access rules), declared as data in the style of pySim's `ts_102_221.py`.
+//! Errors name the line and column of the offending value.
+
+use crate::fs::{ArrRef, EfStructure, Node, NodeId, NodeKind, Tree, MF};
+use crate::hexser;
+use crate::milenage::Milenage;
+use crate::nv::{
+    lcsi, Content, CounterBytes, NvFile, NvState, OtaNv, PinState, PukState, Secret8, SqnState,
+    NV_FORMAT,
+};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+use toml::Spanned;
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// The built-in default profile text.
+pub const DEFAULT_PROFILE_TOML: &str = include_str!("default_profile.toml");
+
+/// Why a profile could not be loaded; `line`/`column` are 1-based positions in the TOML text.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProfileError {
+    /// The file could not be read.
+    #[error("{path}: {reason}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The OS error text.
+        reason: String,
+    },
+    /// Bad TOML or a bad value.
+    #[error("{}line {line}, column {column}: {message}", path.as_ref().map(|p| format!("{}: ", p.display())).unwrap_or_default())]
+    Invalid {
+        /// The file, when loaded from one.
+        path: Option<PathBuf>,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl ProfileError {
+    /// The (line, column) of the error, if it has one.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            ProfileError::Invalid { line, column, .. } => Some((*line, *column)),
+            ProfileError::Io { .. } => None,
+        }
+    }
+}
+
+// ------------------------------------------------------------------ value types
+
+#[derive(Clone)]
+struct Hex(Vec<u8>);
+
+impl<'de> Deserialize<'de> for Hex {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        hexser::bytes::deserialize(d).map(Hex)
+    }
+}
+
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+struct Key16([u8; 16]);
+
+impl<'de> Deserialize<'de> for Key16 {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut v = hexser::bytes::deserialize(d)?;
+        let r = <[u8; 16]>::try_from(v.as_slice())
+            .map_err(|_| D::Error::custom(format!("expected 16 bytes of hex, got {}", v.len())));
+        v.zeroize();
+        r.map(Key16)
+    }
+}
+
+/// A PIN value: 4–8 ASCII digits padded with FF, or `hex:` and exactly 8 bytes.
+struct PinValue(Vec<u8>);
+
+impl<'de> Deserialize<'de> for PinValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if let Some(h) = s.strip_prefix("hex:") {
+            let v = hexser::decode(h).map_err(D::Error::custom)?;
+            if v.len() != 8 {
+                return Err(D::Error::custom(format!("hex PIN must be 8 bytes, got {}", v.len())));
+            }
+            return Ok(PinValue(v));
+        }
+        if !(4..=8).contains(&s.len()) || !s.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(D::Error::custom("PIN must be 4 to 8 decimal digits (or hex:<8 bytes>)"));
+        }
+        let mut v = s.into_bytes();
+        v.resize(8, 0xFF);
+        Ok(PinValue(v))
+    }
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+enum FileType {
+    Df,
+    Adf,
+    Transparent,
+    LinearFixed,
+    Cyclic,
+    BerTlv,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    card: CardDecl,
+    #[serde(default)]
+    subscriber: SubscriberDecl,
+    #[serde(default, rename = "pin")]
+    pins: Vec<Spanned<PinDecl>>,
+    #[serde(default, rename = "auth")]
+    auth: Vec<Spanned<AuthDecl>>,
+    #[serde(default)]
+    ota: OtaDecl,
+    #[serde(default, rename = "applet")]
+    applets: Vec<Spanned<AppletDecl>>,
+    #[serde(rename = "file")]
+    files: Vec<Spanned<FileDecl>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CardDecl {
+    #[serde(default)]
+    name: String,
+    atr: Spanned<Hex>,
+    iccid: Option<Spanned<String>>,
+    rng_seed: Option<Key16>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SubscriberDecl {
+    imsi: Option<Spanned<String>>,
+    msisdn: Option<Spanned<String>>,
+}
+
+fn default_retries() -> u8 {
+    3
+}
+fn default_puk_retries() -> u8 {
+    10
+}
+fn yes() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PinDecl {
+    key_ref: u8,
+    #[serde(default)]
+    name: String,
+    value: PinValue,
+    puk: Option<PinValue>,
+    #[serde(default = "yes")]
+    enabled: bool,
+    #[serde(default = "default_retries")]
+    retries: u8,
+    #[serde(default = "default_puk_retries")]
+    puk_retries: u8,
+    adf: Option<String>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "kebab-case")]
+/// How AUTHENTICATE checks SQN freshness.
+pub enum SqnCheck {
+    /// TS 33.102 Annex C.2: per-IND array, SEQ must exceed SEQ_MS(IND) and stay within Δ.
+    AnnexC,
+    /// Accept any SQN (for test networks that do not track SQN).
+    Off,
+}
+
+fn default_sqn_check() -> SqnCheck {
+    SqnCheck::AnnexC
+}
+fn default_ind_bits() -> u8 {
+    5
+}
+fn default_delta() -> u64 {
+    1 << 28
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuthDecl {
+    adf: String,
+    k: Key16,
+    opc: Option<Key16>,
+    op: Option<Key16>,
+    #[serde(default = "default_sqn_check")]
+    sqn_check: SqnCheck,
+    #[serde(default = "default_ind_bits")]
+    ind_bits: u8,
+    #[serde(default = "default_delta")]
+    delta: u64,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct OtaDecl {
+    #[serde(default)]
+    keyset: Vec<Spanned<KeysetDecl>>,
+    #[serde(default)]
+    tar: Vec<Spanned<TarDecl>>,
+}
+
+fn default_kic_alg() -> String {
+    "aes-cbc".into()
+}
+fn default_kid_alg() -> String {
+    "aes-cmac".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KeysetDecl {
+    kvn: u8,
+    kic: Hex,
+    kid: Hex,
+    kik: Option<Hex>,
+    #[serde(default = "default_kic_alg")]
+    kic_algorithm: String,
+    #[serde(default = "default_kid_alg")]
+    kid_algorithm: String,
+    counter: Option<Hex>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TarDecl {
+    tar: Hex,
+    target: String,
+    adf: Option<String>,
+    #[serde(default)]
+    keysets: Vec<u8>,
+    min_security: Option<u8>,
+    applet: Option<Hex>,
+}
+
+fn default_state() -> String {
+    "selectable".into()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppletDecl {
+    class: Hex,
+    aid: Hex,
+    params: Option<Hex>,
+    #[serde(default = "default_state")]
+    state: String,
+    #[serde(default)]
+    default: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDecl {
+    path: Spanned<String>,
+    #[serde(default)]
+    name: String,
+    #[serde(rename = "type")]
+    kind: FileType,
+    sfi: Option<u8>,
+    arr: Option<u8>,
+    arr_file: Option<String>,
+    data: Option<Hex>,
+    size: Option<usize>,
+    records: Option<Vec<Hex>>,
+    record_len: Option<usize>,
+    record_count: Option<usize>,
+    aid: Option<Hex>,
+    #[serde(default = "yes")]
+    shareable: bool,
+    #[serde(default)]
+    deactivated: bool,
+}
+
+// ------------------------------------------------------------------ public model
+
+/// MILENAGE configuration of one ADF (`[[auth]]`).
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// The ADF whose AUTHENTICATE uses these keys.
+    pub adf: NodeId,
+    /// K and OPc.
+    pub milenage: Milenage,
+    /// SQN freshness checking.
+    pub sqn_check: SqnCheck,
+    /// Number of IND bits (array size 2^ind_bits, TS 33.102 Annex C.1.2).
+    pub ind_bits: u8,
+    /// Freshness limit Δ on SEQ (Annex C.2.2).
+    pub delta: u64,
+}
+
+/// An OTA key set (TS 102 225 §5.1): key version number, KIc/KID (and KIK) with algorithms.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct OtaKeyset {
+    /// Key version number (KVN, 1–15).
+    pub kvn: u8,
+    /// Ciphering key.
+    pub kic: Vec<u8>,
+    /// Integrity key.
+    pub kid: Vec<u8>,
+    /// Key-encryption key, if any.
+    pub kik: Option<Vec<u8>>,
+    /// Cipher algorithm name as written in the profile (e.g. `aes-cbc`, `3des-cbc2`).
+    pub kic_algorithm: String,
+    /// Integrity algorithm name (e.g. `aes-cmac`, `3des-cbc2`).
+    pub kid_algorithm: String,
+}
+
+impl std::fmt::Debug for OtaKeyset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OtaKeyset {{ kvn: {}, kic_algorithm: {:?}, kid_algorithm: {:?}, .. }}", self.kvn, self.kic_algorithm, self.kid_algorithm)
+    }
+}
+
+/// A TAR the card answers (TS 101 220 Annex D / TS 102 226).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtaTar {
+    /// The 3-byte TAR.
+    pub tar: [u8; 3],
+    /// What it addresses: `rfm-uicc`, `rfm-adf`, `ram`, `applet`, or another name.
+    pub target: String,
+    /// For `rfm-adf`, the ADF.
+    pub adf: Option<NodeId>,
+    /// Key set versions allowed for it.
+    pub keysets: Vec<u8>,
+    /// Minimum security level (TS 102 226 §8.2.1.3.2.4.2), if any.
+    pub min_security: Option<u8>,
+    /// For `applet`, the instance AID.
+    pub applet: Option<Vec<u8>>,
+}
+
+/// A PIN's place in the card: key reference and (for local PINs) the owning ADF.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinConfig {
+    /// Key reference.
+    pub key_ref: u8,
+    /// Display name.
+    pub name: String,
+    /// The owning ADF of a local (81–88) PIN.
+    pub adf: Option<NodeId>,
+}
+
+/// An applet instance declared in the profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppletConfig {
+    /// Class AID (a registered Rust applet class).
+    pub class_aid: Vec<u8>,
+    /// Instance AID.
+    pub aid: Vec<u8>,
+    /// Install parameters.
+    pub params: Vec<u8>,
+    /// GP life cycle state byte.
+    pub life_cycle: u8,
+    /// Implicitly selected on the basic channel after reset.
+    pub default_selected: bool,
+}
+
+/// A parsed, validated card profile.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    source: String,
+    /// Profile name.
+    pub name: String,
+    /// The ATR returned at reset.
+    pub atr: Vec<u8>,
+    /// The file tree.
+    pub tree: Tree,
+    /// PINs, in the same order as [`NvState::pins`].
+    pub pins: Vec<PinConfig>,
+    /// MILENAGE configurations, in the same order as [`NvState::auth`].
+    pub auth: Vec<AuthConfig>,
+    /// OTA key sets.
+    pub ota_keysets: Vec<OtaKeyset>,
+    /// OTA TARs.
+    pub ota_tars: Vec<OtaTar>,
+    /// Applet instances to install on a fresh card.
+    pub applets: Vec<AppletConfig>,
+    /// Seed of the card's deterministic random source.
+    pub rng_seed: [u8; 16],
+    initial: NvState,
+}
+
+fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let upto = src.get(..offset.min(src.len())).unwrap_or("");
+    let line = upto.matches('\n').count() + 1;
+    let col = upto.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    (line, col)
+}
+
+struct Ctx<'a> {
+    src: &'a str,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: std::ops::Range<usize>, msg: impl Into<String>) -> ProfileError {
+        let (line, column) = line_col(self.src, span.start);
+        ProfileError::Invalid { path: None, line, column, message: msg.into() }
+    }
+}
+
+fn fnv64(s: &str) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in s.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn parse_path(s: &str) -> Option<Vec<u16>> {
+    s.split('/')
+        .map(|p| {
+            if p.len() == 4 {
+                u16::from_str_radix(p, 16).ok()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// BCD with swapped nibbles, padded with F (TS 102 221 §13.2 ICCID, TS 24.008 numbers).
+fn swapped_bcd(digits: &str) -> Vec<u8> {
+    let d: Vec<u8> = digits.bytes().map(|c| c.wrapping_sub(b'0')).collect();
+    d.chunks(2).map(|c| (c.get(1).copied().unwrap_or(0xF) << 4) | c.first().copied().unwrap_or(0xF)).collect()
+}
+
+/// EF.IMSI contents (TS 31.102 §4.2.2): length, then parity nibble 9/1 and BCD digits.
+fn encode_imsi(imsi: &str) -> Vec<u8> {
+    let d: Vec<u8> = imsi.bytes().map(|c| c.wrapping_sub(b'0')).collect();
+    let parity = if d.len() % 2 == 1 { 0x9 } else { 0x1 };
+    let mut nibbles = vec![parity];
+    nibbles.extend_from_slice(&d);
+    let mut out = vec![nibbles.len().div_ceil(2) as u8];
+    out.extend(nibbles.chunks(2).map(|c| (c.get(1).copied().unwrap_or(0xF) << 4) | c[0]));
+    out
+}
+
+/// An EF.MSISDN / EF.ADN record of `len` bytes (TS 31.102 §4.2.26): alpha (FF), BCD length,
+/// TON/NPI, 10 bytes BCD number, CCP, extension.
+fn encode_msisdn(number: &str, len: usize) -> Vec<u8> {
+    let (ton, digits) = match number.strip_prefix('+') {
+        Some(d) => (0x91u8, d),
+        None => (0x81u8, number),
+    };
+    let bcd = swapped_bcd(digits);
+    let mut rec = vec![0xFF; len.saturating_sub(14)];
+    rec.push((bcd.len() + 1) as u8);
+    rec.push(ton);
+    let mut num = bcd;
+    num.resize(10, 0xFF);
+    rec.extend_from_slice(&num);
+    rec.extend_from_slice(&[0xFF, 0xFF]);
+    rec
+}
+
+impl Profile {
+    /// The built-in USIM profile ([`DEFAULT_PROFILE_TOML`]).
+    pub fn default_profile() -> Profile {
+        match Profile::from_toml_str(DEFAULT_PROFILE_TOML) {
+            Ok(p) => p,
+            // The built-in text is checked by a unit test; this arm is unreachable in
+            // practice, but a card must never panic, so fall back to reporting it loudly.
+            Err(e) => unreachable_profile(e),
+        }
+    }
+
+    /// Load a profile from a TOML file.
+    pub fn load(path: &Path) -> Result<Profile, ProfileError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ProfileError::Io { path: path.to_path_buf(), reason: e.to_string() })?;
+        Profile::from_toml_str(&text).map_err(|e| match e {
+            ProfileError::Invalid { line, column, message, .. } => {
+                ProfileError::Invalid { path: Some(path.to_path_buf()), line, column, message }
+            }
+            other => other,
+        })
+    }
+
+    /// The TOML text this profile was parsed from.
+    pub fn to_toml(&self) -> &str {
+        &self.source
+    }
+
+    /// The non-volatile state of a fresh card made from this profile (before applets are
+    /// installed).
+    pub fn initial_state(&self) -> &NvState {
+        &self.initial
+    }
+
+    /// Fingerprint of the profile text (stored in the state to refuse a mismatching resume).
+    pub fn fingerprint(&self) -> &str {
+        &self.initial.profile_fingerprint
+    }
+
+    /// Parse and validate a profile.
+    pub fn from_toml_str(src: &str) -> Result<Profile, ProfileError> {
+        let cx = Ctx { src };
+        let doc: Doc = toml::from_str(src).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            cx.err(span, e.message().trim().to_string())
+        })?;
+
+        // ATR
+        let atr = doc.card.atr.get_ref().0.clone();
+        match apdu::Atr::parse(&atr) {
+            Ok(a) if a.tck_ok() != Some(false) => {}
+            Ok(_) => return Err(cx.err(doc.card.atr.span(), "ATR: TCK does not match")),
+            Err(e) => return Err(cx.err(doc.card.atr.span(), format!("ATR: {e}"))),
+        }
+
+        // Files: parents before children.
+        let mut decls: Vec<(Vec<u16>, &Spanned<FileDecl>)> = Vec::new();
+        for f in &doc.files {
+            let p = f.get_ref().path.get_ref();
+            let fids = parse_path(p).ok_or_else(|| {
+                cx.err(f.get_ref().path.span(), "path must be 4-hex-digit FIDs separated by '/', starting with 3F00")
+            })?;
+            if fids.first() != Some(&0x3F00) {
+                return Err(cx.err(f.get_ref().path.span(), "path must start with 3F00"));
+            }
+            decls.push((fids, f));
+        }
+        decls.sort_by_key(|(p, _)| p.len());
+        if decls.first().map(|(p, _)| p.len()) != Some(1) {
+            return Err(cx.err(0..0, "the MF (path = \"3F00\") must be declared"));
+        }
+        let mut nodes: Vec<Node> = Vec::new();
+        let mut files: Vec<NvFile> = Vec::new();
+        let mut paths: BTreeMap<Vec<u16>, NodeId> = BTreeMap::new();
+        let mut arr_wanted: Vec<(NodeId, Option<u16>, u8, std::ops::Range<usize>)> = Vec::new();
+        for (fids, sd) in &decls {
+            let d = sd.get_ref();
+            let span = sd.span();
+            let pspan = d.path.span();
+            if paths.contains_key(fids) {
+                return Err(cx.err(pspan, format!("duplicate file {}", d.path.get_ref())));
+            }
+            let fid = *fids.last().unwrap_or(&0);
+            let parent = if fids.len() == 1 {
+                if d.kind != FileType::Df {
+                    return Err(cx.err(span, "3F00 must have type = \"df\""));
+                }
+                None
+            } else {
+                let pp = &fids[..fids.len() - 1];
+                let Some(&p) = paths.get(pp) else {
+                    return Err(cx.err(pspan, "parent directory is not declared"));
+                };
+                if !nodes[p].is_dir() {
+                    return Err(cx.err(pspan, "parent is an EF, not a directory"));
+                }
+                if matches!(fid, 0x3F00 | 0x7FFF | 0xFFFF) {
+                    return Err(cx.err(pspan, format!("FID {fid:04X} is reserved")));
+                }
+                Some(p)
+            };
+            if let Some(sfi) = d.sfi {
+                if !(1..=30).contains(&sfi) || matches!(d.kind, FileType::Df | FileType::Adf) {
+                    return Err(cx.err(span, "sfi must be 1..=30 and only on EFs"));
+                }
+                if let Some(p) = parent {
+                    if nodes[p].children.iter().any(|&c| nodes[c].sfi == Some(sfi)) {
+                        return Err(cx.err(span, format!("SFI {sfi:02X} used twice in the same directory")));
+                    }
+                }
+            }
+            let fill = |mut v: Vec<u8>, n: usize, what: &str| -> Result<Vec<u8>, ProfileError> {
+                if v.len() > n {
+                    return Err(cx.err(span.clone(), format!("{what} has {} bytes, more than the size {n}", v.len())));
+                }
+                v.resize(n, 0xFF);
+                Ok(v)
+            };
+            let (kind, content) = match d.kind {
+                FileType::Df => (NodeKind::Df, Content::Directory),
+                FileType::Adf => {
+                    let aid = d.aid.as_ref().map(|a| a.0.clone()).unwrap_or_default();
+                    if !(5..=16).contains(&aid.len()) || parent != Some(MF) {
+                        return Err(cx.err(span, "an ADF needs an aid of 5..16 bytes and must sit directly under the MF"));
+                    }
+                    (NodeKind::Adf { aid }, Content::Directory)
+                }
+                FileType::Transparent | FileType::BerTlv => {
+                    let data = d.data.as_ref().map(|h| h.0.clone()).unwrap_or_default();
+                    let size = d.size.unwrap_or(data.len());
+                    if size == 0 && d.kind == FileType::Transparent {
+                        return Err(cx.err(span, "a transparent EF needs data or a size"));
+                    }
+                    if size > 0x7FFF {
+                        return Err(cx.err(span, "size must not exceed 32767 bytes"));
+                    }
+                    if d.kind == FileType::BerTlv {
+                        if data.len() > size {
+                            return Err(cx.err(span, "BER-TLV data exceeds the size"));
+                        }
+                        if apdu::tlv::BerTlv::parse_all(&data).is_err() {
+                            return Err(cx.err(span, "data of a BER-TLV EF must be a sequence of BER-TLV objects"));
+                        }
+                        (NodeKind::Ef(EfStructure::BerTlv { size }), Content::Bytes(data))
+                    } else {
+                        (NodeKind::Ef(EfStructure::Transparent { size }), Content::Bytes(fill(data, size, "data")?))
+                    }
+                }
+                FileType::LinearFixed | FileType::Cyclic => {
+                    let recs: Vec<Vec<u8>> = d.records.as_ref().map(|r| r.iter().map(|h| h.0.clone()).collect()).unwrap_or_default();
+                    let rl = d.record_len.unwrap_or_else(|| recs.iter().map(Vec::len).max().unwrap_or(0));
+                    let n = d.record_count.unwrap_or(recs.len());
+                    if !(1..=255).contains(&rl) || !(1..=254).contains(&n) || recs.len() > n {
+                        return Err(cx.err(span, "record files need record_len 1..=255 and 1..=254 records (record_count >= records listed)"));
+                    }
+                    let mut out = Vec::with_capacity(n);
+                    for i in 0..n {
+                        out.push(fill(recs.get(i).cloned().unwrap_or_default(), rl, &format!("record {}", i + 1))?);
+                    }
+                    let s = if d.kind == FileType::Cyclic {
+                        EfStructure::Cyclic { record_len: rl, records: n }
+                    } else {
+                        EfStructure::LinearFixed { record_len: rl, records: n }
+                    };
+                    (NodeKind::Ef(s), Content::Records(out))
+                }
+            };
+            let id = nodes.len();
+            if let Some(rec) = d.arr {
+                let arr_fid = match &d.arr_file {
+                    Some(s) => Some(u16::from_str_radix(s, 16).map_err(|_| cx.err(span.clone(), "arr_file must be a 4-hex-digit FID"))?),
+                    None => None,
+                };
+                arr_wanted.push((id, arr_fid, rec, span.clone()));
+            } else if matches!(kind, NodeKind::Ef(_)) {
+                return Err(cx.err(span, "every EF needs arr = <EF.ARR record number> (its access rules)"));
+            }
+            nodes.push(Node {
+                fid,
+                name: if d.name.is_empty() { d.path.get_ref().clone() } else { d.name.clone() },
+                parent,
+                kind,
+                sfi: d.sfi,
+                arr: None,
+                shareable: d.shareable,
+                children: Vec::new(),
+            });
+            if let Some(p) = parent {
+                if nodes[p].children.iter().any(|&c| nodes[c].fid == fid) {
+                    return Err(cx.err(pspan, "duplicate FID in the same directory"));
+                }
+                nodes[p].children.push(id);
+            }
+            let lc = if d.deactivated { lcsi::DEACTIVATED } else { lcsi::ACTIVATED };
+            files.push(NvFile { lcsi: lc, content });
+            paths.insert(fids.clone(), id);
+        }
+        let mut tree = Tree { nodes };
+
+        // Resolve EF.ARR references: look in the file's directory, then upwards.
+        let in_adf = |t: &Tree, id: NodeId| t.path(id).len() >= 2 && t.node(t.dir_of(id)).is_some_and(|_| {
+            let mut c = Some(id);
+            while let Some(x) = c {
+                if matches!(t.nodes[x].kind, NodeKind::Adf { .. }) {
+                    return true;
+                }
+                c = t.nodes[x].parent;
+            }
+            false
+        });
+        for (id, fid, rec, span) in arr_wanted {
+            let fid = fid.unwrap_or(if in_adf(&tree, id) { 0x6F06 } else { 0x2F06 });
+            let mut dir = Some(tree.dir_of(id));
+            let mut found = None;
+            while let Some(d) = dir {
+                if let Some(c) = tree.child(d, fid) {
+                    found = Some(c);
+                    break;
+                }
+                dir = tree.nodes[d].parent;
+            }
+            let Some(f) = found else {
+                return Err(cx.err(span, format!("no EF.ARR {fid:04X} found for this file's arr")));
+            };
+            match tree.nodes[f].ef() {
+                Some(EfStructure::LinearFixed { records, .. }) if (1..=records).contains(&(rec as usize)) => {}
+                _ => return Err(cx.err(span, format!("arr = {rec}: EF.ARR {fid:04X} is not linear fixed or has no such record"))),
+            }
+            tree.nodes[id].arr = Some(ArrRef { fid, file: f, record: rec });
+        }
+
+        let adf_of = |p: &str, span: std::ops::Range<usize>| -> Result<NodeId, ProfileError> {
+            let fids = parse_path(p).ok_or_else(|| cx.err(span.clone(), "adf must be a path like 3F00/7FF0"))?;
+            match paths.get(&fids) {
+                Some(&id) if matches!(tree.nodes[id].kind, NodeKind::Adf { .. }) => Ok(id),
+                _ => Err(cx.err(span, format!("{p} is not a declared ADF"))),
+            }
+        };
+
+        // Generated contents.
+        let find_under_adf = |fid: u16| tree.nodes.iter().position(|n| n.fid == fid && n.parent.is_some_and(|p| matches!(tree.nodes[p].kind, NodeKind::Adf { .. })));
+        if let Some(iccid) = &doc.card.iccid {
+            let s = iccid.get_ref();
+            if !(10..=20).contains(&s.len()) || !s.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(cx.err(iccid.span(), "iccid must be 10 to 20 digits"));
+            }
+            if let Some(id) = tree.child(MF, 0x2FE2) {
+                if doc.files.iter().any(|f| f.get_ref().path.get_ref() == "3F00/2FE2" && f.get_ref().data.is_some()) {
+                    return Err(cx.err(iccid.span(), "EF.ICCID has data and card.iccid is set: give only one"));
+                }
+                let mut v = swapped_bcd(s);
+                v.resize(10, 0xFF);
+                if let Content::Bytes(b) = &mut files[id].content {
+                    let n = b.len().min(v.len());
+                    b[..n].copy_from_slice(&v[..n]);
+                }
+            }
+        }
+        if let Some(imsi) = &doc.subscriber.imsi {
+            let s = imsi.get_ref();
+            if !(6..=15).contains(&s.len()) || !s.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(cx.err(imsi.span(), "imsi must be 6 to 15 digits"));
+            }
+            if let Some(id) = find_under_adf(0x6F07) {
+                let v = encode_imsi(s);
+                if let Content::Bytes(b) = &mut files[id].content {
+                    if b.len() < v.len() {
+                        return Err(cx.err(imsi.span(), "EF.IMSI is too small for this IMSI"));
+                    }
+                    b[..v.len()].copy_from_slice(&v);
+                }
+            }
+        }
+        if let Some(m) = &doc.subscriber.msisdn {
+            let s = m.get_ref();
+            let digits = s.strip_prefix('+').unwrap_or(s);
+            if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(cx.err(m.span(), "msisdn must be up to 20 digits, optionally with a leading +"));
+            }
+            if let Some(id) = find_under_adf(0x6F40) {
+                if let (Content::Records(r), Some((rl, _))) = (&mut files[id].content, tree.nodes[id].ef().and_then(|s| s.record_dims())) {
+                    if rl < 14 {
+                        return Err(cx.err(m.span(), "EF.MSISDN records must be at least 14 bytes"));
+                    }
+                    if let Some(first) = r.first_mut() {
+                        *first = encode_msisdn(s, rl);
+                    }
+                }
+            }
+        }
+
+        // PINs
+        let mut pins = Vec::new();
+        let mut pin_states = Vec::new();
+        for sp in &doc.pins {
+            let p = sp.get_ref();
+            let kr = p.key_ref;
+            let valid = matches!(kr, 0x01..=0x08 | 0x0A..=0x0E | 0x11 | 0x81..=0x88 | 0x8A..=0x8E);
+            if !valid {
+                return Err(cx.err(sp.span(), format!("key_ref {kr:02X} is not a PIN key reference (TS 102 221 §9.5.1)")));
+            }
+            if pins.iter().any(|c: &PinConfig| c.key_ref == kr) {
+                return Err(cx.err(sp.span(), format!("key_ref {kr:02X} declared twice")));
+            }
+            if !(1..=15).contains(&p.retries) || !(1..=15).contains(&p.puk_retries) {
+                return Err(cx.err(sp.span(), "retries and puk_retries must be 1..=15"));
+            }
+            let is_local = kr & 0x80 != 0;
+            let adf = match (&p.adf, is_local) {
+                (Some(a), true) => Some(adf_of(a, sp.span())?),
+                (None, true) => return Err(cx.err(sp.span(), "a local PIN (81..8E) needs adf = \"<path of its ADF>\"")),
+                (Some(_), false) => return Err(cx.err(sp.span(), "adf is only for local PINs (81..8E)")),
+                (None, false) => None,
+            };
+            if !p.enabled && matches!(kr, 0x0A..=0x0E | 0x8A..=0x8E) {
+                return Err(cx.err(sp.span(), "ADM keys cannot be disabled"));
+            }
+            pins.push(PinConfig { key_ref: kr, name: if p.name.is_empty() { format!("key {kr:02X}") } else { p.name.clone() }, adf });
+            pin_states.push(PinState {
+                key_ref: kr,
+                value: Secret8(p.value.0.clone()),
+                max: p.retries,
+                left: p.retries,
+                enabled: p.enabled,
+                puk: p.puk.as_ref().map(|v| PukState { value: Secret8(v.0.clone()), max: p.puk_retries, left: p.puk_retries }),
+            });
+        }
+
+        // AUTH
+        let mut auth = Vec::new();
+        let mut sqn = Vec::new();
+        for sa in &doc.auth {
+            let a = sa.get_ref();
+            let adf = adf_of(&a.adf, sa.span())?;
+            let milenage = match (&a.opc, &a.op) {
+                (Some(opc), None) => Milenage::with_opc(&a.k.0, &opc.0),
+                (None, Some(op)) => Milenage::with_op(&a.k.0, &op.0),
+                _ => return Err(cx.err(sa.span(), "give exactly one of opc or op")),
+            };
+            if a.ind_bits > 10 {
+                return Err(cx.err(sa.span(), "ind_bits must be 0..=10"));
+            }
+            if auth.iter().any(|c: &AuthConfig| c.adf == adf) {
+                return Err(cx.err(sa.span(), "two [[auth]] entries for the same ADF"));
+            }
+            auth.push(AuthConfig { adf, milenage, sqn_check: a.sqn_check, ind_bits: a.ind_bits, delta: a.delta });
+            sqn.push(SqnState { seq: vec![0; 1usize << a.ind_bits] });
+        }
+
+        // OTA
+        let mut ota_keysets = Vec::new();
+        let mut counters = BTreeMap::new();
+        for sk in &doc.ota.keyset {
+            let k = sk.get_ref();
+            if !(1..=15).contains(&k.kvn) || ota_keysets.iter().any(|x: &OtaKeyset| x.kvn == k.kvn) {
+                return Err(cx.err(sk.span(), "kvn must be 1..=15 and unique"));
+            }
+            let c = k.counter.as_ref().map(|c| c.0.clone()).unwrap_or_else(|| vec![0; 5]);
+            if c.len() != 5 {
+                return Err(cx.err(sk.span(), "counter must be 5 bytes"));
+            }
+            counters.insert(k.kvn, CounterBytes(c));
+            ota_keysets.push(OtaKeyset {
+                kvn: k.kvn,
+                kic: k.kic.0.clone(),
+                kid: k.kid.0.clone(),
+                kik: k.kik.as_ref().map(|x| x.0.clone()),
+                kic_algorithm: k.kic_algorithm.clone(),
+                kid_algorithm: k.kid_algorithm.clone(),
+            });
+        }
+        let mut ota_tars = Vec::new();
+        for st in &doc.ota.tar {
+            let t = st.get_ref();
+            let tar: [u8; 3] = t.tar.0.as_slice().try_into().map_err(|_| cx.err(st.span(), "tar must be 3 bytes"))?;
+            let adf = match &t.adf {
+                Some(a) => Some(adf_of(a, st.span())?),
+                None => None,
+            };
+            if let Some(k) = t.keysets.iter().find(|k| !ota_keysets.iter().any(|x| x.kvn == **k)) {
+                return Err(cx.err(st.span(), format!("keyset {k} is not declared in [[ota.keyset]]")));
+            }
+            ota_tars.push(OtaTar { tar, target: t.target.clone(), adf, keysets: t.keysets.clone(), min_security: t.min_security, applet: t.applet.as_ref().map(|a| a.0.clone()) });
+        }
+
+        // Applets
+        let mut applets = Vec::new();
+        for sa in &doc.applets {
+            let a = sa.get_ref();
+            if !(5..=16).contains(&a.aid.0.len()) || !(5..=16).contains(&a.class.0.len()) {
+                return Err(cx.err(sa.span(), "applet class and aid must be 5..=16 bytes"));
+            }
+            let life_cycle = match a.state.as_str() {
+                "installed" => crate::nv::life_cycle::INSTALLED,
+                "selectable" => crate::nv::life_cycle::SELECTABLE,
+                "locked" => crate::nv::life_cycle::SELECTABLE | crate::nv::life_cycle::LOCKED_BIT,
+                other => return Err(cx.err(sa.span(), format!("state {other:?}: expected installed, selectable or locked"))),
+            };
+            if applets.iter().any(|x: &AppletConfig| x.aid == a.aid.0) {
+                return Err(cx.err(sa.span(), "applet aid declared twice"));
+            }
+            if a.default && applets.iter().any(|x: &AppletConfig| x.default_selected) {
+                return Err(cx.err(sa.span(), "only one applet can be default-selected"));
+            }
+            applets.push(AppletConfig { class_aid: a.class.0.clone(), aid: a.aid.0.clone(), params: a.params.as_ref().map(|p| p.0.clone()).unwrap_or_default(), life_cycle, default_selected: a.default });
+        }
+
+        let fp = format!("{:016x}", fnv64(src));
+        let rng_seed = match &doc.card.rng_seed {
+            Some(k) => k.0,
+            None => {
+                let mut s = [0u8; 16];
+                s[..8].copy_from_slice(&fnv64(src).to_be_bytes());
+                s[8..].copy_from_slice(&fnv64(&fp).to_be_bytes());
+                s
+            }
+        };
+        let initial = NvState { format: NV_FORMAT, profile_fingerprint: fp, files, pins: pin_states, auth: sqn, ota: OtaNv { counters }, applets: Vec::new() };
+        Ok(Profile { source: src.to_string(), name: doc.card.name, atr, tree, pins, auth, ota_keysets, ota_tars, applets, rng_seed, initial })
+    }
+}
+
+#[cold]
+fn unreachable_profile(e: ProfileError) -> Profile {
+    // Only reachable if the embedded default profile were broken, which the test suite
+    // forbids. Returning a profile is impossible without one, so stop with a clear message.
+    panic!("built-in default profile is invalid: {e}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_profile_parses() {
+        let p = Profile::from_toml_str(DEFAULT_PROFILE_TOML).unwrap();
+        assert_eq!(p.tree.nodes[0].fid, 0x3F00);
+        assert!(p.tree.nodes.len() > 30);
+        let imsi = p.tree.nodes.iter().position(|n| n.fid == 0x6F07).unwrap();
+        assert_eq!(p.initial.files[imsi].content, Content::Bytes(apdu::hex::decode("080910101032547698").unwrap()));
+        let iccid = p.tree.child(MF, 0x2FE2).unwrap();
+        assert_eq!(p.initial.files[iccid].content, Content::Bytes(apdu::hex::decode("988812010000000010F5").unwrap()));
+    }
+
+    fn err_at(src: &str) -> (usize, usize, String) {
+        match Profile::from_toml_str(src) {
+            Err(ProfileError::Invalid { line, column, message, .. }) => (line, column, message),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn errors_carry_line_and_column() {
+        let base = "[card]\natr = \"3B00\"\n[[file]]\npath = \"3F00\"\ntype = \"df\"\n";
+        // bad hex in a value
+        let (l, c, m) = err_at(&format!("{base}[[file]]\npath = \"3F00/2FE2\"\ntype = \"transparent\"\narr = 1\ndata = \"12G4\"\n"));
+        assert_eq!(l, 10, "{m}");
+        assert!(c >= 8 && m.contains("hex"), "{c} {m}");
+        // unknown type
+        let (l, _, m) = err_at(&format!("{base}[[file]]\npath = \"3F00/2FE2\"\ntype = \"blob\"\n"));
+        assert_eq!(l, 8, "{m}");
+        // missing parent
+        let (l, c, m) = err_at(&format!("{base}[[file]]\npath = \"3F00/7F10/6F3A\"\ntype = \"df\"\n"));
+        assert_eq!((l, c), (7, 8), "{m}");
+        assert!(m.contains("parent"));
+        // TOML syntax
+        let (l, _, _) = err_at("[card]\natr = \n");
+        assert_eq!(l, 2);
+        // missing arr on an EF
+        let (l, _, m) = err_at(&format!("{base}[[file]]\npath = \"3F00/2FE2\"\ntype = \"transparent\"\nsize = 10\n"));
+        assert_eq!(l, 6, "{m}");
+        assert!(m.contains("arr"));
+    }
+
+    #[test]
+    fn bcd_encodings() {
+        assert_eq!(encode_imsi("001010123456789"), apdu::hex::decode("080910101032547698").unwrap());
+        assert_eq!(encode_imsi("26201123456789"), apdu::hex::decode("082126102143658 7F9".replace(' ', "").as_str()).unwrap());
+        let r = encode_msisdn("+491701234567", 28);
+        assert_eq!(r.len(), 28);
+        assert_eq!(&r[14..], apdu::hex::decode("07 91 947110325476 FFFFFFFF FF FF").unwrap().as_slice());
+    }
+}
