@@ -299,7 +299,11 @@ impl fmt::Display for Atr {
         }
         let protos: Vec<String> = self.protocols().iter().map(|t| format!("T={t}")).collect();
         writeln!(f, "protocols offered: {}", protos.join(", "))?;
-        writeln!(f, "historical bytes: {}", crate::hex::encode_spaced(&self.historical))?;
+        if self.historical.is_empty() {
+            writeln!(f, "historical bytes: none")?;
+        } else {
+            writeln!(f, "historical bytes: {}", crate::hex::encode_spaced(&self.historical))?;
+        }
         for (name, v) in self.historical_objects() {
             writeln!(f, "  {name}: {}", crate::hex::encode_spaced(&v))?;
         }

@@ -27,13 +27,7 @@ pub enum ApduError {
         len: usize,
     },
     /// The short Lc (offset 4) does not match the number of bytes that follow.
-    #[error(
-        "offset 4: Lc = {lc} announces {lc} data bytes (ending at offset {}) but {available} \
-         byte(s) follow the Lc; expected {lc}, or {} with a trailing Le{}",
-        5 + lc,
-        lc + 1,
-        if available < lc { " (APDU truncated)" } else { " (bytes after Le)" }
-    )]
+    #[error("{}", lc_message(4, "Lc", *lc, *available, 1))]
     LcMismatch {
         /// The Lc value.
         lc: usize,
@@ -41,13 +35,7 @@ pub enum ApduError {
         available: usize,
     },
     /// The extended Lc (offsets 4–6) does not match the number of bytes that follow.
-    #[error(
-        "offset 5: extended Lc = {lc} announces {lc} data bytes (ending at offset {}) but \
-         {available} byte(s) follow it; expected {lc}, or {} with a trailing extended Le{}",
-        7 + lc,
-        lc + 2,
-        if available < lc { " (APDU truncated)" } else { "" }
-    )]
+    #[error("{}", lc_message(5, "extended Lc", *lc, *available, 2))]
     ExtendedLcMismatch {
         /// The extended Lc value.
         lc: usize,
@@ -91,6 +79,27 @@ pub enum ApduError {
         /// The limit of that form.
         max: u32,
     },
+}
+
+/// The message of an Lc that disagrees with the bytes after it: truncated data names the
+/// offset of the first missing byte, surplus data the offset of the first extra byte.
+fn lc_message(at: usize, field: &str, lc: usize, available: usize, le_len: usize) -> String {
+    let data_start = if le_len == 1 { 5 } else { 7 };
+    if available < lc {
+        format!(
+            "offset {}: APDU truncated: {field} = {lc} (at offset {at}) announces {lc} data \
+             bytes but only {available} follow",
+            data_start + available
+        )
+    } else {
+        format!(
+            "offset {}: {field} = {lc} (at offset {at}) announces {lc} data bytes but {available} \
+             follow; expected {lc}, or {} with Le ({} unexpected byte(s))",
+            data_start + lc + le_len,
+            lc + le_len,
+            available - lc - le_len.min(available - lc),
+        )
+    }
 }
 
 /// A C-APDU parsed without copying: the data field borrows the input (ISO/IEC 7816-4 §5.1).
@@ -500,7 +509,11 @@ mod tests {
     #[test]
     fn error_messages_name_offsets() {
         let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F]).unwrap_err().to_string();
-        assert!(e.starts_with("offset 4:") && e.contains("truncated"), "{e}");
+        assert!(e.starts_with("offset 6: APDU truncated"), "{e}");
+        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F, 0, 1, 2]).unwrap_err().to_string();
+        assert!(e.starts_with("offset 8:") && e.contains("1 unexpected byte"), "{e}");
+        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 0, 3, 1]).unwrap_err().to_string();
+        assert!(e.starts_with("offset 8: APDU truncated"), "{e}");
         let e = CommandApdu::parse(&[0, 0xA4]).unwrap_err().to_string();
         assert!(e.starts_with("offset 2:") && e.contains("truncated"), "{e}");
         let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 1]).unwrap_err().to_string();

@@ -130,8 +130,22 @@ fn ber_node(t: &BerTlv, offset: usize, path: &[u32]) -> TlvNode {
     };
     let parent = path.last().copied();
     let raw_apdu = matches!((t.tag.0, parent), (0x22 | 0x23, Some(0xAA | 0xAB | 0xAE | 0xAF)));
-    match &t.value {
-        BerValue::Constructed(children) if !raw_apdu => {
+    // C6 (PIN status template DO, TS 102 221 §9.5.2) is a template although its tag is
+    // encoded as primitive; parse its value as BER-TLV when it is well-formed.
+    let reparsed;
+    let value_tlvs = match &t.value {
+        BerValue::Constructed(children) if !raw_apdu => Some(children.as_slice()),
+        BerValue::Primitive(v) if t.tag.0 == 0xC6 => match BerTlv::parse_all(v) {
+            Ok(c) => {
+                reparsed = c;
+                Some(reparsed.as_slice())
+            }
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    match value_tlvs {
+        Some(children) => {
             let mut p = path.to_vec();
             p.push(t.tag.0);
             let mut at = content_start;
@@ -140,7 +154,9 @@ fn ber_node(t: &BerTlv, offset: usize, path: &[u32]) -> TlvNode {
                 at += c.buffer_len();
             }
         }
-        _ if names::is_cat_template(t.tag.0) => match comprehension_tree(&value, content_start) {
+        // CAT templates only at the top level (ENVELOPE data, FETCH response): inside other
+        // templates D0–DF are proprietary tags.
+        None if path.is_empty() && names::is_cat_template(t.tag.0) => match comprehension_tree(&value, content_start) {
             Ok(children) => {
                 node.meaning = cat_template_meaning(t.tag.0, &children);
                 node.children = children;
@@ -150,7 +166,7 @@ fn ber_node(t: &BerTlv, offset: usize, path: &[u32]) -> TlvNode {
                 node.value = value;
             }
         },
-        _ => {
+        None => {
             node.meaning = ber_meaning(t.tag.0, parent, path, &value);
             node.value = value;
         }
@@ -188,6 +204,10 @@ fn ber_meaning(tag: u32, parent: Option<u32>, path: &[u32], v: &[u8]) -> Option<
             _ => return None,
         }),
         (0x8A, _) if in_fcp => lcsi(v),
+        (0x8B, _) if in_fcp => match v {
+            [f1, f2, rec] => Some(format!("EF.ARR {f1:02X}{f2:02X}, record {rec}")),
+            _ => None,
+        },
         (0x83, Some(0xA5)) if path.contains(&0x62) => {
             Some(format!("{} bytes available", be_uint(v)?))
         }
@@ -629,10 +649,18 @@ mod tests {
         assert_eq!(fcp.name, Some("FCP template"));
         assert_eq!(fcp.children[0].meaning.as_deref(), Some("shareable working EF, transparent"));
         assert_eq!(fcp.children[1].meaning.as_deref(), Some("FID 2FE2"));
+        // D0 inside A5 is a proprietary tag there, not a CAT template.
         assert_eq!(fcp.children[2].children[0].tag, [0xD0]);
+        assert!(fcp.children[2].children[0].children.is_empty());
+        assert_eq!(fcp.children[4].meaning.as_deref(), Some("EF.ARR 2F06, record 3"));
         assert_eq!(fcp.children[3].meaning.as_deref(), Some("operational state, activated"));
         assert_eq!(fcp.children[5].meaning.as_deref(), Some("10 bytes"));
         assert_eq!(fcp.children[6].meaning.as_deref(), Some("no SFI"));
+        // PIN status template DO of a real MF.
+        let t = ber_tree(&hex::decode("C60F900170830101830181 83010A83010B").unwrap(), 0).unwrap();
+        assert_eq!(t[0].children.len(), 5);
+        assert_eq!(t[0].children[0].name, Some("PIN status (PS_DO)"));
+        assert!(t[0].children[2].meaning.as_deref().unwrap().contains("second PIN Appl 1"));
         // TS 102 226 expanded remote command, indefinite length.
         let b = hex::decode("AE80220580E29000000000").unwrap();
         let t = ber_tree(&b, 0).unwrap();

@@ -561,7 +561,9 @@ pub fn ber_tag_name(tag: u32, path: &[u32]) -> Option<&'static str> {
         },
         _ => None,
     };
-    ctx.or_else(|| top_level_tag_name(tag))
+    // CAT and remote-management templates only mean that at the top level.
+    let top_only = is_cat_template(tag) || matches!(tag, 0xAA | 0xAB | 0xAE | 0xAF);
+    ctx.or_else(|| if top_only && !path.is_empty() { None } else { top_level_tag_name(tag) })
 }
 
 /// Tags inside an FCP template `62` (TS 102 221 §11.1.1.3 table 11.4).
@@ -961,6 +963,7 @@ mod tests {
         assert_eq!(ber_tag_name(0x22, &[0xAE]), Some("C-APDU"));
         assert_eq!(ber_tag_name(0x80, &[0xAB]), Some("Number of executed command TLV objects"));
         assert_eq!(ber_tag_name(0xD1, &[]), Some("SMS-PP download"));
+        assert_eq!(ber_tag_name(0xD0, &[0x62, 0xA5]), None);
         assert_eq!(ber_tag_name(0x9F70, &[0xE3]), Some("Life cycle state"));
         assert_eq!(comp_tag_name(0x02), Some("Device identities"));
         assert_eq!(device_name(0x83).as_deref(), Some("network"));

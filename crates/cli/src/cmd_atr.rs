@@ -21,8 +21,10 @@ enum AtrCmd {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
-        /// The ATR in hex (spaces, colons and 0x prefixes allowed).
-        hex: String,
+        /// The ATR in hex (spaces, colons and 0x prefixes allowed; several arguments are
+        /// joined).
+        #[arg(required = true, num_args = 1..)]
+        hex: Vec<String>,
     },
 }
 
@@ -30,7 +32,7 @@ enum AtrCmd {
 pub fn run(a: AtrArgs) -> Result<ExitCode, CliError> {
     match a.cmd {
         AtrCmd::Decode { json, hex } => {
-            let b = hex_arg("ATR", &hex)?;
+            let b = hex_arg("ATR", &hex.join(" "))?;
             let atr = apdu::Atr::parse(&b).map_err(|e| CliError::input(format!("ATR: {e}")))?;
             if json {
                 print_json(&atr_json(&atr))?;

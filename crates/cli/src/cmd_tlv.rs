@@ -25,8 +25,10 @@ enum TlvCmd {
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
-        /// The TLV bytes in hex (spaces, colons and 0x prefixes allowed).
-        hex: String,
+        /// The TLV bytes in hex (spaces, colons and 0x prefixes allowed; several arguments
+        /// are joined).
+        #[arg(required = true, num_args = 1..)]
+        hex: Vec<String>,
     },
 }
 
@@ -34,7 +36,7 @@ enum TlvCmd {
 pub fn run(a: TlvArgs) -> Result<ExitCode, CliError> {
     match a.cmd {
         TlvCmd::Decode { comprehension, json, hex } => {
-            let b = hex_arg("TLV", &hex)?;
+            let b = hex_arg("TLV", &hex.join(" "))?;
             if b.is_empty() {
                 return Err(CliError::input("TLV: offset 0: no bytes given (a tag expected)"));
             }

@@ -7,7 +7,14 @@
 
 mod cmd_apdu;
 mod cmd_atr;
+mod cmd_ota;
+mod cmd_ota_send;
+mod cmd_profile;
+mod cmd_readers;
+mod cmd_run;
+mod cmd_serve;
 mod cmd_tlv;
+mod cmd_wpki;
 mod error;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +37,18 @@ enum Cmd {
     Tlv(cmd_tlv::TlvArgs),
     /// Decode an Answer-To-Reset.
     Atr(cmd_atr::AtrArgs),
+    /// Run APDU scripts against the emulated card or a PC/SC reader.
+    Run(cmd_run::RunArgs),
+    /// List PC/SC readers and the cards in them.
+    Readers(cmd_readers::ReadersArgs),
+    /// Serve the emulated card to PC/SC applications through vpcd.
+    Serve(cmd_serve::ServeArgs),
+    /// SCP80 OTA: build and parse secured packets and PoRs (TS 102 225 / 31.115).
+    Ota(cmd_ota::OtaArgs),
+    /// Show or check card profiles of the emulated UICC.
+    Profile(cmd_profile::ProfileArgs),
+    /// WPKI mobile signature: keys, PINs, signing on the card's applet; signature profiles.
+    Wpki(cmd_wpki::WpkiArgs),
 }
 
 fn main() -> ExitCode {
@@ -38,6 +57,12 @@ fn main() -> ExitCode {
         Cmd::Apdu(a) => cmd_apdu::run(a),
         Cmd::Tlv(a) => cmd_tlv::run(a),
         Cmd::Atr(a) => cmd_atr::run(a),
+        Cmd::Run(a) => cmd_run::run(a),
+        Cmd::Readers(a) => cmd_readers::run(a),
+        Cmd::Serve(a) => cmd_serve::run(a),
+        Cmd::Ota(a) => cmd_ota::run(a),
+        Cmd::Profile(a) => cmd_profile::run(a),
+        Cmd::Wpki(a) => cmd_wpki::run(a),
     };
     match r {
         Ok(code) => code,

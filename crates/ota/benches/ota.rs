@@ -6,7 +6,13 @@ use ota::{
     ChecksumAlgorithm, CipherAlgorithm, CommandPacket, Counter, Keyset, SecuredCommand, Spi, Tar,
 };
 
-fn bench_alg(c: &mut Criterion, name: &str, ka: CipherAlgorithm, kd: ChecksumAlgorithm, klen: usize) {
+fn bench_alg(
+    c: &mut Criterion,
+    name: &str,
+    ka: CipherAlgorithm,
+    kd: ChecksumAlgorithm,
+    klen: usize,
+) {
     let keys = Keyset::new()
         .with_kic(ka, &vec![0x11; klen], 1)
         .and_then(|k| k.with_kid(kd, &vec![0x22; klen], 1))
@@ -24,7 +30,9 @@ fn bench_alg(c: &mut Criterion, name: &str, ka: CipherAlgorithm, kd: ChecksumAlg
     g.bench_function(name, |b| {
         b.iter(|| {
             pkt.seal_into(black_box(&keys), &mut buf).expect("seal");
-            let d = SecuredCommand::parse(&buf).and_then(|s| s.decipher(&keys)).expect("decipher");
+            let d = SecuredCommand::parse(&buf)
+                .and_then(|s| s.decipher(&keys))
+                .expect("decipher");
             let p = d.verify(&keys).expect("verify");
             black_box(p.data.len())
         })
@@ -33,8 +41,20 @@ fn bench_alg(c: &mut Criterion, name: &str, ka: CipherAlgorithm, kd: ChecksumAlg
 }
 
 fn benches(c: &mut Criterion) {
-    bench_alg(c, "aes128_cbc_cmac_32B", CipherAlgorithm::AesCbc, ChecksumAlgorithm::AesCmac, 16);
-    bench_alg(c, "3des2_cbc_mac_32B", CipherAlgorithm::TripleDes2Cbc, ChecksumAlgorithm::TripleDes2Mac, 16);
+    bench_alg(
+        c,
+        "aes128_cbc_cmac_32B",
+        CipherAlgorithm::AesCbc,
+        ChecksumAlgorithm::AesCmac,
+        16,
+    );
+    bench_alg(
+        c,
+        "3des2_cbc_mac_32B",
+        CipherAlgorithm::TripleDes2Cbc,
+        ChecksumAlgorithm::TripleDes2Mac,
+        16,
+    );
 }
 
 criterion_group!(ota_benches, benches);

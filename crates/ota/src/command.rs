@@ -135,7 +135,10 @@ pub(crate) fn check_integrity(
         IntegrityMode::Rc | IntegrityMode::Cc => {}
     }
     keys.check_kid(kid, mode)?;
-    let alg = keys.kid_alg().ok_or(OtaError::KeyMissing { which: "KID", what: mode.name() })?;
+    let alg = keys.kid_alg().ok_or(OtaError::KeyMissing {
+        which: "KID",
+        what: mode.name(),
+    })?;
     if !alg.accepts_len(received.len()) {
         return Err(OtaError::IntegrityLength {
             field,
@@ -156,7 +159,11 @@ pub(crate) fn check_integrity(
         mode,
         received: received.to_vec(),
         computed: c.as_bytes().to_vec(),
-        outcome: if ok { IntegrityOutcome::Verified } else { IntegrityOutcome::Failed },
+        outcome: if ok {
+            IntegrityOutcome::Verified
+        } else {
+            IntegrityOutcome::Failed
+        },
     })
 }
 
@@ -178,7 +185,10 @@ pub(crate) fn check_mode_len(
         (m, 0) => Err(OtaError::Malformed {
             field,
             offset,
-            reason: format!("{hl:#04x} leaves no room for the {} the SPI asks for", m.name()),
+            reason: format!(
+                "{hl:#04x} leaves no room for the {} the SPI asks for",
+                m.name()
+            ),
         }),
         _ => Ok(()),
     }
@@ -210,7 +220,12 @@ impl<'a> SecuredCommand<'a> {
         }
         let chl = byte(b, 2, "CHL")?;
         if chl < CHL_MIN {
-            return Err(OtaError::HeaderTooShort { field: "CHL", offset: 2, value: chl, min: CHL_MIN });
+            return Err(OtaError::HeaderTooShort {
+                field: "CHL",
+                offset: 2,
+                value: chl,
+                min: CHL_MIN,
+            });
         }
         let spi_b = take(b, 3, 2, "SPI")?;
         let spi = Spi::from_bytes([spi_b[0], spi_b[1]]);
@@ -219,7 +234,14 @@ impl<'a> SecuredCommand<'a> {
         let tar = Tar::from_slice(take(b, 7, 3, "TAR")?)?;
         take(b, CNTR_OFFSET, 5, "CNTR")?;
         byte(b, 15, "PCNTR")?;
-        let header = CommandHeader { cpl, chl, spi, kic, kid, tar };
+        let header = CommandHeader {
+            cpl,
+            chl,
+            spi,
+            kic,
+            kid,
+            tar,
+        };
         let ilen = header.integrity_len();
         let avail = b.len().saturating_sub(16);
         if ilen > avail {
@@ -253,9 +275,14 @@ impl<'a> SecuredCommand<'a> {
         if self.header.spi.ciphering {
             keys.check_kic(self.header.kic)?;
             keys.decrypt(&mut plain).map_err(|e| match e {
-                OtaError::CipherLength { len, alg, block, .. } => {
-                    OtaError::CipherLength { offset: CNTR_OFFSET, len, alg, block }
-                }
+                OtaError::CipherLength {
+                    len, alg, block, ..
+                } => OtaError::CipherLength {
+                    offset: CNTR_OFFSET,
+                    len,
+                    alg,
+                    block,
+                },
                 e => e,
             })?;
         }
@@ -296,9 +323,19 @@ impl DecipheredCommand {
         let ilen = header.integrity_len();
         let data_len = plain.len().saturating_sub(6 + ilen);
         if usize::from(pcntr) > data_len {
-            return Err(OtaError::PaddingTooLong { pcntr, offset: 15, available: data_len });
+            return Err(OtaError::PaddingTooLong {
+                pcntr,
+                offset: 15,
+                available: data_len,
+            });
         }
-        Ok(DecipheredCommand { header, clear, plain, counter, pcntr })
+        Ok(DecipheredCommand {
+            header,
+            clear,
+            plain,
+            counter,
+            pcntr,
+        })
     }
 
     /// The clear header.
@@ -315,21 +352,27 @@ impl DecipheredCommand {
     }
     /// The received RC/CC/DS field.
     pub fn integrity_value(&self) -> &[u8] {
-        self.plain.get(6..6 + self.header.integrity_len()).unwrap_or(&[])
+        self.plain
+            .get(6..6 + self.header.integrity_len())
+            .unwrap_or(&[])
     }
     /// Secured data including the padding.
     pub fn data_with_padding(&self) -> &[u8] {
-        self.plain.get(6 + self.header.integrity_len()..).unwrap_or(&[])
+        self.plain
+            .get(6 + self.header.integrity_len()..)
+            .unwrap_or(&[])
     }
     /// Secured data with the PCNTR padding bytes removed.
     pub fn data(&self) -> &[u8] {
         let d = self.data_with_padding();
-        d.get(..d.len().saturating_sub(usize::from(self.pcntr))).unwrap_or(&[])
+        d.get(..d.len().saturating_sub(usize::from(self.pcntr)))
+            .unwrap_or(&[])
     }
     /// The padding bytes.
     pub fn padding(&self) -> &[u8] {
         let d = self.data_with_padding();
-        d.get(d.len().saturating_sub(usize::from(self.pcntr))..).unwrap_or(&[])
+        d.get(d.len().saturating_sub(usize::from(self.pcntr))..)
+            .unwrap_or(&[])
     }
 
     /// Compute and compare the RC/CC (TS 102 225 §5.1.3) with the keyset's KID algorithm.
@@ -388,7 +431,14 @@ pub struct CommandPacket {
 impl CommandPacket {
     /// A packet whose KIc/KID bytes are taken from the keyset.
     pub fn new(spi: Spi, keys: &Keyset, tar: Tar, counter: Counter, data: Vec<u8>) -> Self {
-        CommandPacket { spi, kic: keys.kic(), kid: keys.kid(), tar, counter, data }
+        CommandPacket {
+            spi,
+            kic: keys.kic(),
+            kid: keys.kid(),
+            tar,
+            counter,
+            data,
+        }
     }
 
     /// Build the packet from CPL on: pad, compute the RC/CC over CPL..padding, cipher
@@ -404,7 +454,10 @@ impl CommandPacket {
         out.clear();
         let ilen = integrity_len_for(self.spi.integrity, keys)?;
         let bs = if self.spi.ciphering {
-            keys.block_size().ok_or(OtaError::KeyMissing { which: "KIc", what: "ciphering" })?
+            keys.block_size().ok_or(OtaError::KeyMissing {
+                which: "KIc",
+                what: "ciphering",
+            })?
         } else {
             1
         };
@@ -451,16 +504,26 @@ impl CommandPacket {
 pub(crate) fn integrity_len_for(mode: IntegrityMode, keys: &Keyset) -> Result<usize> {
     match mode {
         IntegrityMode::None => Ok(0),
-        IntegrityMode::Ds => {
-            Err(OtaError::Unsupported("digital signature (SPI b2b1 = 11) is not supported".into()))
-        }
+        IntegrityMode::Ds => Err(OtaError::Unsupported(
+            "digital signature (SPI b2b1 = 11) is not supported".into(),
+        )),
         m => {
-            let what = if m == IntegrityMode::Rc { "a redundancy check" } else { "a cryptographic checksum" };
-            let alg = keys.kid_alg().ok_or(OtaError::KeyMissing { which: "KID", what })?;
+            let what = if m == IntegrityMode::Rc {
+                "a redundancy check"
+            } else {
+                "a cryptographic checksum"
+            };
+            let alg = keys
+                .kid_alg()
+                .ok_or(OtaError::KeyMissing { which: "KID", what })?;
             if alg.mode() != m {
                 return Err(OtaError::InvalidValue {
                     field: "kid_alg",
-                    reason: format!("SPI asks for {} but the keyset's KID algorithm is {}", m.name(), alg.name()),
+                    reason: format!(
+                        "SPI asks for {} but the keyset's KID algorithm is {}",
+                        m.name(),
+                        alg.name()
+                    ),
                 });
             }
             Ok(alg.default_len())

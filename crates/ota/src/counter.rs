@@ -13,10 +13,12 @@ pub struct Tar(pub [u8; 3]);
 impl Tar {
     /// From a slice of exactly 3 bytes.
     pub fn from_slice(b: &[u8]) -> Result<Self> {
-        <[u8; 3]>::try_from(b).map(Tar).map_err(|_| OtaError::InvalidValue {
-            field: "TAR",
-            reason: format!("must be 3 bytes, got {}", b.len()),
-        })
+        <[u8; 3]>::try_from(b)
+            .map(Tar)
+            .map_err(|_| OtaError::InvalidValue {
+                field: "TAR",
+                reason: format!("must be 3 bytes, got {}", b.len()),
+            })
     }
 }
 
@@ -66,7 +68,11 @@ impl Counter {
 impl fmt::Display for Counter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = self.to_bytes();
-        write!(f, "{:02X}{:02X}{:02X}{:02X}{:02X} ({})", b[0], b[1], b[2], b[3], b[4], self.0)
+        write!(
+            f,
+            "{:02X}{:02X}{:02X}{:02X}{:02X} ({})",
+            b[0], b[1], b[2], b[3], b[4], self.0
+        )
     }
 }
 
@@ -83,10 +89,13 @@ pub struct CounterPolicy {
 
 impl CounterPolicy {
     /// Replays answer 02 "CNTR low".
-    pub const STANDARD: CounterPolicy = CounterPolicy { replay_status: ResponseStatus::CounterLow };
+    pub const STANDARD: CounterPolicy = CounterPolicy {
+        replay_status: ResponseStatus::CounterLow,
+    };
     /// Replays answer 06, as a real sysmoISIM-SJA2 does.
-    pub const SYSMOCOM: CounterPolicy =
-        CounterPolicy { replay_status: ResponseStatus::UnidentifiedSecurityError };
+    pub const SYSMOCOM: CounterPolicy = CounterPolicy {
+        replay_status: ResponseStatus::UnidentifiedSecurityError,
+    };
 
     /// The card-side counter check (TS 102 225 §5.1.1 counter modes):
     ///
@@ -164,15 +173,27 @@ mod tests {
         assert_eq!(p.check(CounterMode::Higher, c(5), c(5)), Err(CounterLow));
         assert_eq!(p.check(CounterMode::Higher, c(5), c(4)), Err(CounterLow));
         assert_eq!(p.check(CounterMode::OneHigher, c(5), c(6)), Ok(()));
-        assert_eq!(p.check(CounterMode::OneHigher, c(5), c(7)), Err(CounterHigh));
+        assert_eq!(
+            p.check(CounterMode::OneHigher, c(5), c(7)),
+            Err(CounterHigh)
+        );
         assert_eq!(p.check(CounterMode::OneHigher, c(5), c(5)), Err(CounterLow));
         assert_eq!(p.check(CounterMode::OneHigher, c(5), c(2)), Err(CounterLow));
-        assert_eq!(p.check(CounterMode::Higher, Counter::MAX, Counter::MAX), Err(CounterBlocked));
-        assert_eq!(p.check(CounterMode::OneHigher, Counter::MAX, c(0)), Err(CounterBlocked));
+        assert_eq!(
+            p.check(CounterMode::Higher, Counter::MAX, Counter::MAX),
+            Err(CounterBlocked)
+        );
+        assert_eq!(
+            p.check(CounterMode::OneHigher, Counter::MAX, c(0)),
+            Err(CounterBlocked)
+        );
         assert_eq!(p.check(CounterMode::Higher, c(1), Counter::MAX), Ok(()));
         assert_eq!(p.check(CounterMode::NoCheck, Counter::MAX, c(0)), Ok(()));
         let s = CounterPolicy::SYSMOCOM;
-        assert_eq!(s.check(CounterMode::Higher, c(100), c(100)), Err(UnidentifiedSecurityError));
+        assert_eq!(
+            s.check(CounterMode::Higher, c(100), c(100)),
+            Err(UnidentifiedSecurityError)
+        );
         assert_eq!(s.check(CounterMode::Higher, c(100), c(99)), Err(CounterLow));
     }
 }

@@ -30,7 +30,12 @@ pub struct SmsPpDownload {
 impl SmsPpDownload {
     /// Network → UICC, no address.
     pub fn new(tpdu: Vec<u8>) -> Self {
-        SmsPpDownload { source: DEVICE_NETWORK, destination: DEVICE_UICC, address: None, tpdu }
+        SmsPpDownload {
+            source: DEVICE_NETWORK,
+            destination: DEVICE_UICC,
+            address: None,
+            tpdu,
+        }
     }
 
     /// The `D1` BER-TLV (the ENVELOPE command data). Tags are sent with the CR bit set,
@@ -110,15 +115,25 @@ impl SmsPpDownload {
             offset: base,
             reason: "missing".into(),
         })?;
-        let [source, destination] = <[u8; 2]>::try_from(dev.value.as_slice()).map_err(|_| OtaError::Malformed {
-            field: "device identities (82)",
-            offset: base,
-            reason: format!("length {} instead of 2", dev.value.len()),
-        })?;
+        let [source, destination] =
+            <[u8; 2]>::try_from(dev.value.as_slice()).map_err(|_| OtaError::Malformed {
+                field: "device identities (82)",
+                offset: base,
+                reason: format!("length {} instead of 2", dev.value.len()),
+            })?;
         let tpdu = find(0x0B)
-            .ok_or(OtaError::Malformed { field: "SMS TPDU (8B)", offset: base, reason: "missing".into() })?
+            .ok_or(OtaError::Malformed {
+                field: "SMS TPDU (8B)",
+                offset: base,
+                reason: "missing".into(),
+            })?
             .value
             .clone();
-        Ok(SmsPpDownload { source, destination, address: find(0x06).map(|a| a.value.clone()), tpdu })
+        Ok(SmsPpDownload {
+            source,
+            destination,
+            address: find(0x06).map(|a| a.value.clone()),
+            tpdu,
+        })
     }
 }

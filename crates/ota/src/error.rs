@@ -36,7 +36,9 @@ pub enum OtaError {
         available: usize,
     },
     /// A length field disagrees with the amount of data present.
-    #[error("{field} at offset {offset}: value {value:#06x} says {says} byte(s) follow but {actual} do")]
+    #[error(
+        "{field} at offset {offset}: value {value:#06x} says {says} byte(s) follow but {actual} do"
+    )]
     LengthMismatch {
         /// The length field (`CPL`, `RPL`, `UDL`, …).
         field: &'static str,
@@ -144,7 +146,9 @@ pub enum OtaError {
         what: &'static str,
     },
     /// The KIc/KID byte names a different algorithm than the keyset holds.
-    #[error("{which} byte {byte:#04x} codes {coded} but the keyset's {which} algorithm is {keyset}")]
+    #[error(
+        "{which} byte {byte:#04x} codes {coded} but the keyset's {which} algorithm is {keyset}"
+    )]
     AlgorithmMismatch {
         /// `KIc` or `KID`.
         which: &'static str,
@@ -214,12 +218,14 @@ pub type Result<T, E = OtaError> = std::result::Result<T, E>;
 
 /// Take `n` bytes at `at` or report which field was truncated.
 pub(crate) fn take<'a>(b: &'a [u8], at: usize, n: usize, field: &'static str) -> Result<&'a [u8]> {
-    at.checked_add(n).and_then(|end| b.get(at..end)).ok_or(OtaError::Truncated {
-        field,
-        offset: at,
-        needed: n,
-        available: b.len().saturating_sub(at),
-    })
+    at.checked_add(n)
+        .and_then(|end| b.get(at..end))
+        .ok_or(OtaError::Truncated {
+            field,
+            offset: at,
+            needed: n,
+            available: b.len().saturating_sub(at),
+        })
 }
 
 /// Take one byte at `at`.

@@ -41,7 +41,10 @@ const EXTENSION: [(u8, char); 10] = [
 pub fn encode(text: &str) -> Result<Vec<u8>> {
     let mut out = Vec::with_capacity(text.len());
     for (i, c) in text.chars().enumerate() {
-        let base = DEFAULT.iter().enumerate().find(|&(s, &d)| d == c && s != usize::from(ESC));
+        let base = DEFAULT
+            .iter()
+            .enumerate()
+            .find(|&(s, &d)| d == c && s != usize::from(ESC));
         if let Some((s, _)) = base {
             out.push(s as u8);
         } else if let Some(&(s, _)) = EXTENSION.iter().find(|&&(_, d)| d == c) {
@@ -134,8 +137,14 @@ mod tests {
     #[test]
     fn known_packing() {
         // "hellohello" (TS 23.038 style example).
-        assert_eq!(apdu::hex::encode(&pack_str("hellohello").unwrap()), "E8329BFD4697D9EC37");
-        assert_eq!(decode(&unpack(&[0xE5, 0x75, 0x9A, 0x0E], 4, 0).unwrap()), "ekit");
+        assert_eq!(
+            apdu::hex::encode(&pack_str("hellohello").unwrap()),
+            "E8329BFD4697D9EC37"
+        );
+        assert_eq!(
+            decode(&unpack(&[0xE5, 0x75, 0x9A, 0x0E], 4, 0).unwrap()),
+            "ekit"
+        );
         assert_eq!(encode("€[").unwrap(), [0x1B, 0x65, 0x1B, 0x3C]);
         assert_eq!(decode(&[0x1B, 0x65, 0x41]), "€A");
         assert!(encode("日").is_err());

@@ -67,7 +67,10 @@ pub struct KeysetFile {
 }
 
 fn bad(name: &str, field: &str, reason: impl std::fmt::Display) -> OtaError {
-    OtaError::InvalidValue { field: "keyset file", reason: format!("[keyset.{name}] {field}: {reason}") }
+    OtaError::InvalidValue {
+        field: "keyset file",
+        reason: format!("[keyset.{name}] {field}: {reason}"),
+    }
 }
 
 /// Parse a counter given as decimal or `0x` hex text.
@@ -78,38 +81,51 @@ pub fn parse_counter(s: &str) -> Result<Counter> {
     } else {
         t.parse::<u64>()
     }
-    .map_err(|e| OtaError::InvalidValue { field: "counter", reason: format!("{s:?}: {e}") })?;
+    .map_err(|e| OtaError::InvalidValue {
+        field: "counter",
+        reason: format!("{s:?}: {e}"),
+    })?;
     Counter::new(v)
 }
 
 fn key_bytes(name: &str, field: &str, s: Option<&Secret>) -> Result<Zeroizing<Vec<u8>>> {
     match s {
         None => Ok(Zeroizing::new(Vec::new())),
-        Some(s) => apdu::hex::decode(&s.0).map(Zeroizing::new).map_err(|e| bad(name, field, e)),
+        Some(s) => apdu::hex::decode(&s.0)
+            .map(Zeroizing::new)
+            .map_err(|e| bad(name, field, e)),
     }
 }
 
 impl KeysetFile {
     /// Parse TOML text.
     pub fn parse(text: &str) -> Result<Self> {
-        let f: File = toml::from_str(text)
-            .map_err(|e| OtaError::InvalidValue { field: "keyset file", reason: e.to_string().trim().replace('\n', " ") })?;
+        let f: File = toml::from_str(text).map_err(|e| OtaError::InvalidValue {
+            field: "keyset file",
+            reason: e.to_string().trim().replace('\n', " "),
+        })?;
         let mut keysets = BTreeMap::new();
         for (name, e) in f.keyset {
             let mut ks = Keyset::new();
             let kic_alg = e.kic_alg.as_deref().unwrap_or("none");
             if !kic_alg.eq_ignore_ascii_case("none") {
-                let alg: CipherAlgorithm = kic_alg.parse().map_err(|err| bad(&name, "kic_alg", err))?;
+                let alg: CipherAlgorithm =
+                    kic_alg.parse().map_err(|err| bad(&name, "kic_alg", err))?;
                 let key = key_bytes(&name, "kic", e.kic.as_ref())?;
-                ks = ks.with_kic(alg, &key, e.kic_index.unwrap_or(0)).map_err(|err| bad(&name, "kic", err))?;
+                ks = ks
+                    .with_kic(alg, &key, e.kic_index.unwrap_or(0))
+                    .map_err(|err| bad(&name, "kic", err))?;
             } else {
                 ks.kic_index = e.kic_index.unwrap_or(0) & 15;
             }
             let kid_alg = e.kid_alg.as_deref().unwrap_or("none");
             if !kid_alg.eq_ignore_ascii_case("none") {
-                let alg: ChecksumAlgorithm = kid_alg.parse().map_err(|err| bad(&name, "kid_alg", err))?;
+                let alg: ChecksumAlgorithm =
+                    kid_alg.parse().map_err(|err| bad(&name, "kid_alg", err))?;
                 let key = key_bytes(&name, "kid", e.kid.as_ref())?;
-                ks = ks.with_kid(alg, &key, e.kid_index.unwrap_or(0)).map_err(|err| bad(&name, "kid", err))?;
+                ks = ks
+                    .with_kid(alg, &key, e.kid_index.unwrap_or(0))
+                    .map_err(|err| bad(&name, "kid", err))?;
             } else {
                 ks.kid_index = e.kid_index.unwrap_or(0) & 15;
             }
@@ -118,23 +134,33 @@ impl KeysetFile {
                 Some(toml::Value::Integer(i)) => u64::try_from(*i)
                     .map_err(|_| bad(&name, "counter", "negative"))
                     .and_then(|v| Counter::new(v).map_err(|err| bad(&name, "counter", err)))?,
-                Some(toml::Value::String(s)) => parse_counter(s).map_err(|err| bad(&name, "counter", err))?,
+                Some(toml::Value::String(s)) => {
+                    parse_counter(s).map_err(|err| bad(&name, "counter", err))?
+                }
                 Some(_) => return Err(bad(&name, "counter", "must be an integer or a string")),
             };
-            keysets.insert(name, NamedKeyset { keyset: ks, counter });
+            keysets.insert(
+                name,
+                NamedKeyset {
+                    keyset: ks,
+                    counter,
+                },
+            );
         }
         Ok(KeysetFile { keysets })
     }
 
     /// Look a keyset up by name.
     pub fn get(&self, name: &str) -> Result<&NamedKeyset> {
-        self.keysets.get(name).ok_or_else(|| OtaError::InvalidValue {
-            field: "keyset",
-            reason: format!(
-                "no [keyset.{name}] in the file (have: {})",
-                self.keysets.keys().cloned().collect::<Vec<_>>().join(", ")
-            ),
-        })
+        self.keysets
+            .get(name)
+            .ok_or_else(|| OtaError::InvalidValue {
+                field: "keyset",
+                reason: format!(
+                    "no [keyset.{name}] in the file (have: {})",
+                    self.keysets.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            })
     }
 }
 
@@ -166,7 +192,11 @@ mod tests {
         assert_eq!(f.get("crc").unwrap().keyset.kid().to_byte(), 0x15);
         assert!(f.get("x").unwrap_err().to_string().contains("have: a, crc"));
         let e = KeysetFile::parse("[keyset.b]\nkic_alg = \"3des2\"\nkic = \"0011\"\n").unwrap_err();
-        assert!(e.to_string().contains("[keyset.b] kic: KIc key for 3des2 must be 16 bytes, got 2"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("[keyset.b] kic: KIc key for 3des2 must be 16 bytes, got 2"),
+            "{e}"
+        );
         assert!(KeysetFile::parse("[keyset.b]\nkic_algo = \"x\"\n").is_err());
     }
 }

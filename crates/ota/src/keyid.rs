@@ -80,7 +80,10 @@ pub struct Kic {
 impl Kic {
     /// Decode the byte.
     pub fn from_byte(b: u8) -> Self {
-        Kic { key_index: b >> 4, alg: KicAlg::from_nibble(b) }
+        Kic {
+            key_index: b >> 4,
+            alg: KicAlg::from_nibble(b),
+        }
     }
     /// Encode the byte.
     pub fn to_byte(self) -> u8 {
@@ -90,7 +93,13 @@ impl Kic {
 
 impl fmt::Display for Kic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02X} (key {}, {})", self.to_byte(), self.key_index, self.alg)
+        write!(
+            f,
+            "{:02X} (key {}, {})",
+            self.to_byte(),
+            self.key_index,
+            self.alg
+        )
     }
 }
 
@@ -150,7 +159,10 @@ pub struct Kid {
 impl Kid {
     /// Decode the byte.
     pub fn from_byte(b: u8) -> Self {
-        Kid { key_index: b >> 4, nibble: b & 0x0F }
+        Kid {
+            key_index: b >> 4,
+            nibble: b & 0x0F,
+        }
     }
     /// Encode the byte.
     pub fn to_byte(self) -> u8 {
@@ -183,7 +195,13 @@ impl Kid {
 
 impl fmt::Display for Kid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:02X} (key {}, nibble {:X})", self.to_byte(), self.key_index, self.nibble)
+        write!(
+            f,
+            "{:02X} (key {}, nibble {:X})",
+            self.to_byte(),
+            self.key_index,
+            self.nibble
+        )
     }
 }
 
@@ -201,12 +219,24 @@ mod tests {
 
     #[test]
     fn known_codings() {
-        assert_eq!(Kic::from_byte(0x35), Kic { key_index: 3, alg: KicAlg::TripleDes2Cbc });
+        assert_eq!(
+            Kic::from_byte(0x35),
+            Kic {
+                key_index: 3,
+                alg: KicAlg::TripleDes2Cbc
+            }
+        );
         assert_eq!(Kic::from_byte(0x22).alg, KicAlg::AesCbc);
         assert_eq!(Kic::from_byte(0x1D).alg, KicAlg::DesEcb);
         assert_eq!(Kic::from_byte(0x16).alg, KicAlg::Reserved(6));
         assert_eq!(Kid::from_byte(0x15).alg(IntegrityMode::Rc), KidAlg::Crc32);
-        assert_eq!(Kid::from_byte(0x15).alg(IntegrityMode::Cc), KidAlg::TripleDes2Mac);
-        assert_eq!(Kid::from_byte(0x1D).alg(IntegrityMode::Cc), KidAlg::Reserved(0xD));
+        assert_eq!(
+            Kid::from_byte(0x15).alg(IntegrityMode::Cc),
+            KidAlg::TripleDes2Mac
+        );
+        assert_eq!(
+            Kid::from_byte(0x1D).alg(IntegrityMode::Cc),
+            KidAlg::Reserved(0xD)
+        );
     }
 }

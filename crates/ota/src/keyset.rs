@@ -17,8 +17,7 @@ use crate::spi::IntegrityMode;
 use aes::{Aes128, Aes192, Aes256};
 use cipher::generic_array::GenericArray;
 use cipher::{
-    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit,
-    KeyInit,
+    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit, KeyInit,
 };
 use cmac::{Cmac, Mac};
 use des::{Des, TdesEde2, TdesEde3};
@@ -81,12 +80,15 @@ impl CipherAlgorithm {
 impl FromStr for CipherAlgorithm {
     type Err = OtaError;
     fn from_str(s: &str) -> Result<Self> {
-        CipherAlgorithm::ALL.into_iter().find(|a| a.name().eq_ignore_ascii_case(s)).ok_or(
-            OtaError::InvalidValue {
+        CipherAlgorithm::ALL
+            .into_iter()
+            .find(|a| a.name().eq_ignore_ascii_case(s))
+            .ok_or(OtaError::InvalidValue {
                 field: "kic_alg",
-                reason: format!("unknown algorithm {s:?} (none, des-cbc, 3des2, 3des3, des-ecb, aes-cbc)"),
-            },
-        )
+                reason: format!(
+                    "unknown algorithm {s:?} (none, des-cbc, 3des2, 3des3, des-ecb, aes-cbc)"
+                ),
+            })
     }
 }
 
@@ -218,7 +220,12 @@ fn new_cipher<C: KeyInit>(key: &[u8]) -> Option<C> {
 }
 
 fn key_err(which: &'static str, alg: &'static str, expected: &'static str, got: usize) -> OtaError {
-    OtaError::KeyLength { which, alg, expected, got }
+    OtaError::KeyLength {
+        which,
+        alg,
+        expected,
+        got,
+    }
 }
 
 fn des_block(which: &'static str, alg: &'static str, key: &[u8], n: usize) -> Result<Block> {
@@ -319,7 +326,7 @@ fn cmac_run<M: Mac + Clone>(m: &M, parts: &[&[u8]], out: &mut [u8; 16]) {
 
 #[derive(Clone)]
 enum MacKey {
-    Block(Block),
+    Block(Box<Block>),
     Cmac(CmacKey),
     Crc16,
     Crc32,
@@ -411,22 +418,24 @@ impl Keyset {
         check_index("kid_index", index)?;
         let n = alg.name();
         let k = match alg {
-            ChecksumAlgorithm::DesMac => MacKey::Block(des_block("KID", n, key, 8)?),
-            ChecksumAlgorithm::TripleDes2Mac => MacKey::Block(des_block("KID", n, key, 16)?),
-            ChecksumAlgorithm::TripleDes3Mac => MacKey::Block(des_block("KID", n, key, 24)?),
-            ChecksumAlgorithm::AesCmac => MacKey::Cmac(match key.len() {
-                16 => <Cmac<Aes128> as KeyInit>::new_from_slice(key)
-                    .ok()
-                    .map(|m| CmacKey::A128(Box::new(m))),
-                24 => <Cmac<Aes192> as KeyInit>::new_from_slice(key)
-                    .ok()
-                    .map(|m| CmacKey::A192(Box::new(m))),
-                32 => <Cmac<Aes256> as KeyInit>::new_from_slice(key)
-                    .ok()
-                    .map(|m| CmacKey::A256(Box::new(m))),
-                _ => None,
-            }
-            .ok_or(key_err("KID", n, "16, 24 or 32", key.len()))?),
+            ChecksumAlgorithm::DesMac => MacKey::Block(Box::new(des_block("KID", n, key, 8)?)),
+            ChecksumAlgorithm::TripleDes2Mac => MacKey::Block(Box::new(des_block("KID", n, key, 16)?)),
+            ChecksumAlgorithm::TripleDes3Mac => MacKey::Block(Box::new(des_block("KID", n, key, 24)?)),
+            ChecksumAlgorithm::AesCmac => MacKey::Cmac(
+                match key.len() {
+                    16 => <Cmac<Aes128> as KeyInit>::new_from_slice(key)
+                        .ok()
+                        .map(|m| CmacKey::A128(Box::new(m))),
+                    24 => <Cmac<Aes192> as KeyInit>::new_from_slice(key)
+                        .ok()
+                        .map(|m| CmacKey::A192(Box::new(m))),
+                    32 => <Cmac<Aes256> as KeyInit>::new_from_slice(key)
+                        .ok()
+                        .map(|m| CmacKey::A256(Box::new(m))),
+                    _ => None,
+                }
+                .ok_or(key_err("KID", n, "16, 24 or 32", key.len()))?,
+            ),
             ChecksumAlgorithm::Crc16 | ChecksumAlgorithm::Crc32 => {
                 if !key.is_empty() {
                     return Err(key_err("KID", n, "0 (a CRC takes no key)", key.len()));
@@ -464,13 +473,19 @@ impl Keyset {
 
     /// The KID byte for this keyset.
     pub fn kid(&self) -> Kid {
-        Kid { key_index: self.kid_index, nibble: self.kid_alg().map_or(0, |a| a.nibble()) }
+        Kid {
+            key_index: self.kid_index,
+            nibble: self.kid_alg().map_or(0, |a| a.nibble()),
+        }
     }
 
     /// Check that a received KIc byte is compatible with this keyset's algorithm
     /// (implicit codings are accepted).
     pub fn check_kic(&self, kic: Kic) -> Result<()> {
-        let alg = self.kic_alg().ok_or(OtaError::KeyMissing { which: "KIc", what: "ciphering" })?;
+        let alg = self.kic_alg().ok_or(OtaError::KeyMissing {
+            which: "KIc",
+            what: "ciphering",
+        })?;
         match kic.alg {
             KicAlg::Implicit(_) => Ok(()),
             a if a == alg.kic_alg() => Ok(()),
@@ -486,8 +501,14 @@ impl Keyset {
     /// Check that a received KID byte is compatible with this keyset's algorithm for the
     /// given mode (implicit codings are accepted).
     pub fn check_kid(&self, kid: Kid, mode: IntegrityMode) -> Result<()> {
-        let what = if mode == IntegrityMode::Rc { "a redundancy check" } else { "a cryptographic checksum" };
-        let alg = self.kid_alg().ok_or(OtaError::KeyMissing { which: "KID", what })?;
+        let what = if mode == IntegrityMode::Rc {
+            "a redundancy check"
+        } else {
+            "a cryptographic checksum"
+        };
+        let alg = self
+            .kid_alg()
+            .ok_or(OtaError::KeyMissing { which: "KID", what })?;
         let coded = kid.alg(mode);
         if alg.mode() != mode {
             return Err(OtaError::AlgorithmMismatch {
@@ -546,10 +567,18 @@ impl Keyset {
     }
 
     fn cipher_for(&self, len: usize) -> Result<&CipherKey> {
-        let k = self.kic.as_ref().ok_or(OtaError::KeyMissing { which: "KIc", what: "ciphering" })?;
+        let k = self.kic.as_ref().ok_or(OtaError::KeyMissing {
+            which: "KIc",
+            what: "ciphering",
+        })?;
         let bs = k.alg.block_size();
         if len % bs != 0 {
-            return Err(OtaError::CipherLength { offset: 0, len, alg: k.alg.name(), block: bs });
+            return Err(OtaError::CipherLength {
+                offset: 0,
+                len,
+                alg: k.alg.name(),
+                block: bs,
+            });
         }
         Ok(k)
     }
@@ -563,7 +592,7 @@ impl Keyset {
         })?;
         let mut buf = [0u8; 16];
         match &k.key {
-            MacKey::Block(b) => with_block!(b, c => cbc_mac(c, parts, &mut buf)),
+            MacKey::Block(b) => with_block!(b.as_ref(), c => cbc_mac(c, parts, &mut buf)),
             MacKey::Cmac(CmacKey::A128(m)) => cmac_run(m.as_ref(), parts, &mut buf),
             MacKey::Cmac(CmacKey::A192(m)) => cmac_run(m.as_ref(), parts, &mut buf),
             MacKey::Cmac(CmacKey::A256(m)) => cmac_run(m.as_ref(), parts, &mut buf),
@@ -583,7 +612,11 @@ impl Keyset {
                 field: "RC/CC length",
                 value: u8::try_from(len).unwrap_or(u8::MAX),
                 len,
-                kind: if k.alg.mode() == IntegrityMode::Rc { "RC" } else { "CC" },
+                kind: if k.alg.mode() == IntegrityMode::Rc {
+                    "RC"
+                } else {
+                    "CC"
+                },
                 alg: k.alg.name(),
                 expected: match k.alg {
                     ChecksumAlgorithm::Crc16 => "2",
@@ -599,7 +632,10 @@ impl Keyset {
 
 fn check_index(field: &'static str, index: u8) -> Result<()> {
     if index > 15 {
-        return Err(OtaError::InvalidValue { field, reason: format!("{index} is not 0..=15") });
+        return Err(OtaError::InvalidValue {
+            field,
+            reason: format!("{index} is not 0..=15"),
+        });
     }
     Ok(())
 }
@@ -610,13 +646,25 @@ mod tests {
 
     #[test]
     fn key_lengths_are_checked() {
-        let e = Keyset::new().with_kic(CipherAlgorithm::TripleDes2Cbc, &[0; 8], 1).unwrap_err();
+        let e = Keyset::new()
+            .with_kic(CipherAlgorithm::TripleDes2Cbc, &[0; 8], 1)
+            .unwrap_err();
         assert_eq!(e.to_string(), "KIc key for 3des2 must be 16 bytes, got 8");
-        assert!(Keyset::new().with_kic(CipherAlgorithm::AesCbc, &[0; 20], 1).is_err());
-        assert!(Keyset::new().with_kic(CipherAlgorithm::AesCbc, &[0; 24], 1).is_ok());
-        assert!(Keyset::new().with_kid(ChecksumAlgorithm::DesMac, &[0; 16], 1).is_err());
-        assert!(Keyset::new().with_kid(ChecksumAlgorithm::Crc32, &[1], 1).is_err());
-        assert!(Keyset::new().with_kic(CipherAlgorithm::DesCbc, &[0; 8], 16).is_err());
+        assert!(Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, &[0; 20], 1)
+            .is_err());
+        assert!(Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, &[0; 24], 1)
+            .is_ok());
+        assert!(Keyset::new()
+            .with_kid(ChecksumAlgorithm::DesMac, &[0; 16], 1)
+            .is_err());
+        assert!(Keyset::new()
+            .with_kid(ChecksumAlgorithm::Crc32, &[1], 1)
+            .is_err());
+        assert!(Keyset::new()
+            .with_kic(CipherAlgorithm::DesCbc, &[0; 8], 16)
+            .is_err());
     }
 
     #[test]
@@ -627,7 +675,10 @@ mod tests {
             .with_kid(ChecksumAlgorithm::AesCmac, &[0xCD; 16], 2)
             .unwrap();
         let d = format!("{k:?}");
-        assert!(!d.contains("ab") && !d.contains("AB") && !d.contains("171"), "{d}");
+        assert!(
+            !d.contains("ab") && !d.contains("AB") && !d.contains("171"),
+            "{d}"
+        );
         assert!(d.contains("redacted"));
     }
 
@@ -636,14 +687,21 @@ mod tests {
         // RFC 4493 example 2 (16-byte message).
         let key = apdu::hex::decode("2b7e151628aed2a6abf7158809cf4f3c").unwrap();
         let msg = apdu::hex::decode("6bc1bee22e409f96e93d7e117393172a").unwrap();
-        let k = Keyset::new().with_kid(ChecksumAlgorithm::AesCmac, &key, 1).unwrap();
+        let k = Keyset::new()
+            .with_kid(ChecksumAlgorithm::AesCmac, &key, 1)
+            .unwrap();
         let cc = k.checksum(&[&msg[..5], &msg[5..]], 16).unwrap();
-        assert_eq!(apdu::hex::encode(cc.as_bytes()), "070A16B46B4D4144F79BDD9DD04A287C");
+        assert_eq!(
+            apdu::hex::encode(cc.as_bytes()),
+            "070A16B46B4D4144F79BDD9DD04A287C"
+        );
     }
 
     #[test]
     fn des_cbc_mac_pads_with_zeros() {
-        let k = Keyset::new().with_kid(ChecksumAlgorithm::DesMac, &[0x13; 8], 1).unwrap();
+        let k = Keyset::new()
+            .with_kid(ChecksumAlgorithm::DesMac, &[0x13; 8], 1)
+            .unwrap();
         let a = k.checksum(&[&[1, 2, 3]], 8).unwrap();
         let b = k.checksum(&[&[1, 2, 3, 0, 0, 0, 0, 0]], 8).unwrap();
         assert_eq!(a, b);

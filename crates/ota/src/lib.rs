@@ -33,14 +33,19 @@ pub mod sms;
 pub mod spi;
 pub mod status;
 
-pub use command::{CommandHeader, CommandPacket, DecipheredCommand, IntegrityCheck, IntegrityOutcome, SecuredCommand};
+pub use command::{
+    CommandHeader, CommandPacket, DecipheredCommand, IntegrityCheck, IntegrityOutcome,
+    SecuredCommand,
+};
 pub use counter::{check_counter, Counter, CounterPolicy, Tar};
 pub use envelope::SmsPpDownload;
 pub use error::{ErrorClass, OtaError};
 pub use keyfile::{KeysetFile, NamedKeyset};
 pub use keyid::{Kic, KicAlg, Kid, KidAlg};
 pub use keyset::{ChecksumAlgorithm, CipherAlgorithm, Keyset};
-pub use remote::{CompactResponse, CompactScript, ExpandedResponse, ExpandedScript, RemoteResponse, RemoteScript};
+pub use remote::{
+    CompactResponse, CompactScript, ExpandedResponse, ExpandedScript, RemoteResponse, RemoteScript,
+};
 pub use response::{DecipheredResponse, PorSecurity, ResponsePacket, SecuredResponse};
 pub use spi::{CounterMode, IntegrityMode, PorRequest, PorTransport, Spi};
 pub use status::ResponseStatus;

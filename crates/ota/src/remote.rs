@@ -36,7 +36,14 @@ impl CompactCommand {
     pub fn to_apdu(&self) -> CommandApdu {
         let [cla, ins, p1, p2, p3] = self.header;
         if self.data.is_empty() && p3_is_le(cla, ins, p1) {
-            CommandApdu::new(cla, ins, p1, p2, Vec::new(), Some(if p3 == 0 { 256 } else { u32::from(p3) }))
+            CommandApdu::new(
+                cla,
+                ins,
+                p1,
+                p2,
+                Vec::new(),
+                Some(if p3 == 0 { 256 } else { u32::from(p3) }),
+            )
         } else {
             CommandApdu::new(cla, ins, p1, p2, self.data.clone(), None)
         }
@@ -77,7 +84,11 @@ impl CompactScript {
         while at < b.len() {
             let h = take(b, at, 5, "C-APDU header")?;
             let header = [h[0], h[1], h[2], h[3], h[4]];
-            let n = if p3_is_le(h[0], h[1], h[2]) { 0 } else { usize::from(h[4]) };
+            let n = if p3_is_le(h[0], h[1], h[2]) {
+                0
+            } else {
+                usize::from(h[4])
+            };
             let data = take(b, at + 5, n, "C-APDU data").map_err(|_| OtaError::Malformed {
                 field: "C-APDU",
                 offset: at,
@@ -87,7 +98,10 @@ impl CompactScript {
                     b.len().saturating_sub(at + 5)
                 ),
             })?;
-            commands.push(CompactCommand { header, data: data.to_vec() });
+            commands.push(CompactCommand {
+                header,
+                data: data.to_vec(),
+            });
             at += 5 + n;
         }
         Ok(CompactScript { commands })
@@ -248,7 +262,10 @@ fn read_len(b: &[u8], at: usize) -> Result<(usize, usize)> {
         0x81..=0x83 => {
             let n = usize::from(first & 0x7F);
             let lb = take(b, at + 1, n, "length")?;
-            Ok((lb.iter().fold(0usize, |a, &x| a << 8 | usize::from(x)), 1 + n))
+            Ok((
+                lb.iter().fold(0usize, |a, &x| a << 8 | usize::from(x)),
+                1 + n,
+            ))
         }
         _ => Err(OtaError::Malformed {
             field: "length",
@@ -274,6 +291,9 @@ fn write_tlv(out: &mut Vec<u8>, tag: u32, value: &[u8]) {
     out.extend_from_slice(value);
 }
 
+/// A TLV inside a template: tag, offset, value.
+type RawTlv = (u32, usize, Vec<u8>);
+
 /// Iterate the TLVs inside a template starting at `at`; for the indefinite form stop at
 /// `00 00`. Returns the items and the offset after the template.
 fn parse_template(
@@ -281,7 +301,7 @@ fn parse_template(
     definite_tag: u8,
     indefinite_tag: u8,
     what: &'static str,
-) -> Result<(bool, Vec<(u32, usize, Vec<u8>)>)> {
+) -> Result<(bool, Vec<RawTlv>)> {
     let tag = byte(b, 0, what)?;
     let indefinite = if tag == definite_tag {
         false
@@ -291,7 +311,9 @@ fn parse_template(
         return Err(OtaError::Malformed {
             field: what,
             offset: 0,
-            reason: format!("expected tag {definite_tag:02X} or {indefinite_tag:02X}, found {tag:02X}"),
+            reason: format!(
+                "expected tag {definite_tag:02X} or {indefinite_tag:02X}, found {tag:02X}"
+            ),
         });
     };
     let (end, mut at) = if indefinite {
@@ -305,11 +327,18 @@ fn parse_template(
         (b.len(), 2)
     } else {
         let (len, n) = read_len(b, 1)?;
-        let end = (1 + n).checked_add(len).filter(|&e| e <= b.len()).ok_or(OtaError::Malformed {
-            field: what,
-            offset: 1,
-            reason: format!("length {len} runs past the end ({} bytes left)", b.len().saturating_sub(1 + n)),
-        })?;
+        let end =
+            (1 + n)
+                .checked_add(len)
+                .filter(|&e| e <= b.len())
+                .ok_or(OtaError::Malformed {
+                    field: what,
+                    offset: 1,
+                    reason: format!(
+                        "length {len} runs past the end ({} bytes left)",
+                        b.len().saturating_sub(1 + n)
+                    ),
+                })?;
         if end != b.len() {
             return Err(OtaError::Malformed {
                 field: what,
@@ -326,7 +355,10 @@ fn parse_template(
                 return Err(OtaError::Malformed {
                     field: what,
                     offset: at + 2,
-                    reason: format!("{} trailing byte(s) after end-of-contents", b.len() - at - 2),
+                    reason: format!(
+                        "{} trailing byte(s) after end-of-contents",
+                        b.len() - at - 2
+                    ),
                 });
             }
             break;
@@ -377,13 +409,21 @@ fn emit_template(tag_def: u8, tag_indef: u8, indefinite: bool, content: &[u8]) -
 impl ExpandedScript {
     /// Decode `AA L …` or `AE 80 … 00 00`.
     pub fn parse(b: &[u8]) -> Result<Self> {
-        let (indefinite, raw) =
-            parse_template(b, TAG_COMMAND_SCRIPT, TAG_COMMAND_SCRIPT_INDEFINITE, "command script")?;
+        let (indefinite, raw) = parse_template(
+            b,
+            TAG_COMMAND_SCRIPT,
+            TAG_COMMAND_SCRIPT_INDEFINITE,
+            "command script",
+        )?;
         let mut items = Vec::with_capacity(raw.len());
         for (t, at, v) in raw {
             items.push(match t {
                 0x22 => ScriptCommand::CApdu(CommandApdu::parse(&v).map_err(|e| {
-                    OtaError::Malformed { field: "C-APDU TLV 22", offset: at, reason: e.to_string() }
+                    OtaError::Malformed {
+                        field: "C-APDU TLV 22",
+                        offset: at,
+                        reason: e.to_string(),
+                    }
                 })?),
                 0x81 => ScriptCommand::ImmediateAction(v),
                 0x82 => ScriptCommand::ErrorAction(v),
@@ -408,7 +448,12 @@ impl ExpandedScript {
                 ScriptCommand::Other(t, v) => write_tlv(&mut c, *t, v),
             }
         }
-        emit_template(TAG_COMMAND_SCRIPT, TAG_COMMAND_SCRIPT_INDEFINITE, self.indefinite, &c)
+        emit_template(
+            TAG_COMMAND_SCRIPT,
+            TAG_COMMAND_SCRIPT_INDEFINITE,
+            self.indefinite,
+            &c,
+        )
     }
     /// The C-APDUs in order.
     pub fn apdus(&self) -> impl Iterator<Item = &CommandApdu> {
@@ -422,8 +467,12 @@ impl ExpandedScript {
 impl ExpandedResponse {
     /// Decode `AB L …` or `AF 80 … 00 00`.
     pub fn parse(b: &[u8]) -> Result<Self> {
-        let (indefinite, raw) =
-            parse_template(b, TAG_RESPONSE_SCRIPT, TAG_RESPONSE_SCRIPT_INDEFINITE, "response script")?;
+        let (indefinite, raw) = parse_template(
+            b,
+            TAG_RESPONSE_SCRIPT,
+            TAG_RESPONSE_SCRIPT_INDEFINITE,
+            "response script",
+        )?;
         let mut items = Vec::with_capacity(raw.len());
         for (t, at, v) in raw {
             items.push(match t {
@@ -438,7 +487,11 @@ impl ExpandedResponse {
                     }
                 },
                 0x23 => ScriptResponse::RApdu(ResponseApdu::parse(&v).map_err(|e| {
-                    OtaError::Malformed { field: "R-APDU TLV 23", offset: at, reason: e.to_string() }
+                    OtaError::Malformed {
+                        field: "R-APDU TLV 23",
+                        offset: at,
+                        reason: e.to_string(),
+                    }
                 })?),
                 0x81 => ScriptResponse::ImmediateAction(v),
                 0x83 => ScriptResponse::ScriptChaining(v),
@@ -470,7 +523,12 @@ impl ExpandedResponse {
                 ScriptResponse::Other(t, v) => write_tlv(&mut c, *t, v),
             }
         }
-        emit_template(TAG_RESPONSE_SCRIPT, TAG_RESPONSE_SCRIPT_INDEFINITE, self.indefinite, &c)
+        emit_template(
+            TAG_RESPONSE_SCRIPT,
+            TAG_RESPONSE_SCRIPT_INDEFINITE,
+            self.indefinite,
+            &c,
+        )
     }
     /// The `80` count, if present.
     pub fn count(&self) -> Option<u8> {
@@ -504,7 +562,10 @@ mod tests {
         let gp = CompactScript::parse(&h("80F28000024F0000C0000000").unwrap()).unwrap();
         assert_eq!(gp.commands.len(), 2);
         let e = CompactScript::parse(&h("00a4000402 3f").unwrap()).unwrap_err();
-        assert_eq!(e.to_string(), "C-APDU at offset 0: P3 0x02 announces 2 data byte(s) but 1 remain");
+        assert_eq!(
+            e.to_string(),
+            "C-APDU at offset 0: P3 0x02 announces 2 data byte(s) but 1 remain"
+        );
     }
 
     #[test]
@@ -528,7 +589,10 @@ mod tests {
         assert!(s2.indefinite);
         assert_eq!(s2.items, s.items);
         assert_eq!(s2.emit(), ind);
-        assert!(matches!(RemoteScript::parse(&ind).unwrap(), RemoteScript::Expanded(_)));
+        assert!(matches!(
+            RemoteScript::parse(&ind).unwrap(),
+            RemoteScript::Expanded(_)
+        ));
         assert!(ExpandedScript::parse(&h("AE80220580E2900000").unwrap()).is_err());
         assert!(ExpandedScript::parse(&h("AA08220580E2900000").unwrap()).is_err());
     }
@@ -545,8 +609,10 @@ mod tests {
             ],
         };
         let b = r.emit();
-        assert_eq!(apdu::hex::encode(&b), "AB10800102230401029000230"
-            .to_string() + "26A82900101");
+        assert_eq!(
+            apdu::hex::encode(&b),
+            "AB10800102230401029000230".to_string() + "26A82900101"
+        );
         assert_eq!(ExpandedResponse::parse(&b).unwrap(), r);
         assert_eq!(r.count(), Some(2));
     }

@@ -39,7 +39,10 @@ pub struct PorSecurity {
 impl PorSecurity {
     /// No ciphering, no RC/CC (used for status 06 and for errors found before the keys could
     /// be validated).
-    pub const NONE: PorSecurity = PorSecurity { ciphering: false, integrity: IntegrityMode::None };
+    pub const NONE: PorSecurity = PorSecurity {
+        ciphering: false,
+        integrity: IntegrityMode::None,
+    };
 }
 
 /// The clear part of a PoR.
@@ -79,7 +82,12 @@ pub struct ResponsePacket {
 impl ResponsePacket {
     /// A PoR with no additional data (typical for error statuses).
     pub fn new(tar: Tar, counter: Counter, status: ResponseStatus) -> Self {
-        ResponsePacket { tar, counter, status, data: Vec::new() }
+        ResponsePacket {
+            tar,
+            counter,
+            status,
+            data: Vec::new(),
+        }
     }
 
     /// Attach additional response data (e.g. a remote APDU response).
@@ -94,7 +102,10 @@ impl ResponsePacket {
     pub fn seal(&self, security: PorSecurity, keys: &Keyset) -> Result<Vec<u8>> {
         let ilen = integrity_len_for(security.integrity, keys)?;
         let bs = if security.ciphering {
-            keys.block_size().ok_or(OtaError::KeyMissing { which: "KIc", what: "PoR ciphering" })?
+            keys.block_size().ok_or(OtaError::KeyMissing {
+                which: "KIc",
+                what: "PoR ciphering",
+            })?
         } else {
             1
         };
@@ -137,7 +148,9 @@ impl ResponsePacket {
 
     /// Parse, decipher and verify a PoR TP-UD in one go.
     pub fn open(ud: &[u8], security: PorSecurity, keys: &Keyset) -> Result<ResponsePacket> {
-        SecuredResponse::parse(ud)?.decipher(security, keys)?.verify(keys)
+        SecuredResponse::parse(ud)?
+            .decipher(security, keys)?
+            .verify(keys)
     }
 
     /// The additional data read as a compact remote APDU response (TS 102 226 §5.1.2).
@@ -180,13 +193,23 @@ impl<'a> SecuredResponse<'a> {
         }
         let rhl = byte(ud, at + 2, "RHL")?;
         if rhl < RHL_MIN {
-            return Err(OtaError::HeaderTooShort { field: "RHL", offset: at + 2, value: rhl, min: RHL_MIN });
+            return Err(OtaError::HeaderTooShort {
+                field: "RHL",
+                offset: at + 2,
+                value: rhl,
+                min: RHL_MIN,
+            });
         }
         let tar = Tar::from_slice(take(ud, at + 3, 3, "TAR")?)?;
         take(ud, at + 6, 5, "CNTR")?;
         byte(ud, at + 11, "PCNTR")?;
         byte(ud, at + 12, "status")?;
-        let header = ResponseHeader { udh: ud.get(..at).unwrap_or(&[]).to_vec(), rpl, rhl, tar };
+        let header = ResponseHeader {
+            udh: ud.get(..at).unwrap_or(&[]).to_vec(),
+            rpl,
+            rhl,
+            tar,
+        };
         let ilen = header.integrity_len();
         let avail = ud.len().saturating_sub(at + 13);
         if ilen > avail {
@@ -208,20 +231,33 @@ impl<'a> SecuredResponse<'a> {
 
     /// The status byte as it appears in clear (meaningful only for unciphered PoRs).
     pub fn clear_status(&self) -> Option<ResponseStatus> {
-        self.ud.get(self.at + 12).map(|&b| ResponseStatus::from_byte(b))
+        self.ud
+            .get(self.at + 12)
+            .map(|&b| ResponseStatus::from_byte(b))
     }
 
     /// Decipher CNTR..end when `security.ciphering` and split the fields.
     pub fn decipher(&self, security: PorSecurity, keys: &Keyset) -> Result<DecipheredResponse> {
         let ilen = self.header.integrity_len();
-        check_mode_len(security.integrity, ilen, "RHL", self.header.rhl, self.at + 2)?;
+        check_mode_len(
+            security.integrity,
+            ilen,
+            "RHL",
+            self.header.rhl,
+            self.at + 2,
+        )?;
         let start = self.at + 6;
         let mut plain = self.ud.get(start..).unwrap_or(&[]).to_vec();
         if security.ciphering {
             keys.decrypt(&mut plain).map_err(|e| match e {
-                OtaError::CipherLength { len, alg, block, .. } => {
-                    OtaError::CipherLength { offset: start, len, alg, block }
-                }
+                OtaError::CipherLength {
+                    len, alg, block, ..
+                } => OtaError::CipherLength {
+                    offset: start,
+                    len,
+                    alg,
+                    block,
+                },
                 e => e,
             })?;
         }
@@ -231,7 +267,11 @@ impl<'a> SecuredResponse<'a> {
         let status = ResponseStatus::from_byte(byte(&plain, 6, "status")?);
         let data_len = plain.len().saturating_sub(7 + ilen);
         if usize::from(pcntr) > data_len {
-            return Err(OtaError::PaddingTooLong { pcntr, offset: start + 5, available: data_len });
+            return Err(OtaError::PaddingTooLong {
+                pcntr,
+                offset: start + 5,
+                available: data_len,
+            });
         }
         Ok(DecipheredResponse {
             header: self.header.clone(),
@@ -276,16 +316,21 @@ impl DecipheredResponse {
     }
     /// The received RC/CC/DS.
     pub fn integrity_value(&self) -> &[u8] {
-        self.plain.get(7..7 + self.header.integrity_len()).unwrap_or(&[])
+        self.plain
+            .get(7..7 + self.header.integrity_len())
+            .unwrap_or(&[])
     }
     /// Additional data including padding.
     pub fn data_with_padding(&self) -> &[u8] {
-        self.plain.get(7 + self.header.integrity_len()..).unwrap_or(&[])
+        self.plain
+            .get(7 + self.header.integrity_len()..)
+            .unwrap_or(&[])
     }
     /// Additional data without padding.
     pub fn data(&self) -> &[u8] {
         let d = self.data_with_padding();
-        d.get(..d.len().saturating_sub(usize::from(self.pcntr))).unwrap_or(&[])
+        d.get(..d.len().saturating_sub(usize::from(self.pcntr)))
+            .unwrap_or(&[])
     }
 
     /// Compute and compare the RC/CC. The keyset's KID algorithm decides RC vs CC (a PoR
@@ -296,7 +341,10 @@ impl DecipheredResponse {
         check_integrity(
             keys,
             self.security.integrity,
-            Kid { key_index: kid.key_index, nibble: kid.nibble },
+            Kid {
+                key_index: kid.key_index,
+                nibble: kid.nibble,
+            },
             &[&self.clear, head, self.data_with_padding()],
             self.integrity_value(),
             "RHL",
@@ -323,6 +371,13 @@ impl DecipheredResponse {
 
 impl std::fmt::Display for ResponsePacket {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "TAR {} CNTR {} status {} data {}", self.tar, self.counter, self.status, hex::encode(&self.data))
+        write!(
+            f,
+            "TAR {} CNTR {} status {} data {}",
+            self.tar,
+            self.counter,
+            self.status,
+            hex::encode(&self.data)
+        )
     }
 }

@@ -229,7 +229,11 @@ impl fmt::Display for Spi {
             f,
             "{a:02X}{b:02X} ({}; {}; {}; {}, PoR {} {}{}{})",
             self.counter.name(),
-            if self.ciphering { "ciphered" } else { "not ciphered" },
+            if self.ciphering {
+                "ciphered"
+            } else {
+                "not ciphered"
+            },
             match self.integrity {
                 IntegrityMode::None => "no RC/CC/DS",
                 IntegrityMode::Rc => "RC",
@@ -238,7 +242,11 @@ impl fmt::Display for Spi {
             },
             self.por.name(),
             self.por_integrity.name(),
-            if self.por_ciphering { "ciphered" } else { "not ciphered" },
+            if self.por_ciphering {
+                "ciphered"
+            } else {
+                "not ciphered"
+            },
             match self.por_transport {
                 PorTransport::DeliverReport => ", via SMS-DELIVER-REPORT",
                 PorTransport::Submit => ", via SMS-SUBMIT",

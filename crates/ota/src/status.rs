@@ -121,9 +121,21 @@ mod tests {
         for b in 0..=255u8 {
             assert_eq!(ResponseStatus::from_byte(b).to_byte(), b);
         }
-        assert_eq!(ResponseStatus::from_byte(0x0D), ResponseStatus::Reserved(0x0D));
-        assert_eq!(ResponseStatus::from_byte(0xC0), ResponseStatus::Proprietary(0xC0));
-        assert_eq!(ResponseStatus::from_byte(0xFF), ResponseStatus::Reserved(0xFF));
-        assert_eq!(ResponseStatus::from_byte(6).name(), "unidentified security error");
+        assert_eq!(
+            ResponseStatus::from_byte(0x0D),
+            ResponseStatus::Reserved(0x0D)
+        );
+        assert_eq!(
+            ResponseStatus::from_byte(0xC0),
+            ResponseStatus::Proprietary(0xC0)
+        );
+        assert_eq!(
+            ResponseStatus::from_byte(0xFF),
+            ResponseStatus::Reserved(0xFF)
+        );
+        assert_eq!(
+            ResponseStatus::from_byte(6).name(),
+            "unidentified security error"
+        );
     }
 }

@@ -3,17 +3,23 @@
 
 use apdu::hex;
 use ota::sms::udh::Udh;
-use ota::sms::{split_command, AddressValue, ConcatRef, SmsAddress, SmsDeliver, SmsSubmit, Timestamp};
+use ota::sms::{
+    split_command, AddressValue, ConcatRef, SmsAddress, SmsDeliver, SmsSubmit, Timestamp,
+};
 use ota::{
-    ChecksumAlgorithm, CipherAlgorithm, CommandPacket, CompactResponse, Counter, IntegrityOutcome, Keyset,
-    ResponseStatus, SecuredCommand, SecuredResponse, SmsPpDownload, Spi, Tar,
+    ChecksumAlgorithm, CipherAlgorithm, CommandPacket, CompactResponse, Counter, IntegrityOutcome,
+    Keyset, ResponseStatus, SecuredCommand, SecuredResponse, SmsPpDownload, Spi, Tar,
 };
 use serde_json::Value;
 
 fn load(name: &str) -> Vec<Value> {
     let path = format!("{}/../../test-vectors/{name}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-    serde_json::from_str::<Value>(&text).unwrap().as_array().unwrap().clone()
+    serde_json::from_str::<Value>(&text)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 fn all() -> Vec<Value> {
@@ -23,7 +29,8 @@ fn all() -> Vec<Value> {
 }
 
 fn s<'a>(v: &'a Value, k: &str) -> &'a str {
-    v[k].as_str().unwrap_or_else(|| panic!("{k} missing in {}", v["id"]))
+    v[k].as_str()
+        .unwrap_or_else(|| panic!("{k} missing in {}", v["id"]))
 }
 
 fn h(x: &str) -> Vec<u8> {
@@ -46,9 +53,17 @@ fn keyset(v: &Value) -> Keyset {
         o => panic!("kid algo {o}"),
     };
     let ks = Keyset::new()
-        .with_kic(kic_alg, &h(s(k, "kic")), k["kic_index"].as_u64().unwrap() as u8)
+        .with_kic(
+            kic_alg,
+            &h(s(k, "kic")),
+            k["kic_index"].as_u64().unwrap() as u8,
+        )
         .unwrap()
-        .with_kid(kid_alg, &h(s(k, "kid")), k["kid_index"].as_u64().unwrap() as u8)
+        .with_kid(
+            kid_alg,
+            &h(s(k, "kid")),
+            k["kid_index"].as_u64().unwrap() as u8,
+        )
         .unwrap();
     assert_eq!(format!("{:02x}", ks.kic().to_byte()), s(k, "kic_byte"));
     assert_eq!(format!("{:02x}", ks.kid().to_byte()), s(k, "kid_byte"));
@@ -71,10 +86,18 @@ fn commands_equal_ts31115_conformant_packets() {
         let data = h(s(v, "apdu"));
         let pkt = CommandPacket::new(spi(v), &keys, tar, cntr, data.clone());
         let built = pkt.seal(&keys).unwrap();
-        assert_eq!(hex::encode(&built), s(v, "ts31115_conformant_packet").to_uppercase(), "{id}");
+        assert_eq!(
+            hex::encode(&built),
+            s(v, "ts31115_conformant_packet").to_uppercase(),
+            "{id}"
+        );
         let uds = split_command(&built, ConcatRef::Eight(0)).unwrap();
         assert_eq!(uds.len(), 1);
-        assert_eq!(hex::encode(&uds[0]), s(v, "sms_user_data_with_udh").to_uppercase(), "{id}");
+        assert_eq!(
+            hex::encode(&uds[0]),
+            s(v, "sms_user_data_with_udh").to_uppercase(),
+            "{id}"
+        );
 
         // Receive it step by step and compare with the independent intermediates.
         let sc = SecuredCommand::parse(&built).unwrap();
@@ -98,8 +121,15 @@ fn commands_equal_ts31115_conformant_packets() {
         if let Some(t) = v.get("sms_deliver_tpdu") {
             let oa = SmsAddress::digits(0, 1, "12345678").unwrap();
             let scts = Timestamp::from_slice(&h(s(&t["params"], "tp_scts"))).unwrap();
-            let tpdu = SmsDeliver::data_download(oa, scts, uds[0].clone(), true).unwrap().emit().unwrap();
-            assert_eq!(hex::encode(&tpdu), s(t, "tpdu_with_correct_udl_derived").to_uppercase(), "{id}");
+            let tpdu = SmsDeliver::data_download(oa, scts, uds[0].clone(), true)
+                .unwrap()
+                .emit()
+                .unwrap();
+            assert_eq!(
+                hex::encode(&tpdu),
+                s(t, "tpdu_with_correct_udl_derived").to_uppercase(),
+                "{id}"
+            );
             let back = SmsDeliver::parse(&tpdu).unwrap();
             assert_eq!(back.ud, uds[0]);
             // pySim's own TPDU has TP-UDL 3 (a test artefact): it must be rejected, not misread.
@@ -128,16 +158,30 @@ fn pors_decode_to_expected() {
             assert_eq!(e.por_status(), ResponseStatus::RcCcDsFailed);
             assert!(e.to_string().contains("CC check failed"), "{e}");
             let pd = s(v, "pysim_error_message");
-            assert!(pd.contains(&hex::encode(d.integrity_value()).to_lowercase()), "{id}");
+            assert!(
+                pd.contains(&hex::encode(d.integrity_value()).to_lowercase()),
+                "{id}"
+            );
             n += 1;
             continue;
         }
         let p = d.verify(&keys).unwrap_or_else(|e| panic!("{id}: {e}"));
         let pd = &v["pysim_decoded_packet"];
         assert_eq!(u64::from(d.pcntr()), pd["pcntr"].as_u64().unwrap(), "{id}");
-        assert_eq!(hex::encode(d.integrity_value()), s(pd, "cc_rc").to_uppercase(), "{id}");
-        assert_eq!(hex::encode(&p.data), s(pd, "secured_data_plain").to_uppercase(), "{id}");
-        assert_eq!(p.status.to_byte() as u64, pd["response_status_code"].as_u64().unwrap());
+        assert_eq!(
+            hex::encode(d.integrity_value()),
+            s(pd, "cc_rc").to_uppercase(),
+            "{id}"
+        );
+        assert_eq!(
+            hex::encode(&p.data),
+            s(pd, "secured_data_plain").to_uppercase(),
+            "{id}"
+        );
+        assert_eq!(
+            p.status.to_byte() as u64,
+            pd["response_status_code"].as_u64().unwrap()
+        );
         assert_eq!(p.counter.to_bytes().to_vec(), h(s(pd, "cntr")));
         assert_eq!(sr.header().rpl as u64, pd["rpl"].as_u64().unwrap());
         assert_eq!(sr.header().rhl as u64, pd["rhl"].as_u64().unwrap());
@@ -145,9 +189,21 @@ fn pors_decode_to_expected() {
             "por_ok" => {
                 assert_eq!(p.status, ResponseStatus::PorOk);
                 let c: CompactResponse = p.compact_response().unwrap();
-                assert_eq!(u64::from(c.count), exp["number_of_commands"].as_u64().unwrap(), "{id}");
-                assert_eq!(format!("{:04x}", c.sw.0), s(exp, "last_status_word"), "{id}");
-                assert_eq!(hex::encode(&c.data), s(exp, "last_response_data").to_uppercase(), "{id}");
+                assert_eq!(
+                    u64::from(c.count),
+                    exp["number_of_commands"].as_u64().unwrap(),
+                    "{id}"
+                );
+                assert_eq!(
+                    format!("{:04x}", c.sw.0),
+                    s(exp, "last_status_word"),
+                    "{id}"
+                );
+                assert_eq!(
+                    hex::encode(&c.data),
+                    s(exp, "last_response_data").to_uppercase(),
+                    "{id}"
+                );
             }
             "undefined_security_error" => {
                 assert_eq!(p.status, ResponseStatus::UnidentifiedSecurityError);
@@ -164,7 +220,10 @@ fn pors_decode_to_expected() {
 
 #[test]
 fn envelope_sms_pp_download_vector() {
-    let v = all().into_iter().find(|v| v["kind"] == "cat_envelope").unwrap();
+    let v = all()
+        .into_iter()
+        .find(|v| v["kind"] == "cat_envelope")
+        .unwrap();
     let tpdu = h(s(&v, "sms_deliver_tpdu"));
     let d = SmsDeliver::parse(&tpdu).unwrap();
     let p = &v["sms_deliver_params"];
@@ -182,7 +241,10 @@ fn envelope_sms_pp_download_vector() {
     assert_eq!(sc.header().tar, Tar([0xB0, 0x00, 0x01]));
     assert_eq!(sc.header().kic.to_byte(), 0x12);
 
-    let env = SmsPpDownload { address: Some(h("00103254")), ..SmsPpDownload::new(tpdu.clone()) };
+    let env = SmsPpDownload {
+        address: Some(h("00103254")),
+        ..SmsPpDownload::new(tpdu.clone())
+    };
     let e = env.emit().unwrap();
     assert_eq!(hex::encode(&e), s(&v, "expected_envelope").to_uppercase());
     assert_eq!(SmsPpDownload::parse(&e).unwrap(), env);
@@ -228,12 +290,19 @@ fn sms_vectors() {
                     assert_eq!(u64::from(ie.iei), e["iei"].as_u64().unwrap());
                     assert_eq!(hex::encode(&ie.data), s(e, "value").to_uppercase());
                 }
-                assert_eq!(hex::encode(&b[used..]), s(v, "expected_tail").to_uppercase(), "{id}");
+                assert_eq!(
+                    hex::encode(&b[used..]),
+                    s(v, "expected_tail").to_uppercase(),
+                    "{id}"
+                );
             }
             "udh_roundtrip" => {
                 let b = h(s(v, "input"));
                 let (udh, _) = Udh::parse(&b).unwrap();
-                assert_eq!(hex::encode(&udh.emit().unwrap()), s(v, "expected_encoded").to_uppercase());
+                assert_eq!(
+                    hex::encode(&udh.emit().unwrap()),
+                    s(v, "expected_encoded").to_uppercase()
+                );
             }
             "address_parse" => {
                 let b = h(s(v, "input"));
@@ -241,7 +310,10 @@ fn sms_vectors() {
                 let e = &v["expected"];
                 assert_eq!(a.value, AddressValue::Digits(s(e, "digits").into()), "{id}");
                 assert_eq!((a.ton, a.npi), (ton(s(e, "ton")), npi(s(e, "npi"))), "{id}");
-                assert_eq!(hex::encode(&b[used..]), s(v, "expected_tail").to_uppercase());
+                assert_eq!(
+                    hex::encode(&b[used..]),
+                    s(v, "expected_tail").to_uppercase()
+                );
             }
             "address_roundtrip" => {
                 let b = h(s(v, "input"));
@@ -250,8 +322,12 @@ fn sms_vectors() {
             }
             "address_encode" => {
                 let i = &v["input"];
-                let a = SmsAddress::digits(ton(s(i, "ton")), npi(s(i, "npi")), s(i, "digits")).unwrap();
-                assert_eq!(hex::encode(&a.emit().unwrap()), s(v, "expected_encoded").to_uppercase());
+                let a =
+                    SmsAddress::digits(ton(s(i, "ton")), npi(s(i, "npi")), s(i, "digits")).unwrap();
+                assert_eq!(
+                    hex::encode(&a.emit().unwrap()),
+                    s(v, "expected_encoded").to_uppercase()
+                );
             }
             "sms_submit_parse" => {
                 let b = h(s(v, "input"));
@@ -280,7 +356,9 @@ fn sms_vectors() {
                 assert_eq!(u64::from(t.dcs.0), e["tp_dcs"].as_u64().unwrap());
                 assert_eq!(u64::from(t.udl), e["tp_udl"].as_u64().unwrap());
                 assert_eq!(t.oa.ton, 5);
-                assert!(matches!(&t.oa.value, AddressValue::Alphanumeric { text, .. } if text == "ekit"));
+                assert!(
+                    matches!(&t.oa.value, AddressValue::Alphanumeric { text, .. } if text == "ekit")
+                );
                 assert_eq!(t.emit().unwrap(), b, "{id}");
             }
             o => panic!("{id}: unknown sms vector type {o}"),

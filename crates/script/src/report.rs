@@ -280,7 +280,7 @@ pub fn jsonl(run: &ScriptRun, w: &mut dyn Write) -> io::Result<()> {
                 if let Some(c) = check {
                     o["expected"] = Value::String(c.expected.clone());
                     o["ok"] = Value::Bool(c.ok);
-                    if c.actual != x.response {
+                    if n > 1 || c.actual != x.response {
                         o["assembled"] = json_hex(&c.actual);
                     }
                 }

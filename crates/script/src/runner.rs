@@ -367,3 +367,176 @@ impl<'a> Runner<'a> {
         Ok(Outcome::Toolkit { directive: d.keyword(), outcome, check })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::native::Loader;
+    use crate::toolkit::Por;
+    use std::path::Path;
+
+    struct NoFiles;
+    impl Loader for NoFiles {
+        fn read(&mut self, p: &Path) -> std::io::Result<String> {
+            Err(std::io::Error::new(std::io::ErrorKind::NotFound, p.display().to_string()))
+        }
+    }
+
+    /// A tiny T=0 card: SELECT answers 61 03 and GET RESPONSE the 3 bytes; READ BINARY with the
+    /// wrong Le answers 6C 02; VERIFY counts down; anything else 6D00; the `01` command fails.
+    struct MiniCard {
+        pending: Vec<u8>,
+        tries: u8,
+    }
+    impl Transport for MiniCard {
+        fn transmit(&mut self, c: &[u8]) -> Result<Vec<u8>, TransportError> {
+            Ok(match (c[1], c.get(4)) {
+                (0xA4, _) => {
+                    self.pending = vec![0x62, 0x01, 0x3F];
+                    vec![0x61, 0x03]
+                }
+                (0xC0, Some(&n)) if n as usize == self.pending.len() => {
+                    let mut r = std::mem::take(&mut self.pending);
+                    r.extend_from_slice(&[0x90, 0x00]);
+                    r
+                }
+                (0xC0, _) => vec![0x67, 0x00],
+                (0xB0, Some(2)) => vec![0xAA, 0xBB, 0x90, 0x00],
+                (0xB0, _) => vec![0x6C, 0x02],
+                (0x20, _) => {
+                    self.tries = self.tries.saturating_sub(1);
+                    vec![0x63, 0xC0 | self.tries]
+                }
+                (0x01, _) => return Err(TransportError::CardRemoved("gone".into())),
+                _ => vec![0x6D, 0x00],
+            })
+        }
+        fn reset(&mut self, _: ResetKind) -> Result<Vec<u8>, TransportError> {
+            Ok(self.atr())
+        }
+        fn atr(&self) -> Vec<u8> {
+            vec![0x3B, 0x00]
+        }
+        fn name(&self) -> String {
+            "mini".into()
+        }
+    }
+
+    fn run_text(text: &str, opts: RunOptions) -> ScriptRun {
+        let script = crate::parse_str("t.apdu", text, Format::Native, &mut NoFiles).unwrap();
+        let mut card = MiniCard { pending: Vec::new(), tries: 3 };
+        Runner::new(&mut card, opts).run(&script)
+    }
+
+    #[test]
+    fn t0_completion_only_when_data_is_expected() {
+        let run = run_text("reset => 3B 00\n00A4000C023F00 => 61??\n00A4000C023F00 => 62 01 3F 90 00\n", RunOptions::default());
+        assert_eq!(run.exit_code(), 0, "{}", crate::report::text(&run));
+        assert_eq!(run.steps[1].wire.len(), 1);
+        assert_eq!(run.steps[2].wire.len(), 2, "SELECT + GET RESPONSE on the wire");
+        assert_eq!(run.steps[2].wire[1].command, [0x00, 0xC0, 0x00, 0x00, 0x03]);
+        let raw = run_text("00A4000C023F00 => 62 01 3F 90 00\n", RunOptions { raw: true, keep_going: false });
+        assert_eq!(raw.exit_code(), 1);
+    }
+
+    #[test]
+    fn wrong_le_is_reissued() {
+        let run = run_text("00B0000010 => * 9000\n00B0000010\n", RunOptions::default());
+        assert_eq!(run.exit_code(), 0);
+        assert_eq!(run.steps[0].wire.len(), 2);
+        assert_eq!(run.steps[0].wire[1].command, [0, 0xB0, 0, 0, 2]);
+        assert_eq!(run.steps[1].wire[0].response, [0x6C, 0x02], "no expectation: raw answer");
+    }
+
+    #[test]
+    fn captures_feed_later_commands() {
+        let run = run_text("00A4000C023F00 => $n=61??\n00C00000$n => $fcp=*9000\n00B0000002 => AABB 9000\nset x 02\n00B00000 $x => AA BB 90 00\n", RunOptions::default());
+        assert_eq!(run.exit_code(), 0, "{}", crate::report::text(&run));
+        assert_eq!(run.steps[1].wire[0].command, [0, 0xC0, 0, 0, 3]);
+        assert_eq!(run.steps[1].check().unwrap().captured, Some(("fcp".into(), vec![0x62, 0x01, 0x3F])));
+    }
+
+    #[test]
+    fn failures_stop_unless_keep_going() {
+        let text = "0020000108 3132333435363738 => 9000\n0020000108 3132333435363738 => 63C1\n";
+        let run = run_text(text, RunOptions::default());
+        assert_eq!((run.exit_code(), run.failures(), run.skipped), (1, 1, 1));
+        let t = crate::report::text(&run);
+        assert!(t.contains("!! FAIL t.apdu:1: expected 9000"), "{t}");
+        assert!(t.contains("!!   got 63 C2"), "{t}");
+        let run = run_text(text, RunOptions { keep_going: true, raw: false });
+        assert_eq!((run.exit_code(), run.failures(), run.checks()), (1, 1, 2));
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let run = run_text("00B0000002\n00 B0 00 00 $nope\n00B0000002\n", RunOptions::default());
+        assert_eq!(run.exit_code(), 2);
+        assert!(run.error().unwrap().starts_with("t.apdu:2: undefined variable `$nope`"), "{:?}", run.error());
+        let run = run_text("00 01 00 00\n", RunOptions::default());
+        assert!(run.error().unwrap().contains("card removed"));
+        let run = run_text("\n\nfetch-all\n", RunOptions::default());
+        assert_eq!(run.exit_code(), 2);
+        let e = run.error().unwrap();
+        assert!(e.starts_with("t.apdu:3: `fetch-all` needs the terminal"), "{e}");
+    }
+
+    struct FakeTerminal;
+    impl Toolkit for FakeTerminal {
+        fn execute(&mut self, card: &mut dyn Transport, cmd: &ToolkitCommand) -> Result<ToolkitOutcome, crate::ToolkitError> {
+            match cmd {
+                ToolkitCommand::SmsPp { tar, data, .. } => {
+                    card.transmit(&[0x80, 0xC2, 0, 0, 1, tar[0]])?;
+                    Ok(ToolkitOutcome { por: Some(Por { status: 0, data: data.clone() }), notes: vec!["sent".into()] })
+                }
+                _ => Ok(ToolkitOutcome::default()),
+            }
+        }
+    }
+    impl From<TransportError> for crate::ToolkitError {
+        fn from(e: TransportError) -> Self {
+            crate::ToolkitError(e.to_string())
+        }
+    }
+
+    #[test]
+    fn toolkit_directives_and_por() {
+        let script = crate::parse_str(
+            "t.apdu",
+            "terminal-profile FF\nsms-pp 1 B00000 01 9000 => por ok * 9000\nsms-pp 1 B00000 01 6A82 => por 00 * 9000\n",
+            Format::Native,
+            &mut NoFiles,
+        )
+        .unwrap();
+        let mut card = MiniCard { pending: Vec::new(), tries: 3 };
+        let mut term = FakeTerminal;
+        let run = Runner::new(&mut card, RunOptions { keep_going: true, raw: false }).with_toolkit(&mut term).run(&script);
+        assert_eq!(run.checks(), 2);
+        assert_eq!(run.failures(), 1);
+        assert_eq!(run.steps[1].wire.len(), 1, "the ENVELOPE is recorded");
+    }
+
+    #[test]
+    fn reports() {
+        let run = run_text("reset\n00A4000C023F00 => 62 01 3F 90 00\n0020000108 3132333435363738 => 9000\n", RunOptions { keep_going: true, raw: false });
+        let s = crate::report::scriptor(&run);
+        assert!(s.starts_with("reset\n> RESET\n< OK: 3B 00 \n00A4000C023F00 => 62 01 3F 90 00\n> 00 A4 00 0C 02 3F 00 \n< 61 03 : "), "{s}");
+        let j = crate::report::junit(&[run.clone()]);
+        assert!(j.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{j}");
+        assert!(j.contains("<failure message=\"expected 9000, got 63C2\""), "{j}");
+        let mut buf = Vec::new();
+        crate::report::jsonl(&run, &mut buf).unwrap();
+        let lines: Vec<serde_json::Value> = String::from_utf8(buf).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0]["kind"], "reset");
+        assert_eq!(lines[1]["sw"], "6103");
+        assert_eq!(lines[1]["ok"], serde_json::Value::Null);
+        assert_eq!(lines[2]["ok"], true);
+        assert_eq!(lines[2]["assembled"], "62013F9000");
+        assert_eq!(lines[3]["expected"], "9000");
+        assert_eq!(lines[3]["ok"], false);
+        let a = crate::report::apdutool(&run);
+        assert!(a.contains("CLA: 00, INS: a4, P1: 00, P2: 0c, Lc: 02, 3f, 00, Le: 00, SW1: 61, SW2: 03\n"), "{a}");
+        assert!(a.contains("CLA: 00, INS: c0, P1: 00, P2: 00, Lc: 00, Le: 03, 62, 01, 3f, SW1: 90, SW2: 00\n"), "{a}");
+    }
+}

@@ -19,8 +19,15 @@ impl Resp {
 }
 
 /// Send `apdu` and collect the whole answer.
-pub(crate) fn send(card: &mut dyn Transport, apdu: &CommandApdu, what: &'static str) -> Result<Resp, TerminalError> {
-    let bytes = apdu.emit().map_err(|e| TerminalError::Encode { what, reason: e.to_string() })?;
+pub(crate) fn send(
+    card: &mut dyn Transport,
+    apdu: &CommandApdu,
+    what: &'static str,
+) -> Result<Resp, TerminalError> {
+    let bytes = apdu.emit().map_err(|e| TerminalError::Encode {
+        what,
+        reason: e.to_string(),
+    })?;
     send_raw(card, &bytes)
 }
 
@@ -29,11 +36,18 @@ pub(crate) fn send_raw(card: &mut dyn Transport, bytes: &[u8]) -> Result<Resp, T
     let mut t0 = T0Adapter::new(&mut *card);
     let r = t0.transmit(bytes)?;
     let (d, sw) = split_response(&r)?;
-    Ok(Resp { data: d.to_vec(), sw })
+    Ok(Resp {
+        data: d.to_vec(),
+        sw,
+    })
 }
 
 /// GET RESPONSE `cla C0 00 00 le` (`le` 0 = 256).
-pub(crate) fn get_response(card: &mut dyn Transport, cla: u8, le: u8) -> Result<Resp, TerminalError> {
+pub(crate) fn get_response(
+    card: &mut dyn Transport,
+    cla: u8,
+    le: u8,
+) -> Result<Resp, TerminalError> {
     send_raw(card, &[cla, 0xC0, 0x00, 0x00, le])
 }
 

@@ -26,6 +26,8 @@ pub mod user;
 
 #[cfg(test)]
 mod mock;
+#[cfg(test)]
+mod tests;
 
 pub use error::TerminalError;
 pub use record::{MoSms, ProactiveExchange, Shown, ShownRole};

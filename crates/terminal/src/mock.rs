@@ -2,7 +2,7 @@
 //! commands, `91xx`, FETCH, TERMINAL RESPONSE) and an SMS-PP OTA receiver built from the
 //! `ota` codecs, with the PoR path, T=0 behaviour and errors selectable.
 
-use ota::sms::{Reassembler, SmsDeliver, SmsSubmit, SmsAddress};
+use ota::sms::{Reassembler, SmsAddress, SmsDeliver, SmsSubmit};
 use ota::{CommandPacket, Keyset, ResponsePacket, ResponseStatus, SecuredCommand};
 use std::collections::VecDeque;
 use transport::{ResetKind, Transport, TransportError};
@@ -89,7 +89,9 @@ impl MockCard {
         if self.por_mode == PorMode::Busy {
             return vec![0x93, 0x00];
         }
-        let Some(whole) = self.reasm.push(&deliver.ud).expect("segment") else { return vec![0x90, 0x00] };
+        let Some(whole) = self.reasm.push(&deliver.ud).expect("segment") else {
+            return vec![0x90, 0x00];
+        };
         let packet = CommandPacket::open(&whole.payload, &self.keys).expect("valid packet");
         assert!(SecuredCommand::parse(&whole.payload).is_ok());
         // Answer: status 00, data = "01" + the secured data's length as SW-like bytes.
@@ -119,7 +121,18 @@ impl MockCard {
                     ud.extend_from_slice(c);
                     let da = SmsAddress::digits(1, 1, "4321").unwrap();
                     let tpdu = SmsSubmit::ota(i as u8, da, ud).unwrap().emit().unwrap();
-                    let mut cmd = vec![0x81, 0x03, self.next_number, 0x13, 0x00, 0x82, 0x02, 0x81, 0x83, 0x8B];
+                    let mut cmd = vec![
+                        0x81,
+                        0x03,
+                        self.next_number,
+                        0x13,
+                        0x00,
+                        0x82,
+                        0x02,
+                        0x81,
+                        0x83,
+                        0x8B,
+                    ];
                     self.next_number = self.next_number.wrapping_add(1);
                     cmd.extend(apdu::tlv::encode_len(tpdu.len()));
                     cmd.extend(tpdu);
@@ -139,7 +152,9 @@ impl Transport for MockCard {
     fn transmit(&mut self, c: &[u8]) -> Result<Vec<u8>, TransportError> {
         self.log.push(c.to_vec());
         let data = c.get(5..).unwrap_or_default();
-        let lc_data = c.get(5..5 + usize::from(*c.get(4).unwrap_or(&0))).unwrap_or_default();
+        let lc_data = c
+            .get(5..5 + usize::from(*c.get(4).unwrap_or(&0)))
+            .unwrap_or_default();
         let r = match (c[0], c[1]) {
             (_, 0xC0) => {
                 let d = std::mem::take(&mut self.stash);

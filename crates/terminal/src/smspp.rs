@@ -15,7 +15,10 @@ use crate::TerminalError;
 use apdu::CommandApdu;
 use ota::response::RHL_MIN;
 use ota::sms::{split_command, ConcatRef, SmsAddress, SmsDeliver, Timestamp};
-use ota::{CommandPacket, Counter, Keyset, PorSecurity, ResponsePacket, ResponseStatus, SecuredResponse, Spi, Tar};
+use ota::{
+    CommandPacket, Counter, Keyset, PorSecurity, ResponsePacket, ResponseStatus, SecuredResponse,
+    Spi, Tar,
+};
 use transport::Transport;
 
 /// One OTA command to deliver.
@@ -94,16 +97,35 @@ impl PorReport {
                 }
             },
             Ok(_) => (PorSecurity::NONE, &none),
-            Err(e) => return PorReport { path, ud, packet: Err(e.to_string()), security: PorSecurity::NONE },
+            Err(e) => {
+                return PorReport {
+                    path,
+                    ud,
+                    packet: Err(e.to_string()),
+                    security: PorSecurity::NONE,
+                }
+            }
         };
         let packet = ResponsePacket::open(&ud, security, keys).map_err(|e| e.to_string());
-        PorReport { path, ud, packet, security }
+        PorReport {
+            path,
+            ud,
+            packet,
+            security,
+        }
     }
 
     /// Decode a PoR TP-UD outside a delivery (e.g. a recorded one) with a keyset and SPI —
     /// the same code path the terminal uses for PoRs it receives.
     pub fn decode_with(path: PorPath, ud: Vec<u8>, keys: &Keyset, spi: Spi) -> PorReport {
-        Self::decode(path, ud, Some(&PorContext { keys: keys.clone(), spi }))
+        Self::decode(
+            path,
+            ud,
+            Some(&PorContext {
+                keys: keys.clone(),
+                spi,
+            }),
+        )
     }
 
     /// The response status, when the PoR decoded.
@@ -132,10 +154,18 @@ impl Terminal {
     /// concatenated when longer than one message), send one SMS-PP download ENVELOPE per
     /// segment, run any proactive session, and return the PoR from whichever path the card
     /// used.
-    pub fn deliver_sms_pp(&mut self, card: &mut dyn Transport, req: &OtaRequest) -> Result<SmsPpOutcome, TerminalError> {
-        let packet = CommandPacket::new(req.spi, req.keys, req.tar, req.counter, req.data.clone()).seal(req.keys)?;
+    pub fn deliver_sms_pp(
+        &mut self,
+        card: &mut dyn Transport,
+        req: &OtaRequest,
+    ) -> Result<SmsPpOutcome, TerminalError> {
+        let packet = CommandPacket::new(req.spi, req.keys, req.tar, req.counter, req.data.clone())
+            .seal(req.keys)?;
         let uds = split_command(&packet, ConcatRef::Eight(req.concat_ref))?;
-        let ctx = PorContext { keys: req.keys.clone(), spi: req.spi };
+        let ctx = PorContext {
+            keys: req.keys.clone(),
+            spi: req.spi,
+        };
         self.deliver_user_data(card, &uds, Some(ctx))
     }
 
@@ -155,13 +185,32 @@ impl Terminal {
             v.extend_from_slice(&a.bcd);
             v
         });
-        let mut out = SmsPpOutcome { envelope_sws: Vec::new(), final_sw: 0x9000, busy: false, rp_error: None, por: None };
+        let mut out = SmsPpOutcome {
+            envelope_sws: Vec::new(),
+            final_sw: 0x9000,
+            busy: false,
+            rp_error: None,
+            por: None,
+        };
         let cla = self.config.cla;
         for ud in uds {
-            let tpdu = SmsDeliver::data_download(oa.clone(), Timestamp(self.config.scts), ud.clone(), true)?.emit()?;
+            let tpdu = SmsDeliver::data_download(
+                oa.clone(),
+                Timestamp(self.config.scts),
+                ud.clone(),
+                true,
+            )?
+            .emit()?;
             let mut d1 = ota::SmsPpDownload::new(tpdu);
             d1.address = sc.clone();
-            let apdu = CommandApdu::new(cla, ota::cat::apdus::INS_ENVELOPE, 0, 0, d1.emit()?, Some(256));
+            let apdu = CommandApdu::new(
+                cla,
+                ota::cat::apdus::INS_ENVELOPE,
+                0,
+                0,
+                d1.emit()?,
+                Some(256),
+            );
             let r = exchange::send(card, &apdu, "ENVELOPE (SMS-PP DOWNLOAD)")?;
             out.envelope_sws.push(r.sw);
             out.final_sw = r.sw;
@@ -169,7 +218,11 @@ impl Terminal {
             match r.sw {
                 0x9000 => {
                     if !r.data.is_empty() {
-                        out.por = Some(PorReport::decode(PorPath::EnvelopeResponse, r.data, self.por_context.as_ref()));
+                        out.por = Some(PorReport::decode(
+                            PorPath::EnvelopeResponse,
+                            r.data,
+                            self.por_context.as_ref(),
+                        ));
                     }
                 }
                 0x9300 => {
@@ -179,7 +232,11 @@ impl Terminal {
                 }
                 _ if sw1 == 0x91 => {
                     if !r.data.is_empty() {
-                        out.por = Some(PorReport::decode(PorPath::EnvelopeResponse, r.data, self.por_context.as_ref()));
+                        out.por = Some(PorReport::decode(
+                            PorPath::EnvelopeResponse,
+                            r.data,
+                            self.por_context.as_ref(),
+                        ));
                     }
                     out.final_sw = self.run_session(card, r.sw)?;
                 }
@@ -190,11 +247,19 @@ impl Terminal {
                         exchange::get_response(card, 0xA0, r.sw as u8)?.data
                     } else {
                         let g = exchange::get_response(card, crate::exchange_class(cla), 0)?;
-                        if g.sw == 0x9000 { g.data } else { Vec::new() }
+                        if g.sw == 0x9000 {
+                            g.data
+                        } else {
+                            Vec::new()
+                        }
                     };
                     out.rp_error = Some(0xD5);
                     if !data.is_empty() {
-                        out.por = Some(PorReport::decode(PorPath::DataDownloadError { sw: r.sw }, data, self.por_context.as_ref()));
+                        out.por = Some(PorReport::decode(
+                            PorPath::DataDownloadError { sw: r.sw },
+                            data,
+                            self.por_context.as_ref(),
+                        ));
                     }
                     return Ok(out);
                 }

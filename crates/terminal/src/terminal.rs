@@ -103,7 +103,10 @@ fn pending(sw: u16) -> Option<u8> {
 impl Terminal {
     /// A terminal with these settings.
     pub fn new(config: TerminalConfig) -> Self {
-        Terminal { config, ..Default::default() }
+        Terminal {
+            config,
+            ..Default::default()
+        }
     }
 
     /// Queue a user answer.
@@ -153,13 +156,21 @@ impl Terminal {
         match r.sw {
             0x9000 => Ok(r.sw),
             sw if pending(sw).is_some() => self.run_session(card, sw),
-            sw => Err(TerminalError::Status { command: "TERMINAL PROFILE", sw, meaning: exchange::meaning(sw) }),
+            sw => Err(TerminalError::Status {
+                command: "TERMINAL PROFILE",
+                sw,
+                meaning: exchange::meaning(sw),
+            }),
         }
     }
 
     /// Run the FETCH / TERMINAL RESPONSE loop while `sw` announces a proactive command
     /// (`91xx`). Returns the last status word (normally `9000`).
-    pub fn run_session(&mut self, card: &mut dyn Transport, mut sw: u16) -> Result<u16, TerminalError> {
+    pub fn run_session(
+        &mut self,
+        card: &mut dyn Transport,
+        mut sw: u16,
+    ) -> Result<u16, TerminalError> {
         let mut n = 0usize;
         while let Some(le) = pending(sw) {
             if n >= self.config.max_session_commands {
@@ -168,7 +179,11 @@ impl Terminal {
             n += 1;
             let r = exchange::send(card, &apdus::fetch(self.config.cla, le), "FETCH")?;
             if r.sw != 0x9000 && pending(r.sw).is_none() {
-                return Err(TerminalError::Status { command: "FETCH", sw: r.sw, meaning: exchange::meaning(r.sw) });
+                return Err(TerminalError::Status {
+                    command: "FETCH",
+                    sw: r.sw,
+                    meaning: exchange::meaning(r.sw),
+                });
             }
             let answer = self.respond(&r.data)?;
             let tr = apdus::terminal_response(self.config.cla, &answer.response);
@@ -198,20 +213,38 @@ impl Terminal {
 
     /// Choose an item of the stored SET UP MENU: ENVELOPE (MENU SELECTION, TS 102 223 §7.2),
     /// then the session it starts. Returns the final status word.
-    pub fn select_menu_item(&mut self, card: &mut dyn Transport, id: u8, help: bool) -> Result<u16, TerminalError> {
-        if !self.menu.as_ref().is_some_and(|m| m.items.iter().any(|i| i.id == id)) {
+    pub fn select_menu_item(
+        &mut self,
+        card: &mut dyn Transport,
+        id: u8,
+        help: bool,
+    ) -> Result<u16, TerminalError> {
+        if !self
+            .menu
+            .as_ref()
+            .is_some_and(|m| m.items.iter().any(|i| i.id == id))
+        {
             return Err(TerminalError::NoSuchMenuItem(id));
         }
         self.envelope(card, &Envelope::menu_selection(id, help))
     }
 
     /// Send an ENVELOPE and run the session it starts; returns the final status word.
-    pub fn envelope(&mut self, card: &mut dyn Transport, e: &Envelope) -> Result<u16, TerminalError> {
+    pub fn envelope(
+        &mut self,
+        card: &mut dyn Transport,
+        e: &Envelope,
+    ) -> Result<u16, TerminalError> {
         let r = self.send_envelope(card, e, false)?;
         self.after(card, r.sw)
     }
 
-    pub(crate) fn send_envelope(&mut self, card: &mut dyn Transport, e: &Envelope, le: bool) -> Result<Resp, TerminalError> {
+    pub(crate) fn send_envelope(
+        &mut self,
+        card: &mut dyn Transport,
+        e: &Envelope,
+        le: bool,
+    ) -> Result<Resp, TerminalError> {
         exchange::send(card, &apdus::envelope(self.config.cla, e, le), "ENVELOPE")
     }
 
@@ -233,7 +266,11 @@ impl Terminal {
         };
         let mut notes = Vec::new();
         let response = self.handle(&cmd, &mut notes);
-        Ok(Answer { command: Some(cmd), response, notes })
+        Ok(Answer {
+            command: Some(cmd),
+            response,
+            notes,
+        })
     }
 
     /// TS 102 223 §6.10: answer a command that does not decode with `32` (data not
@@ -242,9 +279,14 @@ impl Terminal {
         let details = raw
             .get(2..)
             .and_then(|b| CompTlv::parse_all(b).ok())
-            .and_then(|objs| objs.into_iter().find(|t| !t.tag.three_byte && t.tag.value == 1))
+            .and_then(|objs| {
+                objs.into_iter()
+                    .find(|t| !t.tag.three_byte && t.tag.value == 1)
+            })
             .and_then(|t| CommandDetails::parse_value(&t.value, 2).ok());
-        let Some(details) = details else { return Err(e.into()) };
+        let Some(details) = details else {
+            return Err(e.into());
+        };
         let general = match e {
             CatError::Missing { .. } => GeneralResult::RequiredValuesMissing,
             _ => GeneralResult::DataNotUnderstood,
@@ -258,7 +300,12 @@ impl Terminal {
 
     fn show(&mut self, cmd: &ProactiveCommand, role: ShownRole, text: String) {
         let d = cmd.details();
-        self.shown.push(Shown { number: d.number, command: d.command_type, role, text });
+        self.shown.push(Shown {
+            number: d.number,
+            command: d.command_type,
+            role,
+            text,
+        });
     }
 
     fn take(&mut self, accepts: impl Fn(&UserAnswer) -> bool) -> Option<UserAnswer> {
@@ -289,7 +336,15 @@ impl Terminal {
                     notes.push("immediate response: text stays on screen".into());
                     return ok(G::Success);
                 }
-                match self.take(|a| matches!(a, UserAnswer::Ok | UserAnswer::Cancel | UserAnswer::Back | UserAnswer::Timeout)) {
+                match self.take(|a| {
+                    matches!(
+                        a,
+                        UserAnswer::Ok
+                            | UserAnswer::Cancel
+                            | UserAnswer::Back
+                            | UserAnswer::Timeout
+                    )
+                }) {
                     None => {
                         notes.push("no answer queued: user reads and clears the text (00)".into());
                         ok(G::Success)
@@ -322,7 +377,9 @@ impl Terminal {
                         notes.push("no answer queued: no response from user (12)".into());
                         ok(G::NoResponse)
                     }
-                    Some(UserAnswer::Yes | UserAnswer::Ok) => ok(G::Success).with_text(TextString::yes_no(true)),
+                    Some(UserAnswer::Yes | UserAnswer::Ok) => {
+                        ok(G::Success).with_text(TextString::yes_no(true))
+                    }
                     Some(UserAnswer::No) => ok(G::Success).with_text(TextString::yes_no(false)),
                     Some(UserAnswer::Key(k)) => ok(G::Success).with_text(key(k)),
                     Some(UserAnswer::Text(t)) => match t.chars().next() {
@@ -338,7 +395,9 @@ impl Terminal {
                     self.show(cmd, ShownRole::DefaultText, text(d));
                 }
                 let hidden = qual & q::INPUT_HIDDEN != 0;
-                match self.take(|a| a.is_navigation() || matches!(a, UserAnswer::Text(_) | UserAnswer::Ok)) {
+                match self.take(|a| {
+                    a.is_navigation() || matches!(a, UserAnswer::Text(_) | UserAnswer::Ok)
+                }) {
                     None => {
                         notes.push("no answer queued: no response from user (12)".into());
                         ok(G::NoResponse)
@@ -347,12 +406,24 @@ impl Terminal {
                         let (min, max) = (c.response_length.min, c.response_length.max);
                         let n = t.chars().count();
                         if n < usize::from(min) || (max != 0xFF && n > usize::from(max)) {
-                            notes.push(format!("typed {n} characters outside the response length {min}..{max}"));
+                            notes.push(format!(
+                                "typed {n} characters outside the response length {min}..{max}"
+                            ));
                         }
-                        if qual & q::INPUT_ALPHABET == 0 && !t.chars().all(|ch| ch.is_ascii_digit() || "*#+".contains(ch)) {
-                            notes.push("typed non-digits where the card asked for digits only".into());
+                        if qual & q::INPUT_ALPHABET == 0
+                            && !t
+                                .chars()
+                                .all(|ch| ch.is_ascii_digit() || "*#+".contains(ch))
+                        {
+                            notes.push(
+                                "typed non-digits where the card asked for digits only".into(),
+                            );
                         }
-                        notes.push(if hidden { format!("typed {n} hidden characters") } else { format!("typed {t:?}") });
+                        notes.push(if hidden {
+                            format!("typed {n} hidden characters")
+                        } else {
+                            format!("typed {t:?}")
+                        });
                         ok(G::Success).with_text(input_text(&t, qual, notes))
                     }
                     Some(UserAnswer::Ok) => {
@@ -369,8 +440,13 @@ impl Terminal {
                 for i in &c.items {
                     self.show(cmd, ShownRole::Item(i.id), i.text.text());
                 }
-                let fallback = c.default_item.or(c.items.first().map(|i| i.id)).unwrap_or(1);
-                match self.take(|a| a.is_navigation() || matches!(a, UserAnswer::Item(_) | UserAnswer::Ok)) {
+                let fallback = c
+                    .default_item
+                    .or(c.items.first().map(|i| i.id))
+                    .unwrap_or(1);
+                match self.take(|a| {
+                    a.is_navigation() || matches!(a, UserAnswer::Item(_) | UserAnswer::Ok)
+                }) {
                     None => {
                         notes.push("no answer queued: no response from user (12)".into());
                         ok(G::NoResponse)
@@ -409,7 +485,9 @@ impl Terminal {
                 if let Some(a) = &c.alpha {
                     self.show(cmd, ShownRole::Alpha, a.text());
                 }
-                notes.push(format!("REFRESH mode {qual:02X} acknowledged; the simulator does not re-read files"));
+                notes.push(format!(
+                    "REFRESH mode {qual:02X} acknowledged; the simulator does not re-read files"
+                ));
                 ok(G::Success)
             }
             Command::SendShortMessage(c) => {
@@ -458,9 +536,15 @@ impl Terminal {
             0x01 => ok.with_object(self.config.imei.to_tlv()),
             0x03 => ok.with_object(DateTimeTz(self.config.date_time).to_tlv()),
             0x04 => ok.with_object(Language(self.config.language).to_tlv()),
-            0x06 => ok.with_object(CompTlv::new(ota::cat::tags::ACCESS_TECHNOLOGY, true, vec![self.config.access_technology])),
+            0x06 => ok.with_object(CompTlv::new(
+                ota::cat::tags::ACCESS_TECHNOLOGY,
+                true,
+                vec![self.config.access_technology],
+            )),
             other => {
-                notes.push(format!("PROVIDE LOCAL INFORMATION qualifier {other:02X} not supported"));
+                notes.push(format!(
+                    "PROVIDE LOCAL INFORMATION qualifier {other:02X} not supported"
+                ));
                 TerminalResponse::for_command(cmd, GeneralResult::BeyondCapabilities)
             }
         }
@@ -468,7 +552,11 @@ impl Terminal {
 
     /// Decode an MO SMS-SUBMIT and, if it carries a PoR (UDH IE `71`), decode that with the
     /// keyset of the OTA exchange in progress.
-    fn capture_mo(&mut self, tpdu: &[u8], notes: &mut Vec<String>) -> (Result<SmsSubmit, String>, Option<PorReport>) {
+    fn capture_mo(
+        &mut self,
+        tpdu: &[u8],
+        notes: &mut Vec<String>,
+    ) -> (Result<SmsSubmit, String>, Option<PorReport>) {
         let submit = match SmsSubmit::parse(tpdu) {
             Ok(s) => s,
             Err(e) => {
@@ -478,7 +566,10 @@ impl Terminal {
         };
         let por_ud = if submit.udhi {
             match Udh::parse(&submit.ud) {
-                Ok((udh, _)) if udh.find(ota::sms::udh::IEI_RESPONSE_PACKET).is_some() || self.por_parts_open() => {
+                Ok((udh, _))
+                    if udh.find(ota::sms::udh::IEI_RESPONSE_PACKET).is_some()
+                        || self.por_parts_open() =>
+                {
                     match self.por_parts.push(&submit.ud) {
                         Ok(Some(r)) => r.to_user_data().ok(),
                         Ok(None) => {
@@ -501,7 +592,11 @@ impl Terminal {
             None
         };
         let por = por_ud.map(|ud| {
-            let report = PorReport::decode(crate::smspp::PorPath::SendShortMessage, ud, self.por_context.as_ref());
+            let report = PorReport::decode(
+                crate::smspp::PorPath::SendShortMessage,
+                ud,
+                self.por_context.as_ref(),
+            );
             self.captured_por = Some(report.clone());
             report
         });
@@ -518,7 +613,11 @@ fn input_text(t: &str, qual: u8, notes: &mut Vec<String>) -> TextString {
     if qual & q::INPUT_UCS2 != 0 {
         return TextString::ucs2(t);
     }
-    let r = if qual & q::INPUT_PACKED != 0 { TextString::gsm_packed(t) } else { TextString::gsm_8bit(t) };
+    let r = if qual & q::INPUT_PACKED != 0 {
+        TextString::gsm_packed(t)
+    } else {
+        TextString::gsm_8bit(t)
+    };
     r.unwrap_or_else(|e| {
         notes.push(format!("{e}; sent as UCS2"));
         TextString::ucs2(t)

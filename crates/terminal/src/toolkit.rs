@@ -6,7 +6,7 @@ use crate::smspp::OtaRequest;
 use crate::user::UserAnswer;
 use crate::{Terminal, TerminalError};
 use ota::cat::TerminalProfile;
-use ota::{Counter, KeysetFile, Keyset, Spi, Tar};
+use ota::{Counter, Keyset, KeysetFile, Spi, Tar};
 use script::{Por, Toolkit, ToolkitCommand, ToolkitError, ToolkitOutcome};
 use transport::Transport;
 
@@ -25,7 +25,11 @@ impl KeysetEntry {
     /// Default SPI `16 19`: ciphered, CC, counter higher than the card's; PoR always, with
     /// CC, ciphered, in the SMS-DELIVER-REPORT (ENVELOPE response). Counter starts at 1.
     pub fn new(keys: Keyset) -> Self {
-        KeysetEntry { keys, spi: Spi::from_bytes([0x16, 0x19]), counter: Counter::from_bytes([0, 0, 0, 0, 1]) }
+        KeysetEntry {
+            keys,
+            spi: Spi::from_bytes([0x16, 0x19]),
+            counter: Counter::from_bytes([0, 0, 0, 0, 1]),
+        }
     }
 }
 
@@ -45,17 +49,32 @@ impl Terminal {
     }
 
     fn notes_since(&self, shown: usize, exchanges: usize) -> Vec<String> {
-        let mut v: Vec<String> = self.shown()[shown..].iter().map(|s| format!("shown {:?}: {}", s.role, s.text)).collect();
+        let mut v: Vec<String> = self.shown()[shown..]
+            .iter()
+            .map(|s| format!("shown {:?}: {}", s.role, s.text))
+            .collect();
         for x in &self.exchanges()[exchanges..] {
-            let t = x.command.as_ref().map(|c| format!("{:?}", c.details().command_type)).unwrap_or_else(|| "undecodable".into());
+            let t = x
+                .command
+                .as_ref()
+                .map(|c| format!("{:?}", c.details().command_type))
+                .unwrap_or_else(|| "undecodable".into());
             let r = x.response.result();
-            v.push(format!("{t} -> result {:02X} (card {:04X})", u8::from(r.general), x.sw));
+            v.push(format!(
+                "{t} -> result {:02X} (card {:04X})",
+                u8::from(r.general),
+                x.sw
+            ));
             v.extend(x.notes.iter().cloned());
         }
         v
     }
 
-    fn execute_inner(&mut self, card: &mut dyn Transport, cmd: &ToolkitCommand) -> Result<ToolkitOutcome, TerminalError> {
+    fn execute_inner(
+        &mut self,
+        card: &mut dyn Transport,
+        cmd: &ToolkitCommand,
+    ) -> Result<ToolkitOutcome, TerminalError> {
         let (s0, x0) = (self.shown().len(), self.exchanges().len());
         let mut out = ToolkitOutcome::default();
         match cmd {
@@ -73,20 +92,30 @@ impl Terminal {
                 let sw = self.select_menu_item(card, *id, false)?;
                 out.notes.push(format!("MENU SELECTION {id} -> {sw:04X}"));
             }
-            ToolkitCommand::SmsPp { keyset, tar, data, spi, options } => {
-                let entry = self
-                    .keysets
-                    .get(keyset)
-                    .cloned()
-                    .ok_or_else(|| TerminalError::Usage(format!("sms-pp: unknown keyset {keyset:?}")))?;
+            ToolkitCommand::SmsPp {
+                keyset,
+                tar,
+                data,
+                spi,
+                options,
+            } => {
+                let entry = self.keysets.get(keyset).cloned().ok_or_else(|| {
+                    TerminalError::Usage(format!("sms-pp: unknown keyset {keyset:?}"))
+                })?;
                 let mut counter = entry.counter;
                 for (k, v) in options {
                     match k.as_str() {
                         "cntr" | "counter" => {
-                            let n = parse_num(v).ok_or_else(|| TerminalError::Usage(format!("sms-pp: cntr={v:?} is not a number")))?;
+                            let n = parse_num(v).ok_or_else(|| {
+                                TerminalError::Usage(format!("sms-pp: cntr={v:?} is not a number"))
+                            })?;
                             counter = Counter::new(n)?;
                         }
-                        _ => return Err(TerminalError::Usage(format!("sms-pp: unknown option {k}={v} (known: spi=, cntr=)"))),
+                        _ => {
+                            return Err(TerminalError::Usage(format!(
+                                "sms-pp: unknown option {k}={v} (known: spi=, cntr=)"
+                            )))
+                        }
                     }
                 }
                 let req = OtaRequest {
@@ -101,14 +130,22 @@ impl Terminal {
                 if let Some(e) = self.keysets.get_mut(keyset) {
                     e.counter = counter.next().unwrap_or(counter);
                 }
-                out.notes.push(format!("ENVELOPE status words: {:04X?}", o.envelope_sws));
+                out.notes
+                    .push(format!("ENVELOPE status words: {:04X?}", o.envelope_sws));
                 if o.busy {
                     out.notes.push("card busy (9300): RP-ERROR D4".into());
                 }
                 match &o.por {
                     Some(p) => match &p.packet {
-                        Ok(pkt) => out.por = Some(Por { status: pkt.status.to_byte(), data: pkt.data.clone() }),
-                        Err(e) => out.notes.push(format!("PoR via {:?} did not decode: {e}", p.path)),
+                        Ok(pkt) => {
+                            out.por = Some(Por {
+                                status: pkt.status.to_byte(),
+                                data: pkt.data.clone(),
+                            })
+                        }
+                        Err(e) => out
+                            .notes
+                            .push(format!("PoR via {:?} did not decode: {e}", p.path)),
                     },
                     None => out.notes.push("no PoR".into()),
                 }
@@ -128,7 +165,12 @@ fn parse_num(v: &str) -> Option<u64> {
 }
 
 impl Toolkit for Terminal {
-    fn execute(&mut self, card: &mut dyn Transport, cmd: &ToolkitCommand) -> Result<ToolkitOutcome, ToolkitError> {
-        self.execute_inner(card, cmd).map_err(|e| ToolkitError(e.to_string()))
+    fn execute(
+        &mut self,
+        card: &mut dyn Transport,
+        cmd: &ToolkitCommand,
+    ) -> Result<ToolkitOutcome, ToolkitError> {
+        self.execute_inner(card, cmd)
+            .map_err(|e| ToolkitError(e.to_string()))
     }
 }

@@ -43,14 +43,19 @@ pub enum UserAnswer {
 impl UserAnswer {
     /// Whether this answer is a navigation answer every interactive command accepts.
     pub fn is_navigation(&self) -> bool {
-        matches!(self, UserAnswer::Cancel | UserAnswer::Back | UserAnswer::Timeout | UserAnswer::Help)
+        matches!(
+            self,
+            UserAnswer::Cancel | UserAnswer::Back | UserAnswer::Timeout | UserAnswer::Help
+        )
     }
 
     /// Parse the script form: `ok`, `cancel`, `back`, `timeout`, `help`, `yes`, `no`,
     /// `input TEXT`, `key C`, `item N` (N decimal or `0x`-hex).
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let (word, rest) = s.split_once(char::is_whitespace).map_or((s, ""), |(w, r)| (w, r.trim()));
+        let (word, rest) = s
+            .split_once(char::is_whitespace)
+            .map_or((s, ""), |(w, r)| (w, r.trim()));
         Ok(match word.to_ascii_lowercase().as_str() {
             "ok" => UserAnswer::Ok,
             "cancel" => UserAnswer::Cancel,
@@ -101,8 +106,14 @@ mod tests {
     #[test]
     fn parse_forms() {
         assert_eq!(UserAnswer::parse("ok").unwrap(), UserAnswer::Ok);
-        assert_eq!(UserAnswer::parse("input 1234").unwrap(), UserAnswer::Text("1234".into()));
-        assert_eq!(UserAnswer::parse("item 0x1A").unwrap(), UserAnswer::Item(0x1A));
+        assert_eq!(
+            UserAnswer::parse("input 1234").unwrap(),
+            UserAnswer::Text("1234".into())
+        );
+        assert_eq!(
+            UserAnswer::parse("item 0x1A").unwrap(),
+            UserAnswer::Item(0x1A)
+        );
         assert_eq!(UserAnswer::parse("key #").unwrap(), UserAnswer::Key('#'));
         assert!(UserAnswer::parse("item 300").is_err());
         assert!(UserAnswer::parse("dance").is_err());

@@ -404,6 +404,7 @@ impl WpkiApplet {
             OpCode::Keygen => self.op_keygen(&req, rng, sink),
             OpCode::CertPut => self.op_cert_put(&req, sink),
             OpCode::CertGet => self.op_cert_get(&req),
+            OpCode::PublicKeyGet => self.op_public_key(&req),
             OpCode::ProfileQuery => Ok(self.op_profiles(id)),
             OpCode::KeyList => Ok(self.op_key_list(id)),
             OpCode::GroupSet => self.op_group_set(&req, sink),
@@ -625,6 +626,19 @@ impl WpkiApplet {
         slot.cert = Some(cert);
         sink.persist(&self.state);
         let mut a = Answer::new(id, ResultCode::Ok);
+        a.key = Some(k);
+        Ok(a)
+    }
+
+    fn op_public_key(&mut self, req: &Request) -> Result<Answer, Answer> {
+        let id = req.id;
+        let k = req.key.ok_or_else(|| bad(id, 0x83, "key id missing"))?;
+        let slot = self
+            .key_index(k)
+            .and_then(|i| self.state.keys.get(i))
+            .ok_or_else(|| err(id, ResultCode::KeyNotFound))?;
+        let mut a = Answer::new(id, ResultCode::Ok);
+        a.public_key = Some(slot.spki.clone());
         a.key = Some(k);
         Ok(a)
     }

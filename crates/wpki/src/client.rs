@@ -484,3 +484,63 @@ impl<R: CryptoRng, S: StateSink> Exchange for DirectCard<R, S> {
         }
     }
 }
+
+/// A ChaCha20 RNG seeded from the operating system (for the CLI and real use; tests inject a
+/// seeded one).
+pub fn os_rng() -> Result<rand_chacha::ChaCha20Rng, ClientError> {
+    use rand_core::SeedableRng;
+    let mut seed = Zeroizing::new([0u8; 32]);
+    getrandom::fill(&mut *seed).map_err(|e| ClientError::Input(format!("system RNG: {e}")))?;
+    Ok(rand_chacha::ChaCha20Rng::from_seed(*seed))
+}
+
+/// Persists the applet state image to a file: written to `FILE.tmp`, synced, then renamed over
+/// `FILE`, so a crash leaves either the old or the new image.
+#[derive(Debug)]
+pub struct FileSink {
+    path: std::path::PathBuf,
+    /// The first write error, if any (checked by the caller after the session).
+    pub error: Option<String>,
+}
+
+impl FileSink {
+    /// A sink writing to `path`.
+    pub fn new(path: impl Into<std::path::PathBuf>) -> FileSink {
+        FileSink { path: path.into(), error: None }
+    }
+
+    /// Load the state image from the file, or a fresh state if it does not exist.
+    pub fn load(&self) -> Result<Option<WpkiState>, ClientError> {
+        match std::fs::read(&self.path) {
+            Ok(b) => WpkiState::from_bytes(&b)
+                .map(Some)
+                .map_err(|e| ClientError::Input(format!("{}: {e}", self.path.display()))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(ClientError::Input(format!("{}: {e}", self.path.display()))),
+        }
+    }
+
+    fn write(&self, img: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
+        let mut tmp = self.path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = std::path::PathBuf::from(tmp);
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(img)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, &self.path)
+    }
+}
+
+impl StateSink for FileSink {
+    fn persist(&mut self, state: &WpkiState) {
+        if let Err(e) = self.write(&state.to_bytes()) {
+            if self.error.is_none() {
+                self.error = Some(format!("{}: {e}", self.path.display()));
+            }
+        }
+    }
+}
+
+/// The RNG type [`os_rng`] returns.
+pub type OsRng = rand_chacha::ChaCha20Rng;

@@ -18,3 +18,5 @@ pub mod protocol;
 pub mod state;
 pub mod text;
 pub mod tlv;
+
+pub use zeroize;

@@ -79,6 +79,8 @@ byte_enum!(
         KeyList = 0x0A,
         /// Set display texts of a key group.
         GroupSet = 0x0B,
+        /// Read the public key (DER SubjectPublicKeyInfo) of a key.
+        PublicKeyGet = 0x0C,
         /// Fetch the next segment of a long answer.
         GetMore = 0x0F,
     }

@@ -21,7 +21,14 @@ pub fn terminal_profile(cla: u8, p: &TerminalProfile) -> CommandApdu {
 
 /// FETCH `CLA 12 00 00 Le` with Le = the length announced by `91xx` (`00` = 256).
 pub fn fetch(cla: u8, le: u8) -> CommandApdu {
-    CommandApdu::new(cla, INS_FETCH, 0, 0, Vec::new(), Some(if le == 0 { 256 } else { u32::from(le) }))
+    CommandApdu::new(
+        cla,
+        INS_FETCH,
+        0,
+        0,
+        Vec::new(),
+        Some(if le == 0 { 256 } else { u32::from(le) }),
+    )
 }
 
 /// TERMINAL RESPONSE `CLA 14 00 00 Lc objects`.
@@ -32,5 +39,12 @@ pub fn terminal_response(cla: u8, r: &TerminalResponse) -> CommandApdu {
 /// ENVELOPE `CLA C2 00 00 Lc template` — with Le `00` when `expect_data` (a UICC over T=1
 /// may then return the response data directly, e.g. a PoR).
 pub fn envelope(cla: u8, e: &Envelope, expect_data: bool) -> CommandApdu {
-    CommandApdu::new(cla, INS_ENVELOPE, 0, 0, e.emit(), expect_data.then_some(256))
+    CommandApdu::new(
+        cla,
+        INS_ENVELOPE,
+        0,
+        0,
+        e.emit(),
+        expect_data.then_some(256),
+    )
 }

@@ -1,7 +1,10 @@
 //! ENVELOPE commands from the terminal to the UICC (TS 102 223 §7; TS 31.111 §7): SMS-PP
 //! data download (`D1`), menu selection (`D3`), event download (`D6`), others kept raw.
 
-use super::objects::{parse_objects, Address, DataObject, DeviceId, DeviceIdentities, EventList, EventType, ItemId, Objs, SmsTpdu};
+use super::objects::{
+    parse_objects, Address, DataObject, DeviceId, DeviceIdentities, EventList, EventType, ItemId,
+    Objs, SmsTpdu,
+};
 use super::proactive::{emit_template, template_header, template_len};
 use super::{tags, CatError};
 use apdu::tlv::{CompTlv, LenForm};
@@ -51,30 +54,36 @@ pub struct Envelope {
 }
 
 impl Envelope {
-    /// SMS-PP download from the network (`83`) to the UICC (`81`).
-    pub fn sms_pp_download(address: Option<Address>, tpdu: Vec<u8>) -> Self {
-        Self::build(
-            DeviceIdentities::new(DeviceId::Network, DeviceId::Uicc),
-            EnvelopeKind::SmsPpDownload { address, tpdu },
-        )
-    }
-
     /// Menu selection from the keypad (`01`) to the UICC.
     pub fn menu_selection(item_id: u8, help_request: bool) -> Self {
         Self::build(
             DeviceIdentities::new(DeviceId::Keypad, DeviceId::Uicc),
-            EnvelopeKind::MenuSelection { item_id, help_request },
+            EnvelopeKind::MenuSelection {
+                item_id,
+                help_request,
+            },
         )
     }
 
     /// Event download of one event; the source is the display (`02`) for idle screen
     /// available and the terminal (`82`) otherwise (TS 102 223 §7.5).
     pub fn event_download(event: EventType, other: Vec<CompTlv>) -> Self {
-        let src = if event == EventType::IdleScreenAvailable { DeviceId::Display } else { DeviceId::Terminal };
-        Self::build(DeviceIdentities::new(src, DeviceId::Uicc), EnvelopeKind::EventDownload { events: vec![event], other })
+        let src = if event == EventType::IdleScreenAvailable {
+            DeviceId::Display
+        } else {
+            DeviceId::Terminal
+        };
+        Self::build(
+            DeviceIdentities::new(src, DeviceId::Uicc),
+            EnvelopeKind::EventDownload {
+                events: vec![event],
+                other,
+            },
+        )
     }
 
-    /// Build with explicit device identities.
+    /// Build with explicit device identities. (To build an SMS-PP download ENVELOPE, use
+    /// [`crate::envelope::SmsPpDownload`], which also checks the short-APDU size limit.)
     pub fn build(devices: DeviceIdentities, kind: EnvelopeKind) -> Self {
         let (tag, objects) = match &kind {
             EnvelopeKind::SmsPpDownload { address, tpdu } => {
@@ -88,7 +97,10 @@ impl Envelope {
                 v.push(SmsTpdu(tpdu.clone()).to_tlv());
                 (tags::SMS_PP_DOWNLOAD, v)
             }
-            EnvelopeKind::MenuSelection { item_id, help_request } => {
+            EnvelopeKind::MenuSelection {
+                item_id,
+                help_request,
+            } => {
                 let mut v = vec![devices.to_tlv(), ItemId(*item_id).to_tlv()];
                 if *help_request {
                     v.push(CompTlv::new(tags::HELP_REQUEST, false, Vec::new()));
@@ -102,7 +114,13 @@ impl Envelope {
             }
             EnvelopeKind::Other { tag, objects } => (*tag, objects.clone()),
         };
-        Envelope { tag, devices: Some(devices), kind, objects, len_form: LenForm::Minimal }
+        Envelope {
+            tag,
+            devices: Some(devices),
+            kind,
+            objects,
+            len_form: LenForm::Minimal,
+        }
     }
 
     /// Parse an ENVELOPE data field.
@@ -121,25 +139,53 @@ impl Envelope {
                 let d = o.require()?;
                 let item_id = o.require::<ItemId>()?.0;
                 let help_request = o.flag(tags::HELP_REQUEST, "help request")?;
-                (Some(d), EnvelopeKind::MenuSelection { item_id, help_request })
+                (
+                    Some(d),
+                    EnvelopeKind::MenuSelection {
+                        item_id,
+                        help_request,
+                    },
+                )
             }
             tags::EVENT_DOWNLOAD => {
                 let events = o.require::<EventList>()?.0;
                 let d = o.require()?;
-                (Some(d), EnvelopeKind::EventDownload { events, other: Vec::new() })
+                (
+                    Some(d),
+                    EnvelopeKind::EventDownload {
+                        events,
+                        other: Vec::new(),
+                    },
+                )
             }
-            _ => (o.take()?, EnvelopeKind::Other { tag, objects: Vec::new() }),
+            _ => (
+                o.take()?,
+                EnvelopeKind::Other {
+                    tag,
+                    objects: Vec::new(),
+                },
+            ),
         };
         let rest = o.rest();
         let kind = match kind {
-            EnvelopeKind::EventDownload { events, .. } => EnvelopeKind::EventDownload { events, other: rest },
-            EnvelopeKind::Other { tag, .. } => {
-                EnvelopeKind::Other { tag, objects: objs.iter().map(|l| l.tlv.clone()).collect() }
-            }
+            EnvelopeKind::EventDownload { events, .. } => EnvelopeKind::EventDownload {
+                events,
+                other: rest,
+            },
+            EnvelopeKind::Other { tag, .. } => EnvelopeKind::Other {
+                tag,
+                objects: objs.iter().map(|l| l.tlv.clone()).collect(),
+            },
             k => k,
         };
         let objects = objs.into_iter().map(|l| l.tlv).collect();
-        Ok(Envelope { tag, devices, kind, objects, len_form })
+        Ok(Envelope {
+            tag,
+            devices,
+            kind,
+            objects,
+            len_form,
+        })
     }
 
     /// The template tag (`D1`, `D3`, `D6`, …).

@@ -11,7 +11,9 @@ pub enum CatError {
     #[error("TLV framing: {0}")]
     Tlv(#[from] TlvError),
     /// The outer BER-TLV template tag is not the one expected.
-    #[error("offset {offset}: expected {expected} (tag {expected_tag:02X}), found tag {found:02X}")]
+    #[error(
+        "offset {offset}: expected {expected} (tag {expected_tag:02X}), found tag {found:02X}"
+    )]
     Template {
         /// Offset of the tag.
         offset: usize,

@@ -8,7 +8,10 @@ use apdu::hex;
 use serde_json::Value;
 
 fn vectors() -> Vec<Value> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/cat-ts31124.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../test-vectors/cat-ts31124.json"
+    );
     let text = std::fs::read_to_string(path).expect("test-vectors/cat-ts31124.json");
     let doc: Value = serde_json::from_str(&text).expect("valid JSON");
     doc["vectors"].as_array().expect("vectors array").clone()
@@ -23,7 +26,11 @@ fn check_items(id: &str, items: &[Item], exp: &Value) {
     assert_eq!(items.len(), exp.len(), "{id}: item count");
     for (i, e) in items.iter().zip(&exp) {
         assert_eq!(i.id, u(&e["id"]), "{id}: item id");
-        assert_eq!(i.text.text(), e["text"].as_str().unwrap(), "{id}: item text");
+        assert_eq!(
+            i.text.text(),
+            e["text"].as_str().unwrap(),
+            "{id}: item text"
+        );
     }
 }
 
@@ -31,49 +38,101 @@ fn check_proactive(id: &str, b: &[u8], e: &Value) {
     let p = ProactiveCommand::parse(b).unwrap_or_else(|err| panic!("{id}: {err}"));
     assert_eq!(p.emit(), b, "{id}: re-emit");
     assert_eq!(p.buffer_len(), b.len(), "{id}: buffer_len");
-    assert_eq!(u8::from(p.details().command_type), u(&e["command_type"]), "{id}: type");
+    assert_eq!(
+        u8::from(p.details().command_type),
+        u(&e["command_type"]),
+        "{id}: type"
+    );
     assert_eq!(p.details().qualifier, u(&e["qualifier"]), "{id}: qualifier");
     assert_eq!(p.devices().source, DeviceId::Uicc, "{id}: source");
     let text = |t: &TextString| t.text().unwrap_or_else(|err| panic!("{id}: {err}"));
     match p.command() {
         Command::DisplayText(c) => {
-            assert_eq!(text(&c.text), e["text"].as_str().unwrap_or(""), "{id}: text");
-            assert_eq!(c.immediate_response, e["immediate_response"].as_bool().unwrap(), "{id}");
+            assert_eq!(
+                text(&c.text),
+                e["text"].as_str().unwrap_or(""),
+                "{id}: text"
+            );
+            assert_eq!(
+                c.immediate_response,
+                e["immediate_response"].as_bool().unwrap(),
+                "{id}"
+            );
             if let Some(d) = e.get("duration") {
                 let got = c.duration.expect("duration");
-                assert_eq!((u8::from(got.unit), got.interval), (u(&d["unit"]), u(&d["interval"])), "{id}");
+                assert_eq!(
+                    (u8::from(got.unit), got.interval),
+                    (u(&d["unit"]), u(&d["interval"])),
+                    "{id}"
+                );
             }
         }
         Command::GetInkey(c) => {
-            assert_eq!(text(&c.text), e["text"].as_str().unwrap_or(""), "{id}: text");
+            assert_eq!(
+                text(&c.text),
+                e["text"].as_str().unwrap_or(""),
+                "{id}: text"
+            );
         }
         Command::GetInput(c) => {
-            assert_eq!(text(&c.text), e["text"].as_str().unwrap_or(""), "{id}: text");
+            assert_eq!(
+                text(&c.text),
+                e["text"].as_str().unwrap_or(""),
+                "{id}: text"
+            );
             let rl = e["response_length"].as_array().unwrap();
-            assert_eq!((c.response_length.min, c.response_length.max), (u(&rl[0]), u(&rl[1])), "{id}");
+            assert_eq!(
+                (c.response_length.min, c.response_length.max),
+                (u(&rl[0]), u(&rl[1])),
+                "{id}"
+            );
             if let Some(d) = e.get("default_text").and_then(Value::as_str) {
-                assert_eq!(text(c.default_text.as_ref().expect("default text")), d, "{id}");
+                assert_eq!(
+                    text(c.default_text.as_ref().expect("default text")),
+                    d,
+                    "{id}"
+                );
             }
         }
         Command::SetUpMenu(c) => {
-            assert_eq!(c.alpha.text(), e["alpha_id"].as_str().unwrap_or(""), "{id}: alpha");
+            assert_eq!(
+                c.alpha.text(),
+                e["alpha_id"].as_str().unwrap_or(""),
+                "{id}: alpha"
+            );
             check_items(id, &c.items, &e["items"]);
         }
         Command::SelectItem(c) => {
-            assert_eq!(c.alpha.as_ref().map(AlphaId::text).unwrap_or_default(), e["alpha_id"].as_str().unwrap_or(""), "{id}");
+            assert_eq!(
+                c.alpha.as_ref().map(AlphaId::text).unwrap_or_default(),
+                e["alpha_id"].as_str().unwrap_or(""),
+                "{id}"
+            );
             check_items(id, &c.items, &e["items"]);
-            if let Some(d) = e.get("default_item").and_then(Value::as_u64).filter(|&d| d != 0) {
+            if let Some(d) = e
+                .get("default_item")
+                .and_then(Value::as_u64)
+                .filter(|&d| d != 0)
+            {
                 assert_eq!(c.default_item, Some(d as u8), "{id}: default item");
             }
         }
         Command::PlayTone(c) => {
-            assert_eq!(c.alpha.as_ref().map(AlphaId::text).unwrap_or_default(), e["alpha_id"].as_str().unwrap_or(""), "{id}");
+            assert_eq!(
+                c.alpha.as_ref().map(AlphaId::text).unwrap_or_default(),
+                e["alpha_id"].as_str().unwrap_or(""),
+                "{id}"
+            );
             if let Some(t) = e.get("tone").and_then(Value::as_u64) {
                 assert_eq!(c.tone.map(u8::from), Some(t as u8), "{id}: tone");
             }
         }
         Command::SendShortMessage(c) => {
-            assert_eq!(c.alpha.as_ref().map(AlphaId::text).unwrap_or_default(), e["alpha_id"].as_str().unwrap_or(""), "{id}");
+            assert_eq!(
+                c.alpha.as_ref().map(AlphaId::text).unwrap_or_default(),
+                e["alpha_id"].as_str().unwrap_or(""),
+                "{id}"
+            );
             if let Some(s) = e.get("sms_submit") {
                 // First octet MTI = 01 (SMS-SUBMIT); MR and PID/DCS are checked by ota::sms.
                 assert_eq!(c.tpdu[0] & 0x03, 0x01, "{id}: MTI");
@@ -82,14 +141,25 @@ fn check_proactive(id: &str, b: &[u8], e: &Value) {
         }
         Command::PollInterval(d) => {
             let x = &e["duration"];
-            assert_eq!((u8::from(d.unit), d.interval), (u(&x["unit"]), u(&x["interval"])), "{id}");
+            assert_eq!(
+                (u8::from(d.unit), d.interval),
+                (u(&x["unit"]), u(&x["interval"])),
+                "{id}"
+            );
         }
         Command::SetUpEventList(ev) => {
             let want: Vec<u8> = e["events"].as_array().unwrap().iter().map(u).collect();
-            assert_eq!(ev.iter().map(|&x| u8::from(x)).collect::<Vec<_>>(), want, "{id}");
+            assert_eq!(
+                ev.iter().map(|&x| u8::from(x)).collect::<Vec<_>>(),
+                want,
+                "{id}"
+            );
         }
         Command::Other(_) => assert!(
-            !matches!(p.details().command_type, CommandType::DisplayText | CommandType::GetInput),
+            !matches!(
+                p.details().command_type,
+                CommandType::DisplayText | CommandType::GetInput
+            ),
             "{id}"
         ),
         _ => {}
@@ -106,7 +176,10 @@ fn ts31124_vectors() {
         let b = hex::decode(v["hex"].as_str().unwrap()).unwrap();
         let e = &v["expected"];
         if let Some(why) = v.get("expect_error") {
-            assert!(ProactiveCommand::parse(&b).is_err(), "{id}: must fail ({why})");
+            assert!(
+                ProactiveCommand::parse(&b).is_err(),
+                "{id}: must fail ({why})"
+            );
             counts[0] += 1;
             continue;
         }
@@ -120,13 +193,29 @@ fn ts31124_vectors() {
                 let r = TerminalResponse::parse(&b).unwrap_or_else(|err| panic!("{id}: {err}"));
                 assert_eq!(r.emit(), b, "{id}: re-emit");
                 assert_eq!(r.details().number, u(&e["number"]), "{id}");
-                assert_eq!(u8::from(r.details().command_type), u(&e["command_type"]), "{id}");
+                assert_eq!(
+                    u8::from(r.details().command_type),
+                    u(&e["command_type"]),
+                    "{id}"
+                );
                 assert_eq!(r.details().qualifier, u(&e["qualifier"]), "{id}");
                 assert_eq!(u8::from(r.devices().source), u(&e["source"]), "{id}");
-                assert_eq!(u8::from(r.devices().destination), u(&e["destination"]), "{id}");
-                assert_eq!(u8::from(r.result().general), u(&e["general_result"]), "{id}");
+                assert_eq!(
+                    u8::from(r.devices().destination),
+                    u(&e["destination"]),
+                    "{id}"
+                );
+                assert_eq!(
+                    u8::from(r.result().general),
+                    u(&e["general_result"]),
+                    "{id}"
+                );
                 if let Some(yes) = e.get("yes_no").and_then(Value::as_bool) {
-                    assert_eq!(r.text().expect("text").as_yes_no(), Some(yes), "{id}: yes/no");
+                    assert_eq!(
+                        r.text().expect("text").as_yes_no(),
+                        Some(yes),
+                        "{id}: yes/no"
+                    );
                 }
                 if let Some(t) = e.get("text").and_then(Value::as_str) {
                     assert_eq!(r.text().expect("text").text().unwrap(), t, "{id}: text");
@@ -144,20 +233,34 @@ fn ts31124_vectors() {
                 assert_eq!(u8::from(d.source), u(&e["source"]), "{id}");
                 assert_eq!(u8::from(d.destination), u(&e["destination"]), "{id}");
                 match env.kind() {
-                    EnvelopeKind::MenuSelection { item_id, help_request } => {
+                    EnvelopeKind::MenuSelection {
+                        item_id,
+                        help_request,
+                    } => {
                         assert_eq!(*item_id, u(&e["item_id"]), "{id}");
                         assert_eq!(*help_request, e["help_request"].as_bool().unwrap(), "{id}");
                         // A canonical rebuild gives the same bytes.
-                        assert_eq!(Envelope::menu_selection(*item_id, *help_request).emit(), b, "{id}");
+                        assert_eq!(
+                            Envelope::menu_selection(*item_id, *help_request).emit(),
+                            b,
+                            "{id}"
+                        );
                     }
                     EnvelopeKind::EventDownload { events, .. } => {
-                        assert_eq!(events.first().map(|&x| u8::from(x)), Some(u(&e["event"])), "{id}");
+                        assert_eq!(
+                            events.first().map(|&x| u8::from(x)),
+                            Some(u(&e["event"])),
+                            "{id}"
+                        );
                     }
                     EnvelopeKind::SmsPpDownload { address, tpdu } => {
                         let a = address.as_ref().expect("address");
                         assert_eq!(a.ton_npi, u(&e["address"]["ton_npi"]), "{id}");
                         assert_eq!(a.digits(), e["address"]["digits"].as_str().unwrap(), "{id}");
-                        assert_eq!(Envelope::sms_pp_download(address.clone(), tpdu.clone()).emit(), b, "{id}");
+                        // The same envelope through the ota SMS-PP download type.
+                        let d1 = crate::envelope::SmsPpDownload::parse(&b).unwrap();
+                        assert_eq!(&d1.tpdu, tpdu, "{id}");
+                        assert_eq!(d1.address.as_deref().map(|a| a[0]), Some(a.ton_npi), "{id}");
                     }
                     EnvelopeKind::Other { .. } => {}
                 }
@@ -183,16 +286,24 @@ fn canonical_builds_match_ts31124() {
             other: vec![],
         }),
     );
-    assert_eq!(hex::encode(&get_input.emit()), "D01B8103012300820281828D0C04456E74657220313233343591020505");
+    assert_eq!(
+        hex::encode(&get_input.emit()),
+        "D01B8103012300820281828D0C04456E74657220313233343591020505"
+    );
     let tr = TerminalResponse::for_command(&get_input, GeneralResult::Success)
         .with_text(TextString::gsm_8bit("12345").unwrap());
-    assert_eq!(hex::encode(&tr.emit()), "8103012300820282818301008D06043132333435");
+    assert_eq!(
+        hex::encode(&tr.emit()),
+        "8103012300820282818301008D06043132333435"
+    );
     let menu = ProactiveCommand::new(
         1,
         0,
         Command::SetUpMenu(proactive::SetUpMenu {
             alpha: AlphaId::new("Toolkit Menu"),
-            items: (1..=4).map(|i| Item::new(i, &format!("Item {i}"))).collect(),
+            items: (1..=4)
+                .map(|i| Item::new(i, &format!("Item {i}")))
+                .collect(),
             next_actions: None,
             icon: None,
             other: vec![],
@@ -206,9 +317,22 @@ fn canonical_builds_match_ts31124() {
     assert_eq!(hex::encode(&more_time.emit()), "D009810301020082028182");
     let poll = ProactiveCommand::new(1, 0, Command::PollInterval(Duration::seconds(20)));
     assert_eq!(hex::encode(&poll.emit()), "D00D81030103008202818284020114");
-    let tr = TerminalResponse::for_command(&ProactiveCommand::new(1, 0, Command::SelectItem(proactive::SelectItem {
-        alpha: None, items: vec![Item::new(1, "a")], next_actions: None, default_item: None, icon: None, other: vec![],
-    })), GeneralResult::Success).with_item(2);
+    let tr = TerminalResponse::for_command(
+        &ProactiveCommand::new(
+            1,
+            0,
+            Command::SelectItem(proactive::SelectItem {
+                alpha: None,
+                items: vec![Item::new(1, "a")],
+                next_actions: None,
+                default_item: None,
+                icon: None,
+                other: vec![],
+            }),
+        ),
+        GeneralResult::Success,
+    )
+    .with_item(2);
     assert_eq!(hex::encode(&tr.emit()), "810301240082028281830100900102");
 }
 
@@ -216,13 +340,34 @@ fn canonical_builds_match_ts31124() {
 fn malformed_inputs_are_typed_errors() {
     let cases: &[(&str, &str)] = &[
         ("", "TLV framing: offset 0: tag truncated"),
-        ("D1028102", "offset 0: expected proactive command (tag D0), found tag D1"),
-        ("D0068103012100", "TLV framing: offset 1: length 6 runs past the end of the data (5 bytes left)"),
-        ("D00482020102", "proactive command: mandatory command details data object (tag 01) is missing"),
-        ("D0088102012182028102", "offset 2: command details: length 2 where 3 is required"),
-        ("D00981030121808202810200", "offset 11: 1 byte(s) after the end of the proactive command"),
-        ("D009810301218082028102", "proactive command: mandatory text string data object (tag 0D) is missing"),
-        ("D00D810301218082028102 8D020800", "offset 11: text string: UCS2 text has an odd length (1 bytes)"),
+        (
+            "D1028102",
+            "offset 0: expected proactive command (tag D0), found tag D1",
+        ),
+        (
+            "D0068103012100",
+            "TLV framing: offset 1: length 6 runs past the end of the data (5 bytes left)",
+        ),
+        (
+            "D00482020102",
+            "proactive command: mandatory command details data object (tag 01) is missing",
+        ),
+        (
+            "D0088102012182028102",
+            "offset 2: command details: length 2 where 3 is required",
+        ),
+        (
+            "D00981030121808202810200",
+            "offset 11: 1 byte(s) after the end of the proactive command",
+        ),
+        (
+            "D009810301218082028102",
+            "proactive command: mandatory text string data object (tag 0D) is missing",
+        ),
+        (
+            "D00D810301218082028102 8D020800",
+            "offset 11: text string: UCS2 text has an odd length (1 bytes)",
+        ),
     ];
     for (h, msg) in cases {
         let b = hex::decode(h).unwrap();

@@ -28,12 +28,25 @@ pub trait DataObject: Sized {
 }
 
 fn bad(offset: usize, object: &'static str, reason: impl Into<String>) -> CatError {
-    CatError::BadValue { offset, object, reason: reason.into() }
+    CatError::BadValue {
+        offset,
+        object,
+        reason: reason.into(),
+    }
 }
 
-fn exact<const N: usize>(v: &[u8], offset: usize, object: &'static str) -> Result<[u8; N], CatError> {
-    <[u8; N]>::try_from(v)
-        .map_err(|_| bad(offset, object, format!("length {} where {N} is required", v.len())))
+fn exact<const N: usize>(
+    v: &[u8],
+    offset: usize,
+    object: &'static str,
+) -> Result<[u8; N], CatError> {
+    <[u8; N]>::try_from(v).map_err(|_| {
+        bad(
+            offset,
+            object,
+            format!("length {} where {N} is required", v.len()),
+        )
+    })
 }
 
 /// A data object together with the offset of its tag in the parsed input.
@@ -49,7 +62,10 @@ pub(crate) fn parse_objects(b: &[u8], base: usize) -> Result<Vec<Located>, CatEr
     let mut at = 0;
     while let Some(rest) = b.get(at..).filter(|r| !r.is_empty()) {
         let (tlv, n) = CompTlv::parse_one(rest, base + at)?;
-        out.push(Located { offset: base + at, tlv });
+        out.push(Located {
+            offset: base + at,
+            tlv,
+        });
         at += n;
     }
     Ok(out)
@@ -68,7 +84,11 @@ pub(crate) struct Objs<'a> {
 
 impl<'a> Objs<'a> {
     pub fn new(list: &'a [Located], context: &'static str) -> Self {
-        Objs { list, used: vec![false; list.len()], context }
+        Objs {
+            list,
+            used: vec![false; list.len()],
+            context,
+        }
     }
 
     fn next_index(&self, tag: u8) -> Option<usize> {
@@ -94,7 +114,11 @@ impl<'a> Objs<'a> {
 
     /// Like [`Objs::take`] but the object is mandatory.
     pub fn require<T: DataObject>(&mut self) -> Result<T, CatError> {
-        self.take::<T>()?.ok_or(CatError::Missing { context: self.context, object: T::NAME, tag: T::TAG })
+        self.take::<T>()?.ok_or(CatError::Missing {
+            context: self.context,
+            object: T::NAME,
+            tag: T::TAG,
+        })
     }
 
     /// Every unused object with `T`'s tag.
@@ -116,7 +140,11 @@ impl<'a> Objs<'a> {
                 if l.tlv.value.is_empty() {
                     Ok(true)
                 } else {
-                    Err(bad(l.offset, object, format!("length {} where 0 is required", l.tlv.value.len())))
+                    Err(bad(
+                        l.offset,
+                        object,
+                        format!("length {} where 0 is required", l.tlv.value.len()),
+                    ))
                 }
             }
         }
@@ -124,7 +152,12 @@ impl<'a> Objs<'a> {
 
     /// The objects nobody took, in order.
     pub fn rest(self) -> Vec<CompTlv> {
-        self.list.iter().zip(self.used).filter(|(_, u)| !u).map(|(l, _)| l.tlv.clone()).collect()
+        self.list
+            .iter()
+            .zip(self.used)
+            .filter(|(_, u)| !u)
+            .map(|(l, _)| l.tlv.clone())
+            .collect()
     }
 }
 
@@ -149,7 +182,11 @@ impl DataObject for CommandDetails {
     const NAME: &'static str = "command details";
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
         let [number, t, qualifier] = exact::<3>(v, offset, Self::NAME)?;
-        Ok(CommandDetails { number, command_type: CommandType::from(t), qualifier })
+        Ok(CommandDetails {
+            number,
+            command_type: CommandType::from(t),
+            qualifier,
+        })
     }
     fn emit_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&[self.number, self.command_type.into(), self.qualifier]);
@@ -223,7 +260,10 @@ pub struct DeviceIdentities {
 impl DeviceIdentities {
     /// Source → destination.
     pub fn new(source: DeviceId, destination: DeviceId) -> Self {
-        DeviceIdentities { source, destination }
+        DeviceIdentities {
+            source,
+            destination,
+        }
     }
 }
 
@@ -232,7 +272,10 @@ impl DataObject for DeviceIdentities {
     const NAME: &'static str = "device identities";
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
         let [s, d] = exact::<2>(v, offset, Self::NAME)?;
-        Ok(DeviceIdentities { source: s.into(), destination: d.into() })
+        Ok(DeviceIdentities {
+            source: s.into(),
+            destination: d.into(),
+        })
     }
     fn emit_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&[self.source.into(), self.destination.into()]);
@@ -362,11 +405,17 @@ pub struct CatResult {
 impl CatResult {
     /// A result without additional information.
     pub fn new(general: GeneralResult) -> Self {
-        CatResult { general, additional: Vec::new() }
+        CatResult {
+            general,
+            additional: Vec::new(),
+        }
     }
     /// A result with additional information.
     pub fn with_info(general: GeneralResult, additional: impl Into<Vec<u8>>) -> Self {
-        CatResult { general, additional: additional.into() }
+        CatResult {
+            general,
+            additional: additional.into(),
+        }
     }
 }
 
@@ -374,8 +423,13 @@ impl DataObject for CatResult {
     const TAG: u8 = tags::RESULT;
     const NAME: &'static str = "result";
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
-        let (g, add) = v.split_first().ok_or_else(|| bad(offset, Self::NAME, "empty value, general result missing"))?;
-        Ok(CatResult { general: (*g).into(), additional: add.to_vec() })
+        let (g, add) = v
+            .split_first()
+            .ok_or_else(|| bad(offset, Self::NAME, "empty value, general result missing"))?;
+        Ok(CatResult {
+            general: (*g).into(),
+            additional: add.to_vec(),
+        })
     }
     fn emit_value(&self, out: &mut Vec<u8>) {
         out.push(self.general.into());
@@ -407,7 +461,10 @@ pub struct Duration {
 impl Duration {
     /// `interval` seconds.
     pub fn seconds(interval: u8) -> Self {
-        Duration { unit: TimeUnit::Seconds, interval }
+        Duration {
+            unit: TimeUnit::Seconds,
+            interval,
+        }
     }
     /// The duration in milliseconds, when the unit is known.
     pub fn millis(self) -> Option<u64> {
@@ -426,7 +483,10 @@ impl DataObject for Duration {
     const NAME: &'static str = "duration";
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
         let [u, i] = exact::<2>(v, offset, Self::NAME)?;
-        Ok(Duration { unit: u.into(), interval: i })
+        Ok(Duration {
+            unit: u.into(),
+            interval: i,
+        })
     }
     fn emit_value(&self, out: &mut Vec<u8>) {
         out.extend_from_slice(&[self.unit.into(), self.interval]);
@@ -488,7 +548,10 @@ impl Address {
                 }
             });
         }
-        let bcd = nib.chunks(2).map(|p| p[0] | p.get(1).copied().unwrap_or(0xF) << 4).collect();
+        let bcd = nib
+            .chunks(2)
+            .map(|p| p[0] | p.get(1).copied().unwrap_or(0xF) << 4)
+            .collect();
         Ok(Address { ton_npi, bcd })
     }
 
@@ -519,8 +582,13 @@ impl DataObject for Address {
     const TAG: u8 = tags::ADDRESS;
     const NAME: &'static str = "address";
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
-        let (t, bcd) = v.split_first().ok_or_else(|| bad(offset, Self::NAME, "empty value, TON/NPI missing"))?;
-        Ok(Address { ton_npi: *t, bcd: bcd.to_vec() })
+        let (t, bcd) = v
+            .split_first()
+            .ok_or_else(|| bad(offset, Self::NAME, "empty value, TON/NPI missing"))?;
+        Ok(Address {
+            ton_npi: *t,
+            bcd: bcd.to_vec(),
+        })
     }
     fn emit_value(&self, out: &mut Vec<u8>) {
         out.push(self.ton_npi);
@@ -632,7 +700,10 @@ pub struct Item {
 impl Item {
     /// An item with text `s`.
     pub fn new(id: u8, s: &str) -> Self {
-        Item { id, text: AlphaText::new(s) }
+        Item {
+            id,
+            text: AlphaText::new(s),
+        }
     }
 }
 
@@ -646,7 +717,10 @@ impl DataObject for MaybeItem {
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
         match v.split_first() {
             None => Ok(MaybeItem(None)),
-            Some((&id, t)) => Ok(MaybeItem(Some(Item { id, text: AlphaText::from_bytes(t.to_vec(), offset, Self::NAME)? }))),
+            Some((&id, t)) => Ok(MaybeItem(Some(Item {
+                id,
+                text: AlphaText::from_bytes(t.to_vec(), offset, Self::NAME)?,
+            }))),
         }
     }
     fn emit_value(&self, out: &mut Vec<u8>) {
@@ -803,9 +877,21 @@ impl LocationInfo {
     /// MCC and MNC as digits (`"001"`, `"01"`).
     pub fn mcc_mnc(&self) -> (String, String) {
         let b = |i: usize| self.0.get(i).copied().unwrap_or(0xFF);
-        let d = |x: u8| if x < 10 { Some((b'0' + x) as char) } else { None };
-        let mcc = [b(0) & 0x0F, b(0) >> 4, b(1) & 0x0F].iter().filter_map(|&x| d(x)).collect();
-        let mnc = [b(2) & 0x0F, b(2) >> 4, b(1) >> 4].iter().filter_map(|&x| d(x)).collect();
+        let d = |x: u8| {
+            if x < 10 {
+                Some((b'0' + x) as char)
+            } else {
+                None
+            }
+        };
+        let mcc = [b(0) & 0x0F, b(0) >> 4, b(1) & 0x0F]
+            .iter()
+            .filter_map(|&x| d(x))
+            .collect();
+        let mnc = [b(2) & 0x0F, b(2) >> 4, b(1) >> 4]
+            .iter()
+            .filter_map(|&x| d(x))
+            .collect();
         (mcc, mnc)
     }
 }
@@ -815,7 +901,11 @@ impl DataObject for LocationInfo {
     const NAME: &'static str = "location information";
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
         if v.len() < 5 {
-            return Err(bad(offset, Self::NAME, format!("length {} where at least 5 is required", v.len())));
+            return Err(bad(
+                offset,
+                Self::NAME,
+                format!("length {} where at least 5 is required", v.len()),
+            ));
         }
         Ok(LocationInfo(v.to_vec()))
     }
@@ -832,9 +922,16 @@ pub struct Imei(pub [u8; 8]);
 impl Imei {
     /// From 15 digits (the check digit included).
     pub fn from_digits(digits: &str) -> Result<Self, CatError> {
-        let d: Vec<u8> = digits.bytes().filter(u8::is_ascii_digit).map(|c| c - b'0').collect();
+        let d: Vec<u8> = digits
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .map(|c| c - b'0')
+            .collect();
         if d.len() != 15 || d.len() != digits.len() {
-            return Err(CatError::Encode { object: "IMEI", reason: format!("{digits:?} is not 15 decimal digits") });
+            return Err(CatError::Encode {
+                object: "IMEI",
+                reason: format!("{digits:?} is not 15 decimal digits"),
+            });
         }
         let mut nib = vec![0x0A];
         nib.extend(d);
@@ -846,7 +943,12 @@ impl Imei {
     }
     /// The 15 digits.
     pub fn digits(&self) -> String {
-        self.0.iter().flat_map(|x| [x & 0x0F, x >> 4]).skip(1).map(|n| char::from(b'0' + (n % 10))).collect()
+        self.0
+            .iter()
+            .flat_map(|x| [x & 0x0F, x >> 4])
+            .skip(1)
+            .map(|n| char::from(b'0' + (n % 10)))
+            .collect()
     }
 }
 
@@ -914,7 +1016,10 @@ impl FileList {
     }
     /// Build from full paths.
     pub fn new(files: &[Vec<u8>]) -> Self {
-        FileList { count: files.len().min(255) as u8, paths: files.concat() }
+        FileList {
+            count: files.len().min(255) as u8,
+            paths: files.concat(),
+        }
     }
 }
 
@@ -922,11 +1027,20 @@ impl DataObject for FileList {
     const TAG: u8 = tags::FILE_LIST;
     const NAME: &'static str = "file list";
     fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
-        let (c, p) = v.split_first().ok_or_else(|| bad(offset, Self::NAME, "empty value, number of files missing"))?;
+        let (c, p) = v
+            .split_first()
+            .ok_or_else(|| bad(offset, Self::NAME, "empty value, number of files missing"))?;
         if p.len() % 2 != 0 {
-            return Err(bad(offset, Self::NAME, format!("paths of {} bytes are not whole FIDs", p.len())));
+            return Err(bad(
+                offset,
+                Self::NAME,
+                format!("paths of {} bytes are not whole FIDs", p.len()),
+            ));
         }
-        Ok(FileList { count: *c, paths: p.to_vec() })
+        Ok(FileList {
+            count: *c,
+            paths: p.to_vec(),
+        })
     }
     fn emit_value(&self, out: &mut Vec<u8>) {
         out.push(self.count);
@@ -966,15 +1080,28 @@ mod tests {
 
     #[test]
     fn file_list_split() {
-        let f = FileList::parse_value(&[2, 0x3F, 0, 0x2F, 0xE2, 0x3F, 0, 0x7F, 0x20, 0x6F, 0x07], 0).unwrap();
-        assert_eq!(f.files(), vec![vec![0x3F, 0, 0x2F, 0xE2], vec![0x3F, 0, 0x7F, 0x20, 0x6F, 0x07]]);
+        let f = FileList::parse_value(
+            &[2, 0x3F, 0, 0x2F, 0xE2, 0x3F, 0, 0x7F, 0x20, 0x6F, 0x07],
+            0,
+        )
+        .unwrap();
+        assert_eq!(
+            f.files(),
+            vec![
+                vec![0x3F, 0, 0x2F, 0xE2],
+                vec![0x3F, 0, 0x7F, 0x20, 0x6F, 0x07]
+            ]
+        );
         assert!(FileList::parse_value(&[1, 0x3F], 4).is_err());
     }
 
     #[test]
     fn errors_name_object_and_offset() {
         let e = CommandDetails::parse_value(&[1, 2], 7).unwrap_err();
-        assert_eq!(e.to_string(), "offset 7: command details: length 2 where 3 is required");
+        assert_eq!(
+            e.to_string(),
+            "offset 7: command details: length 2 where 3 is required"
+        );
         assert!(CatResult::parse_value(&[], 0).is_err());
         assert!(LocationInfo::parse_value(&[1, 2, 3], 0).is_err());
     }

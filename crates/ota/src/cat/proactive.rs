@@ -1,12 +1,12 @@
 //! Proactive commands: the BER-TLV template `D0` fetched by the terminal (TS 102 223 §6.6,
 //! §9.2; USAT additions in TS 31.111 §6.6).
 
+use super::objects::Address;
 use super::objects::{
     byte_enum, flag_tlv, parse_objects, Aid, AlphaId, CommandDetails, DataObject, DefaultText,
-    DeviceId, DeviceIdentities, Duration, EventList, EventType, FileList, IconId, Item,
-    ItemId, ItemsNextAction, Located, MaybeItem, Objs, ResponseLength, SmsTpdu, Tone,
+    DeviceId, DeviceIdentities, Duration, EventList, EventType, FileList, IconId, Item, ItemId,
+    ItemsNextAction, Located, MaybeItem, Objs, ResponseLength, SmsTpdu, Tone,
 };
-use super::objects::Address;
 use super::{tags, CatError, TextString};
 use apdu::tlv::{CompTlv, LenForm};
 
@@ -306,7 +306,11 @@ impl Command {
             let nulls = all.iter().filter(|m| m.0.is_none()).count();
             let offset = first.unwrap_or(0);
             if all.is_empty() {
-                return Err(CatError::Missing { context: "proactive command", object: "item", tag: tags::ITEM });
+                return Err(CatError::Missing {
+                    context: "proactive command",
+                    object: "item",
+                    tag: tags::ITEM,
+                });
             }
             if nulls > 0 && (!allow_null || all.len() > 1) {
                 return Err(CatError::BadValue {
@@ -325,9 +329,12 @@ impl Command {
                 duration: o.take()?,
                 other: Vec::new(),
             }),
-            CommandType::GetInkey => {
-                Command::GetInkey(GetInkey { text: o.require()?, icon: o.take()?, duration: o.take()?, other: Vec::new() })
-            }
+            CommandType::GetInkey => Command::GetInkey(GetInkey {
+                text: o.require()?,
+                icon: o.take()?,
+                duration: o.take()?,
+                other: Vec::new(),
+            }),
             CommandType::GetInput => Command::GetInput(GetInput {
                 text: o.require()?,
                 response_length: o.require()?,
@@ -495,12 +502,15 @@ impl Command {
             }
             Command::PlayTone(c) => c.alpha.iter().map(AlphaId::text).collect(),
             Command::Refresh(c) => c.alpha.iter().map(AlphaId::text).collect(),
-            Command::SetUpMenu(c) => {
-                std::iter::once(c.alpha.text()).chain(c.items.iter().map(|i| i.text.text())).collect()
-            }
-            Command::SelectItem(c) => {
-                c.alpha.iter().map(AlphaId::text).chain(c.items.iter().map(|i| i.text.text())).collect()
-            }
+            Command::SetUpMenu(c) => std::iter::once(c.alpha.text())
+                .chain(c.items.iter().map(|i| i.text.text()))
+                .collect(),
+            Command::SelectItem(c) => c
+                .alpha
+                .iter()
+                .map(AlphaId::text)
+                .chain(c.items.iter().map(|i| i.text.text()))
+                .collect(),
             Command::SendShortMessage(c) => c.alpha.iter().map(AlphaId::text).collect(),
             _ => Vec::new(),
         }
@@ -526,7 +536,14 @@ impl ProactiveCommand {
     /// usual destination. For [`Command::Other`] use [`ProactiveCommand::with_type`].
     pub fn new(number: u8, qualifier: u8, command: Command) -> Self {
         let t = command.command_type().unwrap_or(CommandType::Unknown(0));
-        Self::with_type(CommandDetails { number, command_type: t, qualifier }, command)
+        Self::with_type(
+            CommandDetails {
+                number,
+                command_type: t,
+                qualifier,
+            },
+            command,
+        )
     }
 
     /// Build with explicit command details.
@@ -536,10 +553,20 @@ impl ProactiveCommand {
     }
 
     /// Build with explicit command details and device identities.
-    pub fn with_devices(details: CommandDetails, devices: DeviceIdentities, command: Command) -> Self {
+    pub fn with_devices(
+        details: CommandDetails,
+        devices: DeviceIdentities,
+        command: Command,
+    ) -> Self {
         let mut objects = vec![details.to_tlv(), devices.to_tlv()];
         objects.extend(command.to_tlvs());
-        ProactiveCommand { details, devices, command, objects, len_form: LenForm::Minimal }
+        ProactiveCommand {
+            details,
+            devices,
+            command,
+            objects,
+            len_form: LenForm::Minimal,
+        }
     }
 
     /// Parse `D0 L objects`. Trailing bytes after the template are an error.
@@ -551,7 +578,13 @@ impl ProactiveCommand {
         let mut command = Command::decode(details.command_type, &mut o)?;
         command.set_other(o.rest());
         let objects = objs.into_iter().map(|l| l.tlv).collect();
-        Ok(ProactiveCommand { details, devices, command, objects, len_form })
+        Ok(ProactiveCommand {
+            details,
+            devices,
+            command,
+            objects,
+            len_form,
+        })
     }
 
     /// Command details.
@@ -581,17 +614,29 @@ impl ProactiveCommand {
 }
 
 /// Parse a BER-TLV template with a one-byte tag and COMPREHENSION-TLV content.
-pub(crate) fn template(b: &[u8], tag: u8, what: &'static str) -> Result<(Vec<Located>, LenForm), CatError> {
+pub(crate) fn template(
+    b: &[u8],
+    tag: u8,
+    what: &'static str,
+) -> Result<(Vec<Located>, LenForm), CatError> {
     let (t, len_form, start, end) = template_header(b, what)?;
     if t != tag {
-        return Err(CatError::Template { offset: 0, expected: what, expected_tag: tag, found: t });
+        return Err(CatError::Template {
+            offset: 0,
+            expected: what,
+            expected_tag: tag,
+            found: t,
+        });
     }
     let content = b.get(start..end).unwrap_or_default();
     Ok((parse_objects(content, start)?, len_form))
 }
 
 /// Read a one-byte-tag BER template header: (tag, length form, content start, content end).
-pub(crate) fn template_header(b: &[u8], what: &'static str) -> Result<(u8, LenForm, usize, usize), CatError> {
+pub(crate) fn template_header(
+    b: &[u8],
+    what: &'static str,
+) -> Result<(u8, LenForm, usize, usize), CatError> {
     use apdu::tlv::TlvError;
     let tag = *b.first().ok_or(TlvError::TagTruncated { offset: 0 })?;
     let first = *b.get(1).ok_or(TlvError::LenTruncated { offset: 1 })?;
@@ -599,21 +644,40 @@ pub(crate) fn template_header(b: &[u8], what: &'static str) -> Result<(u8, LenFo
         0x00..=0x7F => (first as usize, LenForm::Minimal, 1),
         0x81..=0x83 => {
             let k = (first & 0x7F) as usize;
-            let lb = b.get(2..2 + k).ok_or(TlvError::LenTruncated { offset: 1 })?;
+            let lb = b
+                .get(2..2 + k)
+                .ok_or(TlvError::LenTruncated { offset: 1 })?;
             let len = lb.iter().fold(0usize, |a, &x| a << 8 | x as usize);
-            let form = if k == 1 && len >= 0x80 { LenForm::Minimal } else { LenForm::Long(k as u8) };
+            let form = if k == 1 && len >= 0x80 {
+                LenForm::Minimal
+            } else {
+                LenForm::Long(k as u8)
+            };
             (len, form, 1 + k)
         }
-        _ => return Err(TlvError::BadLen { offset: 1, byte: first }.into()),
+        _ => {
+            return Err(TlvError::BadLen {
+                offset: 1,
+                byte: first,
+            }
+            .into())
+        }
     };
     let start = 1 + n;
-    let end = start.checked_add(len).filter(|&e| e <= b.len()).ok_or(TlvError::ValueTruncated {
-        offset: 1,
-        len,
-        available: b.len().saturating_sub(start),
-    })?;
+    let end = start
+        .checked_add(len)
+        .filter(|&e| e <= b.len())
+        .ok_or(TlvError::ValueTruncated {
+            offset: 1,
+            len,
+            available: b.len().saturating_sub(start),
+        })?;
     if end < b.len() {
-        return Err(CatError::Trailing { offset: end, len: b.len() - end, what });
+        return Err(CatError::Trailing {
+            offset: end,
+            len: b.len() - end,
+            what,
+        });
     }
     Ok((tag, form, start, end))
 }

@@ -118,12 +118,33 @@ impl TerminalProfile {
         use bits::*;
         let mut p = TerminalProfile(vec![0; 20]);
         for b in [
-            PROFILE_DOWNLOAD, SMS_PP_DATA_DOWNLOAD, MENU_SELECTION, SIM_DATA_DOWNLOAD_ERROR,
-            COMMAND_RESULT, UCS2_ENTRY, UCS2_DISPLAY, DISPLAY_TEXT, GET_INKEY, GET_INPUT,
-            MORE_TIME, PLAY_TONE, POLL_INTERVAL, POLLING_OFF, REFRESH, SELECT_ITEM,
-            SEND_SHORT_MESSAGE, SET_UP_MENU, PLI_LOCATION_IMEI, SET_UP_EVENT_LIST,
-            EVENT_USER_ACTIVITY, EVENT_IDLE_SCREEN, EVENT_LANGUAGE_SELECTION, PLI_DATE_TIME,
-            GET_INKEY_BINARY, SUSTAINED_DISPLAY_TEXT, PLI_LANGUAGE,
+            PROFILE_DOWNLOAD,
+            SMS_PP_DATA_DOWNLOAD,
+            MENU_SELECTION,
+            SIM_DATA_DOWNLOAD_ERROR,
+            COMMAND_RESULT,
+            UCS2_ENTRY,
+            UCS2_DISPLAY,
+            DISPLAY_TEXT,
+            GET_INKEY,
+            GET_INPUT,
+            MORE_TIME,
+            PLAY_TONE,
+            POLL_INTERVAL,
+            POLLING_OFF,
+            REFRESH,
+            SELECT_ITEM,
+            SEND_SHORT_MESSAGE,
+            SET_UP_MENU,
+            PLI_LOCATION_IMEI,
+            SET_UP_EVENT_LIST,
+            EVENT_USER_ACTIVITY,
+            EVENT_IDLE_SCREEN,
+            EVENT_LANGUAGE_SELECTION,
+            PLI_DATE_TIME,
+            GET_INKEY_BINARY,
+            SUSTAINED_DISPLAY_TEXT,
+            PLI_LANGUAGE,
         ] {
             p.set(b, true);
         }
@@ -151,7 +172,11 @@ impl TerminalProfile {
 
     /// The names of the set bits this codec knows.
     pub fn names(&self) -> Vec<&'static str> {
-        bits::ALL.iter().filter(|b| self.has(**b)).map(|b| b.name).collect()
+        bits::ALL
+            .iter()
+            .filter(|b| self.has(**b))
+            .map(|b| b.name)
+            .collect()
     }
 
     /// The bitmap bytes.
@@ -177,6 +202,10 @@ mod tests {
         assert_eq!(q.0, [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10]);
         q.set(bits::GET_CHANNEL_STATUS, false);
         assert!(!q.has(bits::GET_CHANNEL_STATUS));
-        assert!(!q.has(ProfileBit { byte: 0, mask: 1, name: "x" }));
+        assert!(!q.has(ProfileBit {
+            byte: 0,
+            mask: 1,
+            name: "x"
+        }));
     }
 }

@@ -14,43 +14,89 @@ fn text() -> impl Strategy<Value = TextString> {
 }
 
 fn items() -> impl Strategy<Value = Vec<Item>> {
-    proptest::collection::vec((1u8..=255, "\\PC{0,12}").prop_map(|(i, s)| Item::new(i, &s)), 1..6)
+    proptest::collection::vec(
+        (1u8..=255, "\\PC{0,12}").prop_map(|(i, s)| Item::new(i, &s)),
+        1..6,
+    )
 }
 
 fn command() -> impl Strategy<Value = (u8, Command)> {
     prop_oneof![
-        (any::<u8>(), text(), any::<bool>(), proptest::option::of((0u8..3, 1u8..=255))).prop_map(|(q, t, imm, d)| (
-            q,
-            Command::DisplayText(DisplayText {
-                text: t,
-                icon: None,
-                immediate_response: imm,
-                duration: d.map(|(u, i)| Duration { unit: u.into(), interval: i }),
-                other: vec![],
-            })
-        )),
-        (any::<u8>(), text(), any::<u8>(), any::<u8>(), proptest::option::of(text())).prop_map(|(q, t, a, b, d)| (
-            q,
-            Command::GetInput(GetInput {
-                text: t,
-                response_length: ResponseLength { min: a.min(b), max: a.max(b) },
-                default_text: d,
-                icon: None,
-                duration: None,
-                other: vec![],
-            })
-        )),
+        (
+            any::<u8>(),
+            text(),
+            any::<bool>(),
+            proptest::option::of((0u8..3, 1u8..=255))
+        )
+            .prop_map(|(q, t, imm, d)| (
+                q,
+                Command::DisplayText(DisplayText {
+                    text: t,
+                    icon: None,
+                    immediate_response: imm,
+                    duration: d.map(|(u, i)| Duration {
+                        unit: u.into(),
+                        interval: i
+                    }),
+                    other: vec![],
+                })
+            )),
+        (
+            any::<u8>(),
+            text(),
+            any::<u8>(),
+            any::<u8>(),
+            proptest::option::of(text())
+        )
+            .prop_map(|(q, t, a, b, d)| (
+                q,
+                Command::GetInput(GetInput {
+                    text: t,
+                    response_length: ResponseLength {
+                        min: a.min(b),
+                        max: a.max(b)
+                    },
+                    default_text: d,
+                    icon: None,
+                    duration: None,
+                    other: vec![],
+                })
+            )),
         ("\\PC{0,12}", items()).prop_map(|(a, it)| (
             0,
-            Command::SetUpMenu(SetUpMenu { alpha: AlphaId::new(&a), items: it, next_actions: None, icon: None, other: vec![] })
+            Command::SetUpMenu(SetUpMenu {
+                alpha: AlphaId::new(&a),
+                items: it,
+                next_actions: None,
+                icon: None,
+                other: vec![]
+            })
         )),
-        ("\\PC{0,12}".prop_map(|a| AlphaId::new(&a)), items(), proptest::option::of(any::<u8>())).prop_map(|(a, it, d)| (
-            0x80,
-            Command::SelectItem(SelectItem { alpha: Some(a), items: it, next_actions: None, default_item: d, icon: None, other: vec![] })
-        )),
+        (
+            "\\PC{0,12}".prop_map(|a| AlphaId::new(&a)),
+            items(),
+            proptest::option::of(any::<u8>())
+        )
+            .prop_map(|(a, it, d)| (
+                0x80,
+                Command::SelectItem(SelectItem {
+                    alpha: Some(a),
+                    items: it,
+                    next_actions: None,
+                    default_item: d,
+                    icon: None,
+                    other: vec![]
+                })
+            )),
         proptest::collection::vec(any::<u8>(), 0..150).prop_map(|tpdu| (
             0,
-            Command::SendShortMessage(SendShortMessage { alpha: None, address: None, tpdu, icon: None, other: vec![] })
+            Command::SendShortMessage(SendShortMessage {
+                alpha: None,
+                address: None,
+                tpdu,
+                icon: None,
+                other: vec![]
+            })
         )),
         Just((0, Command::MoreTime)),
         (1u8..=255).prop_map(|i| (0, Command::PollInterval(Duration::seconds(i)))),

@@ -1,7 +1,10 @@
 //! TERMINAL RESPONSE (TS 102 223 §6.8): the terminal's answer to a proactive command, a
 //! plain sequence of COMPREHENSION-TLVs (no template) sent with INS `14`.
 
-use super::objects::{parse_objects, CatResult, CommandDetails, DataObject, DeviceId, DeviceIdentities, Duration, ItemId, Objs};
+use super::objects::{
+    parse_objects, CatResult, CommandDetails, DataObject, DeviceId, DeviceIdentities, Duration,
+    ItemId, Objs,
+};
 use super::{CatError, GeneralResult, ProactiveCommand, TextString};
 use apdu::tlv::CompTlv;
 
@@ -42,7 +45,11 @@ impl TerminalResponse {
     }
 
     fn rebuild(&mut self) {
-        let mut v = vec![self.details.to_tlv(), self.devices.to_tlv(), self.result.to_tlv()];
+        let mut v = vec![
+            self.details.to_tlv(),
+            self.devices.to_tlv(),
+            self.result.to_tlv(),
+        ];
         v.extend(self.duration.map(|d| d.to_tlv()));
         v.extend(self.text.as_ref().map(DataObject::to_tlv));
         v.extend(self.item_id.map(|i| ItemId(i).to_tlv()));
@@ -93,7 +100,16 @@ impl TerminalResponse {
         let item_id = o.take::<ItemId>()?.map(|i| i.0);
         let other = o.rest();
         let objects = objs.into_iter().map(|l| l.tlv).collect();
-        Ok(TerminalResponse { details, devices, result, duration, text, item_id, other, objects })
+        Ok(TerminalResponse {
+            details,
+            devices,
+            result,
+            duration,
+            text,
+            item_id,
+            other,
+            objects,
+        })
     }
 
     /// Command details (echoed from the proactive command).

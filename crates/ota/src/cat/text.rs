@@ -72,7 +72,10 @@ pub struct TextString {
 impl TextString {
     /// The null text string (empty value, TS 102 223 §8.15).
     pub fn null() -> Self {
-        TextString { dcs: None, data: Vec::new() }
+        TextString {
+            dcs: None,
+            data: Vec::new(),
+        }
     }
 
     /// Text coded in the GSM 7-bit default alphabet, packed (DCS `00`). When the packed
@@ -82,18 +85,27 @@ impl TextString {
         if septets.len() % 8 == 7 {
             septets.push(0x0D);
         }
-        Ok(TextString { dcs: Some(0x00), data: gsm::pack(&septets) })
+        Ok(TextString {
+            dcs: Some(0x00),
+            data: gsm::pack(&septets),
+        })
     }
 
     /// Text coded in the GSM default alphabet, one character per octet (DCS `04`).
     pub fn gsm_8bit(s: &str) -> Result<Self, CatError> {
-        Ok(TextString { dcs: Some(0x04), data: encode_gsm("text string", s)? })
+        Ok(TextString {
+            dcs: Some(0x04),
+            data: encode_gsm("text string", s)?,
+        })
     }
 
     /// Text coded in UCS2 big-endian (DCS `08`); characters beyond the BMP are written as
     /// UTF-16 surrogate pairs.
     pub fn ucs2(s: &str) -> Self {
-        TextString { dcs: Some(0x08), data: s.encode_utf16().flat_map(u16::to_be_bytes).collect() }
+        TextString {
+            dcs: Some(0x08),
+            data: s.encode_utf16().flat_map(u16::to_be_bytes).collect(),
+        }
     }
 
     /// GSM 8-bit when every character is in the GSM alphabet, UCS2 otherwise.
@@ -103,7 +115,10 @@ impl TextString {
 
     /// The answer to a yes/no GET INKEY (TS 102 223 §6.8.5): DCS `04`, `01` yes / `00` no.
     pub fn yes_no(yes: bool) -> Self {
-        TextString { dcs: Some(0x04), data: vec![u8::from(yes)] }
+        TextString {
+            dcs: Some(0x04),
+            data: vec![u8::from(yes)],
+        }
     }
 
     /// The yes/no answer this text string carries, if it is one (8-bit, one byte `00`/`01`).
@@ -117,7 +132,10 @@ impl TextString {
 
     /// Text with an explicit DCS byte and already-encoded octets (checked like a parse).
     pub fn from_raw(dcs: u8, data: Vec<u8>) -> Result<Self, CatError> {
-        let t = TextString { dcs: Some(dcs), data };
+        let t = TextString {
+            dcs: Some(dcs),
+            data,
+        };
         t.text_at(0)?;
         Ok(t)
     }
@@ -126,7 +144,10 @@ impl TextString {
     pub fn parse_value(v: &[u8], offset: usize) -> Result<Self, CatError> {
         let t = match v.split_first() {
             None => TextString::null(),
-            Some((&dcs, rest)) => TextString { dcs: Some(dcs), data: rest.to_vec() },
+            Some((&dcs, rest)) => TextString {
+                dcs: Some(dcs),
+                data: rest.to_vec(),
+            },
         };
         if t.charset() != TextDcs::Other {
             t.text_at(offset)?;
@@ -168,7 +189,11 @@ impl TextString {
     }
 
     fn text_at(&self, offset: usize) -> Result<String, CatError> {
-        let bad = |reason: String| CatError::BadValue { offset, object: "text string", reason };
+        let bad = |reason: String| CatError::BadValue {
+            offset,
+            object: "text string",
+            reason,
+        };
         match self.charset() {
             TextDcs::Gsm7Packed => {
                 let n = self.data.len().saturating_mul(8) / 7;
@@ -219,9 +244,16 @@ impl AlphaText {
     }
 
     /// Encoded bytes as sent; checked like a parse.
-    pub fn from_bytes(data: Vec<u8>, offset: usize, object: &'static str) -> Result<Self, CatError> {
-        decode_alpha(&data)
-            .map_err(|reason| CatError::BadValue { offset, object, reason })?;
+    pub fn from_bytes(
+        data: Vec<u8>,
+        offset: usize,
+        object: &'static str,
+    ) -> Result<Self, CatError> {
+        decode_alpha(&data).map_err(|reason| CatError::BadValue {
+            offset,
+            object,
+            reason,
+        })?;
         Ok(AlphaText { data })
     }
 
@@ -271,11 +303,16 @@ pub(crate) fn decode_alpha(b: &[u8]) -> Result<String, String> {
         }
         Some(&form @ (0x81 | 0x82)) => {
             let hdr = if form == 0x81 { 3 } else { 4 };
-            let count = *b.get(1).ok_or("UCS2 alpha form is truncated before its length")? as usize;
+            let count = *b
+                .get(1)
+                .ok_or("UCS2 alpha form is truncated before its length")?
+                as usize;
             let base: u32 = if form == 0x81 {
                 (*b.get(2).ok_or("UCS2 (81) alpha lacks its base pointer")? as u32) << 7
             } else {
-                let p = b.get(2..4).ok_or("UCS2 (82) alpha lacks its base pointer")?;
+                let p = b
+                    .get(2..4)
+                    .ok_or("UCS2 (82) alpha lacks its base pointer")?;
                 u16::from_be_bytes([p[0], p[1]]) as u32
             };
             let chars = b.get(hdr..hdr + count).ok_or_else(|| {
@@ -293,7 +330,10 @@ pub(crate) fn decode_alpha(b: &[u8]) -> Result<String, String> {
                     s.push_str(&gsm::decode(&gsm_run));
                     gsm_run.clear();
                     let cp = base + (c & 0x7F) as u32;
-                    s.push(char::from_u32(cp).ok_or_else(|| format!("code point {cp:04X} is not a character"))?);
+                    s.push(
+                        char::from_u32(cp)
+                            .ok_or_else(|| format!("code point {cp:04X} is not a character"))?,
+                    );
                 }
             }
             s.push_str(&gsm::decode(&gsm_run));
@@ -303,7 +343,10 @@ pub(crate) fn decode_alpha(b: &[u8]) -> Result<String, String> {
             let end = b.iter().rposition(|&x| x != 0xFF).map_or(0, |i| i + 1);
             let body = &b[..end];
             if let Some(i) = body.iter().position(|&x| x & 0x80 != 0) {
-                return Err(format!("GSM alpha byte {:02X} at alpha offset {i} has b8 set", body[i]));
+                return Err(format!(
+                    "GSM alpha byte {:02X} at alpha offset {i} has b8 set",
+                    body[i]
+                ));
             }
             Ok(gsm::decode(body))
         }
@@ -318,10 +361,15 @@ mod tests {
     #[test]
     fn packed_toolkit_test_3() {
         // TS 31.124 DISPLAY TEXT 1.4.1 (via oFono): "Toolkit Test 3" packed.
-        let v = [0x00, 0xD4, 0xF7, 0x9B, 0xBD, 0x4E, 0xD3, 0x41, 0xD4, 0xF2, 0x9C, 0x0E, 0x9A, 0x01];
+        let v = [
+            0x00, 0xD4, 0xF7, 0x9B, 0xBD, 0x4E, 0xD3, 0x41, 0xD4, 0xF2, 0x9C, 0x0E, 0x9A, 0x01,
+        ];
         let t = TextString::parse_value(&v, 0).unwrap();
         assert_eq!(t.text().unwrap(), "Toolkit Test 3");
-        assert_eq!(TextString::gsm_packed("Toolkit Test 3").unwrap().data(), &v[1..]);
+        assert_eq!(
+            TextString::gsm_packed("Toolkit Test 3").unwrap().data(),
+            &v[1..]
+        );
     }
 
     #[test]
@@ -334,10 +382,16 @@ mod tests {
     #[test]
     fn alpha_forms() {
         assert_eq!(decode_alpha(b"Menu\xff\xff").unwrap(), "Menu");
-        assert_eq!(decode_alpha(&[0x80, 0x04, 0x17, 0x04, 0x14, 0xFF, 0xFF]).unwrap(), "ЗД");
+        assert_eq!(
+            decode_alpha(&[0x80, 0x04, 0x17, 0x04, 0x14, 0xFF, 0xFF]).unwrap(),
+            "ЗД"
+        );
         // 81 form: 2 chars, base 0x08 << 7 = 0x0400; 0x97 -> 0x0417 'З', 'A' stays GSM.
         assert_eq!(decode_alpha(&[0x81, 0x02, 0x08, 0x97, 0x41]).unwrap(), "ЗA");
-        assert_eq!(decode_alpha(&[0x82, 0x02, 0x04, 0x10, 0x87, 0x41]).unwrap(), "ЗA");
+        assert_eq!(
+            decode_alpha(&[0x82, 0x02, 0x04, 0x10, 0x87, 0x41]).unwrap(),
+            "ЗA"
+        );
         assert!(decode_alpha(&[0x82, 0x05, 0x04, 0x10, 0x87]).is_err());
         assert!(decode_alpha(&[0x80, 0x04]).is_err());
         assert!(decode_alpha(&[0x41, 0xC1]).is_err());
@@ -354,7 +408,16 @@ mod tests {
 
     fn gsm_text() -> impl Strategy<Value = String> {
         proptest::collection::vec(
-            prop_oneof![Just('@'), Just('€'), Just('{'), Just('Ω'), Just('ü'), Just(' '), proptest::char::range('a', 'z'), proptest::char::range('0', '9')],
+            prop_oneof![
+                Just('@'),
+                Just('€'),
+                Just('{'),
+                Just('Ω'),
+                Just('ü'),
+                Just(' '),
+                proptest::char::range('a', 'z'),
+                proptest::char::range('0', '9')
+            ],
             0..40,
         )
         .prop_map(|v| v.into_iter().collect())

@@ -38,10 +38,15 @@ const DIGITS: &[u8; 16] = b"0123456789*#abc?";
 impl SmsAddress {
     /// A numeric address.
     pub fn digits(ton: u8, npi: u8, digits: &str) -> Result<Self> {
-        if let Some((i, c)) = digits.char_indices().find(|&(_, c)| !"0123456789*#abcABC".contains(c)) {
+        if let Some((i, c)) = digits
+            .char_indices()
+            .find(|&(_, c)| !"0123456789*#abcABC".contains(c))
+        {
             return Err(OtaError::InvalidValue {
                 field: "address",
-                reason: format!("character {c:?} at index {i} is not a semi-octet digit (0-9*#abc)"),
+                reason: format!(
+                    "character {c:?} at index {i} is not a semi-octet digit (0-9*#abc)"
+                ),
             });
         }
         if digits.len() > 20 {
@@ -50,7 +55,11 @@ impl SmsAddress {
                 reason: format!("{} digits exceed the 20 allowed", digits.len()),
             });
         }
-        Ok(SmsAddress { ton: ton & 7, npi: npi & 15, value: AddressValue::Digits(digits.to_ascii_lowercase()) })
+        Ok(SmsAddress {
+            ton: ton & 7,
+            npi: npi & 15,
+            value: AddressValue::Digits(digits.to_ascii_lowercase()),
+        })
     }
 
     /// An alphanumeric address (TON 101, NPI 0000); length = useful semi-octets.
@@ -60,13 +69,19 @@ impl SmsAddress {
         if bits > 80 {
             return Err(OtaError::InvalidValue {
                 field: "address",
-                reason: format!("alphanumeric address of {} septets exceeds 11", septets.len()),
+                reason: format!(
+                    "alphanumeric address of {} septets exceeds 11",
+                    septets.len()
+                ),
             });
         }
         Ok(SmsAddress {
             ton: 5,
             npi: 0,
-            value: AddressValue::Alphanumeric { text: text.to_string(), semi_octets: bits.div_ceil(4) as u8 },
+            value: AddressValue::Alphanumeric {
+                text: text.to_string(),
+                semi_octets: bits.div_ceil(4) as u8,
+            },
         })
     }
 
@@ -93,7 +108,10 @@ impl SmsAddress {
         let v = take(b, at + 2, nbytes, field)?;
         let value = if ton == 5 {
             let septets = gsm7::unpack(v, usize::from(len) * 4 / 7, 0)?;
-            AddressValue::Alphanumeric { text: gsm7::decode(&septets), semi_octets: len }
+            AddressValue::Alphanumeric {
+                text: gsm7::decode(&septets),
+                semi_octets: len,
+            }
         } else {
             let mut s = String::with_capacity(usize::from(len));
             for i in 0..usize::from(len) {
@@ -121,7 +139,12 @@ impl SmsAddress {
                 out.push(self.type_byte());
                 let nib: Vec<u8> = d
                     .bytes()
-                    .map(|c| DIGITS.iter().position(|&x| x == c.to_ascii_lowercase()).unwrap_or(15) as u8)
+                    .map(|c| {
+                        DIGITS
+                            .iter()
+                            .position(|&x| x == c.to_ascii_lowercase())
+                            .unwrap_or(15) as u8
+                    })
                     .collect();
                 for pair in nib.chunks(2) {
                     let lo = pair.first().copied().unwrap_or(15);
@@ -151,7 +174,13 @@ impl SmsAddress {
 impl fmt::Display for SmsAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
-            AddressValue::Digits(d) => write!(f, "{}{d} (TON {}, NPI {})", if self.ton == 1 { "+" } else { "" }, self.ton, self.npi),
+            AddressValue::Digits(d) => write!(
+                f,
+                "{}{d} (TON {}, NPI {})",
+                if self.ton == 1 { "+" } else { "" },
+                self.ton,
+                self.npi
+            ),
             AddressValue::Alphanumeric { text, .. } => write!(f, "{text:?} (alphanumeric)"),
         }
     }

@@ -4,7 +4,9 @@
 //! the first segment's UDH, next to the concatenation IE. [UNSURE] IE order inside the UDH
 //! varies between implementations: we emit the security IE first and parse by IEI.
 
-use super::udh::{InformationElement, Udh, IEI_COMMAND_PACKET, IEI_CONCAT_16, IEI_CONCAT_8, IEI_RESPONSE_PACKET};
+use super::udh::{
+    InformationElement, Udh, IEI_COMMAND_PACKET, IEI_CONCAT_16, IEI_CONCAT_8, IEI_RESPONSE_PACKET,
+};
 use crate::error::{OtaError, Result};
 
 /// Maximum TP-UD octets of one 8-bit short message.
@@ -39,22 +41,35 @@ impl ConcatRef {
 
 /// Split `payload` into TP-UDs of at most 140 octets. `first_ies` go into the first
 /// segment's UDH only. If everything fits one message, no concatenation IE is added.
-pub fn split(payload: &[u8], first_ies: &[InformationElement], reference: ConcatRef) -> Result<Vec<Vec<u8>>> {
-    let first_udh = Udh { ies: first_ies.to_vec() };
+pub fn split(
+    payload: &[u8],
+    first_ies: &[InformationElement],
+    reference: ConcatRef,
+) -> Result<Vec<Vec<u8>>> {
+    let first_udh = Udh {
+        ies: first_ies.to_vec(),
+    };
     if first_udh.buffer_len() + payload.len() <= MAX_UD {
         let mut ud = first_udh.emit()?;
         ud.extend_from_slice(payload);
         return Ok(vec![ud]);
     }
-    let first_room = MAX_UD.checked_sub(first_udh.buffer_len() + reference.ie_len()).filter(|&r| r > 0).ok_or(
-        OtaError::InvalidValue { field: "UDH", reason: "first segment UDH leaves no room for data".into() },
-    )?;
+    let first_room = MAX_UD
+        .checked_sub(first_udh.buffer_len() + reference.ie_len())
+        .filter(|&r| r > 0)
+        .ok_or(OtaError::InvalidValue {
+            field: "UDH",
+            reason: "first segment UDH leaves no room for data".into(),
+        })?;
     let later_room = MAX_UD - 1 - reference.ie_len();
     let rest = payload.len().saturating_sub(first_room);
     let total = 1 + rest.div_ceil(later_room);
     let total_u8 = u8::try_from(total).map_err(|_| OtaError::InvalidValue {
         field: "payload",
-        reason: format!("{} bytes need {total} segments, more than 255", payload.len()),
+        reason: format!(
+            "{} bytes need {total} segments, more than 255",
+            payload.len()
+        ),
     })?;
     let mut out = Vec::with_capacity(total);
     let (first, mut rest) = payload.split_at(first_room.min(payload.len()));
@@ -66,7 +81,10 @@ pub fn split(payload: &[u8], first_ies: &[InformationElement], reference: Concat
     for seq in 2..=total_u8 {
         let (chunk, r) = rest.split_at(later_room.min(rest.len()));
         rest = r;
-        let mut ud = Udh { ies: vec![reference.ie(total_u8, seq)] }.emit()?;
+        let mut ud = Udh {
+            ies: vec![reference.ie(total_u8, seq)],
+        }
+        .emit()?;
         ud.extend_from_slice(chunk);
         out.push(ud);
     }
@@ -76,7 +94,11 @@ pub fn split(payload: &[u8], first_ies: &[InformationElement], reference: Concat
 /// Split a command packet (from CPL on) into TP-UDs: `02 70 00 …` when it fits one SMS,
 /// otherwise segments whose first UDH holds `70 00` and the concatenation IE.
 pub fn split_command(packet: &[u8], reference: ConcatRef) -> Result<Vec<Vec<u8>>> {
-    split(packet, &[InformationElement::new(IEI_COMMAND_PACKET, vec![])], reference)
+    split(
+        packet,
+        &[InformationElement::new(IEI_COMMAND_PACKET, vec![])],
+        reference,
+    )
 }
 
 /// The result of reassembly: the first segment's IEs (without the concatenation IE) and the
@@ -93,7 +115,10 @@ impl Reassembled {
     /// The equivalent single-message TP-UD (UDH of `ies`, then the payload), e.g.
     /// `02 70 00 CPL …` for a command packet.
     pub fn to_user_data(&self) -> Result<Vec<u8>> {
-        let mut v = Udh { ies: self.ies.clone() }.emit()?;
+        let mut v = Udh {
+            ies: self.ies.clone(),
+        }
+        .emit()?;
         v.extend_from_slice(&self.payload);
         Ok(v)
     }
@@ -114,10 +139,18 @@ fn concat_info(udh: &Udh) -> Result<Option<ConcatInfo>> {
     for ie in &udh.ies {
         match (ie.iei, ie.data.as_slice()) {
             (IEI_CONCAT_8, &[r, total, seq]) => {
-                return Ok(Some(ConcatInfo { reference: ConcatRef::Eight(r), total, seq }))
+                return Ok(Some(ConcatInfo {
+                    reference: ConcatRef::Eight(r),
+                    total,
+                    seq,
+                }))
             }
             (IEI_CONCAT_16, &[a, b, total, seq]) => {
-                return Ok(Some(ConcatInfo { reference: ConcatRef::Sixteen(u16::from_be_bytes([a, b])), total, seq }))
+                return Ok(Some(ConcatInfo {
+                    reference: ConcatRef::Sixteen(u16::from_be_bytes([a, b])),
+                    total,
+                    seq,
+                }))
             }
             (IEI_CONCAT_8 | IEI_CONCAT_16, d) => {
                 return Err(OtaError::Malformed {
@@ -162,7 +195,10 @@ impl Reassembler {
                     reason: "unsegmented message while a concatenated one is pending".into(),
                 });
             }
-            return Ok(Some(Reassembled { ies: udh.ies, payload: body }));
+            return Ok(Some(Reassembled {
+                ies: udh.ies,
+                payload: body,
+            }));
         };
         if ci.total == 0 || ci.seq == 0 || ci.seq > ci.total {
             return Err(OtaError::Malformed {
@@ -189,19 +225,28 @@ impl Reassembler {
             }
             Some(_) => {}
         }
-        let sec = udh.ies.iter().any(|ie| matches!(ie.iei, IEI_COMMAND_PACKET | IEI_RESPONSE_PACKET));
+        let sec = udh
+            .ies
+            .iter()
+            .any(|ie| matches!(ie.iei, IEI_COMMAND_PACKET | IEI_RESPONSE_PACKET));
         if sec && ci.seq != 1 {
             return Err(OtaError::Malformed {
                 field: "UDH",
                 offset: 1,
-                reason: format!("security header IE in segment {} (only allowed in segment 1)", ci.seq),
+                reason: format!(
+                    "security header IE in segment {} (only allowed in segment 1)",
+                    ci.seq
+                ),
             });
         }
-        let slot = self.parts.get_mut(usize::from(ci.seq - 1)).ok_or(OtaError::Malformed {
-            field: "concatenation IE",
-            offset: 1,
-            reason: format!("sequence {} beyond total {}", ci.seq, self.total),
-        })?;
+        let slot = self
+            .parts
+            .get_mut(usize::from(ci.seq - 1))
+            .ok_or(OtaError::Malformed {
+                field: "concatenation IE",
+                offset: 1,
+                reason: format!("sequence {} beyond total {}", ci.seq, self.total),
+            })?;
         if slot.is_some() {
             return Err(OtaError::Malformed {
                 field: "concatenation IE",
@@ -209,7 +254,11 @@ impl Reassembler {
                 reason: format!("duplicate segment {} of {}", ci.seq, ci.total),
             });
         }
-        let ies: Vec<_> = udh.ies.into_iter().filter(|ie| !matches!(ie.iei, IEI_CONCAT_8 | IEI_CONCAT_16)).collect();
+        let ies: Vec<_> = udh
+            .ies
+            .into_iter()
+            .filter(|ie| !matches!(ie.iei, IEI_CONCAT_8 | IEI_CONCAT_16))
+            .collect();
         *slot = Some((ies, body));
         if self.parts.iter().all(Option::is_some) {
             let parts = std::mem::take(&mut self.parts);
@@ -248,7 +297,10 @@ pub fn reassemble(uds: &[&[u8]]) -> Result<Reassembled> {
                 return Err(OtaError::Malformed {
                     field: "segments",
                     offset: i + 1,
-                    reason: format!("{} segment(s) left after the message was complete", uds.len() - i - 1),
+                    reason: format!(
+                        "{} segment(s) left after the message was complete",
+                        uds.len() - i - 1
+                    ),
                 });
             }
             return Ok(done);

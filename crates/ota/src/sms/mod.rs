@@ -10,5 +10,7 @@ pub mod udh;
 
 pub use address::{AddressValue, SmsAddress};
 pub use concat::{reassemble, split, split_command, ConcatRef, Reassembled, Reassembler};
-pub use tpdu::{Charset, Dcs, SmsDeliver, SmsDeliverReport, SmsSubmit, Timestamp, Tpdu, ValidityPeriod};
+pub use tpdu::{
+    Charset, Dcs, SmsDeliver, SmsDeliverReport, SmsSubmit, Timestamp, Tpdu, ValidityPeriod,
+};
 pub use udh::{InformationElement, Udh};

@@ -80,7 +80,7 @@ impl Timestamp {
     pub fn fields(&self) -> Option<(u8, u8, u8, u8, u8, u8, i8)> {
         let bcd_ok = |b: u8| (b & 15) <= 9 && (b >> 4) <= 9;
         let tz = self.0[6];
-        if !self.0[..6].iter().all(|&b| bcd_ok(b)) || (tz & 7) > 9 || (tz >> 4) > 9 {
+        if !self.0[..6].iter().all(|&b| bcd_ok(b)) || (tz >> 4) > 9 {
             return None;
         }
         let q = ((tz & 7) * 10 + (tz >> 4)) as i8;
@@ -90,10 +90,12 @@ impl Timestamp {
     }
     /// From a 14-hex-digit string as sent (`22705200000000`).
     pub fn from_slice(b: &[u8]) -> Result<Self> {
-        <[u8; 7]>::try_from(b).map(Timestamp).map_err(|_| OtaError::InvalidValue {
-            field: "SCTS",
-            reason: format!("must be 7 bytes, got {}", b.len()),
-        })
+        <[u8; 7]>::try_from(b)
+            .map(Timestamp)
+            .map_err(|_| OtaError::InvalidValue {
+                field: "SCTS",
+                reason: format!("must be 7 bytes, got {}", b.len()),
+            })
     }
 }
 
@@ -103,7 +105,12 @@ impl fmt::Display for Timestamp {
             Some((y, mo, d, h, mi, s, tz)) => {
                 let sign = if tz < 0 { '-' } else { '+' };
                 let m = i32::from(tz).abs() * 15;
-                write!(f, "{y:02}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} {sign}{:02}:{:02}", m / 60, m % 60)
+                write!(
+                    f,
+                    "{y:02}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02} {sign}{:02}:{:02}",
+                    m / 60,
+                    m % 60
+                )
             }
             None => write!(f, "{} (not BCD)", apdu::hex::encode(&self.0)),
         }
@@ -135,7 +142,7 @@ impl ValidityPeriod {
 }
 
 /// Check UD length against UDL and DCS; returns the UD octets.
-fn read_ud<'a>(b: &'a [u8], at: usize, udl: u8, dcs: Dcs) -> Result<&'a [u8]> {
+fn read_ud(b: &[u8], at: usize, udl: u8, dcs: Dcs) -> Result<&[u8]> {
     let octets = ud_octets(udl, dcs);
     let rest = b.len().saturating_sub(at);
     if rest != octets {
@@ -219,10 +226,14 @@ impl SmsDeliver {
     /// An 8-bit SMS-PP data download DELIVER (first octet `40`/`00`, PID 7F, DCS F6) whose
     /// UDL is the full user-data length.
     pub fn data_download(oa: SmsAddress, scts: Timestamp, ud: Vec<u8>, udhi: bool) -> Result<Self> {
-        let udl = u8::try_from(ud.len()).ok().filter(|&l| l <= 140).ok_or(OtaError::InvalidValue {
-            field: "TP-UD",
-            reason: format!("{} bytes exceed the 140 of one short message", ud.len()),
-        })?;
+        let udl =
+            u8::try_from(ud.len())
+                .ok()
+                .filter(|&l| l <= 140)
+                .ok_or(OtaError::InvalidValue {
+                    field: "TP-UD",
+                    reason: format!("{} bytes exceed the 140 of one short message", ud.len()),
+                })?;
         Ok(SmsDeliver {
             mms: false,
             lp: false,
@@ -306,7 +317,11 @@ fn check_ud(udl: u8, dcs: Dcs, ud: &[u8]) -> Result<()> {
     if ud_octets(udl, dcs) != ud.len() {
         return Err(OtaError::InvalidValue {
             field: "TP-UDL",
-            reason: format!("UDL {udl} means {} octets but the UD has {}", ud_octets(udl, dcs), ud.len()),
+            reason: format!(
+                "UDL {udl} means {} octets but the UD has {}",
+                ud_octets(udl, dcs),
+                ud.len()
+            ),
         });
     }
     Ok(())
@@ -342,10 +357,14 @@ pub struct SmsSubmit {
 impl SmsSubmit {
     /// An 8-bit SUBMIT carrying a PoR or other OTA user data (UDHI set, PID 7F, DCS F6, no VP).
     pub fn ota(mr: u8, da: SmsAddress, ud: Vec<u8>) -> Result<Self> {
-        let udl = u8::try_from(ud.len()).ok().filter(|&l| l <= 140).ok_or(OtaError::InvalidValue {
-            field: "TP-UD",
-            reason: format!("{} bytes exceed the 140 of one short message", ud.len()),
-        })?;
+        let udl =
+            u8::try_from(ud.len())
+                .ok()
+                .filter(|&l| l <= 140)
+                .ok_or(OtaError::InvalidValue {
+                    field: "TP-UD",
+                    reason: format!("{} bytes exceed the 140 of one short message", ud.len()),
+                })?;
         Ok(SmsSubmit {
             rd: false,
             srr: false,
@@ -466,10 +485,14 @@ pub struct SmsDeliverReport {
 impl SmsDeliverReport {
     /// An RP-ACK report carrying a PoR (8-bit, PID 7F, DCS F6, UDHI set).
     pub fn por(ud: Vec<u8>) -> Result<Self> {
-        let udl = u8::try_from(ud.len()).ok().filter(|&l| l <= 159).ok_or(OtaError::InvalidValue {
-            field: "TP-UD",
-            reason: format!("{} bytes exceed a DELIVER-REPORT", ud.len()),
-        })?;
+        let udl =
+            u8::try_from(ud.len())
+                .ok()
+                .filter(|&l| l <= 159)
+                .ok_or(OtaError::InvalidValue {
+                    field: "TP-UD",
+                    reason: format!("{} bytes exceed a DELIVER-REPORT", ud.len()),
+                })?;
         Ok(SmsDeliverReport {
             udhi: true,
             fcs: None,
@@ -519,12 +542,21 @@ impl SmsDeliverReport {
                 return Err(OtaError::Malformed {
                     field: "TP-PI",
                     offset: at,
-                    reason: format!("{} byte(s) after the last field TP-PI announces", b.len() - at),
+                    reason: format!(
+                        "{} byte(s) after the last field TP-PI announces",
+                        b.len() - at
+                    ),
                 });
             }
             None
         };
-        Ok(SmsDeliverReport { udhi: fo & 0x40 != 0, fcs, pid, dcs, ud })
+        Ok(SmsDeliverReport {
+            udhi: fo & 0x40 != 0,
+            fcs,
+            pid,
+            dcs,
+            ud,
+        })
     }
 
     /// Encode.
@@ -533,7 +565,11 @@ impl SmsDeliverReport {
         if let Some(f) = self.fcs {
             v.push(f);
         }
-        v.push(u8::from(self.pid.is_some()) | u8::from(self.dcs.is_some()) << 1 | u8::from(self.ud.is_some()) << 2);
+        v.push(
+            u8::from(self.pid.is_some())
+                | u8::from(self.dcs.is_some()) << 1
+                | u8::from(self.ud.is_some()) << 2,
+        );
         if let Some(p) = self.pid {
             v.push(p);
         }

@@ -24,7 +24,10 @@ pub struct InformationElement {
 impl InformationElement {
     /// An IE.
     pub fn new(iei: u8, data: impl Into<Vec<u8>>) -> Self {
-        InformationElement { iei, data: data.into() }
+        InformationElement {
+            iei,
+            data: data.into(),
+        }
     }
     /// Encoded size (2 + data).
     pub fn buffer_len(&self) -> usize {
@@ -68,7 +71,10 @@ impl Udh {
                     body.len().saturating_sub(at + 2)
                 ),
             })?;
-            ies.push(InformationElement { iei, data: data.to_vec() });
+            ies.push(InformationElement {
+                iei,
+                data: data.to_vec(),
+            });
             at += 2 + len;
         }
         Ok((Udh { ies }, 1 + udhl))
@@ -94,7 +100,11 @@ impl Udh {
         for ie in &self.ies {
             let l = u8::try_from(ie.data.len()).map_err(|_| OtaError::InvalidValue {
                 field: "UDH",
-                reason: format!("IE {:02X} data of {} bytes exceeds 255", ie.iei, ie.data.len()),
+                reason: format!(
+                    "IE {:02X} data of {} bytes exceeds 255",
+                    ie.iei,
+                    ie.data.len()
+                ),
             })?;
             out.push(ie.iei);
             out.push(l);

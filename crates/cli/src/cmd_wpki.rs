@@ -1,0 +1,746 @@
+//! `simota wpki …`: the MSSP-side client of the WPKI mobile-signature applet (crate `wpki`,
+//! protocol in `crates/wpki/PROTOCOL.md`), plus offline tools (`profiles parse|match`,
+//! `split-keygen`).
+//!
+//! Delivery: `--applet-state FILE` runs the applet in process over a state image (created on
+//! first use) with a scripted user; `--reader`/`--state` (SCP80 to the applet's TAR through the
+//! terminal simulator and the emulated card) need the card-side CAT engine and OTA receiver
+//! and report that clearly until they exist.
+
+use crate::error::{hex_arg, CliError};
+use clap::{Args, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wpki::applet::{AppletConfig, Interaction, Step};
+use wpki::client::{self, ClientError, DirectCard, FileSink, UserAction};
+use wpki::profile::{MatchMode, Profile};
+use wpki::protocol::{self, E2eKey, HashAlg, KeyAlgorithm, OpCode, PinOp, Request, Scheme, SignMode};
+use wpki::state::WpkiState;
+use wpki::zeroize::Zeroizing;
+
+/// `simota wpki …`
+#[derive(Debug, Args)]
+pub struct WpkiArgs {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    cmd: WpkiCmd,
+}
+
+#[derive(Debug, Args)]
+struct Common {
+    /// Run the applet in process over this state image (created if missing).
+    #[arg(long, global = true, value_name = "FILE")]
+    applet_state: Option<PathBuf>,
+    /// PC/SC reader of a real card (OTA via the terminal simulator).
+    #[arg(long, global = true, value_name = "R")]
+    reader: Option<String>,
+    /// Emulated card state file (OTA via the terminal simulator).
+    #[arg(long, global = true, value_name = "S")]
+    state: Option<PathBuf>,
+    /// End-to-end AES-128 key (32 hex digits); personalises a new --applet-state too.
+    #[arg(long, global = true, value_name = "HEX")]
+    e2e_key: Option<String>,
+    /// Scripted user actions in order: ok, cancel, back, timeout, select:N, type:TEXT, digits.
+    /// Replaces the default script of the subcommand.
+    #[arg(long = "user", global = true, value_name = "ACTION")]
+    user: Vec<String>,
+    /// The PIN the scripted user types.
+    #[arg(long, global = true, value_name = "PIN")]
+    user_pin: Option<String>,
+    /// Dialogue language (en, de, fr, es).
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
+    /// Print every interaction the user saw.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Alg {
+    Rsa2048,
+    Rsa3072,
+    P256,
+    P384,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum HashArg {
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SchemeArg {
+    Pkcs1,
+    Pss,
+    Ecdsa,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PinAction {
+    Activate,
+    Change,
+    Unblock,
+    Status,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ModeArg {
+    Exact,
+    Minimum,
+    Better,
+}
+
+#[derive(Debug, Subcommand)]
+enum WpkiCmd {
+    /// Generate a key pair on the card; writes the public key (PEM).
+    Keygen {
+        #[arg(long, default_value_t = 0)]
+        group: u8,
+        #[arg(long)]
+        key: u8,
+        #[arg(long, value_enum)]
+        alg: Alg,
+        /// Comma-separated: sign, authn, decrypt, consent (default sign,authn).
+        #[arg(long, default_value = "sign,authn")]
+        usage: String,
+        /// Public key output (.pem or .der).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Proof of possession: a PKCS#10 request signed on the card after PIN entry.
+    Pop {
+        #[arg(long)]
+        key: u8,
+        /// Subject, RFC 4514 (`CN=Alice,O=Example,C=FI`).
+        #[arg(long)]
+        subject: String,
+        #[arg(long, value_enum)]
+        hash: Option<HashArg>,
+        /// CSR output (.pem or .der).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Sign text (what you see is what you sign) or a digest.
+    Sign(SignArgs),
+    /// Authentication: sign a challenge after PIN entry.
+    Authn {
+        #[arg(long)]
+        key: u8,
+        /// Challenge in hex.
+        #[arg(long)]
+        challenge: String,
+        #[arg(long)]
+        display: Option<String>,
+        /// Public key (PEM/DER) to verify with (default: read from the card).
+        #[arg(long)]
+        public: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Click-OK consent signature (no PIN).
+    Consent {
+        #[arg(long)]
+        key: u8,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        public: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Decrypt an RSA ciphertext on the card after PIN entry.
+    Decrypt {
+        #[arg(long)]
+        key: u8,
+        /// Ciphertext file (raw bytes).
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// RSAES-OAEP-SHA256 instead of PKCS#1 v1.5.
+        #[arg(long)]
+        oaep: bool,
+        #[arg(long)]
+        display: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// PIN management of a key group.
+    Pin {
+        #[arg(value_enum)]
+        action: PinAction,
+        #[arg(long, default_value_t = 0)]
+        group: u8,
+        /// The new PIN (activate, change, unblock).
+        #[arg(long)]
+        new_pin: Option<String>,
+        /// The PUK (unblock).
+        #[arg(long)]
+        puk: Option<String>,
+    },
+    /// Store or read the certificate of a key.
+    Cert {
+        /// put or get.
+        action: String,
+        #[arg(long)]
+        key: u8,
+        /// Certificate file (PEM or DER): read for put, written for get.
+        #[arg(long)]
+        file: PathBuf,
+    },
+    /// List the keys on the card.
+    Keys,
+    /// Signature profiles: list the card's (`profiles`), or `parse URI`, `match REQ OFFER`.
+    Profiles {
+        /// parse URI | match REQUEST OFFER (without: ask the card).
+        args: Vec<String>,
+        #[arg(long, value_enum, default_value = "minimum")]
+        mode: ModeArg,
+    },
+    /// Make a split RSA key: public key and the server and card shares of the exponent.
+    SplitKeygen {
+        #[arg(long, default_value_t = 2048)]
+        bits: usize,
+        #[arg(long)]
+        public: PathBuf,
+        #[arg(long)]
+        server_share: PathBuf,
+        #[arg(long)]
+        card_share: PathBuf,
+    },
+    /// Load a split key's card share into the card (end-to-end protected).
+    SplitPut {
+        #[arg(long, default_value_t = 0)]
+        group: u8,
+        #[arg(long)]
+        key: u8,
+        #[arg(long)]
+        card_share: PathBuf,
+    },
+    /// Run a SIM menu session (1 change PIN, 2 unblock, 3 activate, 4 language).
+    Menu {
+        item: u8,
+    },
+}
+
+#[derive(Debug, Args)]
+struct SignArgs {
+    /// Key id (or use --profile).
+    #[arg(long)]
+    key: Option<u8>,
+    /// Choose the key by signature profile (`mss::sign:loa3:sim`).
+    #[arg(long)]
+    profile: Option<String>,
+    /// The text shown and signed.
+    #[arg(long, conflicts_with = "digest")]
+    text: Option<String>,
+    /// A digest in hex (needs --display).
+    #[arg(long)]
+    digest: Option<String>,
+    #[arg(long)]
+    display: Option<String>,
+    #[arg(long, value_enum)]
+    hash: Option<HashArg>,
+    #[arg(long, value_enum)]
+    scheme: Option<SchemeArg>,
+    /// Public key (PEM/DER) to verify with (default: read from the card).
+    #[arg(long)]
+    public: Option<PathBuf>,
+    /// Server share of a split key: combine the card's partial signature.
+    #[arg(long)]
+    split_share: Option<PathBuf>,
+    /// Signature output (raw bytes).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+fn ce(e: ClientError) -> CliError {
+    match e {
+        ClientError::Card { .. } | ClientError::Verify(_) => CliError::failed(e.to_string()),
+        _ => CliError::input(e.to_string()),
+    }
+}
+
+fn hash_of(h: Option<HashArg>) -> Option<HashAlg> {
+    h.map(|h| match h {
+        HashArg::Sha256 => HashAlg::Sha256,
+        HashArg::Sha384 => HashAlg::Sha384,
+        HashArg::Sha512 => HashAlg::Sha512,
+    })
+}
+
+fn write_out(path: &PathBuf, label: &str, der: &[u8]) -> Result<(), CliError> {
+    let pem = path.extension().is_some_and(|e| e == "pem");
+    let bytes = if pem { client::to_pem(label, der).map_err(ce)?.into_bytes() } else { der.to_vec() };
+    std::fs::write(path, bytes).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+fn read_file(path: &PathBuf) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::input(format!("{}: {e}", path.display())))
+}
+
+type Card = DirectCard<client::OsRng, FileSink>;
+
+struct Session {
+    card: Card,
+    client: client::Client,
+    rng: client::OsRng,
+    lang: Option<[u8; 2]>,
+    verbose: bool,
+    explicit_user: bool,
+}
+
+impl Session {
+    fn open(c: &Common) -> Result<Session, CliError> {
+        if c.reader.is_some() || c.state.is_some() {
+            return Err(CliError::transport(
+                "--reader/--state: delivering WPKI requests over OTA needs the card-side CAT engine and \
+                 OTA receiver with applet TARs (issue 5), which the emulator does not have yet; use \
+                 --applet-state FILE to run the applet in process",
+            ));
+        }
+        let Some(path) = &c.applet_state else {
+            return Err(CliError::input("no card: give --applet-state FILE (or --reader R / --state S)"));
+        };
+        let key = match &c.e2e_key {
+            Some(h) => {
+                let b = hex_arg("--e2e-key", h)?;
+                let k: [u8; 16] = b
+                    .try_into()
+                    .map_err(|b: Vec<u8>| CliError::input(format!("--e2e-key: {} bytes, want 16", b.len())))?;
+                Some(E2eKey::new(k))
+            }
+            None => None,
+        };
+        let sink = FileSink::new(path);
+        let state = match sink.load().map_err(ce)? {
+            Some(s) => s,
+            None => WpkiState { e2e_key: key.clone(), ..WpkiState::default() },
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let first = u32::try_from(now).unwrap_or(u32::MAX / 2).max(state.last_protected_id.saturating_add(1));
+        let lang = match &c.lang {
+            Some(l) => Some(<[u8; 2]>::try_from(l.as_bytes()).map_err(|_| CliError::input(format!("--lang `{l}`: want 2 letters")))?),
+            None => None,
+        };
+        let mut card = DirectCard::new(state, AppletConfig::default(), client::os_rng().map_err(ce)?, sink);
+        let mut explicit_user = false;
+        for u in &c.user {
+            card.user.push_back(u.parse::<UserAction>().map_err(|e| CliError::input(format!("--user: {e}")))?);
+            explicit_user = true;
+        }
+        Ok(Session { card, client: client::Client::new(key, first), rng: client::os_rng().map_err(ce)?, lang, verbose: c.verbose, explicit_user })
+    }
+
+    fn script(&mut self, actions: Vec<UserAction>) {
+        if !self.explicit_user {
+            self.card.script(actions);
+        }
+    }
+
+    fn call(&mut self, mut req: Request) -> Result<protocol::Answer, CliError> {
+        if req.language.is_none() {
+            req.language = self.lang;
+        }
+        let shown = self.card.shown.len();
+        let r = self.client.call(&mut self.card, req, &mut self.rng);
+        self.report(shown)?;
+        r.map_err(ce)
+    }
+
+    fn report(&mut self, from: usize) -> Result<(), CliError> {
+        for s in self.card.shown.get(from..).unwrap_or(&[]) {
+            let line = match &s.interaction {
+                Interaction::Display { text, confirm } => {
+                    format!("DISPLAY TEXT{}: {:?}", if *confirm { " (confirm)" } else { "" }, text)
+                }
+                Interaction::Input { prompt, hidden, .. } => {
+                    format!("GET INPUT{}: {:?}", if *hidden { " (hidden)" } else { "" }, prompt)
+                }
+                Interaction::Select { title, items } => format!("SELECT ITEM {title:?}: {items:?}"),
+            };
+            if self.verbose {
+                println!("user saw {line} -> {:?}", s.action);
+            }
+        }
+        if let Some(e) = self.card.sink.error.take() {
+            return Err(CliError::input(format!("applet state not saved: {e}")));
+        }
+        Ok(())
+    }
+
+    fn pin(&self, c: &Common) -> Result<UserAction, CliError> {
+        match &c.user_pin {
+            Some(p) => Ok(UserAction::Type(Zeroizing::new(p.clone()))),
+            None if self.explicit_user => Ok(UserAction::Timeout),
+            None => Err(CliError::input("--user-pin PIN missing (or script the user with --user)")),
+        }
+    }
+
+    fn public_key(&mut self, key: u8, file: &Option<PathBuf>) -> Result<Vec<u8>, CliError> {
+        if let Some(f) = file {
+            return Ok(client::from_pem_or_der(&read_file(f)?).map_err(ce)?.1);
+        }
+        let mut r = Request::new(0, OpCode::PublicKeyGet);
+        r.key = Some(key);
+        let saved = std::mem::take(&mut self.card.user);
+        let a = self.call(r);
+        self.card.user = saved;
+        a?.public_key.ok_or_else(|| CliError::failed("card answer lacks the public key"))
+    }
+}
+
+fn typ(s: &str) -> UserAction {
+    UserAction::Type(Zeroizing::new(s.to_string()))
+}
+
+fn usage_bits(s: &str) -> Result<u8, CliError> {
+    let mut u = 0;
+    for w in s.split(',').filter(|w| !w.is_empty()) {
+        u |= match w {
+            "sign" => protocol::usage::SIGN,
+            "authn" => protocol::usage::AUTHN,
+            "decrypt" => protocol::usage::DECRYPT,
+            "consent" => protocol::usage::CONSENT,
+            _ => return Err(CliError::input(format!("--usage: `{w}` is not sign, authn, decrypt or consent"))),
+        };
+    }
+    Ok(u)
+}
+
+/// Run `simota wpki`.
+pub fn run(a: WpkiArgs) -> Result<ExitCode, CliError> {
+    let c = &a.common;
+    match a.cmd {
+        WpkiCmd::Profiles { args, mode } if !args.is_empty() => profiles_offline(&args, mode),
+        WpkiCmd::SplitKeygen { bits, public, server_share, card_share } => {
+            if bits != 2048 && bits != 3072 {
+                return Err(CliError::input(format!("--bits {bits}: want 2048 or 3072")));
+            }
+            let mut rng = client::os_rng().map_err(ce)?;
+            let sk = wpki::keys::SplitKey::generate(bits, &mut rng).map_err(|e| CliError::input(e.to_string()))?;
+            write_out(&public, "PUBLIC KEY", &sk.spki().map_err(|e| CliError::input(e.to_string()))?)?;
+            let s = client::encode_share(&sk.n, &sk.e, &sk.d_server);
+            std::fs::write(&server_share, client::to_pem(client::SPLIT_SERVER_LABEL, &s).map_err(ce)?)
+                .map_err(|e| CliError::input(format!("{}: {e}", server_share.display())))?;
+            let s = client::encode_share(&sk.n, &sk.e, &sk.d_card);
+            std::fs::write(&card_share, client::to_pem(client::SPLIT_CARD_LABEL, &s).map_err(ce)?)
+                .map_err(|e| CliError::input(format!("{}: {e}", card_share.display())))?;
+            println!("wrote {} and {} (load the card share with `wpki split-put`, then delete it)", server_share.display(), card_share.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        cmd => {
+            let mut s = Session::open(c)?;
+            online(&mut s, c, cmd)
+        }
+    }
+}
+
+fn profiles_offline(args: &[String], mode: ModeArg) -> Result<ExitCode, CliError> {
+    let parse = |what: &str, u: &str| Profile::parse(u).map_err(|e| CliError::input(format!("{what} `{u}`: {e}")));
+    match args {
+        [cmd, uri] if cmd == "parse" => {
+            let p = parse("profile", uri)?;
+            println!("canonical: {p}");
+            println!("commercial name: {}", p.name.as_deref().unwrap_or("(any)"));
+            println!("operation: {}", p.operation.map(|o| o.as_str()).unwrap_or("(any)"));
+            println!("level of assurance: {}", p.loa.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "(any)".into()));
+            println!("sscd: {}", p.sscd.map(|s| s.as_str()).unwrap_or("(any)"));
+            for (k, v) in &p.query {
+                println!("extension: {k} = {v}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        [cmd, req, offer] if cmd == "match" => {
+            let r = parse("request", req)?;
+            let o = parse("offer", offer)?;
+            let m = match mode {
+                ModeArg::Exact => MatchMode::Exact,
+                ModeArg::Minimum => MatchMode::Minimum,
+                ModeArg::Better => MatchMode::Better,
+            };
+            if r.accepts(&o, m) {
+                println!("match ({mode:?}): {o} satisfies {r}");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                println!("no match ({mode:?}): {o} does not satisfy {r}");
+                Ok(ExitCode::from(1))
+            }
+        }
+        _ => Err(CliError::input("profiles: want `parse URI` or `match REQUEST OFFER` (or no argument to ask the card)")),
+    }
+}
+
+fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliError> {
+    match cmd {
+        WpkiCmd::Keygen { group, key, alg, usage, out } => {
+            let mut r = Request::new(0, OpCode::Keygen);
+            r.group = Some(group);
+            r.key = Some(key);
+            r.algorithm = Some(match alg {
+                Alg::Rsa2048 => KeyAlgorithm::Rsa2048,
+                Alg::Rsa3072 => KeyAlgorithm::Rsa3072,
+                Alg::P256 => KeyAlgorithm::EcP256,
+                Alg::P384 => KeyAlgorithm::EcP384,
+            });
+            r.usage = Some(usage_bits(&usage)?);
+            let a = s.call(r)?;
+            let spki = a.public_key.ok_or_else(|| CliError::failed("answer lacks the public key"))?;
+            println!("key {key} generated in group {group}; public key {} bytes", spki.len());
+            match out {
+                Some(p) => write_out(&p, "PUBLIC KEY", &spki)?,
+                None => print!("{}", client::to_pem("PUBLIC KEY", &spki).map_err(ce)?),
+            }
+        }
+        WpkiCmd::Pop { key, subject, hash, out } => {
+            let mut r = Request::new(0, OpCode::Pop);
+            r.key = Some(key);
+            r.data = Some(client::subject_der(&subject).map_err(ce)?);
+            r.hash = hash_of(hash);
+            let pin = s.pin(c)?;
+            s.script(vec![UserAction::Ok, pin]);
+            let a = s.call(r)?;
+            let csr = a.csr.ok_or_else(|| CliError::failed("answer lacks the CSR"))?;
+            let (subj, _) = client::verify_csr(&csr).map_err(ce)?;
+            println!("CSR for {subj}: signature verified");
+            match out {
+                Some(p) => write_out(&p, "CERTIFICATE REQUEST", &csr)?,
+                None => print!("{}", client::to_pem("CERTIFICATE REQUEST", &csr).map_err(ce)?),
+            }
+        }
+        WpkiCmd::Sign(a) => sign(s, c, a)?,
+        WpkiCmd::Authn { key, challenge, display, public, out } => {
+            let ch = hex_arg("--challenge", &challenge)?;
+            let mut r = Request::new(0, OpCode::Sign);
+            r.key = Some(key);
+            r.mode = Some(SignMode::Authn);
+            r.data = Some(ch.clone());
+            r.display = display;
+            let pin = s.pin(c)?;
+            s.script(vec![UserAction::Ok, pin]);
+            let sig = s.call(r)?.output.ok_or_else(|| CliError::failed("answer lacks the signature"))?;
+            let spki = s.public_key(key, &public)?;
+            let scheme = default_scheme(&spki);
+            client::verify_signature(&spki, scheme, HashAlg::Sha256, SignMode::Authn, &ch, &sig).map_err(ce)?;
+            finish_sig(&sig, out)?;
+        }
+        WpkiCmd::Consent { key, text, public, out } => {
+            let mut r = Request::new(0, OpCode::Sign);
+            r.key = Some(key);
+            r.mode = Some(SignMode::Consent);
+            r.data = Some(text.as_bytes().to_vec());
+            s.script(vec![UserAction::Ok]);
+            let sig = s.call(r)?.output.ok_or_else(|| CliError::failed("answer lacks the signature"))?;
+            let spki = s.public_key(key, &public)?;
+            let scheme = default_scheme(&spki);
+            client::verify_signature(&spki, scheme, HashAlg::Sha256, SignMode::Consent, text.as_bytes(), &sig).map_err(ce)?;
+            finish_sig(&sig, out)?;
+        }
+        WpkiCmd::Decrypt { key, input, oaep, display, out } => {
+            let mut r = Request::new(0, OpCode::Decrypt);
+            r.key = Some(key);
+            r.data = Some(read_file(&input)?);
+            r.scheme = Some(if oaep { Scheme::RsaOaepSha256 } else { Scheme::RsaPkcs1v15Decrypt });
+            r.display = display;
+            let pin = s.pin(c)?;
+            s.script(vec![UserAction::Ok, pin]);
+            let p = s.call(r)?.output.ok_or_else(|| CliError::failed("answer lacks the plaintext"))?;
+            match out {
+                Some(o) => {
+                    std::fs::write(&o, &p).map_err(|e| CliError::input(format!("{}: {e}", o.display())))?;
+                    println!("decrypted {} bytes, wrote {}", p.len(), o.display());
+                }
+                None => println!("plaintext: {}", apdu::hex::encode(&p)),
+            }
+        }
+        WpkiCmd::Pin { action, group, new_pin, puk } => {
+            let op = match action {
+                PinAction::Activate => PinOp::Activate,
+                PinAction::Change => PinOp::Change,
+                PinAction::Unblock => PinOp::Unblock,
+                PinAction::Status => PinOp::Status,
+            };
+            let need = |v: &Option<String>, name: &str| -> Result<UserAction, CliError> {
+                v.as_deref().map(typ).ok_or_else(|| CliError::input(format!("{name} missing")))
+            };
+            if !s.explicit_user {
+                let script = match op {
+                    PinOp::Activate => {
+                        let n = need(&new_pin, "--new-pin")?;
+                        vec![n.clone(), n, UserAction::Ok]
+                    }
+                    PinOp::Change => {
+                        let n = need(&new_pin, "--new-pin")?;
+                        vec![s.pin(c)?, n.clone(), n]
+                    }
+                    PinOp::Unblock => {
+                        let n = need(&new_pin, "--new-pin")?;
+                        vec![need(&puk, "--puk")?, n.clone(), n]
+                    }
+                    _ => vec![],
+                };
+                s.script(script);
+            }
+            let mut r = Request::new(0, OpCode::Pin);
+            r.group = Some(group);
+            r.pin_op = Some(op);
+            let a = s.call(r)?;
+            match op {
+                PinOp::Status => println!("group {group}: PIN tries left {}, PUK tries left {}", a.pin_tries.unwrap_or(0), a.puk_tries.unwrap_or(0)),
+                PinOp::Activate => match &a.puk {
+                    Some(p) => println!("group {group}: PIN activated; PUK {}", p.as_str()),
+                    None => println!("group {group}: PIN activated; the PUK was shown to the user only (use --e2e-key to receive it)"),
+                },
+                _ => println!("group {group}: done"),
+            }
+        }
+        WpkiCmd::Cert { action, key, file } => match action.as_str() {
+            "put" => {
+                let der = client::from_pem_or_der(&read_file(&file)?).map_err(ce)?.1;
+                let mut r = Request::new(0, OpCode::CertPut);
+                r.key = Some(key);
+                r.data = Some(der);
+                s.call(r)?;
+                println!("certificate stored for key {key}");
+            }
+            "get" => {
+                let mut r = Request::new(0, OpCode::CertGet);
+                r.key = Some(key);
+                let cert = s.call(r)?.certificate.ok_or_else(|| CliError::failed("answer lacks the certificate"))?;
+                write_out(&file, "CERTIFICATE", &cert)?;
+            }
+            other => return Err(CliError::input(format!("cert: `{other}` is not put or get"))),
+        },
+        WpkiCmd::Keys => {
+            let a = s.call(Request::new(0, OpCode::KeyList))?;
+            if a.keys.is_empty() {
+                println!("no keys");
+            }
+            for k in a.keys {
+                println!("key {} group {} {:?} usage {:#04x}{}", k.key, k.group, k.algorithm, k.usage, if k.flags & 1 != 0 { " (certificate)" } else { "" });
+            }
+        }
+        WpkiCmd::Profiles { .. } => {
+            let a = s.call(Request::new(0, OpCode::ProfileQuery))?;
+            for p in a.profiles {
+                println!("{p}");
+            }
+        }
+        WpkiCmd::SplitPut { group, key, card_share } => {
+            if s.client_key_missing() {
+                return Err(CliError::input("split-put carries a secret: --e2e-key is required"));
+            }
+            let (_, der) = client::from_pem_or_der(&read_file(&card_share)?).map_err(ce)?;
+            let sh = client::decode_share(&der).map_err(ce)?;
+            let mut r = Request::new(0, OpCode::SplitKeyPut);
+            r.group = Some(group);
+            r.key = Some(key);
+            r.modulus = Some(sh.n);
+            r.exponent = Some(sh.e);
+            r.share = Some(sh.d);
+            s.call(r)?;
+            println!("split key {key} loaded into group {group}");
+        }
+        WpkiCmd::Menu { item } => {
+            let from = s.card.shown.len();
+            let step = s.card.menu(item);
+            s.verbose = true;
+            s.report(from)?;
+            if step != Step::Done {
+                return Err(CliError::failed("menu session did not end"));
+            }
+        }
+        WpkiCmd::SplitKeygen { .. } => unreachable_offline()?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn unreachable_offline() -> Result<(), CliError> {
+    Err(CliError::input("internal: offline command routed to a card"))
+}
+
+impl Session {
+    fn client_key_missing(&self) -> bool {
+        self.card.applet.state().e2e_key.is_none()
+    }
+}
+
+fn default_scheme(spki: &[u8]) -> Scheme {
+    use pkcs8_probe::is_rsa;
+    if is_rsa(spki) {
+        Scheme::RsaPkcs1v15
+    } else {
+        Scheme::Ecdsa
+    }
+}
+
+mod pkcs8_probe {
+    /// rsaEncryption OID 1.2.840.113549.1.1.1 appears in an RSA SubjectPublicKeyInfo.
+    pub fn is_rsa(spki: &[u8]) -> bool {
+        const OID: [u8; 11] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+        spki.windows(OID.len()).any(|w| w == OID)
+    }
+}
+
+fn finish_sig(sig: &[u8], out: Option<PathBuf>) -> Result<(), CliError> {
+    println!("signature verified ({} bytes)", sig.len());
+    match out {
+        Some(o) => {
+            std::fs::write(&o, sig).map_err(|e| CliError::input(format!("{}: {e}", o.display())))?;
+            println!("wrote {}", o.display());
+        }
+        None => println!("signature: {}", apdu::hex::encode(sig)),
+    }
+    Ok(())
+}
+
+fn sign(s: &mut Session, c: &Common, a: SignArgs) -> Result<(), CliError> {
+    let mut r = Request::new(0, OpCode::Sign);
+    r.key = a.key;
+    r.profile = a.profile.clone();
+    if a.key.is_none() && a.profile.is_none() {
+        return Err(CliError::input("sign: --key or --profile required"));
+    }
+    r.hash = hash_of(a.hash);
+    let hash = r.hash.unwrap_or(HashAlg::Sha256);
+    r.scheme = a.scheme.map(|x| match x {
+        SchemeArg::Pkcs1 => Scheme::RsaPkcs1v15,
+        SchemeArg::Pss => Scheme::RsaPss,
+        SchemeArg::Ecdsa => Scheme::Ecdsa,
+    });
+    let (mode, data) = match (&a.text, &a.digest) {
+        (Some(t), None) => (SignMode::Text, t.as_bytes().to_vec()),
+        (None, Some(d)) => (SignMode::Digest, hex_arg("--digest", d)?),
+        _ => return Err(CliError::input("sign: give --text or --digest")),
+    };
+    r.mode = Some(mode);
+    r.data = Some(data.clone());
+    r.display = a.display.clone();
+    let pin = s.pin(c)?;
+    s.script(vec![UserAction::Ok, pin]);
+    let ans = s.call(r)?;
+    let used = ans.key.ok_or_else(|| CliError::failed("answer lacks the key id"))?;
+    let mut sig = ans.output.ok_or_else(|| CliError::failed("answer lacks the signature"))?;
+    if let Some(share) = &a.split_share {
+        let (_, der) = client::from_pem_or_der(&read_file(share)?).map_err(ce)?;
+        let sh = client::decode_share(&der).map_err(ce)?;
+        let digest = client::signed_digest(mode, hash, &data).map_err(ce)?;
+        sig = wpki::keys::split_combine(&sh.n, &sh.e, &sh.d, hash, &digest, &sig).map_err(|e| CliError::failed(format!("split combine: {e}")))?;
+        println!("combined the card's partial signature with the server share");
+    }
+    let spki = s.public_key(used, &a.public)?;
+    let scheme = a.scheme.map(|x| match x {
+        SchemeArg::Pkcs1 => Scheme::RsaPkcs1v15,
+        SchemeArg::Pss => Scheme::RsaPss,
+        SchemeArg::Ecdsa => Scheme::Ecdsa,
+    });
+    let scheme = scheme.unwrap_or_else(|| default_scheme(&spki));
+    client::verify_signature(&spki, scheme, hash, mode, &data, &sig).map_err(ce)?;
+    finish_sig(&sig, a.out)
+}

@@ -1,0 +1,163 @@
+//! Runs the `simota` binary for the decode commands: every "Done when" item of the foundation
+//! issue (SELECT by FID, ENVELOPE SMS-PP download + 9000, ATR with T=0/T=1 and TCK, exit code
+//! 2 with the offset for malformed hex and truncated APDUs) plus the JSON outputs.
+
+use std::process::{Command, Output};
+
+fn simota(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simota")).args(args).output().expect("run simota")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = simota(args);
+    assert!(
+        out.status.success(),
+        "simota {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+fn fails(args: &[&str], code: i32) -> String {
+    let out = simota(args);
+    assert_eq!(out.status.code(), Some(code), "simota {args:?}: {out:?}");
+    assert!(out.stdout.is_empty(), "no stdout expected on error: {out:?}");
+    String::from_utf8(out.stderr).expect("utf-8 stderr")
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    serde_json::from_str(&ok(args)).expect("one JSON object")
+}
+
+#[test]
+fn select_by_fid() {
+    let out = ok(&["apdu", "decode", "00A40004023F00"]);
+    assert!(out.contains("INS A4: SELECT\n"), "{out}");
+    assert!(out.contains("P1  00: select by FID"), "{out}");
+    assert!(out.contains("P2  04: return FCP"), "{out}");
+    assert!(out.contains("file ID 3F00 (MF)"), "{out}");
+    assert!(out.contains("case 3, short"), "{out}");
+}
+
+#[test]
+fn select_by_fid_json() {
+    let v = json(&["apdu", "decode", "--json", "00 A4 00 04 02 3F 00"]);
+    let c = &v["command"];
+    assert_eq!(c["ins"]["name"], "SELECT");
+    assert_eq!(c["p1"]["meaning"], "select by FID (MF, DF or EF)");
+    assert_eq!(c["p2"]["meaning"], "return FCP template");
+    assert_eq!(c["cla"]["channel"], 0);
+    assert_eq!(c["case"], 3);
+    assert_eq!(c["data"], "3F00");
+    assert!(v["response"].is_null());
+}
+
+#[test]
+fn envelope_sms_pp_download_and_9000() {
+    let out = ok(&["apdu", "decode", "80C2000006D10482028381", "9000"]);
+    assert!(out.contains("INS C2: ENVELOPE"), "{out}");
+    assert!(out.contains("D1 SMS-PP download [4]"), "{out}");
+    assert!(out.contains("82 Device identities (CR) [2]: 83 81 = network → UICC"), "{out}");
+    assert!(out.contains("SW 9000: Normal processing"), "{out}");
+}
+
+#[test]
+fn envelope_json() {
+    let v = json(&["apdu", "decode", "--json", "80C2000006D10482028381", "9000"]);
+    let d1 = &v["command"]["data_tlv"][0];
+    assert_eq!(d1["tag"], "D1");
+    assert_eq!(d1["name"], "SMS-PP download");
+    let di = &d1["children"][0];
+    assert_eq!(di["format"], "COMPREHENSION-TLV");
+    assert_eq!(di["name"], "Device identities");
+    assert_eq!(di["cr"], true);
+    assert_eq!(di["meaning"], "network → UICC");
+    assert_eq!(di["offset"], 2);
+    assert_eq!(v["response"]["sw"], "9000");
+    assert_eq!(v["response"]["meaning"], "Normal processing");
+    assert_eq!(v["response"]["category"], "normal");
+}
+
+#[test]
+fn response_data_and_parameterised_sw() {
+    let out = ok(&["apdu", "decode", "00A40004023F00", "6121"]);
+    assert!(out.contains("33 response bytes still available"), "{out}");
+    let out = ok(&["apdu", "decode", "0020000108 31323334FFFFFFFF", "63C2"]);
+    assert!(out.contains("VERIFY PIN"), "{out}");
+    assert!(out.contains("PIN Appl 1"), "{out}");
+    assert!(out.contains("2 retries left"), "{out}");
+    // FETCH response decoded as a proactive command.
+    let out = ok(&["apdu", "decode", "801200000B", "D009810301030082028182 9000"]);
+    assert!(out.contains("D0 Proactive command [9] = POLL INTERVAL"), "{out}");
+    assert!(out.contains("UICC → terminal"), "{out}");
+}
+
+#[test]
+fn atr_t0_t1_and_tck() {
+    let out = ok(&["atr", "decode", "3B80800101"]);
+    assert!(out.contains("protocols offered: T=0, T=1"), "{out}");
+    assert!(out.contains("TCK = 01 (correct)"), "{out}");
+    let out = ok(&["atr", "decode", "3B80800102"]);
+    assert!(out.contains("TCK = 02 (WRONG: expected 01)"), "{out}");
+    let v = json(&["atr", "decode", "--json", "3B 80 80 01 01"]);
+    assert_eq!(v["protocols"], serde_json::json!([0, 1]));
+    assert_eq!(v["tck"], "01");
+    assert_eq!(v["tck_ok"], true);
+    assert_eq!(v["interface_groups"][1]["td"]["protocol"], 1);
+}
+
+#[test]
+fn tlv_tree() {
+    let out = ok(&["tlv", "decode", "621B8202412183022FE2A503D001408A01058B032F06038002000A8800"]);
+    assert!(out.starts_with("62 FCP template [27]\n"), "{out}");
+    assert!(out.contains("\n  82 File descriptor [2]: 41 21 = shareable working EF, transparent\n"));
+    assert!(out.contains("\n  A5 Proprietary information template [3]\n    D0"), "{out}");
+    let out = ok(&["tlv", "decode", "--comprehension", "81 03 01 21 80", "82 02 82 81", "83 01 00"]);
+    assert!(out.contains("81 Command details (CR) [3]: 01 21 80 = command number 1, DISPLAY TEXT"));
+    assert!(out.contains("83 Result (CR) [1]: 00 = command performed successfully"), "{out}");
+    let v = json(&["tlv", "decode", "--json", "AE80220580E29000000000"]);
+    assert_eq!(v["objects"][0]["indefinite"], true);
+    assert_eq!(v["objects"][0]["children"][0]["name"], "C-APDU");
+    assert_eq!(v["format"], "BER-TLV");
+}
+
+#[test]
+fn malformed_hex_exits_2_with_offset() {
+    let err = fails(&["apdu", "decode", "00AG"], 2);
+    assert!(err.contains("offset 3"), "{err}");
+    assert!(err.contains("C-APDU"), "{err}");
+    let err = fails(&["tlv", "decode", "62 0"], 2);
+    assert!(err.contains("offset 3") && err.contains("odd number"), "{err}");
+    let err = fails(&["atr", "decode", "3B:8Z"], 2);
+    assert!(err.contains("offset 4"), "{err}");
+    let err = fails(&["apdu", "decode", "00A40004023F00", "90 0x"], 2);
+    assert!(err.contains("R-APDU") && err.contains("offset"), "{err}");
+}
+
+#[test]
+fn truncated_input_exits_2_with_offset() {
+    let err = fails(&["apdu", "decode", "00A40004023F"], 2);
+    assert!(err.contains("offset 6") && err.contains("truncated"), "{err}");
+    let err = fails(&["apdu", "decode", "00A4"], 2);
+    assert!(err.contains("offset 2") && err.contains("truncated"), "{err}");
+    let err = fails(&["apdu", "decode", "00A40004023F00", "90"], 2);
+    assert!(err.contains("offset 1"), "{err}");
+    let err = fails(&["tlv", "decode", "6205820241"], 2);
+    assert!(err.contains("offset 1") && err.contains("length 5"), "{err}");
+    let err = fails(&["atr", "decode", "3B8080"], 2);
+    assert!(err.contains("offset 3") && err.contains("TD2"), "{err}");
+}
+
+#[test]
+fn help_everywhere() {
+    for args in [
+        &["--help"][..],
+        &["apdu", "--help"],
+        &["apdu", "decode", "--help"],
+        &["tlv", "decode", "--help"],
+        &["atr", "decode", "--help"],
+    ] {
+        let out = ok(args);
+        assert!(out.contains("Usage:"), "{args:?}: {out}");
+    }
+}

@@ -1,0 +1,109 @@
+//! `simota wpki` end to end through the binary: in-process applet over a state file, offline
+//! profile tools, split-key signing verified with OpenSSL when present.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const KEY: &str = "000102030405060708090a0b0c0d0e0f";
+
+fn dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("simota-wpki-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn simota(d: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simota")).current_dir(d).args(args).output().unwrap()
+}
+
+fn ok(o: &Output) -> String {
+    let s = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(o.status.success(), "{s}");
+    s
+}
+
+fn have_openssl() -> bool {
+    let ok = Command::new("openssl").arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+    if !ok {
+        println!("NOTICE: openssl not found; OpenSSL checks skipped");
+    }
+    ok
+}
+
+#[test]
+fn profiles_offline() {
+    let d = dir("prof");
+    let o = simota(&d, &["wpki", "profiles", "match", "mss::sign:loa3:app", "mss:op:sign:loa3:sim", "--mode", "better"]);
+    assert!(ok(&o).contains("match (Better)"));
+    let o = simota(&d, &["wpki", "profiles", "match", "mss::sign:loa4", "mss:op:sign:loa3:sim"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = simota(&d, &["wpki", "profiles", "parse", "mss::sign:loa9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("offset 10"));
+    let o = simota(&d, &["wpki", "profiles", "parse", "http://alauda.mobi/nonRepudiation"]);
+    assert!(ok(&o).contains("canonical: mss::sign:loa4:sim"));
+}
+
+#[test]
+fn sign_journey_and_split_key() {
+    let d = dir("journey");
+    let st = ["--applet-state", "st.bin", "--e2e-key", KEY];
+    let run = |extra: &[&str]| {
+        let mut a = vec!["wpki"];
+        a.extend_from_slice(&st);
+        a.extend_from_slice(extra);
+        simota(&d, &a)
+    };
+    let o = run(&["pin", "activate", "--new-pin", "2580"]);
+    let out = ok(&o);
+    let puk = out.split("PUK ").nth(1).unwrap().trim().to_string();
+    assert_eq!(puk.len(), 8);
+    ok(&run(&["keygen", "--key", "1", "--alg", "p256", "--usage", "sign,authn,consent", "--out", "pub.pem"]));
+    ok(&run(&["pop", "--key", "1", "--subject", "CN=Bob,C=FI", "--user-pin", "2580", "--out", "req.der"]));
+    let o = run(&["sign", "--key", "1", "--text", "Transfer 5 EUR", "--user-pin", "2580", "--out", "sig.der", "-v"]);
+    let out = ok(&o);
+    assert!(out.contains("DISPLAY TEXT (confirm): \"Transfer 5 EUR\""), "{out}");
+    // wrong PIN three times, blocked, unblock, sign again
+    for _ in 0..3 {
+        let o = run(&["sign", "--key", "1", "--text", "x", "--user-pin", "0000"]);
+        assert_eq!(o.status.code(), Some(1));
+    }
+    let o = run(&["sign", "--key", "1", "--text", "x", "--user-pin", "2580"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("PinBlocked"));
+    ok(&run(&["pin", "unblock", "--puk", &puk, "--new-pin", "1470"]));
+    ok(&run(&["consent", "--key", "1", "--text", "I agree"]));
+    // timeout and cancel
+    let o = run(&["sign", "--key", "1", "--text", "x", "--user", "ok", "--user", "timeout"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("NoResponse"));
+    // split key
+    ok(&simota(&d, &["wpki", "split-keygen", "--public", "split.pem", "--server-share", "server.pem", "--card-share", "card.pem"]));
+    ok(&run(&["split-put", "--group", "1", "--key", "4", "--card-share", "card.pem"]));
+    ok(&run(&["pin", "activate", "--group", "1", "--new-pin", "3690"]));
+    std::fs::write(d.join("msg.txt"), "split signed").unwrap();
+    ok(&run(&["sign", "--key", "4", "--text", "split signed", "--user-pin", "3690", "--split-share", "server.pem", "--out", "split.sig"]));
+    let o = run(&["keys"]);
+    assert!(ok(&o).contains("key 4 group 1 Rsa2048"));
+    if have_openssl() {
+        let v = Command::new("openssl")
+            .current_dir(&d)
+            .args(["dgst", "-sha256", "-verify", "split.pem", "-signature", "split.sig", "msg.txt"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"));
+        let v = Command::new("openssl").current_dir(&d).args(["req", "-inform", "DER", "-in", "req.der", "-noout", "-verify"]).output().unwrap();
+        assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+        std::fs::write(d.join("t.txt"), "Transfer 5 EUR").unwrap();
+        let v = Command::new("openssl")
+            .current_dir(&d)
+            .args(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der", "t.txt"])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"));
+    }
+    // OTA delivery is not there yet: a clear error, exit 2
+    let o = simota(&d, &["wpki", "--reader", "X", "keys"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("CAT engine"));
+    let _ = std::fs::remove_dir_all(&d);
+}
