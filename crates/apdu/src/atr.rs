@@ -15,10 +15,20 @@ pub enum AtrError {
     BadTs(u8),
     /// The ATR ends before an announced byte.
     #[error("offset {offset}: ATR truncated, {field} expected")]
-    Truncated { offset: usize, field: String },
+    Truncated {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// The field that was expected.
+        field: String,
+    },
     /// Bytes after the TCK (or after the historical bytes when there is no TCK).
     #[error("offset {offset}: {count} unexpected byte(s) after the end of the ATR")]
-    Trailing { offset: usize, count: usize },
+    Trailing {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// Number of surplus bytes.
+        count: usize,
+    },
     /// More than 33 bytes, the ISO 7816-3 maximum.
     #[error("ATR is {0} bytes long, more than the 33 ISO 7816-3 allows")]
     TooLong(usize),
@@ -65,7 +75,10 @@ impl Atr {
             return Err(AtrError::TooLong(b.len()));
         }
         let get = |at: usize, field: &str| {
-            b.get(at).copied().ok_or_else(|| AtrError::Truncated { offset: at, field: field.to_string() })
+            b.get(at).copied().ok_or_else(|| AtrError::Truncated {
+                offset: at,
+                field: field.to_string(),
+            })
         };
         let t0 = get(1, "T0")?;
         let mut at = 2;
@@ -102,7 +115,10 @@ impl Atr {
         let k = (t0 & 0x0F) as usize;
         let hist_end = at + k;
         if b.len() < hist_end {
-            return Err(AtrError::Truncated { offset: b.len(), field: format!("{k} historical bytes") });
+            return Err(AtrError::Truncated {
+                offset: b.len(),
+                field: format!("{k} historical bytes"),
+            });
         }
         let historical = b.get(at..hist_end).unwrap_or(&[]).to_vec();
         let needs_tck = groups.iter().filter_map(|g| g.td).any(|td| td & 0x0F != 0);
@@ -115,9 +131,19 @@ impl Atr {
             None
         };
         if b.len() > end {
-            return Err(AtrError::Trailing { offset: end, count: b.len() - end });
+            return Err(AtrError::Trailing {
+                offset: end,
+                count: b.len() - end,
+            });
         }
-        Ok(Atr { raw: b.to_vec(), ts, t0, groups, historical, tck })
+        Ok(Atr {
+            raw: b.to_vec(),
+            ts,
+            t0,
+            groups,
+            historical,
+            tck,
+        })
     }
 
     /// Protocols offered: the T values of all TDi (T=0 when no TD1 is present), deduplicated
@@ -144,13 +170,22 @@ impl Atr {
 
     /// The TCK value that would be correct for these bytes.
     pub fn expected_tck(&self) -> u8 {
-        let n = self.raw.len().saturating_sub(usize::from(self.tck.is_some()));
-        self.raw.get(1..n).unwrap_or(&[]).iter().fold(0u8, |a, &x| a ^ x)
+        let n = self
+            .raw
+            .len()
+            .saturating_sub(usize::from(self.tck.is_some()));
+        self.raw
+            .get(1..n)
+            .unwrap_or(&[])
+            .iter()
+            .fold(0u8, |a, &x| a ^ x)
     }
 
     /// Fi/Di from TA1 (ISO 7816-3 tables 7 and 8); defaults Fi=372, Di=1.
     pub fn fi_di(&self) -> (u16, u8) {
-        const FI: [u16; 16] = [372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0];
+        const FI: [u16; 16] = [
+            372, 372, 558, 744, 1116, 1488, 1860, 0, 0, 512, 768, 1024, 1536, 2048, 0, 0,
+        ];
         const DI: [u8; 16] = [0, 1, 2, 4, 8, 16, 32, 64, 12, 20, 0, 0, 0, 0, 0, 0];
         match self.groups.first().and_then(|g| g.ta) {
             Some(ta) => (FI[(ta >> 4) as usize], DI[(ta & 15) as usize]),
@@ -186,7 +221,10 @@ impl Atr {
         if i < 2 {
             return None;
         }
-        self.groups.get(i - 2).and_then(|g| g.td).map(|td| td & 0x0F)
+        self.groups
+            .get(i - 2)
+            .and_then(|g| g.td)
+            .map(|td| td & 0x0F)
     }
 
     /// A short meaning of interface byte `which` (`'A'`, `'B'`, `'C'`) of group `i` (1-based)
@@ -203,14 +241,21 @@ impl Atr {
             ('A', 2, _) => format!(
                 "specific mode, protocol T={}{}",
                 v & 0x0F,
-                if v & 0x10 != 0 { ", implicit Fi/Di" } else { ", Fi/Di from TA1" }
+                if v & 0x10 != 0 {
+                    ", implicit Fi/Di"
+                } else {
+                    ", Fi/Di from TA1"
+                }
             ),
             ('C', 2, Some(0)) => format!("work waiting integer WI = {v}"),
             ('A', _, Some(1)) => format!("IFSC = {v} bytes"),
             ('B', _, Some(1)) => format!("BWI = {}, CWI = {}", v >> 4, v & 0x0F),
-            ('C', _, Some(1)) => {
-                (if v & 1 != 0 { "error detection CRC" } else { "error detection LRC" }).to_string()
-            }
+            ('C', _, Some(1)) => (if v & 1 != 0 {
+                "error detection CRC"
+            } else {
+                "error detection LRC"
+            })
+            .to_string(),
             ('A', _, Some(15)) => {
                 let clock = match v >> 6 {
                     0 => "clock stop not supported",
@@ -242,7 +287,9 @@ impl Atr {
         let mut at = 1;
         while let Some(&tl) = h.get(at) {
             let (tag, len) = (tl >> 4, (tl & 15) as usize);
-            let Some(v) = h.get(at + 1..at + 1 + len) else { break };
+            let Some(v) = h.get(at + 1..at + 1 + len) else {
+                break;
+            };
             let name = match tag {
                 0x1 => "country code",
                 0x2 => "issuer identification number",
@@ -302,16 +349,22 @@ impl fmt::Display for Atr {
         if self.historical.is_empty() {
             writeln!(f, "historical bytes: none")?;
         } else {
-            writeln!(f, "historical bytes: {}", crate::hex::encode_spaced(&self.historical))?;
+            writeln!(
+                f,
+                "historical bytes: {}",
+                crate::hex::encode_spaced(&self.historical)
+            )?;
         }
         for (name, v) in self.historical_objects() {
             writeln!(f, "  {name}: {}", crate::hex::encode_spaced(&v))?;
         }
         match (self.tck, self.tck_ok()) {
             (Some(t), Some(true)) => writeln!(f, "TCK = {t:02X} (correct)")?,
-            (Some(t), _) => {
-                writeln!(f, "TCK = {t:02X} (WRONG: expected {:02X})", self.expected_tck())?
-            }
+            (Some(t), _) => writeln!(
+                f,
+                "TCK = {t:02X} (WRONG: expected {:02X})",
+                self.expected_tck()
+            )?,
             (None, _) => writeln!(f, "TCK absent (only T=0 offered)")?,
         }
         Ok(())
@@ -339,7 +392,9 @@ mod tests {
         assert!(text.contains("TA3 = C7 (clock stop supported, no preference; supply classes A (5 V), B (3 V), C (1.8 V))"), "{text}");
         assert!(text.contains("card capabilities: BE 21 13"), "{text}");
         assert!(text.contains("TCK = A5 (correct)"), "{text}");
-        let t1 = Atr::parse(&crate::hex::decode("3B80800101").unwrap()).unwrap().to_string();
+        let t1 = Atr::parse(&crate::hex::decode("3B80800101").unwrap())
+            .unwrap()
+            .to_string();
         assert!(t1.contains("protocols offered: T=0, T=1"), "{t1}");
     }
 
@@ -358,9 +413,21 @@ mod tests {
     fn errors() {
         assert_eq!(Atr::parse(&[]), Err(AtrError::Empty));
         assert_eq!(Atr::parse(&[0x3C]), Err(AtrError::BadTs(0x3C)));
-        assert!(matches!(Atr::parse(&[0x3B, 0x80]), Err(AtrError::Truncated { offset: 2, .. })));
-        assert!(matches!(Atr::parse(&[0x3B, 0x80, 0x80, 0x01]), Err(AtrError::Truncated { offset: 4, .. })));
-        assert_eq!(Atr::parse(&[0x3B, 0x00, 0x11]), Err(AtrError::Trailing { offset: 2, count: 1 }));
+        assert!(matches!(
+            Atr::parse(&[0x3B, 0x80]),
+            Err(AtrError::Truncated { offset: 2, .. })
+        ));
+        assert!(matches!(
+            Atr::parse(&[0x3B, 0x80, 0x80, 0x01]),
+            Err(AtrError::Truncated { offset: 4, .. })
+        ));
+        assert_eq!(
+            Atr::parse(&[0x3B, 0x00, 0x11]),
+            Err(AtrError::Trailing {
+                offset: 2,
+                count: 1
+            })
+        );
         let bad = Atr::parse(&[0x3B, 0x80, 0x80, 0x01, 0x02]).unwrap();
         assert_eq!(bad.tck_ok(), Some(false));
         assert_eq!(bad.expected_tck(), 0x01);

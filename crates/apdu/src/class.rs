@@ -68,10 +68,20 @@ impl Class {
             raw,
             kind,
             channel: 4 + (raw & 0x0F),
-            sm: if raw & 0x20 != 0 { SecureMessaging::IsoHeaderNotAuthenticated } else { SecureMessaging::None },
+            sm: if raw & 0x20 != 0 {
+                SecureMessaging::IsoHeaderNotAuthenticated
+            } else {
+                SecureMessaging::None
+            },
             chaining: raw & 0x10 != 0,
         };
-        let other = |kind| Class { raw, kind, channel: 0, sm: SecureMessaging::None, chaining: false };
+        let other = |kind| Class {
+            raw,
+            kind,
+            channel: 0,
+            sm: SecureMessaging::None,
+            chaining: false,
+        };
         match raw {
             0xFF => other(ClassKind::Invalid),
             0xA0 => other(ClassKind::Gsm),
@@ -88,13 +98,19 @@ impl Class {
     pub fn has_channel(&self) -> bool {
         matches!(
             self.kind,
-            ClassKind::Interindustry | ClassKind::InterindustryFurther | ClassKind::Proprietary | ClassKind::ProprietaryFurther
+            ClassKind::Interindustry
+                | ClassKind::InterindustryFurther
+                | ClassKind::Proprietary
+                | ClassKind::ProprietaryFurther
         )
     }
 
     /// True for the proprietary (TS 102 221 `8X`/`CX`/`EX`) families.
     pub fn is_proprietary(&self) -> bool {
-        matches!(self.kind, ClassKind::Proprietary | ClassKind::ProprietaryFurther)
+        matches!(
+            self.kind,
+            ClassKind::Proprietary | ClassKind::ProprietaryFurther
+        )
     }
 
     /// Encode a class byte of the interindustry (`proprietary = false`) or proprietary family
@@ -115,7 +131,9 @@ impl fmt::Display for Class {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let family = match self.kind {
             ClassKind::Interindustry | ClassKind::InterindustryFurther => "interindustry",
-            ClassKind::Proprietary | ClassKind::ProprietaryFurther => "proprietary (TS 102 221)",
+            ClassKind::Proprietary | ClassKind::ProprietaryFurther => {
+                "proprietary (TS 102 221 / GlobalPlatform)"
+            }
             ClassKind::Gsm => return write!(f, "GSM SIM class (TS 51.011)"),
             ClassKind::Invalid => return write!(f, "invalid (FF is reserved for PPS)"),
             ClassKind::Reserved => return write!(f, "reserved for future use"),
@@ -124,8 +142,12 @@ impl fmt::Display for Class {
         match self.sm {
             SecureMessaging::None => write!(f, ", no secure messaging")?,
             SecureMessaging::Proprietary => write!(f, ", proprietary secure messaging")?,
-            SecureMessaging::IsoHeaderNotAuthenticated => write!(f, ", ISO secure messaging (header not authenticated)")?,
-            SecureMessaging::IsoHeaderAuthenticated => write!(f, ", ISO secure messaging (header authenticated)")?,
+            SecureMessaging::IsoHeaderNotAuthenticated => {
+                write!(f, ", ISO secure messaging (header not authenticated)")?
+            }
+            SecureMessaging::IsoHeaderAuthenticated => {
+                write!(f, ", ISO secure messaging (header authenticated)")?
+            }
         }
         if self.chaining {
             write!(f, ", command chaining")?;
@@ -148,11 +170,20 @@ mod tests {
         assert_eq!(Class::decode(0x81).channel, 1);
         assert_eq!(Class::decode(0xC2).channel, 6);
         assert_eq!(Class::decode(0xE0).kind, ClassKind::ProprietaryFurther);
-        assert_eq!(Class::decode(0xE0).sm, SecureMessaging::IsoHeaderNotAuthenticated);
-        assert_eq!(Class::decode(0x60).sm, SecureMessaging::IsoHeaderNotAuthenticated);
+        assert_eq!(
+            Class::decode(0xE0).sm,
+            SecureMessaging::IsoHeaderNotAuthenticated
+        );
+        assert_eq!(
+            Class::decode(0x60).sm,
+            SecureMessaging::IsoHeaderNotAuthenticated
+        );
         assert_eq!(Class::decode(0xA0).kind, ClassKind::Gsm);
         assert_eq!(Class::decode(0xFF).kind, ClassKind::Invalid);
-        assert_eq!(Class::decode(0x0C).sm, SecureMessaging::IsoHeaderAuthenticated);
+        assert_eq!(
+            Class::decode(0x0C).sm,
+            SecureMessaging::IsoHeaderAuthenticated
+        );
         assert!(Class::decode(0x10).chaining);
     }
 

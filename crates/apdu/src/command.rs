@@ -150,7 +150,9 @@ impl<'a> CommandApduRef<'a> {
             [0, hi, lo, rest @ ..] => {
                 let lc = u16::from_be_bytes([*hi, *lo]) as usize;
                 if lc == 0 {
-                    return Err(ApduError::ExtendedLcZero { trailing: rest.len() });
+                    return Err(ApduError::ExtendedLcZero {
+                        trailing: rest.len(),
+                    });
                 }
                 if rest.len() == lc {
                     Ok(mk(rest, None, true))
@@ -158,10 +160,16 @@ impl<'a> CommandApduRef<'a> {
                     let (data, le) = rest.split_at(lc);
                     match le {
                         [hi, lo] => Ok(mk(data, Some(ext_ne(*hi, *lo)), true)),
-                        _ => Err(ApduError::ExtendedLcMismatch { lc, available: rest.len() }),
+                        _ => Err(ApduError::ExtendedLcMismatch {
+                            lc,
+                            available: rest.len(),
+                        }),
                     }
                 } else {
-                    Err(ApduError::ExtendedLcMismatch { lc, available: rest.len() })
+                    Err(ApduError::ExtendedLcMismatch {
+                        lc,
+                        available: rest.len(),
+                    })
                 }
             }
             [lc, rest @ ..] => {
@@ -172,7 +180,10 @@ impl<'a> CommandApduRef<'a> {
                     let (data, le) = rest.split_at(lc);
                     Ok(mk(data, le.first().map(|&x| short_ne(x)), false))
                 } else {
-                    Err(ApduError::LcMismatch { lc, available: rest.len() })
+                    Err(ApduError::LcMismatch {
+                        lc,
+                        available: rest.len(),
+                    })
                 }
             }
         }
@@ -286,11 +297,19 @@ fn check(nc: usize, le: Option<u32>, extended: bool) -> Result<(), ApduError> {
         (255, 256, "short")
     };
     if nc > max_data {
-        return Err(ApduError::DataTooLong { len: nc, form, max: max_data });
+        return Err(ApduError::DataTooLong {
+            len: nc,
+            form,
+            max: max_data,
+        });
     }
     if let Some(ne) = le {
         if ne == 0 || ne > max_ne {
-            return Err(ApduError::BadLe { ne, form, max: max_ne });
+            return Err(ApduError::BadLe {
+                ne,
+                form,
+                max: max_ne,
+            });
         }
     }
     Ok(())
@@ -366,7 +385,15 @@ impl CommandApdu {
     ) -> Self {
         let data = data.into();
         let extended = data.len() > 255 || le.is_some_and(|n| n > 256);
-        CommandApdu { cla, ins, p1, p2, data, le, extended }
+        CommandApdu {
+            cla,
+            ins,
+            p1,
+            p2,
+            data,
+            le,
+            extended,
+        }
     }
 
     /// Parse a C-APDU from bytes (ISO/IEC 7816-4 §5.1 decoding rules).
@@ -411,7 +438,13 @@ impl CommandApdu {
 
     /// Append the wire encoding to `out`. Fails only when a field cannot be encoded.
     pub fn emit_into(&self, out: &mut Vec<u8>) -> Result<(), ApduError> {
-        emit([self.cla, self.ins, self.p1, self.p2], &self.data, self.le, self.extended, out)
+        emit(
+            [self.cla, self.ins, self.p1, self.p2],
+            &self.data,
+            self.le,
+            self.extended,
+            out,
+        )
     }
 
     /// The wire encoding as a new vector.
@@ -459,7 +492,10 @@ mod tests {
         let c = rt(&[0, 0xB0, 0, 0, 0]);
         assert_eq!((c.case(), c.le), (ApduCase::Case2, Some(256)));
         let c = rt(&[0, 0xA4, 0, 4, 2, 0x3F, 0]);
-        assert_eq!((c.case(), c.data.as_slice()), (ApduCase::Case3, &[0x3F, 0][..]));
+        assert_eq!(
+            (c.case(), c.data.as_slice()),
+            (ApduCase::Case3, &[0x3F, 0][..])
+        );
         let c = rt(&[0, 0xA4, 0, 4, 2, 0x3F, 0, 0x1C]);
         assert_eq!((c.case(), c.le), (ApduCase::Case4, Some(0x1C)));
     }
@@ -467,7 +503,10 @@ mod tests {
     #[test]
     fn cases_extended() {
         let c = rt(&[0, 0xB0, 0, 0, 0, 0x01, 0x00]);
-        assert_eq!((c.case(), c.le, c.extended), (ApduCase::Case2, Some(256), true));
+        assert_eq!(
+            (c.case(), c.le, c.extended),
+            (ApduCase::Case2, Some(256), true)
+        );
         let c = rt(&[0, 0xB0, 0, 0, 0, 0, 0]);
         assert_eq!(c.le, Some(65536));
         let c = rt(&[0, 0xD6, 0, 0, 0, 0, 2, 0xAA, 0xBB]);
@@ -479,44 +518,75 @@ mod tests {
     #[test]
     fn errors() {
         assert_eq!(CommandApdu::parse(&[]), Err(ApduError::TooShort { len: 0 }));
-        assert_eq!(CommandApdu::parse(&[0, 0xA4, 0]), Err(ApduError::TooShort { len: 3 }));
+        assert_eq!(
+            CommandApdu::parse(&[0, 0xA4, 0]),
+            Err(ApduError::TooShort { len: 3 })
+        );
         assert_eq!(
             CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F]),
-            Err(ApduError::LcMismatch { lc: 2, available: 1 })
+            Err(ApduError::LcMismatch {
+                lc: 2,
+                available: 1
+            })
         );
         assert_eq!(
             CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F, 0, 1, 2]),
-            Err(ApduError::LcMismatch { lc: 2, available: 4 })
+            Err(ApduError::LcMismatch {
+                lc: 2,
+                available: 4
+            })
         );
-        assert_eq!(CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 1]), Err(ApduError::ExtendedTruncated { offset: 6 }));
+        assert_eq!(
+            CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 1]),
+            Err(ApduError::ExtendedTruncated { offset: 6 })
+        );
         assert_eq!(
             CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 0, 0, 1]),
             Err(ApduError::ExtendedLcZero { trailing: 1 })
         );
         assert_eq!(
             CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 0, 3, 1]),
-            Err(ApduError::ExtendedLcMismatch { lc: 3, available: 1 })
+            Err(ApduError::ExtendedLcMismatch {
+                lc: 3,
+                available: 1
+            })
         );
     }
 
     #[test]
     fn emit_checks_limits() {
-        let c = CommandApdu { extended: false, ..CommandApdu::new(0, 0xD6, 0, 0, vec![0; 300], None) };
+        let c = CommandApdu {
+            extended: false,
+            ..CommandApdu::new(0, 0xD6, 0, 0, vec![0; 300], None)
+        };
         assert!(matches!(c.emit(), Err(ApduError::DataTooLong { .. })));
-        assert!(CommandApdu::new(0, 0xD6, 0, 0, vec![0; 300], None).emit().is_ok());
+        assert!(CommandApdu::new(0, 0xD6, 0, 0, vec![0; 300], None)
+            .emit()
+            .is_ok());
     }
 
     #[test]
     fn error_messages_name_offsets() {
-        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F]).unwrap_err().to_string();
+        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F])
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("offset 6: APDU truncated"), "{e}");
-        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F, 0, 1, 2]).unwrap_err().to_string();
-        assert!(e.starts_with("offset 8:") && e.contains("1 unexpected byte"), "{e}");
-        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 0, 3, 1]).unwrap_err().to_string();
+        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 2, 0x3F, 0, 1, 2])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("offset 8:") && e.contains("1 unexpected byte"),
+            "{e}"
+        );
+        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 0, 3, 1])
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("offset 8: APDU truncated"), "{e}");
         let e = CommandApdu::parse(&[0, 0xA4]).unwrap_err().to_string();
         assert!(e.starts_with("offset 2:") && e.contains("truncated"), "{e}");
-        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 1]).unwrap_err().to_string();
+        let e = CommandApdu::parse(&[0, 0xA4, 0, 4, 0, 1])
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("offset 6:"), "{e}");
     }
 
@@ -542,14 +612,27 @@ mod tests {
             1 => proptest::collection::vec(any::<u8>(), 250..=300),
             1 => (0usize..=65535).prop_map(|n| vec![0x5A; n]),
         ];
-        (any::<[u8; 4]>(), any::<bool>(), any::<bool>(), data, 1u32..=65536).prop_map(
-            |(h, ext, has_le, data, ne)| {
+        (
+            any::<[u8; 4]>(),
+            any::<bool>(),
+            any::<bool>(),
+            data,
+            1u32..=65536,
+        )
+            .prop_map(|(h, ext, has_le, data, ne)| {
                 let n = data.len();
                 let extended = (ext || n > 255) && (n > 0 || has_le);
                 let le = has_le.then_some(if extended { ne } else { ne % 256 + 1 });
-                CommandApdu { cla: h[0], ins: h[1], p1: h[2], p2: h[3], data, le, extended }
-            },
-        )
+                CommandApdu {
+                    cla: h[0],
+                    ins: h[1],
+                    p1: h[2],
+                    p2: h[3],
+                    data,
+                    le,
+                    extended,
+                }
+            })
     }
 
     /// Valid encodings built field by field, independent of `emit`.

@@ -78,17 +78,28 @@ pub fn comprehension_tree(b: &[u8], base: usize) -> Result<Vec<TlvNode>, TlvErro
         let mut tag = Vec::with_capacity(3);
         let mut enc = Vec::new();
         t.emit_into(&mut enc);
-        tag.extend_from_slice(enc.get(..if t.tag.three_byte { 3 } else { 1 }).unwrap_or(&[]));
+        tag.extend_from_slice(
+            enc.get(..if t.tag.three_byte { 3 } else { 1 })
+                .unwrap_or(&[]),
+        );
         out.push(TlvNode {
             offset: at,
             kind: TlvKind::Comprehension,
             tag,
             cr: Some(t.tag.cr),
-            name: if t.tag.three_byte { None } else { names::comp_tag_name(t.tag.value) },
+            name: if t.tag.three_byte {
+                None
+            } else {
+                names::comp_tag_name(t.tag.value)
+            },
             length: t.value.len(),
             indefinite: false,
             value: t.value.clone(),
-            meaning: if t.tag.three_byte { None } else { comp_meaning(t.tag.value, &t.value) },
+            meaning: if t.tag.three_byte {
+                None
+            } else {
+                comp_meaning(t.tag.value, &t.value)
+            },
             children: Vec::new(),
         });
         at += t.buffer_len();
@@ -98,16 +109,39 @@ pub fn comprehension_tree(b: &[u8], base: usize) -> Result<Vec<TlvNode>, TlvErro
 
 fn shift(e: TlvError, base: usize) -> TlvError {
     match e {
-        TlvError::TagTruncated { offset } => TlvError::TagTruncated { offset: offset + base },
-        TlvError::BadTag { offset, tag } => TlvError::BadTag { offset: offset + base, tag },
-        TlvError::TagTooLong { offset } => TlvError::TagTooLong { offset: offset + base },
-        TlvError::LenTruncated { offset } => TlvError::LenTruncated { offset: offset + base },
-        TlvError::BadLen { offset, byte } => TlvError::BadLen { offset: offset + base, byte },
-        TlvError::ValueTruncated { offset, len, available } => {
-            TlvError::ValueTruncated { offset: offset + base, len, available }
-        }
-        TlvError::MissingEoc { offset } => TlvError::MissingEoc { offset: offset + base },
-        TlvError::TooDeep { offset, max } => TlvError::TooDeep { offset: offset + base, max },
+        TlvError::TagTruncated { offset } => TlvError::TagTruncated {
+            offset: offset + base,
+        },
+        TlvError::BadTag { offset, tag } => TlvError::BadTag {
+            offset: offset + base,
+            tag,
+        },
+        TlvError::TagTooLong { offset } => TlvError::TagTooLong {
+            offset: offset + base,
+        },
+        TlvError::LenTruncated { offset } => TlvError::LenTruncated {
+            offset: offset + base,
+        },
+        TlvError::BadLen { offset, byte } => TlvError::BadLen {
+            offset: offset + base,
+            byte,
+        },
+        TlvError::ValueTruncated {
+            offset,
+            len,
+            available,
+        } => TlvError::ValueTruncated {
+            offset: offset + base,
+            len,
+            available,
+        },
+        TlvError::MissingEoc { offset } => TlvError::MissingEoc {
+            offset: offset + base,
+        },
+        TlvError::TooDeep { offset, max } => TlvError::TooDeep {
+            offset: offset + base,
+            max,
+        },
     }
 }
 
@@ -129,7 +163,10 @@ fn ber_node(t: &BerTlv, offset: usize, path: &[u32]) -> TlvNode {
         children: Vec::new(),
     };
     let parent = path.last().copied();
-    let raw_apdu = matches!((t.tag.0, parent), (0x22 | 0x23, Some(0xAA | 0xAB | 0xAE | 0xAF)));
+    let raw_apdu = matches!(
+        (t.tag.0, parent),
+        (0x22 | 0x23, Some(0xAA | 0xAB | 0xAE | 0xAF))
+    );
     // C6 (PIN status template DO, TS 102 221 §9.5.2) is a template although its tag is
     // encoded as primitive; parse its value as BER-TLV when it is well-formed.
     let reparsed;
@@ -156,16 +193,18 @@ fn ber_node(t: &BerTlv, offset: usize, path: &[u32]) -> TlvNode {
         }
         // CAT templates only at the top level (ENVELOPE data, FETCH response): inside other
         // templates D0–DF are proprietary tags.
-        None if path.is_empty() && names::is_cat_template(t.tag.0) => match comprehension_tree(&value, content_start) {
-            Ok(children) => {
-                node.meaning = cat_template_meaning(t.tag.0, &children);
-                node.children = children;
+        None if path.is_empty() && names::is_cat_template(t.tag.0) => {
+            match comprehension_tree(&value, content_start) {
+                Ok(children) => {
+                    node.meaning = cat_template_meaning(t.tag.0, &children);
+                    node.children = children;
+                }
+                Err(e) => {
+                    node.meaning = Some(format!("not valid COMPREHENSION-TLV ({e})"));
+                    node.value = value;
+                }
             }
-            Err(e) => {
-                node.meaning = Some(format!("not valid COMPREHENSION-TLV ({e})"));
-                node.value = value;
-            }
-        },
+        }
         None => {
             node.meaning = ber_meaning(t.tag.0, parent, path, &value);
             node.value = value;
@@ -179,7 +218,9 @@ fn cat_template_meaning(tag: u32, children: &[TlvNode]) -> Option<String> {
     if tag != 0xD0 {
         return None;
     }
-    let details = children.iter().find(|c| c.tag == [0x81] || c.tag == [0x01])?;
+    let details = children
+        .iter()
+        .find(|c| c.tag == [0x81] || c.tag == [0x01])?;
     let t = *details.value.get(1)?;
     names::proactive_command_name(t).map(|n| n.to_string())
 }
@@ -213,7 +254,9 @@ fn ber_meaning(tag: u32, parent: Option<u32>, path: &[u32], v: &[u8]) -> Option<
         }
         (0x90, Some(0xC6)) => {
             let bits = v.first()?;
-            Some(format!("PS_DO {bits:08b} (bit 8 = first key reference listed; 1 = PIN enabled)"))
+            Some(format!(
+                "PS_DO {bits:08b} (bit 8 = first key reference listed; 1 = PIN enabled)"
+            ))
         }
         (0x83, Some(0xC6)) => Some(names::key_reference(*v.first()?, false)),
         (0x9F70, _) => gp_life_cycle(*v.first()?, parent).map(str::to_string),
@@ -268,10 +311,18 @@ fn file_descriptor(v: &[u8]) -> Option<String> {
     let structure = match fdb & 0x07 {
         0b001 => "transparent".to_string(),
         0b010 | 0b110 => {
-            let what = if fdb & 0x07 == 0b010 { "linear fixed" } else { "cyclic" };
+            let what = if fdb & 0x07 == 0b010 {
+                "linear fixed"
+            } else {
+                "cyclic"
+            };
             match v.get(2..5) {
                 Some([hi, lo, n]) => {
-                    format!("{what}, {} records of {} bytes", n, u16::from_be_bytes([*hi, *lo]))
+                    format!(
+                        "{what}, {} records of {} bytes",
+                        n,
+                        u16::from_be_bytes([*hi, *lo])
+                    )
                 }
                 _ => what.to_string(),
             }
@@ -331,7 +382,9 @@ pub fn comp_meaning(tag: u16, v: &[u8]) -> Option<String> {
         0x01 => {
             let [num, t, q] = v else { return None };
             let name = names::proactive_command_name(*t).unwrap_or("unknown command type");
-            Some(format!("command number {num}, {name} ({t:02X}), qualifier {q:02X}"))
+            Some(format!(
+                "command number {num}, {name} ({t:02X}), qualifier {q:02X}"
+            ))
         }
         0x02 => {
             let [src, dst] = v else { return None };
@@ -452,7 +505,10 @@ fn gsm_default(chars: impl Iterator<Item = u8>) -> Option<String> {
 }
 
 fn ucs2(b: &[u8]) -> Option<String> {
-    let units: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]])).collect();
+    let units: Vec<u16> = b
+        .chunks_exact(2)
+        .map(|c| u16::from_be_bytes([c[0], c[1]]))
+        .collect();
     let t: String = char::decode_utf16(units.iter().copied())
         .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
         .collect();
@@ -489,7 +545,11 @@ fn sms_tpdu_type(v: &[u8]) -> Option<String> {
         2 => "SMS-STATUS-REPORT / SMS-COMMAND",
         _ => "reserved message type",
     };
-    let udhi = if first & 0x40 != 0 { ", user data header present (TP-UDHI)" } else { "" };
+    let udhi = if first & 0x40 != 0 {
+        ", user data header present (TP-UDHI)"
+    } else {
+        ""
+    };
     Some(format!("{mti}, {} bytes{udhi}", v.len()))
 }
 
@@ -618,7 +678,10 @@ mod tests {
         assert_eq!(tree.len(), 1);
         assert_eq!(tree[0].name, Some("SMS-PP download"));
         let di = &tree[0].children[0];
-        assert_eq!((di.offset, di.name, di.cr), (2, Some("Device identities"), Some(true)));
+        assert_eq!(
+            (di.offset, di.name, di.cr),
+            (2, Some("Device identities"), Some(true))
+        );
         assert_eq!(di.meaning.as_deref(), Some("network → UICC"));
         let text = render_tree(&tree, 0);
         assert_eq!(
@@ -635,7 +698,10 @@ mod tests {
         let t = ber_tree(&b, 0).unwrap();
         assert_eq!(t[0].meaning.as_deref(), Some("DISPLAY TEXT"));
         let ch = &t[0].children;
-        assert_eq!(ch[0].meaning.as_deref(), Some("command number 1, DISPLAY TEXT (21), qualifier 80"));
+        assert_eq!(
+            ch[0].meaning.as_deref(),
+            Some("command number 1, DISPLAY TEXT (21), qualifier 80")
+        );
         assert_eq!(ch[1].meaning.as_deref(), Some("UICC → display"));
         assert_eq!(ch[2].meaning.as_deref(), Some("8-bit: \"Toolkit Test 1\""));
     }
@@ -643,30 +709,52 @@ mod tests {
     #[test]
     fn fcp_and_scripting_templates() {
         // EF.ICCID FCP from a real card (pySim docs).
-        let b = hex::decode("621B82024121 83022FE2 A503D00140 8A0105 8B032F0603 8002000A 8800").unwrap();
+        let b = hex::decode("621B82024121 83022FE2 A503D00140 8A0105 8B032F0603 8002000A 8800")
+            .unwrap();
         let t = ber_tree(&b, 0).unwrap();
         let fcp = &t[0];
         assert_eq!(fcp.name, Some("FCP template"));
-        assert_eq!(fcp.children[0].meaning.as_deref(), Some("shareable working EF, transparent"));
+        assert_eq!(
+            fcp.children[0].meaning.as_deref(),
+            Some("shareable working EF, transparent")
+        );
         assert_eq!(fcp.children[1].meaning.as_deref(), Some("FID 2FE2"));
         // D0 inside A5 is a proprietary tag there, not a CAT template.
         assert_eq!(fcp.children[2].children[0].tag, [0xD0]);
         assert!(fcp.children[2].children[0].children.is_empty());
-        assert_eq!(fcp.children[4].meaning.as_deref(), Some("EF.ARR 2F06, record 3"));
-        assert_eq!(fcp.children[3].meaning.as_deref(), Some("operational state, activated"));
+        assert_eq!(
+            fcp.children[4].meaning.as_deref(),
+            Some("EF.ARR 2F06, record 3")
+        );
+        assert_eq!(
+            fcp.children[3].meaning.as_deref(),
+            Some("operational state, activated")
+        );
         assert_eq!(fcp.children[5].meaning.as_deref(), Some("10 bytes"));
         assert_eq!(fcp.children[6].meaning.as_deref(), Some("no SFI"));
         // PIN status template DO of a real MF.
-        let t = ber_tree(&hex::decode("C60F900170830101830181 83010A83010B").unwrap(), 0).unwrap();
+        let t = ber_tree(
+            &hex::decode("C60F900170830101830181 83010A83010B").unwrap(),
+            0,
+        )
+        .unwrap();
         assert_eq!(t[0].children.len(), 5);
         assert_eq!(t[0].children[0].name, Some("PIN status (PS_DO)"));
-        assert!(t[0].children[2].meaning.as_deref().unwrap().contains("second PIN Appl 1"));
+        assert!(t[0].children[2]
+            .meaning
+            .as_deref()
+            .unwrap()
+            .contains("second PIN Appl 1"));
         // TS 102 226 expanded remote command, indefinite length.
         let b = hex::decode("AE80220580E29000000000").unwrap();
         let t = ber_tree(&b, 0).unwrap();
         assert!(t[0].indefinite);
         assert_eq!(t[0].children[0].name, Some("C-APDU"));
-        assert!(t[0].children[0].meaning.as_deref().unwrap().starts_with("STORE DATA"));
+        assert!(t[0].children[0]
+            .meaning
+            .as_deref()
+            .unwrap()
+            .starts_with("STORE DATA"));
     }
 
     #[test]
@@ -679,9 +767,18 @@ mod tests {
             comp_meaning(0x06, &[0x91, 0x11, 0x22, 0x33, 0xF4]).as_deref(),
             Some("+1122334 (TON/NPI 91)")
         );
-        assert_eq!(comp_meaning(0x04, &[0x01, 0x14]).as_deref(), Some("20 second(s)"));
-        assert_eq!(comp_meaning(0x03, &[0x20, 0x02]).as_deref(), Some("terminal currently unable to process command, additional information 02"));
-        assert_eq!(comp_meaning(0x02, &[0x01, 0x99]).as_deref(), Some("keypad → device 99"));
+        assert_eq!(
+            comp_meaning(0x04, &[0x01, 0x14]).as_deref(),
+            Some("20 second(s)")
+        );
+        assert_eq!(
+            comp_meaning(0x03, &[0x20, 0x02]).as_deref(),
+            Some("terminal currently unable to process command, additional information 02")
+        );
+        assert_eq!(
+            comp_meaning(0x02, &[0x01, 0x99]).as_deref(),
+            Some("keypad → device 99")
+        );
         assert_eq!(comp_meaning(0x01, &[0x01]), None);
     }
 
@@ -690,7 +787,42 @@ mod tests {
         let b = hex::decode("80C2000004D1058202").unwrap();
         let c = CommandApduRef::parse(&b).unwrap();
         let e = command_data_tree(&c).unwrap().unwrap_err();
-        assert_eq!(e, TlvError::ValueTruncated { offset: 1, len: 5, available: 2 });
-        assert_eq!(ber_tree(&[0x62, 0x05], 7), Err(TlvError::ValueTruncated { offset: 8, len: 5, available: 0 }));
+        assert_eq!(
+            e,
+            TlvError::ValueTruncated {
+                offset: 1,
+                len: 5,
+                available: 2
+            }
+        );
+        assert_eq!(
+            ber_tree(&[0x62, 0x05], 7),
+            Err(TlvError::ValueTruncated {
+                offset: 8,
+                len: 5,
+                available: 0
+            })
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics(b in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80),
+                        ins in proptest::sample::select(vec![0xC2u8, 0x14, 0x12, 0xA4, 0xF2, 0xCA, 0xE2])) {
+            let _ = ber_tree(&b, 0).map(|t| render_tree(&t, 0));
+            let _ = comprehension_tree(&b, 0).map(|t| render_tree(&t, 0));
+            for tag in 0u16..0x80 {
+                let _ = comp_meaning(tag, &b);
+            }
+            let mut apdu = vec![0x80, ins, b.first().copied().unwrap_or(0), 0x02];
+            if !b.is_empty() && b.len() < 256 {
+                apdu.push(b.len() as u8);
+                apdu.extend_from_slice(&b);
+            }
+            let c = CommandApduRef::parse(&apdu).unwrap();
+            let _ = command_data_tree(&c);
+            let _ = command_data_meaning(&c);
+            let _ = response_data_tree(&c, &b);
+        }
     }
 }

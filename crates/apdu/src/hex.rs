@@ -10,10 +10,18 @@ use thiserror::Error;
 pub enum HexError {
     /// A character that is not a hex digit or an accepted separator.
     #[error("offset {offset}: expected a hex digit, found {found:?}")]
-    BadChar { offset: usize, found: char },
+    BadChar {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// The offending character.
+        found: char,
+    },
     /// An odd number of hex digits in one run.
     #[error("offset {offset}: odd number of hex digits (a byte needs two)")]
-    OddDigits { offset: usize },
+    OddDigits {
+        /// Byte offset of the problem.
+        offset: usize,
+    },
 }
 
 fn nibble(c: u8) -> Option<u8> {
@@ -98,14 +106,23 @@ mod tests {
 
     #[test]
     fn accepts_separators_and_prefixes() {
-        assert_eq!(decode("00A4 00:04 0x02,0x3F00").unwrap(), [0, 0xA4, 0, 4, 2, 0x3F, 0]);
+        assert_eq!(
+            decode("00A4 00:04 0x02,0x3F00").unwrap(),
+            [0, 0xA4, 0, 4, 2, 0x3F, 0]
+        );
         assert_eq!(decode("0x00A40004").unwrap(), [0, 0xA4, 0, 4]);
         assert_eq!(decode("").unwrap(), Vec::<u8>::new());
     }
 
     #[test]
     fn errors_name_offsets() {
-        assert_eq!(decode("00 G1"), Err(HexError::BadChar { offset: 3, found: 'G' }));
+        assert_eq!(
+            decode("00 G1"),
+            Err(HexError::BadChar {
+                offset: 3,
+                found: 'G'
+            })
+        );
         assert_eq!(decode("00 1 22"), Err(HexError::OddDigits { offset: 3 }));
         assert_eq!(decode("001"), Err(HexError::OddDigits { offset: 2 }));
     }

@@ -12,6 +12,8 @@
 //! Everything here is pure data: parse bytes into typed values at the edge, emit them back
 //! byte-exact, and never panic on input.
 
+#![warn(missing_docs)]
+
 pub mod atr;
 pub mod class;
 pub mod command;
@@ -23,7 +25,7 @@ pub mod sw;
 pub mod tlv;
 
 pub use atr::Atr;
-pub use command::{ApduCase, ApduError, CommandApdu, CommandApduRef};
 pub use class::Class;
+pub use command::{ApduCase, ApduError, CommandApdu, CommandApduRef};
 pub use response::ResponseApdu;
 pub use sw::{StatusWord, SwCategory};

@@ -180,7 +180,10 @@ pub fn p1_p2_meaning(
                 )
             } else {
                 let off = u16::from(p1 & 0x7F) << 8 | u16::from(p2);
-                (Some(format!("offset {off} (high byte)")), Some(format!("offset {off} (low byte)")))
+                (
+                    Some(format!("offset {off} (high byte)")),
+                    Some(format!("offset {off} (low byte)")),
+                )
             }
         }
         "READ RECORD" | "UPDATE RECORD" if ins & 1 == 0 => {
@@ -218,11 +221,17 @@ pub fn p1_p2_meaning(
             } else {
                 format!("SFI {sfi:02X}")
             };
-            (Some(format!("record number {p1}")), Some(format!("{mode}, {from}")))
+            (
+                Some(format!("record number {p1}")),
+                Some(format!("{mode}, {from}")),
+            )
         }
         "VERIFY PIN" | "VERIFY CHV" if data.is_empty() => (
             None,
-            Some(format!("{}; no data: retry counter query", key_reference(p2, gsm))),
+            Some(format!(
+                "{}; no data: retry counter query",
+                key_reference(p2, gsm)
+            )),
         ),
         "VERIFY PIN" | "CHANGE PIN" | "DISABLE PIN" | "ENABLE PIN" | "UNBLOCK PIN"
         | "VERIFY CHV" | "CHANGE CHV" | "DISABLE CHV" | "ENABLE CHV" | "UNBLOCK CHV" => (
@@ -254,9 +263,18 @@ pub fn p1_p2_meaning(
             },
         ),
         "MANAGE CHANNEL" => match p1 {
-            0x00 if p2 == 0 => (s("open a logical channel"), s("channel number assigned by the card")),
-            0x00 => (s("open a logical channel"), Some(format!("open channel {p2}"))),
-            0x80 => (s("close a logical channel"), Some(format!("close channel {p2}"))),
+            0x00 if p2 == 0 => (
+                s("open a logical channel"),
+                s("channel number assigned by the card"),
+            ),
+            0x00 => (
+                s("open a logical channel"),
+                Some(format!("open channel {p2}")),
+            ),
+            0x80 => (
+                s("close a logical channel"),
+                Some(format!("close channel {p2}")),
+            ),
             _ => (None, None),
         },
         "SUSPEND UICC" => (
@@ -267,8 +285,14 @@ pub fn p1_p2_meaning(
             },
             None,
         ),
-        "GET RESPONSE" | "FETCH" | "ENVELOPE" | "TERMINAL PROFILE" | "TERMINAL RESPONSE"
-        | "GET CHALLENGE" | "INCREASE" | "TERMINAL CAPABILITY" => (None, None),
+        "GET RESPONSE"
+        | "FETCH"
+        | "ENVELOPE"
+        | "TERMINAL PROFILE"
+        | "TERMINAL RESPONSE"
+        | "GET CHALLENGE"
+        | "INCREASE"
+        | "TERMINAL CAPABILITY" => (None, None),
         "GET STATUS" => (
             match p1 {
                 0x80 => s("Issuer Security Domain"),
@@ -279,7 +303,11 @@ pub fn p1_p2_meaning(
             },
             Some(format!(
                 "{}, {}",
-                if p2 & 0x01 != 0 { "next occurrence" } else { "first or all occurrences" },
+                if p2 & 0x01 != 0 {
+                    "next occurrence"
+                } else {
+                    "first or all occurrences"
+                },
                 if p2 & 0x02 != 0 {
                     "response in TLV format (tag E3)"
                 } else {
@@ -298,7 +326,14 @@ pub fn p1_p2_meaning(
         ),
         "INSTALL" => (gp_install_p1(p1), None),
         "LOAD" => (
-            Some(if p1 & 0x80 != 0 { "last block" } else { "more blocks follow" }.to_string()),
+            Some(
+                if p1 & 0x80 != 0 {
+                    "last block"
+                } else {
+                    "more blocks follow"
+                }
+                .to_string(),
+            ),
             Some(format!("block number {p2}")),
         ),
         "STORE DATA" => {
@@ -314,8 +349,15 @@ pub fn p1_p2_meaning(
                 3 => "encrypted data",
                 _ => "RFU encryption",
             };
-            let last = if p1 & 0x80 != 0 { "last block" } else { "more blocks follow" };
-            (Some(format!("{last}, {enc}, {structure}")), Some(format!("block number {p2}")))
+            let last = if p1 & 0x80 != 0 {
+                "last block"
+            } else {
+                "more blocks follow"
+            };
+            (
+                Some(format!("{last}, {enc}, {structure}")),
+                Some(format!("block number {p2}")),
+            )
         }
         "DELETE" if cla & 0x80 != 0 => (
             if p1 & 0x80 != 0 {
@@ -332,13 +374,25 @@ pub fn p1_p2_meaning(
         "PUT KEY" => (
             Some(format!(
                 "{}key version number {:02X}{}",
-                if p1 & 0x80 != 0 { "more PUT KEY commands follow, " } else { "" },
+                if p1 & 0x80 != 0 {
+                    "more PUT KEY commands follow, "
+                } else {
+                    ""
+                },
                 p1 & 0x7F,
-                if p1 & 0x7F == 0 { " (add a new key)" } else { "" }
+                if p1 & 0x7F == 0 {
+                    " (add a new key)"
+                } else {
+                    ""
+                }
             )),
             Some(format!(
                 "{}key identifier {:02X}",
-                if p2 & 0x80 != 0 { "multiple keys, first " } else { "single key, " },
+                if p2 & 0x80 != 0 {
+                    "multiple keys, first "
+                } else {
+                    "single key, "
+                },
                 p2 & 0x7F
             )),
         ),
@@ -350,10 +404,7 @@ pub fn p1_p2_meaning(
             }),
             (p2 != 0).then(|| format!("key identifier {p2:02X}")),
         ),
-        "EXTERNAL AUTHENTICATE" if cla & 0x80 != 0 => (
-            Some(gp_security_level(p1)),
-            None,
-        ),
+        "EXTERNAL AUTHENTICATE" if cla & 0x80 != 0 => (Some(gp_security_level(p1)), None),
         "GET DATA" | "PUT DATA" if ins & 1 == 0 => {
             let tag = u32::from(p1) << 8 | u32::from(p2);
             let tag = if p1 == 0 { u32::from(p2) } else { tag };
@@ -423,7 +474,10 @@ pub fn key_reference(p2: u8, gsm: bool) -> String {
         0x01..=0x08 => format!("key reference {p2:02X}: PIN Appl {} (global)", p2),
         0x0A..=0x0E => format!("key reference {p2:02X}: ADM{} (global)", p2 - 0x09),
         0x11 => "key reference 11: Universal PIN".into(),
-        0x81..=0x88 => format!("key reference {p2:02X}: second PIN Appl {} (local)", p2 - 0x80),
+        0x81..=0x88 => format!(
+            "key reference {p2:02X}: second PIN Appl {} (local)",
+            p2 - 0x80
+        ),
         0x8A..=0x8E => format!("key reference {p2:02X}: ADM{} (local)", p2 - 0x89 + 5),
         0x00 => "key reference 00: none (RFU)".into(),
         _ => format!("key reference {p2:02X}"),
@@ -563,7 +617,13 @@ pub fn ber_tag_name(tag: u32, path: &[u32]) -> Option<&'static str> {
     };
     // CAT and remote-management templates only mean that at the top level.
     let top_only = is_cat_template(tag) || matches!(tag, 0xAA | 0xAB | 0xAE | 0xAF);
-    ctx.or_else(|| if top_only && !path.is_empty() { None } else { top_level_tag_name(tag) })
+    ctx.or_else(|| {
+        if top_only && !path.is_empty() {
+            None
+        } else {
+            top_level_tag_name(tag)
+        }
+    })
 }
 
 /// Tags inside an FCP template `62` (TS 102 221 §11.1.1.3 table 11.4).
@@ -922,13 +982,46 @@ mod tests {
     }
 
     #[test]
+    fn every_header_has_a_total_answer() {
+        let interesting = [
+            0x00, 0x01, 0x02, 0x03, 0x04, 0x08, 0x09, 0x0C, 0x10, 0x40, 0x7F, 0x80,
+        ];
+        for cla in [0x00, 0x01, 0x4F, 0x80, 0x84, 0xA0, 0xC3, 0xFF] {
+            for ins in 0..=255u8 {
+                for &p1 in interesting.iter().chain(&[0x81, 0x8E, 0xFF]) {
+                    for &p2 in interesting.iter().chain(&[0x8A, 0x8E, 0xFF]) {
+                        let _ = ins_name(cla, ins, p1);
+                        let _ = p1_p2_meaning(cla, ins, p1, p2, &[]);
+                        let _ = p1_p2_meaning(cla, ins, p1, p2, &[0x3F, 0x00]);
+                    }
+                }
+            }
+        }
+        for b in 0..=255u8 {
+            let _ = (
+                key_reference(b, false),
+                key_reference(b, true),
+                device_name(b),
+            );
+            let _ = (
+                proactive_command_name(b),
+                general_result_name(b),
+                event_name(b),
+            );
+            let _ = comp_tag_name(u16::from(b));
+        }
+    }
+
+    #[test]
     fn select_parameters() {
         let (p1, p2) = p1_p2_meaning(0x00, 0xA4, 0x00, 0x04, &[0x3F, 0x00]);
         assert_eq!(p1.as_deref(), Some("select by FID (MF, DF or EF)"));
         assert_eq!(p2.as_deref(), Some("return FCP template"));
         let (p1, p2) = p1_p2_meaning(0x00, 0xA4, 0x04, 0x0C, &[0xA0, 0, 0, 0, 0x87]);
         assert_eq!(p1.as_deref(), Some("select by DF name (AID)"));
-        assert!(p2.unwrap().starts_with("no data returned, first or only occurrence"));
+        assert!(p2
+            .unwrap()
+            .starts_with("no data returned, first or only occurrence"));
         let (_, p2) = p1_p2_meaning(0x00, 0xA4, 0x04, 0x02, &[0xA0]);
         assert!(p2.unwrap().contains("next occurrence"));
     }
@@ -937,7 +1030,10 @@ mod tests {
     fn record_and_pin_parameters() {
         let (p1, p2) = p1_p2_meaning(0x00, 0xB2, 0x01, 0x04, &[]);
         assert_eq!(p1.as_deref(), Some("record number 1"));
-        assert_eq!(p2.as_deref(), Some("absolute record number in P1, current EF"));
+        assert_eq!(
+            p2.as_deref(),
+            Some("absolute record number in P1, current EF")
+        );
         let (_, p2) = p1_p2_meaning(0x00, 0xB2, 0x00, 0x02 | (0x05 << 3), &[]);
         assert_eq!(p2.as_deref(), Some("next record, SFI 05"));
         let (_, p2) = p1_p2_meaning(0x00, 0x20, 0x00, 0x01, &[0x31; 8]);
@@ -948,9 +1044,15 @@ mod tests {
         assert!(key_reference(0x11, false).contains("Universal PIN"));
         assert!(key_reference(0x8A, false).contains("ADM6"));
         let (p1, p2) = p1_p2_meaning(0x00, 0x70, 0x80, 0x01, &[]);
-        assert_eq!((p1.as_deref(), p2.as_deref()), (Some("close a logical channel"), Some("close channel 1")));
+        assert_eq!(
+            (p1.as_deref(), p2.as_deref()),
+            (Some("close a logical channel"), Some("close channel 1"))
+        );
         let (p1, _) = p1_p2_meaning(0x80, 0xF2, 0x40, 0x02, &[0x4F, 0x00]);
-        assert_eq!(p1.as_deref(), Some("Applications and Supplementary Security Domains"));
+        assert_eq!(
+            p1.as_deref(),
+            Some("Applications and Supplementary Security Domains")
+        );
     }
 
     #[test]
@@ -958,16 +1060,25 @@ mod tests {
         assert_eq!(ber_tag_name(0x82, &[0x62]), Some("File descriptor"));
         assert_eq!(ber_tag_name(0x84, &[0xE3]), Some("Executable Module AID"));
         assert_eq!(ber_tag_name(0x84, &[0x62]), Some("DF name (AID)"));
-        assert_eq!(ber_tag_name(0x83, &[0x62, 0xA5]), Some("Amount of available memory"));
+        assert_eq!(
+            ber_tag_name(0x83, &[0x62, 0xA5]),
+            Some("Amount of available memory")
+        );
         assert_eq!(ber_tag_name(0x83, &[0x62, 0xC6]), Some("Key reference"));
         assert_eq!(ber_tag_name(0x22, &[0xAE]), Some("C-APDU"));
-        assert_eq!(ber_tag_name(0x80, &[0xAB]), Some("Number of executed command TLV objects"));
+        assert_eq!(
+            ber_tag_name(0x80, &[0xAB]),
+            Some("Number of executed command TLV objects")
+        );
         assert_eq!(ber_tag_name(0xD1, &[]), Some("SMS-PP download"));
         assert_eq!(ber_tag_name(0xD0, &[0x62, 0xA5]), None);
         assert_eq!(ber_tag_name(0x9F70, &[0xE3]), Some("Life cycle state"));
         assert_eq!(comp_tag_name(0x02), Some("Device identities"));
         assert_eq!(device_name(0x83).as_deref(), Some("network"));
         assert_eq!(proactive_command_name(0x21), Some("DISPLAY TEXT"));
-        assert_eq!(general_result_name(0x20), Some("terminal currently unable to process command"));
+        assert_eq!(
+            general_result_name(0x20),
+            Some("terminal currently unable to process command")
+        );
     }
 }

@@ -23,12 +23,18 @@ pub struct ResponseApdu {
 impl ResponseApdu {
     /// A response with data and status word.
     pub fn new(data: impl Into<Vec<u8>>, sw: impl Into<StatusWord>) -> Self {
-        ResponseApdu { data: data.into(), sw: sw.into() }
+        ResponseApdu {
+            data: data.into(),
+            sw: sw.into(),
+        }
     }
 
     /// A data-less response carrying only a status word.
     pub fn status(sw: impl Into<StatusWord>) -> Self {
-        ResponseApdu { data: Vec::new(), sw: sw.into() }
+        ResponseApdu {
+            data: Vec::new(),
+            sw: sw.into(),
+        }
     }
 
     /// Parse `data ‖ SW1 ‖ SW2`.
@@ -37,7 +43,10 @@ impl ResponseApdu {
             return Err(ResponseError { len: b.len() });
         }
         let (data, sw) = b.split_at(b.len() - 2);
-        Ok(ResponseApdu { data: data.to_vec(), sw: StatusWord::new(sw[0], sw[1]) })
+        Ok(ResponseApdu {
+            data: data.to_vec(),
+            sw: StatusWord::new(sw[0], sw[1]),
+        })
     }
 
     /// Append `data ‖ SW1 ‖ SW2` to `out`.

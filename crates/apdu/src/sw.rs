@@ -60,7 +60,11 @@ impl StatusWord {
     pub fn parameter(self) -> Option<u16> {
         let (sw1, sw2) = (self.sw1(), self.sw2());
         match sw1 {
-            0x61 | 0x9F | 0x9E | 0x91 => Some(if sw2 == 0 && sw1 == 0x61 { 256 } else { sw2 as u16 }),
+            0x61 | 0x9F | 0x9E | 0x91 => Some(if sw2 == 0 && sw1 == 0x61 {
+                256
+            } else {
+                sw2 as u16
+            }),
             0x6C => Some(if sw2 == 0 { 256 } else { sw2 as u16 }),
             0x63 if sw2 & 0xF0 == 0xC0 => Some((sw2 & 0x0F) as u16),
             _ => None,
@@ -83,7 +87,9 @@ impl StatusWord {
             }
             0x6C => {
                 let n = if sw2 == 0 { 256 } else { sw2 as u16 };
-                return format!("Wrong Le field, exact length is {n} (re-issue with Le = {sw2:02X})");
+                return format!(
+                    "Wrong Le field, exact length is {n} (re-issue with Le = {sw2:02X})"
+                );
             }
             0x91 => {
                 return format!(
@@ -97,9 +103,7 @@ impl StatusWord {
                 )
             }
             0x9F => return format!("GSM: {sw2} response bytes available (GET RESPONSE)"),
-            0x9E => {
-                return format!("GSM: SIM data download error, {sw2} response bytes available")
-            }
+            0x9E => return format!("GSM: SIM data download error, {sw2} response bytes available"),
             0x63 if sw2 & 0xF0 == 0xC0 => {
                 return format!(
                     "Verification failed, {} retries left (or: counter {} after internal retries)",
@@ -118,8 +122,12 @@ impl StatusWord {
             0x64 if (0x02..=0x80).contains(&sw2) => {
                 format!("Execution error, triggering by the card (SW2 {sw2:02X})")
             }
-            0x64 => format!("Execution error, state of non-volatile memory unchanged (SW2 {sw2:02X})"),
-            0x65 => format!("Execution error, state of non-volatile memory changed (SW2 {sw2:02X})"),
+            0x64 => {
+                format!("Execution error, state of non-volatile memory unchanged (SW2 {sw2:02X})")
+            }
+            0x65 => {
+                format!("Execution error, state of non-volatile memory changed (SW2 {sw2:02X})")
+            }
             0x66 => format!("Security-related issue (SW2 {sw2:02X})"),
             0x67 => format!("Wrong length (command-dependent parameter {sw2:02X})"),
             0x68 => format!("Functions in CLA not supported (SW2 {sw2:02X})"),
@@ -129,7 +137,9 @@ impl StatusWord {
             0x6D => format!("Instruction code not supported or invalid (SW2 {sw2:02X})"),
             0x6E => format!("Class not supported (SW2 {sw2:02X})"),
             0x6F => format!("No precise diagnosis (command-dependent SW2 {sw2:02X})"),
-            0x92 => format!("Normal ending of the command, data transfer session information (SW2 {sw2:02X})"),
+            0x92 => format!(
+                "Normal ending of the command, data transfer session information (SW2 {sw2:02X})"
+            ),
             0x94 => format!("GSM: referencing error (SW2 {sw2:02X})"),
             0x98 => format!("Security management (SW2 {sw2:02X})"),
             _ => format!("Unknown status word {sw1:02X}{sw2:02X}"),
@@ -261,7 +271,10 @@ mod tests {
         assert!(StatusWord(0x63C2).meaning().contains("2 retries"));
         assert!(StatusWord(0x9F22).meaning().contains("34 response bytes"));
         assert_eq!(StatusWord(0x9000).meaning(), "Normal processing");
-        assert_eq!(StatusWord(0x6982).meaning(), "Security status not satisfied");
+        assert_eq!(
+            StatusWord(0x6982).meaning(),
+            "Security status not satisfied"
+        );
         assert!(StatusWord(0x6A99).meaning().contains("Wrong parameters"));
         assert_eq!(StatusWord(0x6110).parameter(), Some(16));
         assert_eq!(StatusWord(0x63C3).parameter(), Some(3));

@@ -16,13 +16,19 @@ use std::process::ExitCode;
 
 /// `simota apdu …`
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct ApduArgs {
     #[command(subcommand)]
-    cmd: ApduCmd,
+    cmd: Option<ApduCmd>,
+    /// `simota apdu --reader R HEX…`: send without naming the `send` subcommand.
+    #[command(flatten)]
+    send: crate::cmd_apdu_send::SendArgs,
 }
 
 #[derive(Debug, Subcommand)]
 enum ApduCmd {
+    /// Send C-APDUs to a card in a PC/SC reader (or `--card emu`) and print the exchanges.
+    Send(crate::cmd_apdu_send::SendArgs),
     /// Explain a C-APDU and, optionally, its R-APDU (data + SW1 SW2).
     Decode {
         /// Print one JSON object instead of text.
@@ -38,7 +44,13 @@ enum ApduCmd {
 /// Run `simota apdu`.
 pub fn run(a: ApduArgs) -> Result<ExitCode, CliError> {
     match a.cmd {
-        ApduCmd::Decode { json, command, response } => {
+        None => crate::cmd_apdu_send::run(a.send),
+        Some(ApduCmd::Send(s)) => crate::cmd_apdu_send::run(s),
+        Some(ApduCmd::Decode {
+            json,
+            command,
+            response,
+        }) => {
             let b = hex_arg("C-APDU", &command)?;
             let c =
                 CommandApduRef::parse(&b).map_err(|e| CliError::input(format!("C-APDU: {e}")))?;
@@ -122,32 +134,52 @@ impl<'a> Decoded<'a> {
         let c = &self.c;
         let mut s = format!("C-APDU: {}\n", encode_spaced(self.raw));
         s += &format!("  CLA {:02X}: {}\n", c.cla, apdu::Class::decode(c.cla));
-        s += &format!("  INS {:02X}: {}\n", c.ins, self.name.unwrap_or("unknown instruction"));
+        s += &format!(
+            "  INS {:02X}: {}\n",
+            c.ins,
+            self.name.unwrap_or("unknown instruction")
+        );
         s += &format!("  P1  {:02X}{}\n", c.p1, opt(&self.p1));
         s += &format!("  P2  {:02X}{}\n", c.p2, opt(&self.p2));
         match self.lc_raw() {
-            Some(lc) => s += &format!("  Lc  {lc}: {} data bytes\n", c.data.len()),
+            Some(lc) => s += &format!("  Lc  {lc}: {}\n", plural(c.data.len(), "data byte")),
             None => s += "  Lc  absent (no command data)\n",
         }
         if !c.data.is_empty() {
-            s += &format!("  Data: {}{}\n", encode_spaced(c.data), opt_eq(&self.data_meaning));
+            s += &format!(
+                "  Data: {}{}\n",
+                encode_spaced(c.data),
+                opt_eq(&self.data_meaning)
+            );
             s += &tree_text(&self.data_tree, "data");
         }
         match (self.le_raw(), c.le) {
-            (Some(le), Some(ne)) => s += &format!("  Le  {le}: up to {ne} response bytes (Ne)\n"),
+            (Some(le), Some(ne)) => {
+                s += &format!(
+                    "  Le  {le}: Ne = {}\n",
+                    plural(ne as usize, "response byte")
+                )
+            }
             _ => s += "  Le  absent (no response data expected)\n",
         }
-        s += &format!(
-            "  ISO 7816-4 case {}, {} length fields\n",
-            self.case_number(),
-            if c.extended { "extended" } else { "short" }
-        );
+        s += &match (c.case(), c.extended) {
+            (ApduCase::Case1, _) => "  ISO 7816-4 case 1 (no length fields)\n".to_string(),
+            (_, ext) => format!(
+                "  ISO 7816-4 case {}, {} length fields\n",
+                self.case_number(),
+                if ext { "extended" } else { "short" }
+            ),
+        };
         if let Some(r) = self.r {
             s += &format!("R-APDU: {}\n", encode_spaced(&r.emit()));
             if r.data.is_empty() {
                 s += "  Data: none\n";
             } else {
-                s += &format!("  Data: {} ({} bytes)\n", encode_spaced(&r.data), r.data.len());
+                s += &format!(
+                    "  Data: {} ({})\n",
+                    encode_spaced(&r.data),
+                    plural(r.data.len(), "byte")
+                );
                 s += &tree_text(&self.resp_tree, "response data");
             }
             s += &format!("  SW {}: {}\n", r.sw, r.sw.meaning());
@@ -209,6 +241,14 @@ impl<'a> Decoded<'a> {
             o
         });
         json!({"command": command, "response": response})
+    }
+}
+
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 

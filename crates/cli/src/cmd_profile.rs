@@ -47,8 +47,14 @@ fn structure(kind: &NodeKind) -> String {
         NodeKind::Df => "DF".into(),
         NodeKind::Adf { aid } => format!("ADF aid {}", apdu::hex::encode(aid)),
         NodeKind::Ef(EfStructure::Transparent { size }) => format!("transparent {size} B"),
-        NodeKind::Ef(EfStructure::LinearFixed { record_len, records }) => format!("linear-fixed {records}x{record_len} B"),
-        NodeKind::Ef(EfStructure::Cyclic { record_len, records }) => format!("cyclic {records}x{record_len} B"),
+        NodeKind::Ef(EfStructure::LinearFixed {
+            record_len,
+            records,
+        }) => format!("linear-fixed {records}x{record_len} B"),
+        NodeKind::Ef(EfStructure::Cyclic {
+            record_len,
+            records,
+        }) => format!("cyclic {records}x{record_len} B"),
         NodeKind::Ef(EfStructure::BerTlv { size }) => format!("BER-TLV max {size} B"),
     }
 }
@@ -67,7 +73,8 @@ fn print_tree(p: &Profile) {
         }
         if let Some(f) = p.initial_state().files.get(id) {
             if let Content::Bytes(b) = &f.content {
-                if matches!(n.kind, NodeKind::Ef(EfStructure::Transparent { .. })) && b.len() <= 16 {
+                if matches!(n.kind, NodeKind::Ef(EfStructure::Transparent { .. })) && b.len() <= 16
+                {
                     line.push_str(&format!("  = {}", apdu::hex::encode(b)));
                 }
             }
@@ -77,7 +84,11 @@ fn print_tree(p: &Profile) {
         } else {
             println!("{prefix}{}{line}", if last { "└── " } else { "├── " });
         }
-        let child_prefix = if root { String::new() } else { format!("{prefix}{}", if last { "    " } else { "│   " }) };
+        let child_prefix = if root {
+            String::new()
+        } else {
+            format!("{prefix}{}", if last { "    " } else { "│   " })
+        };
         let kids = &n.children;
         for (i, &c) in kids.iter().enumerate() {
             walk(p, c, &child_prefix, i + 1 == kids.len(), false);
@@ -109,7 +120,11 @@ pub fn run(a: ProfileArgs) -> Result<ExitCode, CliError> {
         ProfileCmd::Show { profile, tree } => {
             let p = load(&profile).map_err(|e| CliError::input(format!("profile: {e}")))?;
             if tree {
-                println!("# {}: {}", if p.name.is_empty() { &profile } else { &p.name }, summary(&p));
+                println!(
+                    "# {}: {}",
+                    if p.name.is_empty() { &profile } else { &p.name },
+                    summary(&p)
+                );
                 println!("# ATR {}", apdu::hex::encode(&p.atr));
                 print_tree(&p);
             } else {

@@ -84,6 +84,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
                                 | VpcdEvent::Waiting(_)
                                 | VpcdEvent::Listening(_)
                                 | VpcdEvent::Connected(_)
+                                | VpcdEvent::Ready
                                 | VpcdEvent::Disconnected(_)
                         );
                     if show {
@@ -115,6 +116,7 @@ fn describe(e: &VpcdEvent) -> String {
         VpcdEvent::Waiting(why) => format!("waiting for vpcd ({why}); is pcscd running with vsmartcard-vpcd? (`pcsc_scan` wakes a socket-activated pcscd)"),
         VpcdEvent::Listening(a) => format!("listening for vpcd on {a}"),
         VpcdEvent::Connected(a) => format!("connected ({a})"),
+        VpcdEvent::Ready => "vpcd is talking to the card: ready".into(),
         VpcdEvent::Disconnected(why) => format!("disconnected: {why}; reconnecting"),
         VpcdEvent::PowerOn => "power on (cold reset)".into(),
         VpcdEvent::PowerOff => "power off".into(),

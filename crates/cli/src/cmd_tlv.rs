@@ -35,10 +35,16 @@ enum TlvCmd {
 /// Run `simota tlv`.
 pub fn run(a: TlvArgs) -> Result<ExitCode, CliError> {
     match a.cmd {
-        TlvCmd::Decode { comprehension, json, hex } => {
+        TlvCmd::Decode {
+            comprehension,
+            json,
+            hex,
+        } => {
             let b = hex_arg("TLV", &hex.join(" "))?;
             if b.is_empty() {
-                return Err(CliError::input("TLV: offset 0: no bytes given (a tag expected)"));
+                return Err(CliError::input(
+                    "TLV: offset 0: no bytes given (a tag expected)",
+                ));
             }
             let tree = if comprehension {
                 describe::comprehension_tree(&b, 0)

@@ -13,17 +13,26 @@ pub struct CliError {
 impl CliError {
     /// Bad input (exit code 2); the message should name the field and offset.
     pub fn input(msg: impl Into<String>) -> Self {
-        CliError { code: 2, msg: msg.into() }
+        CliError {
+            code: 2,
+            msg: msg.into(),
+        }
     }
     /// A transport (reader, card, socket) failure (exit code 2).
     #[allow(dead_code)]
     pub fn transport(msg: impl Into<String>) -> Self {
-        CliError { code: 2, msg: msg.into() }
+        CliError {
+            code: 2,
+            msg: msg.into(),
+        }
     }
     /// A check that failed (exit code 1).
     #[allow(dead_code)]
     pub fn failed(msg: impl Into<String>) -> Self {
-        CliError { code: 1, msg: msg.into() }
+        CliError {
+            code: 1,
+            msg: msg.into(),
+        }
     }
     /// The process exit code.
     pub fn exit_code(&self) -> u8 {

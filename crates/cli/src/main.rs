@@ -6,6 +6,7 @@
 //! error.
 
 mod cmd_apdu;
+mod cmd_apdu_send;
 mod cmd_atr;
 mod cmd_ota;
 mod cmd_ota_send;
@@ -18,7 +19,6 @@ mod cmd_wpki;
 mod error;
 
 use clap::{Parser, Subcommand};
-use error::CliError;
 use std::process::ExitCode;
 
 /// simota — SIM/UICC toolkit: APDU/TLV/ATR decoding, SCP80 OTA, emulated UICC, scripts, PC/SC.

@@ -5,7 +5,10 @@
 use std::process::{Command, Output};
 
 fn simota(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota")).args(args).output().expect("run simota")
+    Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(args)
+        .output()
+        .expect("run simota")
 }
 
 fn ok(args: &[&str]) -> String {
@@ -21,7 +24,10 @@ fn ok(args: &[&str]) -> String {
 fn fails(args: &[&str], code: i32) -> String {
     let out = simota(args);
     assert_eq!(out.status.code(), Some(code), "simota {args:?}: {out:?}");
-    assert!(out.stdout.is_empty(), "no stdout expected on error: {out:?}");
+    assert!(
+        out.stdout.is_empty(),
+        "no stdout expected on error: {out:?}"
+    );
     String::from_utf8(out.stderr).expect("utf-8 stderr")
 }
 
@@ -53,11 +59,35 @@ fn select_by_fid_json() {
 }
 
 #[test]
+fn readme_main_command_select_mf_with_fcp() {
+    let out = ok(&[
+        "apdu",
+        "decode",
+        "00A40004023F00",
+        "621D8202782183023F00A5038001718A01058B032F0602C6069001408301019000",
+    ]);
+    for line in [
+        "    62 FCP template [29]\n",
+        "      82 File descriptor [2]: 78 21 = shareable DF or ADF\n",
+        "      83 File identifier [2]: 3F 00 = FID 3F00 (MF)\n",
+        "        80 UICC characteristics [1]: 71\n",
+        "      8A Life cycle status integer (LCSI) [1]: 05 = operational state, activated\n",
+        "        83 Key reference [1]: 01 = key reference 01: PIN Appl 1 (global)\n",
+        "  SW 9000: Normal processing\n",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
 fn envelope_sms_pp_download_and_9000() {
     let out = ok(&["apdu", "decode", "80C2000006D10482028381", "9000"]);
     assert!(out.contains("INS C2: ENVELOPE"), "{out}");
     assert!(out.contains("D1 SMS-PP download [4]"), "{out}");
-    assert!(out.contains("82 Device identities (CR) [2]: 83 81 = network → UICC"), "{out}");
+    assert!(
+        out.contains("82 Device identities (CR) [2]: 83 81 = network → UICC"),
+        "{out}"
+    );
     assert!(out.contains("SW 9000: Normal processing"), "{out}");
 }
 
@@ -87,8 +117,16 @@ fn response_data_and_parameterised_sw() {
     assert!(out.contains("PIN Appl 1"), "{out}");
     assert!(out.contains("2 retries left"), "{out}");
     // FETCH response decoded as a proactive command.
-    let out = ok(&["apdu", "decode", "801200000B", "D009810301030082028182 9000"]);
-    assert!(out.contains("D0 Proactive command [9] = POLL INTERVAL"), "{out}");
+    let out = ok(&[
+        "apdu",
+        "decode",
+        "801200000B",
+        "D009810301030082028182 9000",
+    ]);
+    assert!(
+        out.contains("D0 Proactive command [9] = POLL INTERVAL"),
+        "{out}"
+    );
     assert!(out.contains("UICC → terminal"), "{out}");
 }
 
@@ -108,13 +146,30 @@ fn atr_t0_t1_and_tck() {
 
 #[test]
 fn tlv_tree() {
-    let out = ok(&["tlv", "decode", "621B8202412183022FE2A503D001408A01058B032F06038002000A8800"]);
+    let out = ok(&[
+        "tlv",
+        "decode",
+        "621B8202412183022FE2A503D001408A01058B032F06038002000A8800",
+    ]);
     assert!(out.starts_with("62 FCP template [27]\n"), "{out}");
     assert!(out.contains("\n  82 File descriptor [2]: 41 21 = shareable working EF, transparent\n"));
-    assert!(out.contains("\n  A5 Proprietary information template [3]\n    D0"), "{out}");
-    let out = ok(&["tlv", "decode", "--comprehension", "81 03 01 21 80", "82 02 82 81", "83 01 00"]);
+    assert!(
+        out.contains("\n  A5 Proprietary information template [3]\n    D0"),
+        "{out}"
+    );
+    let out = ok(&[
+        "tlv",
+        "decode",
+        "--comprehension",
+        "81 03 01 21 80",
+        "82 02 82 81",
+        "83 01 00",
+    ]);
     assert!(out.contains("81 Command details (CR) [3]: 01 21 80 = command number 1, DISPLAY TEXT"));
-    assert!(out.contains("83 Result (CR) [1]: 00 = command performed successfully"), "{out}");
+    assert!(
+        out.contains("83 Result (CR) [1]: 00 = command performed successfully"),
+        "{out}"
+    );
     let v = json(&["tlv", "decode", "--json", "AE80220580E29000000000"]);
     assert_eq!(v["objects"][0]["indefinite"], true);
     assert_eq!(v["objects"][0]["children"][0]["name"], "C-APDU");
@@ -127,7 +182,10 @@ fn malformed_hex_exits_2_with_offset() {
     assert!(err.contains("offset 3"), "{err}");
     assert!(err.contains("C-APDU"), "{err}");
     let err = fails(&["tlv", "decode", "62 0"], 2);
-    assert!(err.contains("offset 3") && err.contains("odd number"), "{err}");
+    assert!(
+        err.contains("offset 3") && err.contains("odd number"),
+        "{err}"
+    );
     let err = fails(&["atr", "decode", "3B:8Z"], 2);
     assert!(err.contains("offset 4"), "{err}");
     let err = fails(&["apdu", "decode", "00A40004023F00", "90 0x"], 2);
@@ -137,13 +195,22 @@ fn malformed_hex_exits_2_with_offset() {
 #[test]
 fn truncated_input_exits_2_with_offset() {
     let err = fails(&["apdu", "decode", "00A40004023F"], 2);
-    assert!(err.contains("offset 6") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("offset 6") && err.contains("truncated"),
+        "{err}"
+    );
     let err = fails(&["apdu", "decode", "00A4"], 2);
-    assert!(err.contains("offset 2") && err.contains("truncated"), "{err}");
+    assert!(
+        err.contains("offset 2") && err.contains("truncated"),
+        "{err}"
+    );
     let err = fails(&["apdu", "decode", "00A40004023F00", "90"], 2);
     assert!(err.contains("offset 1"), "{err}");
     let err = fails(&["tlv", "decode", "6205820241"], 2);
-    assert!(err.contains("offset 1") && err.contains("length 5"), "{err}");
+    assert!(
+        err.contains("offset 1") && err.contains("length 5"),
+        "{err}"
+    );
     let err = fails(&["atr", "decode", "3B8080"], 2);
     assert!(err.contains("offset 3") && err.contains("TD2"), "{err}");
 }

@@ -37,6 +37,21 @@ fn bench_alg(
             black_box(p.data.len())
         })
     });
+    let name_seal = format!("{name}_seal_only");
+    g.bench_function(&name_seal, |b| {
+        b.iter(|| {
+            pkt.seal_into(black_box(&keys), &mut buf).expect("seal");
+            black_box(buf.len())
+        })
+    });
+    let sealed = pkt.seal(&keys).expect("seal");
+    let name_open = format!("{name}_open_only");
+    g.bench_function(&name_open, |b| {
+        b.iter(|| {
+            let p = CommandPacket::open(black_box(&sealed), &keys).expect("open");
+            black_box(p.data.len())
+        })
+    });
     g.finish();
 }
 

@@ -23,7 +23,7 @@
 use crate::counter::{Counter, Tar};
 use crate::error::{byte, take, OtaError, Result};
 use crate::keyid::{Kic, Kid};
-use crate::keyset::Keyset;
+use crate::keyset::{Checksum, Keyset};
 use crate::spi::{IntegrityMode, Spi};
 use apdu::hex;
 use subtle::ConstantTimeEq;
@@ -107,9 +107,9 @@ impl IntegrityCheck {
     }
 }
 
-/// Check an RC/CC: `parts` is the covered input, `received` the field from the packet,
-/// `field`/`hl` name the header length field for error messages.
-pub(crate) fn check_integrity(
+/// Compute the RC/CC over `parts` for comparison with `received` (None when the mode asks
+/// for none). `field`/`hl` name the header length field for error messages.
+pub(crate) fn compute_integrity(
     keys: &Keyset,
     mode: IntegrityMode,
     kid: Kid,
@@ -117,16 +117,9 @@ pub(crate) fn check_integrity(
     received: &[u8],
     field: &'static str,
     hl: u8,
-) -> Result<IntegrityCheck> {
+) -> Result<Option<Checksum>> {
     match mode {
-        IntegrityMode::None => {
-            return Ok(IntegrityCheck {
-                mode,
-                received: Vec::new(),
-                computed: Vec::new(),
-                outcome: IntegrityOutcome::None,
-            })
-        }
+        IntegrityMode::None => return Ok(None),
         IntegrityMode::Ds => {
             return Err(OtaError::Unsupported(
                 "digital signature (SPI b2b1 = 11) is not supported".into(),
@@ -153,18 +146,53 @@ pub(crate) fn check_integrity(
             },
         });
     }
-    let c = keys.checksum(parts, received.len())?;
-    let ok: bool = c.as_bytes().ct_eq(received).into();
-    Ok(IntegrityCheck {
-        mode,
-        received: received.to_vec(),
-        computed: c.as_bytes().to_vec(),
-        outcome: if ok {
-            IntegrityOutcome::Verified
-        } else {
-            IntegrityOutcome::Failed
+    keys.checksum(parts, received.len()).map(Some)
+}
+
+/// Build the [`IntegrityCheck`] report from a computed value.
+pub(crate) fn integrity_report(
+    mode: IntegrityMode,
+    computed: Option<Checksum>,
+    received: &[u8],
+) -> IntegrityCheck {
+    match computed {
+        None => IntegrityCheck {
+            mode,
+            received: Vec::new(),
+            computed: Vec::new(),
+            outcome: IntegrityOutcome::None,
         },
-    })
+        Some(c) => {
+            let ok: bool = c.as_bytes().ct_eq(received).into();
+            IntegrityCheck {
+                mode,
+                received: received.to_vec(),
+                computed: c.as_bytes().to_vec(),
+                outcome: if ok {
+                    IntegrityOutcome::Verified
+                } else {
+                    IntegrityOutcome::Failed
+                },
+            }
+        }
+    }
+}
+
+/// `Ok(())` when `computed` is None or equals `received` (constant time); allocates only on
+/// failure.
+pub(crate) fn integrity_result(
+    mode: IntegrityMode,
+    computed: Option<Checksum>,
+    received: &[u8],
+) -> Result<()> {
+    match computed {
+        Some(c) if !bool::from(c.as_bytes().ct_eq(received)) => Err(OtaError::IntegrityFailed {
+            kind: mode.name(),
+            received: hex::encode(received),
+            computed: hex::encode(c.as_bytes()),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Validate that the RC/CC/DS length from CHL/RHL is consistent with the SPI mode.
@@ -375,12 +403,9 @@ impl DecipheredCommand {
             .unwrap_or(&[])
     }
 
-    /// Compute and compare the RC/CC (TS 102 225 §5.1.3) with the keyset's KID algorithm.
-    /// Errors only for what prevents the check (DS, missing or mismatching KID, impossible
-    /// length); a mismatch is reported as [`IntegrityOutcome::Failed`].
-    pub fn check_integrity(&self, keys: &Keyset) -> Result<IntegrityCheck> {
+    fn compute(&self, keys: &Keyset) -> Result<Option<Checksum>> {
         let cntr_pcntr = self.plain.get(..6).unwrap_or(&[]);
-        check_integrity(
+        compute_integrity(
             keys,
             self.header.spi.integrity,
             self.header.kid,
@@ -391,9 +416,22 @@ impl DecipheredCommand {
         )
     }
 
+    /// Compute and compare the RC/CC (TS 102 225 §5.1.3) with the keyset's KID algorithm.
+    /// Errors only for what prevents the check (DS, missing or mismatching KID, impossible
+    /// length); a mismatch is reported as [`IntegrityOutcome::Failed`].
+    pub fn check_integrity(&self, keys: &Keyset) -> Result<IntegrityCheck> {
+        let c = self.compute(keys)?;
+        Ok(integrity_report(
+            self.header.spi.integrity,
+            c,
+            self.integrity_value(),
+        ))
+    }
+
     /// Check the RC/CC and return the packet; a mismatch is [`OtaError::IntegrityFailed`].
     pub fn verify(&self, keys: &Keyset) -> Result<CommandPacket> {
-        self.check_integrity(keys)?.into_result()?;
+        let c = self.compute(keys)?;
+        integrity_result(self.header.spi.integrity, c, self.integrity_value())?;
         Ok(self.to_packet())
     }
 

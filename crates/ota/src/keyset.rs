@@ -15,11 +15,13 @@ use crate::error::{OtaError, Result};
 use crate::keyid::{Kic, KicAlg, Kid, KidAlg};
 use crate::spi::IntegrityMode;
 use aes::{Aes128, Aes192, Aes256};
+use cipher::block_padding::NoPadding;
+use cipher::crypto_common::InnerInit;
 use cipher::generic_array::GenericArray;
 use cipher::{
     BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit, KeyInit,
 };
-use cmac::{Cmac, Mac};
+use cmac::{Cmac, CmacCore, Mac};
 use des::{Des, TdesEde2, TdesEde3};
 use std::fmt;
 use std::str::FromStr;
@@ -255,18 +257,21 @@ fn aes_block(which: &'static str, alg: &'static str, key: &[u8]) -> Result<Block
     b.ok_or(key_err(which, alg, "16, 24 or 32", key.len()))
 }
 
-fn cbc_encrypt<C: BlockEncrypt + BlockCipher>(c: &C, buf: &mut [u8]) {
-    let mut e = cbc::Encryptor::<&C>::inner_iv_init(c, &GenericArray::default());
-    for blk in buf.chunks_exact_mut(C::block_size()) {
-        e.encrypt_block_mut(GenericArray::from_mut_slice(blk));
-    }
+/// CBC encryption with zero IV of a block-aligned buffer, in one pass through the cipher
+/// backend (the caller has checked the alignment).
+fn cbc_encrypt<C: BlockEncrypt + BlockCipher>(c: &C, buf: &mut [u8]) -> bool {
+    let n = buf.len();
+    cbc::Encryptor::<&C>::inner_iv_init(c, &GenericArray::default())
+        .encrypt_padded_mut::<NoPadding>(buf, n)
+        .is_ok()
 }
 
-fn cbc_decrypt<C: BlockDecrypt + BlockCipher>(c: &C, buf: &mut [u8]) {
-    let mut d = cbc::Decryptor::<&C>::inner_iv_init(c, &GenericArray::default());
-    for blk in buf.chunks_exact_mut(C::block_size()) {
-        d.decrypt_block_mut(GenericArray::from_mut_slice(blk));
-    }
+/// CBC decryption with zero IV of a block-aligned buffer (parallel blocks where the backend
+/// has them).
+fn cbc_decrypt<C: BlockDecrypt + BlockCipher>(c: &C, buf: &mut [u8]) -> bool {
+    cbc::Decryptor::<&C>::inner_iv_init(c, &GenericArray::default())
+        .decrypt_padded_mut::<NoPadding>(buf)
+        .is_ok()
 }
 
 /// CBC-MAC with zero IV over the concatenation of `parts`, zero-padded to the block size
@@ -304,30 +309,25 @@ fn cbc_mac<C: BlockEncrypt + BlockCipher>(c: &C, parts: &[&[u8]], out: &mut [u8;
     }
 }
 
-/// A prepared CMAC instance, cloned per message.
-#[derive(Clone)]
-enum CmacKey {
-    A128(Box<Cmac<Aes128>>),
-    A192(Box<Cmac<Aes192>>),
-    A256(Box<Cmac<Aes256>>),
-}
-
-fn cmac_run<M: Mac + Clone>(m: &M, parts: &[&[u8]], out: &mut [u8; 16]) {
-    let mut m = m.clone();
+/// AES-CMAC over `parts` with a prepared AES key schedule: a `Cmac<&Aes>` borrows the
+/// schedule, so nothing key-sized is copied or re-derived per message (the CMAC subkeys cost
+/// one block encryption at finalisation).
+fn cmac_run<C>(c: &C, parts: &[&[u8]], out: &mut [u8; 16])
+where
+    C: BlockEncrypt + BlockCipher<BlockSize = cipher::consts::U16>,
+{
+    let mut m = Cmac::<&C>::from_core(CmacCore::inner_init(c));
     for p in parts {
         m.update(p);
     }
     let tag = m.finalize().into_bytes();
-    let n = tag.len().min(16);
-    if let (Some(o), Some(t)) = (out.get_mut(..n), tag.get(..n)) {
-        o.copy_from_slice(t);
-    }
+    out.copy_from_slice(&tag);
 }
 
 #[derive(Clone)]
 enum MacKey {
     Block(Box<Block>),
-    Cmac(CmacKey),
+    Cmac(Box<Block>),
     Crc16,
     Crc32,
 }
@@ -419,23 +419,13 @@ impl Keyset {
         let n = alg.name();
         let k = match alg {
             ChecksumAlgorithm::DesMac => MacKey::Block(Box::new(des_block("KID", n, key, 8)?)),
-            ChecksumAlgorithm::TripleDes2Mac => MacKey::Block(Box::new(des_block("KID", n, key, 16)?)),
-            ChecksumAlgorithm::TripleDes3Mac => MacKey::Block(Box::new(des_block("KID", n, key, 24)?)),
-            ChecksumAlgorithm::AesCmac => MacKey::Cmac(
-                match key.len() {
-                    16 => <Cmac<Aes128> as KeyInit>::new_from_slice(key)
-                        .ok()
-                        .map(|m| CmacKey::A128(Box::new(m))),
-                    24 => <Cmac<Aes192> as KeyInit>::new_from_slice(key)
-                        .ok()
-                        .map(|m| CmacKey::A192(Box::new(m))),
-                    32 => <Cmac<Aes256> as KeyInit>::new_from_slice(key)
-                        .ok()
-                        .map(|m| CmacKey::A256(Box::new(m))),
-                    _ => None,
-                }
-                .ok_or(key_err("KID", n, "16, 24 or 32", key.len()))?,
-            ),
+            ChecksumAlgorithm::TripleDes2Mac => {
+                MacKey::Block(Box::new(des_block("KID", n, key, 16)?))
+            }
+            ChecksumAlgorithm::TripleDes3Mac => {
+                MacKey::Block(Box::new(des_block("KID", n, key, 24)?))
+            }
+            ChecksumAlgorithm::AesCmac => MacKey::Cmac(Box::new(aes_block("KID", n, key)?)),
             ChecksumAlgorithm::Crc16 | ChecksumAlgorithm::Crc32 => {
                 if !key.is_empty() {
                     return Err(key_err("KID", n, "0 (a CRC takes no key)", key.len()));
@@ -547,8 +537,16 @@ impl Keyset {
             }
             return Ok(());
         }
-        with_block!(&k.block, c => cbc_encrypt(c, buf));
-        Ok(())
+        if with_block!(&k.block, c => cbc_encrypt(c, buf)) {
+            Ok(())
+        } else {
+            Err(OtaError::CipherLength {
+                offset: 0,
+                len: buf.len(),
+                alg: k.alg.name(),
+                block: k.alg.block_size(),
+            })
+        }
     }
 
     /// Decrypt `buf` in place (inverse of [`Keyset::encrypt`]).
@@ -562,8 +560,16 @@ impl Keyset {
             }
             return Ok(());
         }
-        with_block!(&k.block, c => cbc_decrypt(c, buf));
-        Ok(())
+        if with_block!(&k.block, c => cbc_decrypt(c, buf)) {
+            Ok(())
+        } else {
+            Err(OtaError::CipherLength {
+                offset: 0,
+                len: buf.len(),
+                alg: k.alg.name(),
+                block: k.alg.block_size(),
+            })
+        }
     }
 
     fn cipher_for(&self, len: usize) -> Result<&CipherKey> {
@@ -593,9 +599,12 @@ impl Keyset {
         let mut buf = [0u8; 16];
         match &k.key {
             MacKey::Block(b) => with_block!(b.as_ref(), c => cbc_mac(c, parts, &mut buf)),
-            MacKey::Cmac(CmacKey::A128(m)) => cmac_run(m.as_ref(), parts, &mut buf),
-            MacKey::Cmac(CmacKey::A192(m)) => cmac_run(m.as_ref(), parts, &mut buf),
-            MacKey::Cmac(CmacKey::A256(m)) => cmac_run(m.as_ref(), parts, &mut buf),
+            MacKey::Cmac(b) => match b.as_ref() {
+                Block::Aes128(c) => cmac_run(c, parts, &mut buf),
+                Block::Aes192(c) => cmac_run(c, parts, &mut buf),
+                Block::Aes256(c) => cmac_run(c, parts, &mut buf),
+                _ => {}
+            },
             MacKey::Crc16 => {
                 let mut c = Crc16::new();
                 parts.iter().for_each(|p| c.update(p));

@@ -13,10 +13,14 @@
 //! real-card vector). Error PoRs may be sent with weaker security than SPI2 asks for
 //! (status 06 is always unsecured): [`ResponsePacket::seal`] takes the security explicitly.
 
-use crate::command::{check_integrity, check_mode_len, integrity_len_for, IntegrityCheck};
+use crate::command::{
+    check_mode_len, compute_integrity, integrity_len_for, integrity_report, integrity_result,
+    IntegrityCheck,
+};
 use crate::counter::{Counter, Tar};
 use crate::error::{byte, take, OtaError, Result};
 use crate::keyid::Kid;
+use crate::keyset::Checksum;
 use crate::keyset::Keyset;
 use crate::remote::CompactResponse;
 use crate::sms::udh::{Udh, IEI_RESPONSE_PACKET};
@@ -333,12 +337,10 @@ impl DecipheredResponse {
             .unwrap_or(&[])
     }
 
-    /// Compute and compare the RC/CC. The keyset's KID algorithm decides RC vs CC (a PoR
-    /// carries no KID byte); it must match the requested mode.
-    pub fn check_integrity(&self, keys: &Keyset) -> Result<IntegrityCheck> {
+    fn compute(&self, keys: &Keyset) -> Result<Option<Checksum>> {
         let kid = keys.kid();
         let head = self.plain.get(..7).unwrap_or(&[]);
-        check_integrity(
+        compute_integrity(
             keys,
             self.security.integrity,
             Kid {
@@ -352,9 +354,21 @@ impl DecipheredResponse {
         )
     }
 
+    /// Compute and compare the RC/CC. The keyset's KID algorithm decides RC vs CC (a PoR
+    /// carries no KID byte); it must match the requested mode.
+    pub fn check_integrity(&self, keys: &Keyset) -> Result<IntegrityCheck> {
+        let c = self.compute(keys)?;
+        Ok(integrity_report(
+            self.security.integrity,
+            c,
+            self.integrity_value(),
+        ))
+    }
+
     /// Check the RC/CC and return the packet.
     pub fn verify(&self, keys: &Keyset) -> Result<ResponsePacket> {
-        self.check_integrity(keys)?.into_result()?;
+        let c = self.compute(keys)?;
+        integrity_result(self.security.integrity, c, self.integrity_value())?;
         Ok(self.to_packet())
     }
 

@@ -213,6 +213,17 @@ impl Spi {
         Spi::from_bytes(v.to_be_bytes())
     }
 
+    /// Whether SPI byte 1 meets a Minimum Security Level coded like SPI byte 1 (TS 102 225
+    /// §5.1.1 / TS 102 226 MSL; spec digest A.2): the RC/CC/DS level (none < RC < CC < DS),
+    /// ciphering and the counter mode (00 < 01 < 10 < 11) are compared separately. A packet
+    /// that fails gets status 0A "insufficient security level".
+    pub fn satisfies_msl(self, msl: u8) -> bool {
+        let m = Spi::from_bytes([msl, 0]);
+        self.integrity.bits() >= m.integrity.bits()
+            && (self.ciphering || !m.ciphering)
+            && self.counter.bits() >= m.counter.bits()
+    }
+
     /// The PoR security this SPI requests (SPI2 b5, b4b3).
     pub fn por_security(self) -> crate::response::PorSecurity {
         crate::response::PorSecurity {
@@ -269,6 +280,17 @@ mod tests {
         for v in 0..=u16::MAX {
             assert_eq!(Spi::from_u16(v).to_u16(), v);
         }
+    }
+
+    #[test]
+    fn msl() {
+        let s = Spi::from_u16(0x1619);
+        assert!(s.satisfies_msl(0x06));
+        assert!(s.satisfies_msl(0x16));
+        assert!(!s.satisfies_msl(0x1E));
+        assert!(!Spi::from_u16(0x0219).satisfies_msl(0x06));
+        assert!(!Spi::from_u16(0x0519).satisfies_msl(0x06));
+        assert!(Spi::from_u16(0x0000).satisfies_msl(0x00));
     }
 
     #[test]

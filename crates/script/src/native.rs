@@ -123,7 +123,11 @@ fn parse_hex(ctx: &Ctx<'_>, s: &str, base: usize) -> Result<HexTemplate, ParseEr
             i = end;
             continue;
         }
-        if c == b'0' && pending.is_none() && matches!(b.get(i + 1), Some(b'x' | b'X')) {
+        if c == b'0'
+            && pending.is_none()
+            && matches!(b.get(i + 1), Some(b'x' | b'X'))
+            && b.get(i + 2).is_some_and(|d| d.is_ascii_hexdigit())
+        {
             i += 2;
             continue;
         }
@@ -521,6 +525,10 @@ mod tests {
         assert!(e.message.contains("status word"), "{e}");
         let e = parse_err("00 A4");
         assert!(e.message.contains("4 bytes"));
+        let e = parse_err("00 A4 00 0X 02");
+        assert_eq!(e.column, 11, "a bare 0x is not a prefix: {e}");
+        let s = parse_ok("0x00 0xA4 0x00 0x00");
+        assert!(matches!(&s[0].kind, StmtKind::Apdu { command, .. } if command.as_literal() == Some(&[0, 0xA4, 0, 0][..])));
         let e = parse_err("frobnicate");
         assert_eq!(e.column, 1);
         let e = parse_err("user dance");

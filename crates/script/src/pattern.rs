@@ -114,7 +114,11 @@ impl Pattern {
                 }
                 continue;
             }
-            if c == b'0' && pending.is_none() && matches!(b.get(i + 1), Some(b'x' | b'X')) {
+            if c == b'0'
+                && pending.is_none()
+                && matches!(b.get(i + 1), Some(b'x' | b'X'))
+                && b.get(i + 2).is_some_and(|d| d.is_ascii_hexdigit() || *d == b'?')
+            {
                 i += 2;
                 continue;
             }
@@ -182,7 +186,7 @@ impl Pattern {
     /// Match `resp` (variables must be resolved first); on success return the captured bytes.
     pub fn match_capture(&self, resp: &[u8]) -> Option<Vec<u8>> {
         let mut spans = Vec::new();
-        if !match_elems(&self.elems, resp, &mut spans) {
+        if !match_elems(&self.elems, resp, Some(&mut spans)) {
             return None;
         }
         if spans.is_empty() {
@@ -197,8 +201,7 @@ impl Pattern {
 
     /// True when `resp` matches (variables must be resolved first).
     pub fn matches(&self, resp: &[u8]) -> bool {
-        let mut spans = Vec::new();
-        match_elems(&self.elems, resp, &mut spans)
+        match_elems(&self.elems, resp, None)
     }
 }
 
@@ -213,49 +216,57 @@ fn byte_ok(e: &PatElem, b: u8) -> bool {
     }
 }
 
-/// Match a run of fixed elements at `resp[at..]`, recording wildcard bytes.
+/// Match a run of fixed elements at `resp[at..]`.
 fn fixed_at(seg: &[PatElem], resp: &[u8], at: usize) -> bool {
     seg.iter().enumerate().all(|(k, e)| resp.get(at + k).is_some_and(|&b| byte_ok(e, b)))
 }
 
-fn push_wild(seg: &[PatElem], at: usize, spans: &mut Vec<(usize, usize)>) {
-    for (k, e) in seg.iter().enumerate() {
-        if let PatElem::Byte { mask, .. } = e {
-            if *mask != 0xFF {
-                spans.push((at + k, at + k + 1));
+fn push_wild(seg: &[PatElem], at: usize, spans: &mut Option<&mut Vec<(usize, usize)>>) {
+    if let Some(spans) = spans {
+        for (k, e) in seg.iter().enumerate() {
+            if let PatElem::Byte { mask, .. } = e {
+                if *mask != 0xFF {
+                    spans.push((at + k, at + k + 1));
+                }
             }
+        }
+    }
+}
+
+fn push_span(a: usize, b: usize, spans: &mut Option<&mut Vec<(usize, usize)>>) {
+    if let Some(spans) = spans {
+        if a < b {
+            spans.push((a, b));
         }
     }
 }
 
 /// Glob matching with fixed-length segments between stars: the first segment is anchored at
 /// the start, the last at the end, the middle ones take the leftmost fit (which is exact for
-/// this pattern class).
-fn match_elems(elems: &[PatElem], resp: &[u8], spans: &mut Vec<(usize, usize)>) -> bool {
-    let segs: Vec<&[PatElem]> = elems.split(|e| *e == PatElem::Star).collect();
-    if segs.len() == 1 {
+/// this pattern class). Wildcard spans are recorded when `spans` is given.
+fn match_elems(elems: &[PatElem], resp: &[u8], mut spans: Option<&mut Vec<(usize, usize)>>) -> bool {
+    let stars = elems.iter().filter(|e| **e == PatElem::Star).count();
+    if stars == 0 {
         if elems.len() != resp.len() || !fixed_at(elems, resp, 0) {
             return false;
         }
-        push_wild(elems, 0, spans);
+        push_wild(elems, 0, &mut spans);
         return true;
     }
-    let (first, last) = match (segs.first(), segs.last()) {
-        (Some(f), Some(l)) => (*f, *l),
-        _ => return false,
-    };
-    let middle = segs.get(1..segs.len() - 1).unwrap_or_default();
-    let min: usize = segs.iter().map(|s| s.len()).sum();
-    if resp.len() < min || !fixed_at(first, resp, 0) {
+    let mut segs = elems.split(|e| *e == PatElem::Star);
+    let first = segs.next().unwrap_or_default();
+    let last = elems.rsplit(|e| *e == PatElem::Star).next().unwrap_or_default();
+    let fixed_len = elems.len() - stars;
+    if resp.len() < fixed_len || !fixed_at(first, resp, 0) {
         return false;
     }
     let end_start = resp.len() - last.len();
     if !fixed_at(last, resp, end_start) {
         return false;
     }
-    push_wild(first, 0, spans);
+    push_wild(first, 0, &mut spans);
     let mut pos = first.len();
-    for seg in middle {
+    for seg in segs.take(stars - 1) {
         let mut found = None;
         let mut at = pos;
         while at + seg.len() <= end_start {
@@ -266,13 +277,12 @@ fn match_elems(elems: &[PatElem], resp: &[u8], spans: &mut Vec<(usize, usize)>) 
             at += 1;
         }
         let Some(at) = found else { return false };
-        spans.push((pos, at));
-        push_wild(seg, at, spans);
+        push_span(pos, at, &mut spans);
+        push_wild(seg, at, &mut spans);
         pos = at + seg.len();
     }
-    spans.push((pos, end_start));
-    push_wild(last, end_start, spans);
-    spans.retain(|(a, b)| a < b);
+    push_span(pos, end_start, &mut spans);
+    push_wild(last, end_start, &mut spans);
     true
 }
 

@@ -164,7 +164,7 @@ pub fn scriptor(run: &ScriptRun) -> String {
                     let mut res = String::new();
                     for (i, b) in x.response.iter().enumerate() {
                         let _ = write!(res, "{b:02X} ");
-                        if (i + 1) % 16 == 0 {
+                        if (i + 1) % 16 == 0 && i + 1 < x.response.len() {
                             res.push('\n');
                         }
                     }
@@ -280,8 +280,10 @@ pub fn jsonl(run: &ScriptRun, w: &mut dyn Write) -> io::Result<()> {
                 if let Some(c) = check {
                     o["expected"] = Value::String(c.expected.clone());
                     o["ok"] = Value::Bool(c.ok);
-                    if n > 1 || c.actual != x.response {
-                        o["assembled"] = json_hex(&c.actual);
+                    if n > 1 {
+                        if let Outcome::Apdu { response, .. } = &step.outcome {
+                            o["assembled"] = json_hex(response);
+                        }
                     }
                 }
             }

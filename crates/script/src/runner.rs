@@ -33,7 +33,8 @@ pub struct Check {
     pub expected: String,
     /// Whether it held.
     pub ok: bool,
-    /// The bytes it was matched against (assembled response, ATR or PoR data).
+    /// The bytes it was matched against, kept when the check failed (and for PoR checks); on
+    /// success the statement's outcome holds the response or ATR.
     pub actual: Vec<u8>,
     /// A captured variable and its new value.
     pub captured: Option<(String, Vec<u8>)>,
@@ -228,7 +229,7 @@ impl<'a> Runner<'a> {
         ScriptRun { name: script.name.clone(), format: script.format, steps, skipped, duration: start.elapsed() }
     }
 
-    fn check(&mut self, expect: &Expect, actual: Vec<u8>) -> Result<Check, String> {
+    fn check(&mut self, expect: &Expect, actual: &[u8], keep: bool) -> Result<Check, String> {
         let resolved;
         let pat = if expect.pattern.has_vars() {
             resolved = expect.pattern.resolve(&self.vars).map_err(|n| format!("undefined variable `${n}` in the expectation"))?;
@@ -237,16 +238,20 @@ impl<'a> Runner<'a> {
             &expect.pattern
         };
         let mut captured = None;
-        let ok = match pat.match_capture(&actual) {
-            Some(cap) => {
-                if let Some(name) = &expect.capture {
+        let ok = match &expect.capture {
+            None => pat.matches(actual),
+            Some(name) => match pat.match_capture(actual) {
+                Some(cap) => {
                     self.vars.insert(name.clone(), cap.clone());
                     captured = Some((name.clone(), cap));
+                    true
                 }
-                true
-            }
-            None => false,
+                None => false,
+            },
         };
+        // The matched bytes are kept for failures (reports show them); on success the
+        // statement's outcome already holds them.
+        let actual = if ok && !keep { Vec::new() } else { actual.to_vec() };
         let expected = match &expect.capture {
             Some(n) => format!("${n}={}", expect.pattern.text),
             None => expect.pattern.text.clone(),
@@ -277,18 +282,22 @@ impl<'a> Runner<'a> {
                 if !self.opts.raw
                     && matches!(sw1, Some(0x61 | 0x6C | 0x9F))
                     && expect.pattern.wants_data()
-                    && !expect.pattern.resolve(&self.vars).is_ok_and(|p| p.matches(&response))
+                    && !(if expect.pattern.has_vars() {
+                        expect.pattern.resolve(&self.vars).is_ok_and(|p| p.matches(&response))
+                    } else {
+                        expect.pattern.matches(&response)
+                    })
                 {
                     let primed = Primed { first: Some(response), inner: &mut self.card };
                     response = T0Adapter::new(primed).transmit(&cmd).map_err(|e| format!("transport: {e}"))?;
                 }
-                let check = self.check(expect, response.clone())?;
+                let check = self.check(expect, &response, false)?;
                 Outcome::Apdu { response, check: Some(check) }
             }
             StmtKind::Reset { kind, expect } => {
                 let atr = self.card.reset(*kind).map_err(|e| format!("transport: reset: {e}"))?;
                 let check = match expect {
-                    Some(e) => Some(self.check(e, atr.clone())?),
+                    Some(e) => Some(self.check(e, &atr, false)?),
                     None => None,
                 };
                 Outcome::Reset { kind: *kind, atr, check, powerup: false }

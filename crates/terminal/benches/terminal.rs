@@ -25,6 +25,22 @@ fn codec(c: &mut Criterion) {
                 .unwrap_or(0)
         })
     });
+    let d1 = h("d147820283818604001032548b3b400290217ff6227052000000002d02700000281516191212b0000127fa28a5bac69d3c5e9df2c7155dfdde449c826b236215566530787b30e8be5d");
+    c.bench_function("cat: parse SMS-PP download ENVELOPE (73 bytes)", |b| {
+        b.iter(|| {
+            ota::cat::Envelope::parse(black_box(&d1))
+                .map(|e| e.objects().len())
+                .unwrap_or(0)
+        })
+    });
+    let tr = h("8103012300820282818301008D06043132333435");
+    c.bench_function("cat: parse TERMINAL RESPONSE (GET INPUT)", |b| {
+        b.iter(|| {
+            ota::cat::TerminalResponse::parse(black_box(&tr))
+                .map(|r| r.objects().len())
+                .unwrap_or(0)
+        })
+    });
     let input = h("D01B8103012300820281828D0C04456E74657220313233343591020505");
     c.bench_function("terminal: respond to GET INPUT with typed text", |b| {
         let mut t = Terminal::default();

@@ -463,6 +463,17 @@ fn toolkit_directives() {
         card.received[1].counter,
         Counter::from_bytes([0, 0, 0, 0, 2])
     );
+    // kic=/kid= pick the key index; a different algorithm nibble is refused.
+    let sms = |k: &str, v: &str| ToolkitCommand::SmsPp {
+        keyset: "k1".into(),
+        tar: h("B00010"),
+        data: h("00"),
+        spi: None,
+        options: vec![(k.to_string(), v.to_string())],
+    };
+    t.execute(&mut card, &sms("kic", "12")).unwrap();
+    assert!(t.execute(&mut card, &sms("kid", "15")).is_err());
+    assert!(t.execute(&mut card, &sms("kid", "zz")).is_err());
     assert!(t
         .execute(
             &mut card,
@@ -476,4 +487,38 @@ fn toolkit_directives() {
         )
         .is_err());
     assert!(t.execute(&mut card, &ToolkitCommand::Menu(7)).is_err());
+}
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn respond_never_panics_and_echoes_details(
+            t in any::<u8>(), qual in any::<u8>(), n in any::<u8>(),
+            objs in proptest::collection::vec((1u8..0x7F, any::<bool>(), proptest::collection::vec(any::<u8>(), 0..12)), 0..5),
+            answers in proptest::collection::vec(0u8..8, 0..3),
+        ) {
+            let mut body = vec![0x81, 3, n, t, qual, 0x82, 2, 0x81, 0x82];
+            for (tag, cr, v) in objs {
+                apdu::tlv::CompTlv::new(tag, cr, v).emit_into(&mut body);
+            }
+            let mut raw = vec![0xD0];
+            raw.extend(apdu::tlv::encode_len(body.len()));
+            raw.extend(&body);
+            let mut term = Terminal::default();
+            for a in answers {
+                term.push_answer(match a {
+                    0 => UserAnswer::Ok, 1 => UserAnswer::Cancel, 2 => UserAnswer::Back, 3 => UserAnswer::Timeout,
+                    4 => UserAnswer::Help, 5 => UserAnswer::Text("12".into()), 6 => UserAnswer::Item(2), _ => UserAnswer::Yes,
+                });
+            }
+            let a = term.respond(&raw).unwrap();
+            let d = a.response.details();
+            prop_assert_eq!((d.number, u8::from(d.command_type), d.qualifier), (n, t, qual));
+            let back = ota::cat::TerminalResponse::parse(&a.response.emit()).unwrap();
+            prop_assert_eq!(back.emit(), a.response.emit());
+        }
+    }
 }

@@ -103,8 +103,35 @@ impl Terminal {
                     TerminalError::Usage(format!("sms-pp: unknown keyset {keyset:?}"))
                 })?;
                 let mut counter = entry.counter;
+                let mut keys = entry.keys.clone();
                 for (k, v) in options {
                     match k.as_str() {
+                        // KIc / KID byte (TS 102 225 §5.1.2/§5.1.3): the key index (b8..b5) is
+                        // taken; the algorithm nibble must be the keyset's.
+                        "kic" | "kid" => {
+                            let b = parse_num(&format!("0x{}", v.trim_start_matches("0x")))
+                                .and_then(|n| u8::try_from(n).ok())
+                                .ok_or_else(|| {
+                                    TerminalError::Usage(format!(
+                                        "sms-pp: {k}={v:?} is not one hex byte"
+                                    ))
+                                })?;
+                            let have = if k == "kic" {
+                                keys.kic().to_byte()
+                            } else {
+                                keys.kid().to_byte()
+                            };
+                            if have & 0x0F != b & 0x0F {
+                                return Err(TerminalError::Usage(format!(
+                                    "sms-pp: {k}={b:02X} names another algorithm than keyset {keyset:?} ({have:02X})"
+                                )));
+                            }
+                            if k == "kic" {
+                                keys.kic_index = b >> 4;
+                            } else {
+                                keys.kid_index = b >> 4;
+                            }
+                        }
                         "cntr" | "counter" => {
                             let n = parse_num(v).ok_or_else(|| {
                                 TerminalError::Usage(format!("sms-pp: cntr={v:?} is not a number"))
@@ -113,13 +140,13 @@ impl Terminal {
                         }
                         _ => {
                             return Err(TerminalError::Usage(format!(
-                                "sms-pp: unknown option {k}={v} (known: spi=, cntr=)"
+                                "sms-pp: unknown option {k}={v} (known: spi=, cntr=, kic=, kid=)"
                             )))
                         }
                     }
                 }
                 let req = OtaRequest {
-                    keys: &entry.keys,
+                    keys: &keys,
                     spi: spi.map(Spi::from_bytes).unwrap_or(entry.spi),
                     tar: Tar::from_slice(tar)?,
                     counter,

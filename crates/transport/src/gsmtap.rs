@@ -79,8 +79,14 @@ pub fn records(x: &Exchange) -> Result<Vec<Record>, GsmtapError> {
     match (c.data.is_empty(), c.le) {
         // Case 1: P3 = 00.
         (true, None) => Ok(vec![record(GSMTAP_SIM_APDU, &[hdr, &[0], rdata, sw])]),
-        // Case 2: P3 = Le.
-        (true, Some(_)) => Ok(vec![record(GSMTAP_SIM_APDU, &[hdr, &[x.command[4]], rdata, sw])]),
+        // Case 2: P3 = Le. When the card sent fewer bytes than Le (a refusal such as 6Cxx or
+        // 6A82 straight after the header, or a short T=1 answer), P3 is the number of bytes
+        // that did cross, because dissectors read P3 response bytes (the exact command stays
+        // in the transcript and JSON).
+        (true, Some(ne)) => {
+            let p3 = if rdata.len() < ne as usize { rdata.len() as u8 } else { x.command[4] };
+            Ok(vec![record(GSMTAP_SIM_APDU, &[hdr, &[p3], rdata, sw])])
+        }
         // Case 3, or case 4 answered T=0 style already (no data in this response).
         (false, _) if rdata.is_empty() => {
             Ok(vec![record(GSMTAP_SIM_APDU, &[hdr, &[c.data.len() as u8], &c.data, sw])])
@@ -134,6 +140,8 @@ mod tests {
         assert_eq!(&c1[0].bytes[16..], [0x80, 0xF2, 0, 0, 0, 0x90, 0]);
         let c2 = records(&x(ExchangeKind::Apdu, &[0, 0xB0, 0, 0, 2], &[1, 2, 0x90, 0])).unwrap();
         assert_eq!(&c2[0].bytes[16..], [0, 0xB0, 0, 0, 2, 1, 2, 0x90, 0]);
+        let refused = records(&x(ExchangeKind::Apdu, &[0, 0xB0, 0, 0, 0x20], &[0x6C, 0x0A])).unwrap();
+        assert_eq!(&refused[0].bytes[16..], [0, 0xB0, 0, 0, 0, 0x6C, 0x0A]);
         let c4 = records(&x(ExchangeKind::Apdu, &[0x81, 0xA4, 0, 4, 2, 0x3F, 0, 0], &[9, 0x90, 0])).unwrap();
         assert_eq!(c4.len(), 2);
         assert_eq!(&c4[0].bytes[16..], [0x81, 0xA4, 0, 4, 2, 0x3F, 0, 0x61, 1]);

@@ -100,7 +100,10 @@ impl<T: Transport + ?Sized> Transport for &mut T {
 /// fewer than two bytes.
 pub fn split_response(r: &[u8]) -> Result<(&[u8], u16), TransportError> {
     if r.len() < 2 {
-        return Err(TransportError::Protocol(format!("R-APDU of {} byte(s) has no SW1 SW2", r.len())));
+        return Err(TransportError::Protocol(format!(
+            "R-APDU of {} byte(s) has no SW1 SW2",
+            r.len()
+        )));
     }
     let (d, sw) = r.split_at(r.len() - 2);
     Ok((d, u16::from_be_bytes([sw[0], sw[1]])))

@@ -40,7 +40,10 @@ pub struct Recorder<T> {
 impl<T: Transport> Recorder<T> {
     /// Start recording on `inner`.
     pub fn new(inner: T) -> Self {
-        Recorder { inner, log: Vec::new() }
+        Recorder {
+            inner,
+            log: Vec::new(),
+        }
     }
     /// Everything recorded so far.
     pub fn log(&self) -> &[Exchange] {
@@ -59,13 +62,27 @@ impl<T: Transport> Recorder<T> {
         self.inner
     }
 
-    fn record(&mut self, kind: ExchangeKind, command: &[u8], at: SystemTime, r: &Result<Vec<u8>, TransportError>, start: std::time::Instant) {
+    fn record(
+        &mut self,
+        kind: ExchangeKind,
+        command: &[u8],
+        at: SystemTime,
+        r: &Result<Vec<u8>, TransportError>,
+        start: std::time::Instant,
+    ) {
         let duration = start.elapsed();
         let (response, error) = match r {
             Ok(v) => (v.clone(), None),
             Err(e) => (Vec::new(), Some(e.to_string())),
         };
-        self.log.push(Exchange { kind, command: command.to_vec(), response, error, at, duration });
+        self.log.push(Exchange {
+            kind,
+            command: command.to_vec(),
+            response,
+            error,
+            at,
+            duration,
+        });
     }
 }
 

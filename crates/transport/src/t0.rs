@@ -44,7 +44,10 @@ pub fn get_response_class(cla: u8) -> u8 {
 impl<T: Transport> Transport for T0Adapter<T> {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         if capdu.len() < 4 {
-            return Err(TransportError::BadCommand(format!("C-APDU of {} bytes has no header", capdu.len())));
+            return Err(TransportError::BadCommand(format!(
+                "C-APDU of {} bytes has no header",
+                capdu.len()
+            )));
         }
         let cla = capdu[0];
         let mut resp = self.inner.transmit(capdu)?;
@@ -72,10 +75,16 @@ impl<T: Transport> Transport for T0Adapter<T> {
                 return Ok(data);
             }
             data.extend_from_slice(d);
-            let gr_cla = if sw1 == 0x9F { 0xA0 } else { get_response_class(cla) };
+            let gr_cla = if sw1 == 0x9F {
+                0xA0
+            } else {
+                get_response_class(cla)
+            };
             resp = self.inner.transmit(&[gr_cla, 0xC0, 0, 0, sw as u8])?;
         }
-        Err(TransportError::Protocol(format!("card kept answering 61xx after {MAX_ROUNDS} GET RESPONSEs")))
+        Err(TransportError::Protocol(format!(
+            "card kept answering 61xx after {MAX_ROUNDS} GET RESPONSEs"
+        )))
     }
     fn reset(&mut self, kind: ResetKind) -> Result<Vec<u8>, TransportError> {
         self.inner.reset(kind)
@@ -118,13 +127,23 @@ mod tests {
     fn get_response_chain() {
         let card = Scripted {
             steps: VecDeque::from([
-                (vec![0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00], vec![0x61, 0x03]),
-                (vec![0x00, 0xC0, 0x00, 0x00, 0x03], vec![1, 2, 3, 0x61, 0x01]),
+                (
+                    vec![0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00],
+                    vec![0x61, 0x03],
+                ),
+                (
+                    vec![0x00, 0xC0, 0x00, 0x00, 0x03],
+                    vec![1, 2, 3, 0x61, 0x01],
+                ),
                 (vec![0x00, 0xC0, 0x00, 0x00, 0x01], vec![4, 0x90, 0x00]),
             ]),
         };
         let mut t = T0Adapter::new(card);
-        assert_eq!(t.transmit(&[0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00]).unwrap(), [1, 2, 3, 4, 0x90, 0]);
+        assert_eq!(
+            t.transmit(&[0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00])
+                .unwrap(),
+            [1, 2, 3, 4, 0x90, 0]
+        );
     }
 
     #[test]
@@ -132,11 +151,17 @@ mod tests {
         let card = Scripted {
             steps: VecDeque::from([
                 (vec![0x00, 0xB0, 0x00, 0x00, 0x00], vec![0x6C, 0x0A]),
-                (vec![0x00, 0xB0, 0x00, 0x00, 0x0A], [vec![7; 10], vec![0x90, 0x00]].concat()),
+                (
+                    vec![0x00, 0xB0, 0x00, 0x00, 0x0A],
+                    [vec![7; 10], vec![0x90, 0x00]].concat(),
+                ),
             ]),
         };
         let mut t = T0Adapter::new(card);
-        assert_eq!(t.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00]).unwrap().len(), 12);
+        assert_eq!(
+            t.transmit(&[0x00, 0xB0, 0x00, 0x00, 0x00]).unwrap().len(),
+            12
+        );
     }
 
     #[test]
@@ -145,7 +170,10 @@ mod tests {
             steps: VecDeque::from([
                 (vec![0x81, 0xF2, 0x00, 0x00], vec![0x61, 0x01]),
                 (vec![0x01, 0xC0, 0x00, 0x00, 0x01], vec![9, 0x90, 0x00]),
-                (vec![0xA0, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00], vec![0x9F, 0x01]),
+                (
+                    vec![0xA0, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00],
+                    vec![0x9F, 0x01],
+                ),
                 (vec![0xA0, 0xC0, 0x00, 0x00, 0x01], vec![8, 0x90, 0x00]),
                 (vec![0x45, 0xB0, 0x00, 0x00, 0x00], vec![0x61, 0x01]),
                 (vec![0x45, 0xC0, 0x00, 0x00, 0x01], vec![5, 0x90, 0x00]),
@@ -153,7 +181,73 @@ mod tests {
         };
         let mut t = T0Adapter::new(card);
         assert_eq!(t.transmit(&[0x81, 0xF2, 0x00, 0x00]).unwrap(), [9, 0x90, 0]);
-        assert_eq!(t.transmit(&[0xA0, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00]).unwrap(), [8, 0x90, 0]);
-        assert_eq!(t.transmit(&[0x45, 0xB0, 0x00, 0x00, 0x00]).unwrap(), [5, 0x90, 0]);
+        assert_eq!(
+            t.transmit(&[0xA0, 0xA4, 0x00, 0x00, 0x02, 0x3F, 0x00])
+                .unwrap(),
+            [8, 0x90, 0]
+        );
+        assert_eq!(
+            t.transmit(&[0x45, 0xB0, 0x00, 0x00, 0x00]).unwrap(),
+            [5, 0x90, 0]
+        );
+    }
+
+    #[test]
+    fn case4_le_replaced_and_errors() {
+        let card = Scripted {
+            steps: VecDeque::from([
+                (
+                    vec![0x80, 0xCA, 0x00, 0x66, 0x01, 0xAA, 0x10],
+                    vec![0x6C, 0x04],
+                ),
+                (
+                    vec![0x80, 0xCA, 0x00, 0x66, 0x01, 0xAA, 0x04],
+                    vec![1, 2, 3, 4, 0x90, 0x00],
+                ),
+                (vec![0x00, 0xB0, 0x00, 0x00], vec![0x90]),
+            ]),
+        };
+        let mut t = T0Adapter::new(card);
+        let r = t
+            .transmit(&[0x80, 0xCA, 0x00, 0x66, 0x01, 0xAA, 0x10])
+            .unwrap();
+        assert_eq!(r, [1, 2, 3, 4, 0x90, 0x00]);
+        // A 1-byte answer is a protocol error, not a panic.
+        assert!(matches!(
+            t.transmit(&[0x00, 0xB0, 0x00, 0x00]),
+            Err(TransportError::Protocol(_))
+        ));
+        // Fewer than 4 bytes never reach the card.
+        assert!(matches!(
+            t.transmit(&[0x00, 0xB0]),
+            Err(TransportError::BadCommand(_))
+        ));
+    }
+
+    #[test]
+    fn endless_61xx_is_an_error() {
+        struct Looping;
+        impl Transport for Looping {
+            fn transmit(&mut self, _: &[u8]) -> Result<Vec<u8>, TransportError> {
+                Ok(vec![0x61, 0x01])
+            }
+            fn reset(&mut self, _: ResetKind) -> Result<Vec<u8>, TransportError> {
+                Ok(vec![0x3B, 0x00])
+            }
+            fn atr(&self) -> Vec<u8> {
+                vec![0x3B, 0x00]
+            }
+            fn name(&self) -> String {
+                "looping".into()
+            }
+        }
+        let mut t = T0Adapter::new(Looping);
+        assert!(matches!(
+            t.transmit(&[0, 0xB0, 0, 0, 0]),
+            Err(TransportError::Protocol(_))
+        ));
+        assert_eq!(get_response_class(0x84), 0x00);
+        assert_eq!(get_response_class(0xE5), 0x45);
+        assert_eq!(get_response_class(0x13), 0x03);
     }
 }

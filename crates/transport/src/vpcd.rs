@@ -40,8 +40,10 @@ pub enum VpcdEvent {
     Waiting(String),
     /// Listening for vpcd (reversed mode).
     Listening(String),
-    /// A vpcd connection is up.
+    /// A vpcd connection is up (TCP only: vpcd may not have accepted it yet).
     Connected(String),
+    /// vpcd sent its first frame on this connection: pcscd is now talking to the card.
+    Ready,
     /// The connection ended.
     Disconnected(String),
     /// Power on (cold reset).
@@ -75,6 +77,7 @@ impl FrameReader {
                 }
             }
             let mut tmp = [0u8; 4096];
+            quickack(s);
             match s.read(&mut tmp) {
                 Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed")),
                 Ok(k) => self.buf.extend_from_slice(&tmp[..k]),
@@ -84,6 +87,18 @@ impl FrameReader {
             }
         }
     }
+}
+
+/// Ask Linux to acknowledge incoming segments at once (TCP_QUICKACK is not sticky, so this is
+/// renewed before every read). vpcd sends a frame's length and payload in two writes without
+/// TCP_NODELAY; with delayed ACKs each APDU would wait ~40 ms for Nagle to release the payload.
+fn quickack(s: &TcpStream) {
+    #[cfg(target_os = "linux")]
+    {
+        let _ = rustix::net::sockopt::set_tcp_quickack(s, true);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = s;
 }
 
 /// Write one frame.
@@ -107,8 +122,13 @@ pub fn serve_connection<T: Transport + ?Sized>(
     stream.set_read_timeout(Some(POLL))?;
     stream.set_nodelay(true)?;
     let mut reader = FrameReader::default();
+    let mut first = true;
     while !stop.load(Ordering::Relaxed) {
         let Some(frame) = reader.next(stream)? else { continue };
+        if first {
+            first = false;
+            events(VpcdEvent::Ready);
+        }
         match frame.as_slice() {
             [CTRL_POWER_OFF] => events(VpcdEvent::PowerOff),
             [CTRL_POWER_ON] => {

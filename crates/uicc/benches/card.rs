@@ -25,8 +25,15 @@ fn select_read(c: &mut Criterion) {
 fn update_with_state_file(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("state.json");
-    let mut card = Card::with_store(Profile::default_profile(), Box::new(FileStore::open(&path).unwrap())).unwrap();
-    assert_eq!(card.process(&apdu::hex::decode("00A4080C047FF06F7B").unwrap()), vec![0x90, 0x00]);
+    let mut card = Card::with_store(
+        Profile::default_profile(),
+        Box::new(FileStore::open(&path).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        card.process(&apdu::hex::decode("00A4080C047FF06F7B").unwrap()),
+        vec![0x90, 0x00]
+    );
     let bytes = card.nv_state().to_bytes();
     let mut g = c.benchmark_group("state_file");
     g.throughput(Throughput::Elements(1));

@@ -89,7 +89,10 @@ fn sc_ok(tag: u8, v: &[u8], satisfied: &dyn Fn(u8) -> bool, depth: u8) -> bool {
 }
 
 fn is_sc(tag: u8) -> bool {
-    matches!(tag, 0x90 | 0x97 | 0xA4 | 0xA0 | 0xAF | 0x9E | 0xA7 | 0xA6 | 0xB4 | 0xB6 | 0xB8)
+    matches!(
+        tag,
+        0x90 | 0x97 | 0xA4 | 0xA0 | 0xAF | 0x9E | 0xA7 | 0xA6 | 0xB4 | 0xB6 | 0xB8
+    )
 }
 
 /// Whether an ARR record grants `op`. An operation no AM DO mentions is never allowed.
@@ -106,7 +109,7 @@ pub fn allowed(rule: &[u8], op: Operation, satisfied: &dyn Fn(u8) -> bool) -> bo
                 current = Some((am & 0x80 == 0 && am & op.am_bit() != 0, false));
             }
             0x84 => {
-                let by_ins = op.ins().is_some_and(|ins| v.iter().any(|&b| b == ins));
+                let by_ins = op.ins().is_some_and(|ins| v.contains(&ins));
                 current = Some((false, by_ins));
             }
             t if is_sc(t) => {
@@ -163,7 +166,10 @@ mod tests {
         assert!(allowed(&and, Operation::Read, &|k| k == 0x01 || k == 0x0A));
         let never = hx("8001029700");
         assert!(!allowed(&never, Operation::Update, &|_| true));
-        assert!(!allowed(&never, Operation::Read, &|_| true), "not mentioned means never");
+        assert!(
+            !allowed(&never, Operation::Read, &|_| true),
+            "not mentioned means never"
+        );
         let inc = hx("800102A40683010A950108 840132A406830101950108");
         assert!(allowed(&inc, Operation::Increase, &|k| k == 0x01));
         assert!(!allowed(&inc, Operation::Update, &|k| k == 0x01));
@@ -171,7 +177,13 @@ mod tests {
 
     #[test]
     fn malformed_rules_deny() {
-        for r in [hx(""), hx("80"), hx("8001"), hx("800101A4"), hx("8001019005")] {
+        for r in [
+            hx(""),
+            hx("80"),
+            hx("8001"),
+            hx("800101A4"),
+            hx("8001019005"),
+        ] {
             assert!(!allowed(&r, Operation::Read, &|_| true));
         }
     }

@@ -46,7 +46,12 @@ pub struct Apdu<'a> {
 
 impl<'a> Apdu<'a> {
     pub(crate) fn new(command: &'a CommandApdu, selecting: bool, channel: u8) -> Apdu<'a> {
-        Apdu { command, selecting, channel, out: Vec::new() }
+        Apdu {
+            command,
+            selecting,
+            channel,
+            out: Vec::new(),
+        }
     }
 
     /// The parsed command.
@@ -125,13 +130,22 @@ impl AppletContext<'_> {
 
     /// Install parameters of this instance.
     pub fn install_params(&self) -> &[u8] {
-        self.index().and_then(|i| self.nv.state.applets.get(i)).map(|a| a.params.as_slice()).unwrap_or(&[])
+        self.index()
+            .and_then(|i| self.nv.state.applets.get(i))
+            .map(|a| a.params.as_slice())
+            .unwrap_or(&[])
     }
 
     /// A persistent field.
     pub fn get(&self, key: &str) -> Option<&[u8]> {
         let i = self.index()?;
-        self.nv.state.applets.get(i)?.data.get(key).map(|v| v.0.as_slice())
+        self.nv
+            .state
+            .applets
+            .get(i)?
+            .data
+            .get(key)
+            .map(|v| v.0.as_slice())
     }
 
     /// Write a persistent field (one non-volatile write). Fails with 6581 after a power cut.
@@ -207,10 +221,18 @@ pub trait Applet: Send {
     fn deselect(&mut self, _ctx: &mut AppletContext<'_>) {}
 
     /// `process(APDU)`: handle one command; `Err(sw)` is `ISOException.throwIt(sw)`.
-    fn process(&mut self, ctx: &mut AppletContext<'_>, apdu: &mut Apdu<'_>) -> Result<(), StatusWord>;
+    fn process(
+        &mut self,
+        ctx: &mut AppletContext<'_>,
+        apdu: &mut Apdu<'_>,
+    ) -> Result<(), StatusWord>;
 
     /// Toolkit events (`uicc.toolkit.ToolkitInterface.processToolkit`); ignored by default.
-    fn process_toolkit(&mut self, _ctx: &mut AppletContext<'_>, _event: &ToolkitEvent<'_>) -> Result<Vec<u8>, StatusWord> {
+    fn process_toolkit(
+        &mut self,
+        _ctx: &mut AppletContext<'_>,
+        _event: &ToolkitEvent<'_>,
+    ) -> Result<Vec<u8>, StatusWord> {
         Ok(Vec::new())
     }
 
@@ -237,7 +259,9 @@ pub struct AppletRegistry {
 
 impl std::fmt::Debug for AppletRegistry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.classes.iter().map(|c| c.name())).finish()
+        f.debug_list()
+            .entries(self.classes.iter().map(|c| c.name()))
+            .finish()
     }
 }
 
@@ -301,7 +325,11 @@ impl Applet for DemoApplet {
         ctx.put("counter", &[0, 0, 0, 0])
     }
 
-    fn process(&mut self, ctx: &mut AppletContext<'_>, apdu: &mut Apdu<'_>) -> Result<(), StatusWord> {
+    fn process(
+        &mut self,
+        ctx: &mut AppletContext<'_>,
+        apdu: &mut Apdu<'_>,
+    ) -> Result<(), StatusWord> {
         if apdu.selecting_applet() {
             return Ok(());
         }

@@ -74,16 +74,32 @@ pub(crate) struct Resp {
 
 impl Resp {
     pub(crate) fn ok() -> Resp {
-        Resp { data: Vec::new(), sw: 0x9000, exact: false }
+        Resp {
+            data: Vec::new(),
+            sw: 0x9000,
+            exact: false,
+        }
     }
     pub(crate) fn sw(sw: u16) -> Resp {
-        Resp { data: Vec::new(), sw, exact: false }
+        Resp {
+            data: Vec::new(),
+            sw,
+            exact: false,
+        }
     }
     pub(crate) fn data(data: Vec<u8>) -> Resp {
-        Resp { data, sw: 0x9000, exact: false }
+        Resp {
+            data,
+            sw: 0x9000,
+            exact: false,
+        }
     }
     pub(crate) fn unit(data: Vec<u8>) -> Resp {
-        Resp { data, sw: 0x9000, exact: true }
+        Resp {
+            data,
+            sw: 0x9000,
+            exact: true,
+        }
     }
 }
 
@@ -115,7 +131,9 @@ pub struct Card {
 
 impl std::fmt::Debug for Card {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Card").field("profile", &self.profile.name).finish_non_exhaustive()
+        f.debug_struct("Card")
+            .field("profile", &self.profile.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -131,12 +149,21 @@ impl Card {
 
     /// A card whose state lives in `store`; resumes from the store's state if it has one.
     pub fn with_store(profile: Profile, store: Box<dyn Store>) -> Result<Card, CardError> {
-        Card::with_options(profile, CardOptions { store, registry: AppletRegistry::builtin(), rng: None })
+        Card::with_options(
+            profile,
+            CardOptions {
+                store,
+                registry: AppletRegistry::builtin(),
+                rng: None,
+            },
+        )
     }
 
     /// A card with every part chosen by the caller.
     pub fn with_options(profile: Profile, opts: CardOptions) -> Result<Card, CardError> {
-        let rng = opts.rng.unwrap_or_else(|| Box::new(AesCtrRng::new(&profile.rng_seed)));
+        let rng = opts
+            .rng
+            .unwrap_or_else(|| Box::new(AesCtrRng::new(&profile.rng_seed)));
         let mut nv = Nv::new(profile.initial_state().clone(), opts.store);
         let stored = nv.load()?;
         let fresh = stored.is_none();
@@ -156,11 +183,21 @@ impl Card {
         };
         if fresh {
             card.install_profile_applets()?;
-            card.nv.write(|_| ()).map_err(|sw| CardError::InstallFailed { aid: String::new(), sw })?;
-            card.nv.checkpoint().map_err(|_| match card.nv.last_store_error() {
-                Some(e) => CardError::Store(e.clone()),
-                None => CardError::InstallFailed { aid: String::new(), sw: 0x6581 },
-            })?;
+            card.nv
+                .write(|_| ())
+                .map_err(|sw| CardError::InstallFailed {
+                    aid: String::new(),
+                    sw,
+                })?;
+            card.nv
+                .checkpoint()
+                .map_err(|_| match card.nv.last_store_error() {
+                    Some(e) => CardError::Store(e.clone()),
+                    None => CardError::InstallFailed {
+                        aid: String::new(),
+                        sw: 0x6581,
+                    },
+                })?;
         }
         card.power_on()?;
         Ok(card)
@@ -168,8 +205,16 @@ impl Card {
 
     fn install_profile_applets(&mut self) -> Result<(), CardError> {
         for a in self.profile.applets.clone() {
-            self.install_applet(&a.class_aid, &a.aid, &a.params, a.life_cycle, a.default_selected).map_err(|sw| {
-                CardError::InstallFailed { aid: apdu::hex::encode(&a.aid), sw }
+            self.install_applet(
+                &a.class_aid,
+                &a.aid,
+                &a.params,
+                a.life_cycle,
+                a.default_selected,
+            )
+            .map_err(|sw| CardError::InstallFailed {
+                aid: apdu::hex::encode(&a.aid),
+                sw,
             })?;
         }
         Ok(())
@@ -178,8 +223,17 @@ impl Card {
     /// Create an applet instance of a registered class (GP INSTALL [for install]); the
     /// instance's `install` runs with `params`. 6A80 if the AID is taken, 6A88 if the class is
     /// unknown.
-    pub fn install_applet(&mut self, class_aid: &[u8], aid: &[u8], params: &[u8], life_cycle: u8, default_selected: bool) -> Result<(), u16> {
-        if self.nv.state.applets.iter().any(|a| a.aid == aid) || self.profile.tree.adf_by_aid(aid).is_some() {
+    pub fn install_applet(
+        &mut self,
+        class_aid: &[u8],
+        aid: &[u8],
+        params: &[u8],
+        life_cycle: u8,
+        default_selected: bool,
+    ) -> Result<(), u16> {
+        if self.nv.state.applets.iter().any(|a| a.aid == aid)
+            || self.profile.tree.adf_by_aid(aid).is_some()
+        {
             return Err(0x6A80);
         }
         let class = self.registry.find(class_aid).ok_or(0x6A88u16)?.clone();
@@ -195,9 +249,15 @@ impl Card {
         let mut obj = class.create();
         let verified = self.verified;
         let pins = self.nv.state.pins.clone();
-        let sat = move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let sat =
+            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
         let r = {
-            let mut ctx = AppletContext { nv: &mut self.nv, aid, rng: &mut *self.rng, verified: &sat };
+            let mut ctx = AppletContext {
+                nv: &mut self.nv,
+                aid,
+                rng: &mut *self.rng,
+                verified: &sat,
+            };
             obj.install(&mut ctx, params)
         };
         if let Err(sw) = r {
@@ -211,18 +271,28 @@ impl Card {
     fn power_on(&mut self) -> Result<(), CardError> {
         self.objs.clear();
         for a in &self.nv.state.applets {
-            let class = self.registry.find(&a.class_aid).ok_or_else(|| CardError::UnknownAppletClass {
-                aid: apdu::hex::encode(&a.aid),
-                class: apdu::hex::encode(&a.class_aid),
-            })?;
+            let class =
+                self.registry
+                    .find(&a.class_aid)
+                    .ok_or_else(|| CardError::UnknownAppletClass {
+                        aid: apdu::hex::encode(&a.aid),
+                        class: apdu::hex::encode(&a.class_aid),
+                    })?;
             self.objs.insert(a.aid.clone(), class.create());
         }
         self.chans = Default::default();
-        self.chans[0] = Some(Chan { df: MF, ..Chan::default() });
+        self.chans[0] = Some(Chan {
+            df: MF,
+            ..Chan::default()
+        });
         self.verified = [false; 256];
         self.cat = CatState::default();
         // Implicit selection of the default applet on the basic channel.
-        if let Some(a) = self.nv.state.applets.iter().find(|a| a.default_selected && a.life_cycle & life_cycle::LOCKED_BIT == 0 && a.life_cycle & life_cycle::SELECTABLE == life_cycle::SELECTABLE) {
+        if let Some(a) = self.nv.state.applets.iter().find(|a| {
+            a.default_selected
+                && a.life_cycle & life_cycle::LOCKED_BIT == 0
+                && a.life_cycle & life_cycle::SELECTABLE == life_cycle::SELECTABLE
+        }) {
             let aid = a.aid.clone();
             if self.applet_select(&aid) {
                 if let Some(c) = self.chans[0].as_mut() {
@@ -304,7 +374,13 @@ impl Card {
 
     /// Whether a key reference is verified in this session or its PIN is disabled.
     pub(crate) fn key_ok(&self, kr: u8) -> bool {
-        self.verified[kr as usize] || self.nv.state.pins.iter().any(|p| p.key_ref == kr && !p.enabled)
+        self.verified[kr as usize]
+            || self
+                .nv
+                .state
+                .pins
+                .iter()
+                .any(|p| p.key_ref == kr && !p.enabled)
     }
 
     /// Process one C-APDU and return the R-APDU (data ‖ SW1 ‖ SW2). Never panics; a card
@@ -330,7 +406,10 @@ impl Card {
         };
         let class = cmd.class();
         match class.kind {
-            ClassKind::Interindustry | ClassKind::InterindustryFurther | ClassKind::Proprietary | ClassKind::ProprietaryFurther => {}
+            ClassKind::Interindustry
+            | ClassKind::InterindustryFurther
+            | ClassKind::Proprietary
+            | ClassKind::ProprietaryFurther => {}
             _ => return sw_bytes(0x6E00),
         }
         // CAT commands: CLA 80 only, no channel.
@@ -339,7 +418,11 @@ impl Card {
                 return sw_bytes(0x6E00);
             }
             let (data, sw) = self.cat.process(&cmd);
-            let r = Resp { data, sw, exact: false };
+            let r = Resp {
+                data,
+                sw,
+                exact: false,
+            };
             let end = self.nv.end_apdu();
             return match end {
                 Ok(()) => self.finish(0, &cmd, Ok(r)),
@@ -377,11 +460,30 @@ impl Card {
                 return self.applet_process(ch, &aid, cmd, false);
             }
         }
+        self.dispatch_fs(ch, cmd, prop)
+    }
+
+    /// The card's own command set (file system, PINs, AUTHENTICATE, channels).
+    pub(crate) fn dispatch_fs(&mut self, ch: usize, cmd: &CommandApdu, prop: bool) -> R {
         // Commands of the interindustry families (0X/4X/6X) vs. TS 102 221 ones (8X/CX/EX).
         let want_prop = matches!(cmd.ins, 0xF2 | 0x32 | 0xAA | 0xCB | 0xDB);
         let known = matches!(
             cmd.ins,
-            0xA4 | 0xB0 | 0xD6 | 0xB2 | 0xDC | 0xA2 | 0x20 | 0x24 | 0x26 | 0x28 | 0x2C | 0x04 | 0x44 | 0x88 | 0x84 | 0x70
+            0xA4 | 0xB0
+                | 0xD6
+                | 0xB2
+                | 0xDC
+                | 0xA2
+                | 0x20
+                | 0x24
+                | 0x26
+                | 0x28
+                | 0x2C
+                | 0x04
+                | 0x44
+                | 0x88
+                | 0x84
+                | 0x70
         ) || want_prop;
         if !known {
             return Err(0x6D00);
@@ -438,7 +540,11 @@ impl Card {
         let ok = r.sw == 0x9000;
         match cmd.le {
             None => {
-                let sw = if ok { 0x6100 | (len.min(256) & 0xFF) as u16 } else { r.sw };
+                let sw = if ok {
+                    0x6100 | (len.min(256) & 0xFF) as u16
+                } else {
+                    r.sw
+                };
                 if let Some(Some(c)) = self.chans.get_mut(ch) {
                     c.pending = r.data;
                 }
@@ -473,7 +579,9 @@ impl Card {
         if !cmd.data.is_empty() {
             return sw_bytes(0x6700);
         }
-        let Some(Some(c)) = self.chans.get_mut(ch) else { return sw_bytes(0x6881) };
+        let Some(Some(c)) = self.chans.get_mut(ch) else {
+            return sw_bytes(0x6881);
+        };
         if c.pending.is_empty() {
             return sw_bytes(0x6985);
         }
@@ -495,9 +603,17 @@ impl Card {
     pub(crate) fn applet_select(&mut self, aid: &[u8]) -> bool {
         let verified = self.verified;
         let pins = self.nv.state.pins.clone();
-        let sat = move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
-        let Some(obj) = self.objs.get_mut(aid) else { return false };
-        let mut ctx = AppletContext { nv: &mut self.nv, aid, rng: &mut *self.rng, verified: &sat };
+        let sat =
+            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let Some(obj) = self.objs.get_mut(aid) else {
+            return false;
+        };
+        let mut ctx = AppletContext {
+            nv: &mut self.nv,
+            aid,
+            rng: &mut *self.rng,
+            verified: &sat,
+        };
         obj.select(&mut ctx)
     }
 
@@ -505,20 +621,40 @@ impl Card {
     pub(crate) fn applet_deselect(&mut self, aid: &[u8]) {
         let verified = self.verified;
         let pins = self.nv.state.pins.clone();
-        let sat = move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let sat =
+            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
         if let Some(obj) = self.objs.get_mut(aid) {
-            let mut ctx = AppletContext { nv: &mut self.nv, aid, rng: &mut *self.rng, verified: &sat };
+            let mut ctx = AppletContext {
+                nv: &mut self.nv,
+                aid,
+                rng: &mut *self.rng,
+                verified: &sat,
+            };
             obj.deselect(&mut ctx);
         }
     }
 
     /// Route a command to the applet selected on channel `ch`.
-    pub(crate) fn applet_process(&mut self, ch: usize, aid: &[u8], cmd: &CommandApdu, selecting: bool) -> R {
+    pub(crate) fn applet_process(
+        &mut self,
+        ch: usize,
+        aid: &[u8],
+        cmd: &CommandApdu,
+        selecting: bool,
+    ) -> R {
         let verified = self.verified;
         let pins = self.nv.state.pins.clone();
-        let sat = move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
-        let Some(obj) = self.objs.get_mut(aid) else { return Err(0x6F00) };
-        let mut ctx = AppletContext { nv: &mut self.nv, aid, rng: &mut *self.rng, verified: &sat };
+        let sat =
+            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let Some(obj) = self.objs.get_mut(aid) else {
+            return Err(0x6F00);
+        };
+        let mut ctx = AppletContext {
+            nv: &mut self.nv,
+            aid,
+            rng: &mut *self.rng,
+            verified: &sat,
+        };
         let mut apdu = Apdu::new(cmd, selecting, ch as u8);
         let r = obj.process(&mut ctx, &mut apdu);
         let out = apdu.take_output();
@@ -537,7 +673,11 @@ impl Card {
 
     /// Deselect whatever applet channel `ch` has selected.
     pub(crate) fn drop_applet(&mut self, ch: usize) {
-        let prev = self.chans.get_mut(ch).and_then(|c| c.as_mut()).and_then(|c| c.applet.take());
+        let prev = self
+            .chans
+            .get_mut(ch)
+            .and_then(|c| c.as_mut())
+            .and_then(|c| c.applet.take());
         if let Some(aid) = prev {
             self.applet_deselect(&aid);
         }
@@ -563,7 +703,9 @@ impl Card {
         match cmd.p1 {
             0x00 => {
                 let target = if cmd.p2 == 0 {
-                    (1..CHANNELS).find(|&i| self.chans[i].is_none()).ok_or(0x6A81u16)?
+                    (1..CHANNELS)
+                        .find(|&i| self.chans[i].is_none())
+                        .ok_or(0x6A81u16)?
                 } else {
                     let t = cmd.p2 as usize;
                     if t >= CHANNELS {
@@ -576,9 +718,16 @@ impl Card {
                 };
                 let origin = self.chans[ch].clone().unwrap_or_default();
                 let new = if ch == 0 {
-                    Chan { df: MF, ..Chan::default() }
+                    Chan {
+                        df: MF,
+                        ..Chan::default()
+                    }
                 } else {
-                    Chan { df: origin.df, adf: origin.adf, ..Chan::default() }
+                    Chan {
+                        df: origin.df,
+                        adf: origin.adf,
+                        ..Chan::default()
+                    }
                 };
                 self.chans[target] = Some(new);
                 if cmd.p2 == 0 {
@@ -606,17 +755,29 @@ impl Card {
 
 fn check_state(p: &Profile, s: &NvState) -> Result<(), CardError> {
     if s.profile_fingerprint != p.fingerprint() || s.format != crate::nv::NV_FORMAT {
-        return Err(CardError::ProfileMismatch { stored: s.profile_fingerprint.clone(), profile: p.fingerprint().to_string() });
+        return Err(CardError::ProfileMismatch {
+            stored: s.profile_fingerprint.clone(),
+            profile: p.fingerprint().to_string(),
+        });
     }
     let init = p.initial_state();
-    if s.files.len() != init.files.len() || s.pins.len() != init.pins.len() || s.auth.len() != init.auth.len() {
-        return Err(CardError::BadState("file, PIN or AUTH entries differ in number".into()));
+    if s.files.len() != init.files.len()
+        || s.pins.len() != init.pins.len()
+        || s.auth.len() != init.auth.len()
+    {
+        return Err(CardError::BadState(
+            "file, PIN or AUTH entries differ in number".into(),
+        ));
     }
     for (i, (a, b)) in s.files.iter().zip(&init.files).enumerate() {
         let same_shape = match (&a.content, &b.content) {
             (crate::nv::Content::Directory, crate::nv::Content::Directory) => true,
             (crate::nv::Content::Bytes(x), crate::nv::Content::Bytes(y)) => {
-                x.len() == y.len() || matches!(p.tree.nodes.get(i).and_then(|n| n.ef()), Some(crate::fs::EfStructure::BerTlv { .. }))
+                x.len() == y.len()
+                    || matches!(
+                        p.tree.nodes.get(i).and_then(|n| n.ef()),
+                        Some(crate::fs::EfStructure::BerTlv { .. })
+                    )
             }
             (crate::nv::Content::Records(x), crate::nv::Content::Records(y)) => {
                 x.len() == y.len() && x.iter().zip(y).all(|(r, q)| r.len() == q.len())
@@ -624,7 +785,9 @@ fn check_state(p: &Profile, s: &NvState) -> Result<(), CardError> {
             _ => false,
         };
         if !same_shape {
-            return Err(CardError::BadState(format!("file #{i} has another structure or size")));
+            return Err(CardError::BadState(format!(
+                "file #{i} has another structure or size"
+            )));
         }
     }
     for (a, b) in s.auth.iter().zip(&init.auth) {

@@ -21,8 +21,18 @@ impl Card {
         if cmd.p1 != 0 {
             return Err(0x6B00);
         }
-        let adf = self.chans.get(ch).and_then(|c| c.as_ref()).and_then(|c| c.adf).ok_or(0x6985u16)?;
-        let ai = self.profile.auth.iter().position(|a| a.adf == adf).ok_or(0x6985u16)?;
+        let adf = self
+            .chans
+            .get(ch)
+            .and_then(|c| c.as_ref())
+            .and_then(|c| c.adf)
+            .ok_or(0x6985u16)?;
+        let ai = self
+            .profile
+            .auth
+            .iter()
+            .position(|a| a.adf == adf)
+            .ok_or(0x6985u16)?;
         if !self.key_ok(0x01) {
             return Err(0x6982);
         }
@@ -59,12 +69,19 @@ impl Card {
                 if !bool::from(xmac.ct_eq(&autn[8..16])) {
                     return Err(0x9862);
                 }
-                let sqn_v = u64::from_be_bytes([0, 0, sqn[0], sqn[1], sqn[2], sqn[3], sqn[4], sqn[5]]);
+                let sqn_v =
+                    u64::from_be_bytes([0, 0, sqn[0], sqn[1], sqn[2], sqn[3], sqn[4], sqn[5]]);
                 let bits = auth.ind_bits as u32;
                 let ind = (sqn_v & ((1u64 << bits) - 1)) as usize;
                 let seq = sqn_v >> bits;
                 let state = self.nv.state.auth.get(ai).ok_or(0x6F00u16)?;
-                let (max_i, max_seq) = state.seq.iter().enumerate().max_by_key(|(_, s)| **s).map(|(i, s)| (i, *s)).unwrap_or((0, 0));
+                let (max_i, max_seq) = state
+                    .seq
+                    .iter()
+                    .enumerate()
+                    .max_by_key(|(_, s)| **s)
+                    .map(|(i, s)| (i, *s))
+                    .unwrap_or((0, 0));
                 let fresh = match auth.sqn_check {
                     SqnCheck::Off => true,
                     SqnCheck::AnnexC => {

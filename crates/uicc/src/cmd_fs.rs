@@ -38,12 +38,18 @@ impl Card {
     }
 
     fn chan_mut(&mut self, ch: usize) -> Result<&mut Chan, u16> {
-        self.chans.get_mut(ch).and_then(|c| c.as_mut()).ok_or(0x6881)
+        self.chans
+            .get_mut(ch)
+            .and_then(|c| c.as_mut())
+            .ok_or(0x6881)
     }
 
     /// PIN status template entries for a directory's FCP.
     fn pin_status(&self, id: NodeId) -> fs::PinStatusList {
-        let is_adf = matches!(self.profile.tree.node(id).map(|n| &n.kind), Some(NodeKind::Adf { .. }));
+        let is_adf = matches!(
+            self.profile.tree.node(id).map(|n| &n.kind),
+            Some(NodeKind::Adf { .. })
+        );
         self.nv
             .state
             .pins
@@ -65,7 +71,10 @@ impl Card {
         let node = self.profile.tree.node(id).ok_or(NOT_FOUND)?;
         let Some(arr) = node.arr else { return Ok(()) };
         let rule = match self.nv.state.files.get(arr.file).map(|f| &f.content) {
-            Some(Content::Records(r)) => r.get(arr.record as usize - 1).map(Vec::as_slice).unwrap_or(&[]),
+            Some(Content::Records(r)) => r
+                .get(arr.record as usize - 1)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
             _ => &[],
         };
         if allowed(rule, op, &|k| self.key_ok(k)) {
@@ -76,7 +85,11 @@ impl Card {
     }
 
     fn is_active(&self, id: NodeId) -> bool {
-        self.nv.state.files.get(id).is_some_and(|f| f.lcsi & 0x05 == 0x05)
+        self.nv
+            .state
+            .files
+            .get(id)
+            .is_some_and(|f| f.lcsi & 0x05 == 0x05)
     }
 
     /// Make `id` current on channel `ch` (EF: its directory becomes the current DF).
@@ -214,7 +227,11 @@ impl Card {
                 if !cmd.data.is_empty() {
                     return Err(0x6700);
                 }
-                self.profile.tree.node(c.df).and_then(|n| n.parent).ok_or(NOT_FOUND)?
+                self.profile
+                    .tree
+                    .node(c.df)
+                    .and_then(|n| n.parent)
+                    .ok_or(NOT_FOUND)?
             }
             0x04 => return self.select_aid(ch, cmd, fcp, terminate),
             0x08 => self.walk_path(&c, MF, &cmd.data)?,
@@ -223,9 +240,17 @@ impl Card {
         };
         self.drop_applet(ch);
         self.set_current(ch, target)?;
-        let sw = if self.is_active(target) { 0x9000 } else { 0x6283 };
+        let sw = if self.is_active(target) {
+            0x9000
+        } else {
+            0x6283
+        };
         if fcp {
-            Ok(Resp { data: self.fcp_of(target), sw, exact: true })
+            Ok(Resp {
+                data: self.fcp_of(target),
+                sw,
+                exact: true,
+            })
         } else {
             Ok(Resp::sw(sw))
         }
@@ -236,7 +261,11 @@ impl Card {
             return Err(0x6700);
         }
         let c = self.chan(ch)?.clone();
-        let cands: Vec<(Vec<u8>, AidTarget)> = self.aid_candidates().into_iter().filter(|(aid, _)| aid.starts_with(&cmd.data)).collect();
+        let cands: Vec<(Vec<u8>, AidTarget)> = self
+            .aid_candidates()
+            .into_iter()
+            .filter(|(aid, _)| aid.starts_with(&cmd.data))
+            .collect();
         let current = cands.iter().position(|(_, t)| match t {
             AidTarget::Adf(id) => c.applet.is_none() && c.adf == Some(*id),
             AidTarget::Applet(a) => c.applet.as_deref() == Some(a.as_slice()),
@@ -268,13 +297,24 @@ impl Card {
                 self.chan_mut(ch)?.adf = Some(id);
                 let sw = if self.is_active(id) { 0x9000 } else { 0x6283 };
                 if fcp {
-                    Ok(Resp { data: self.fcp_of(id), sw, exact: true })
+                    Ok(Resp {
+                        data: self.fcp_of(id),
+                        sw,
+                        exact: true,
+                    })
                 } else {
                     Ok(Resp::sw(sw))
                 }
             }
             AidTarget::Applet(aid) => {
-                let lc = self.nv.state.applets.iter().find(|a| a.aid == aid).map(|a| a.life_cycle).unwrap_or(0);
+                let lc = self
+                    .nv
+                    .state
+                    .applets
+                    .iter()
+                    .find(|a| a.aid == aid)
+                    .map(|a| a.life_cycle)
+                    .unwrap_or(0);
                 if lc & life_cycle::LOCKED_BIT != 0 {
                     return Err(0x6999);
                 }
@@ -312,9 +352,20 @@ impl Card {
     /// The target EF after the checks in the order a card makes them: an EF is selected
     /// (6986), its structure fits the command (6981), it is activated (6283), and the access
     /// condition holds (6982).
-    fn ef_checked(&mut self, ch: usize, sfi: Option<u8>, op: Operation, fits: fn(EfStructure) -> bool) -> Result<(NodeId, EfStructure), u16> {
+    fn ef_checked(
+        &mut self,
+        ch: usize,
+        sfi: Option<u8>,
+        op: Operation,
+        fits: fn(EfStructure) -> bool,
+    ) -> Result<(NodeId, EfStructure), u16> {
         let id = self.target_ef(ch, sfi)?;
-        let s = self.profile.tree.node(id).and_then(|n| n.ef()).ok_or(0x6986u16)?;
+        let s = self
+            .profile
+            .tree
+            .node(id)
+            .and_then(|n| n.ef())
+            .ok_or(0x6986u16)?;
         if !fits(s) {
             return Err(0x6981);
         }
@@ -346,7 +397,9 @@ impl Card {
         }
         let (sfi, off) = Self::binary_target(cmd)?;
         let (id, s) = self.ef_checked(ch, sfi, Operation::Read, is_transparent)?;
-        let EfStructure::Transparent { size } = s else { return Err(0x6981) };
+        let EfStructure::Transparent { size } = s else {
+            return Err(0x6981);
+        };
         if off > size || (off == size && size > 0) {
             return Err(0x6B00);
         }
@@ -362,7 +415,9 @@ impl Card {
             ne
         };
         match self.nv.state.files.get(id).map(|f| &f.content) {
-            Some(Content::Bytes(b)) => Ok(Resp::data(b.get(off..off + n).ok_or(0x6F00u16)?.to_vec())),
+            Some(Content::Bytes(b)) => {
+                Ok(Resp::data(b.get(off..off + n).ok_or(0x6F00u16)?.to_vec()))
+            }
             _ => Err(0x6F00),
         }
     }
@@ -373,11 +428,16 @@ impl Card {
             return Err(0x6700);
         }
         let (id, s) = self.ef_checked(ch, sfi, Operation::Update, is_transparent)?;
-        let EfStructure::Transparent { size } = s else { return Err(0x6981) };
+        let EfStructure::Transparent { size } = s else {
+            return Err(0x6981);
+        };
         if off >= size {
             return Err(0x6B00);
         }
-        let end = off.checked_add(cmd.data.len()).filter(|&e| e <= size).ok_or(0x6700u16)?;
+        let end = off
+            .checked_add(cmd.data.len())
+            .filter(|&e| e <= size)
+            .ok_or(0x6700u16)?;
         let data = &cmd.data;
         self.nv.write(|st| {
             if let Some(Content::Bytes(b)) = st.files.get_mut(id).map(|f| &mut f.content) {
@@ -397,7 +457,14 @@ impl Card {
     }
 
     /// Resolve the record a READ/UPDATE RECORD addresses (1-based) and the new pointer.
-    fn record_number(&self, ch: usize, s: EfStructure, p1: u8, mode: u8, moves: bool) -> Result<usize, u16> {
+    fn record_number(
+        &self,
+        ch: usize,
+        s: EfStructure,
+        p1: u8,
+        mode: u8,
+        moves: bool,
+    ) -> Result<usize, u16> {
         let (_, n) = s.record_dims().ok_or(0x6981u16)?;
         let cyclic = matches!(s, EfStructure::Cyclic { .. });
         let cur = self.chan(ch)?.rec;
@@ -501,7 +568,11 @@ impl Card {
         let (rl, n) = s.record_dims().ok_or(0x6981u16)?;
         let cur = self.chan(ch)?.rec;
         let start_rec = |p1: u8| -> Result<usize, u16> {
-            let r = if p1 == 0 { cur.unwrap_or(1) } else { p1 as usize };
+            let r = if p1 == 0 {
+                cur.unwrap_or(1)
+            } else {
+                p1 as usize
+            };
             if r == 0 || r > n {
                 Err(0x6A83)
             } else {
@@ -509,28 +580,29 @@ impl Card {
             }
         };
         // (first record, forward?, offset or value mode, pattern)
-        let (first, forward, offset, value, pattern): (usize, bool, usize, Option<u8>, &[u8]) = match mode {
-            0x04 | 0x05 => (start_rec(cmd.p1)?, mode == 0x04, 0, None, &cmd.data[..]),
-            0x06 => {
-                if cmd.data.len() < 3 {
-                    return Err(0x6700);
+        let (first, forward, offset, value, pattern): (usize, bool, usize, Option<u8>, &[u8]) =
+            match mode {
+                0x04 | 0x05 => (start_rec(cmd.p1)?, mode == 0x04, 0, None, &cmd.data[..]),
+                0x06 => {
+                    if cmd.data.len() < 3 {
+                        return Err(0x6700);
+                    }
+                    let ind = cmd.data[0];
+                    let (first, fwd) = match ind & 0x07 {
+                        0x04 => (start_rec(cmd.p1)?, true),
+                        0x05 => (start_rec(cmd.p1)?, false),
+                        0x06 => (cur.map_or(1, |c| c + 1), true),
+                        0x07 => (cur.map_or(n, |c| c.saturating_sub(1)), false),
+                        _ => return Err(0x6A80),
+                    };
+                    if ind & 0x08 != 0 {
+                        (first, fwd, 0, Some(cmd.data[1]), &cmd.data[2..])
+                    } else {
+                        (first, fwd, cmd.data[1] as usize, None, &cmd.data[2..])
+                    }
                 }
-                let ind = cmd.data[0];
-                let (first, fwd) = match ind & 0x07 {
-                    0x04 => (start_rec(cmd.p1)?, true),
-                    0x05 => (start_rec(cmd.p1)?, false),
-                    0x06 => (cur.map_or(1, |c| c + 1), true),
-                    0x07 => (cur.map_or(n, |c| c.saturating_sub(1)), false),
-                    _ => return Err(0x6A80),
-                };
-                if ind & 0x08 != 0 {
-                    (first, fwd, 0, Some(cmd.data[1]), &cmd.data[2..])
-                } else {
-                    (first, fwd, cmd.data[1] as usize, None, &cmd.data[2..])
-                }
-            }
-            _ => return Err(0x6A86),
-        };
+                _ => return Err(0x6A86),
+            };
         if pattern.len() > rl || offset >= rl {
             return Err(0x6700);
         }
@@ -576,7 +648,9 @@ impl Card {
             return Err(0x6700);
         }
         let (id, s) = self.ef_checked(ch, None, Operation::Increase, is_cyclic)?;
-        let EfStructure::Cyclic { record_len: rl, .. } = s else { return Err(0x6981) };
+        let EfStructure::Cyclic { record_len: rl, .. } = s else {
+            return Err(0x6981);
+        };
         if cmd.data.len() > rl {
             return Err(0x6700);
         }
@@ -586,7 +660,11 @@ impl Card {
         let mut carry = 0u16;
         for i in 0..rl {
             let pos = rl - 1 - i;
-            let add = if i < cmd.data.len() { cmd.data[cmd.data.len() - 1 - i] as u16 } else { 0 };
+            let add = if i < cmd.data.len() {
+                cmd.data[cmd.data.len() - 1 - i] as u16
+            } else {
+                0
+            };
             let t = sum[pos] as u16 + add + carry;
             sum[pos] = (t & 0xFF) as u8;
             carry = t >> 8;
@@ -621,7 +699,11 @@ impl Card {
         match cmd.p2 {
             0x00 => Ok(Resp::unit(self.fcp_of(dir))),
             0x01 => {
-                let aid = c.adf.and_then(|a| self.profile.tree.node(a)).and_then(|n| n.aid()).map(|a| a.to_vec());
+                let aid = c
+                    .adf
+                    .and_then(|a| self.profile.tree.node(a))
+                    .and_then(|n| n.aid())
+                    .map(|a| a.to_vec());
                 match aid {
                     Some(a) => {
                         let mut v = vec![0x84, a.len() as u8];
@@ -647,7 +729,9 @@ impl Card {
         } else {
             let c = self.chan(ch)?.clone();
             let id = match cmd.p1 {
-                0x00 if cmd.data.len() == 2 => self.find_fid(&c, u16::from_be_bytes([cmd.data[0], cmd.data[1]])).ok_or(NOT_FOUND)?,
+                0x00 if cmd.data.len() == 2 => self
+                    .find_fid(&c, u16::from_be_bytes([cmd.data[0], cmd.data[1]]))
+                    .ok_or(NOT_FOUND)?,
                 0x00 => return Err(0x6700),
                 0x08 => self.walk_path(&c, MF, &cmd.data)?,
                 0x09 => self.walk_path(&c, c.df, &cmd.data)?,
@@ -659,8 +743,19 @@ impl Card {
         if id == MF {
             return Err(0x6985);
         }
-        self.check_access(id, if activate { Operation::Activate } else { Operation::Deactivate })?;
-        let want = if activate { lcsi::ACTIVATED } else { lcsi::DEACTIVATED };
+        self.check_access(
+            id,
+            if activate {
+                Operation::Activate
+            } else {
+                Operation::Deactivate
+            },
+        )?;
+        let want = if activate {
+            lcsi::ACTIVATED
+        } else {
+            lcsi::DEACTIVATED
+        };
         if self.nv.state.files.get(id).map(|f| f.lcsi) != Some(want) {
             self.nv.write(|st| {
                 if let Some(f) = st.files.get_mut(id) {
@@ -692,7 +787,9 @@ impl Card {
         if used != cmd.data.len() {
             return Err(0x6A80);
         }
-        let Some(Content::Bytes(b)) = self.nv.state.files.get(id).map(|f| &f.content) else { return Err(0x6F00) };
+        let Some(Content::Bytes(b)) = self.nv.state.files.get(id).map(|f| &f.content) else {
+            return Err(0x6F00);
+        };
         let objs = apdu::tlv::BerTlv::parse_all(b).map_err(|_| 0x6F00u16)?;
         let o = objs.iter().find(|o| o.tag == tag).ok_or(0x6A88u16)?;
         Ok(Resp::data(o.value_bytes()))
@@ -712,7 +809,9 @@ impl Card {
             return Err(0x6A80);
         }
         let (id, size) = self.bertlv_ef(ch, Operation::Update)?;
-        let Some(Content::Bytes(b)) = self.nv.state.files.get(id).map(|f| &f.content) else { return Err(0x6F00) };
+        let Some(Content::Bytes(b)) = self.nv.state.files.get(id).map(|f| &f.content) else {
+            return Err(0x6F00);
+        };
         let mut objs = apdu::tlv::BerTlv::parse_all(b).map_err(|_| 0x6F00u16)?;
         objs.retain(|o| o.tag != new.tag);
         if !new.value_bytes().is_empty() {

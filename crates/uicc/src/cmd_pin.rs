@@ -28,7 +28,12 @@ fn retries_sw(left: u8) -> u16 {
 
 impl Card {
     fn pin_index(&self, kr: u8) -> Result<usize, u16> {
-        self.nv.state.pins.iter().position(|p| p.key_ref == kr).ok_or(0x6A88)
+        self.nv
+            .state
+            .pins
+            .iter()
+            .position(|p| p.key_ref == kr)
+            .ok_or(0x6A88)
     }
 
     /// Decrement-then-commit, then compare in constant time. Ok(true) on match (counter
@@ -44,7 +49,12 @@ impl Card {
             }
         })?;
         self.nv.checkpoint()?;
-        let ok = self.nv.state.pins.get(i).is_some_and(|p| p.value.ct_eq(candidate));
+        let ok = self
+            .nv
+            .state
+            .pins
+            .get(i)
+            .is_some_and(|p| p.value.ct_eq(candidate));
         if ok {
             self.nv.write(|s| {
                 if let Some(p) = s.pins.get_mut(i) {
@@ -155,7 +165,11 @@ impl Card {
         }
         let kr = cmd.p2;
         let i = self.pin_index(kr)?;
-        let puk_left = self.nv.state.pins[i].puk.as_ref().map(|p| p.left).ok_or(0x6A88u16)?;
+        let puk_left = self.nv.state.pins[i]
+            .puk
+            .as_ref()
+            .map(|p| p.left)
+            .ok_or(0x6A88u16)?;
         if cmd.data.is_empty() {
             return Err(retries_sw(puk_left));
         }
@@ -175,9 +189,14 @@ impl Card {
             }
         })?;
         self.nv.checkpoint()?;
-        let ok = self.nv.state.pins[i].puk.as_ref().is_some_and(|p| p.value.ct_eq(puk));
+        let ok = self.nv.state.pins[i]
+            .puk
+            .as_ref()
+            .is_some_and(|p| p.value.ct_eq(puk));
         if !ok {
-            return Err(retries_sw(self.nv.state.pins[i].puk.as_ref().map_or(0, |p| p.left)));
+            return Err(retries_sw(
+                self.nv.state.pins[i].puk.as_ref().map_or(0, |p| p.left),
+            ));
         }
         let v = Secret8(new.to_vec());
         self.nv.write(|s| {

@@ -50,8 +50,14 @@ impl EfStructure {
     /// Record length and count for record EFs.
     pub fn record_dims(self) -> Option<(usize, usize)> {
         match self {
-            EfStructure::LinearFixed { record_len, records }
-            | EfStructure::Cyclic { record_len, records } => Some((record_len, records)),
+            EfStructure::LinearFixed {
+                record_len,
+                records,
+            }
+            | EfStructure::Cyclic {
+                record_len,
+                records,
+            } => Some((record_len, records)),
             _ => None,
         }
     }
@@ -60,8 +66,14 @@ impl EfStructure {
     pub fn size(self) -> usize {
         match self {
             EfStructure::Transparent { size } | EfStructure::BerTlv { size } => size,
-            EfStructure::LinearFixed { record_len, records }
-            | EfStructure::Cyclic { record_len, records } => record_len * records,
+            EfStructure::LinearFixed {
+                record_len,
+                records,
+            }
+            | EfStructure::Cyclic {
+                record_len,
+                records,
+            } => record_len * records,
         }
     }
 }
@@ -153,12 +165,22 @@ impl Tree {
 
     /// A direct child of `dir` with this FID.
     pub fn child(&self, dir: NodeId, fid: u16) -> Option<NodeId> {
-        self.nodes.get(dir)?.children.iter().copied().find(|&c| self.nodes.get(c).is_some_and(|n| n.fid == fid))
+        self.nodes
+            .get(dir)?
+            .children
+            .iter()
+            .copied()
+            .find(|&c| self.nodes.get(c).is_some_and(|n| n.fid == fid))
     }
 
     /// The EF with this SFI directly under `dir`.
     pub fn by_sfi(&self, dir: NodeId, sfi: u8) -> Option<NodeId> {
-        self.nodes.get(dir)?.children.iter().copied().find(|&c| self.nodes.get(c).is_some_and(|n| n.sfi == Some(sfi)))
+        self.nodes
+            .get(dir)?
+            .children
+            .iter()
+            .copied()
+            .find(|&c| self.nodes.get(c).is_some_and(|n| n.sfi == Some(sfi)))
     }
 
     /// The ADF whose AID equals `aid`.
@@ -218,13 +240,25 @@ fn push_len(out: &mut Vec<u8>, len: usize) {
 
 /// Build the FCP template (tag 62) of a node: 82, 83, 84 (ADF), A5 (MF), 8A, 8B, C6 (dirs),
 /// 80 (EF size), 81 (dir total size), 88 (SFI).
-pub fn fcp(tree: &Tree, id: NodeId, nv: &NvFile, pins: &PinStatusList, free_memory: u32) -> Vec<u8> {
-    let Some(n) = tree.node(id) else { return Vec::new() };
+pub fn fcp(
+    tree: &Tree,
+    id: NodeId,
+    nv: &NvFile,
+    pins: &PinStatusList,
+    free_memory: u32,
+) -> Vec<u8> {
+    let Some(n) = tree.node(id) else {
+        return Vec::new();
+    };
     let mut b = Vec::with_capacity(48);
     let share = if n.shareable { 0x40 } else { 0x00 };
     match n.kind {
         NodeKind::Ef(s) => match s.record_dims() {
-            Some((rl, nr)) => push_tlv(&mut b, 0x82, &[share | s.fdb(), 0x21, (rl >> 8) as u8, rl as u8, nr as u8]),
+            Some((rl, nr)) => push_tlv(
+                &mut b,
+                0x82,
+                &[share | s.fdb(), 0x21, (rl >> 8) as u8, rl as u8, nr as u8],
+            ),
             None => push_tlv(&mut b, 0x82, &[share | s.fdb(), 0x21]),
         },
         _ => push_tlv(&mut b, 0x82, &[share | 0x38, 0x21]),
@@ -271,7 +305,12 @@ pub fn fcp(tree: &Tree, id: NodeId, nv: &NvFile, pins: &PinStatusList, free_memo
                 push_tlv(&mut c6, 0x83, &[*kr]);
             }
             push_tlv(&mut b, 0xC6, &c6);
-            let total: usize = n.children.iter().filter_map(|&c| tree.node(c)?.ef()).map(|s| s.size()).sum();
+            let total: usize = n
+                .children
+                .iter()
+                .filter_map(|&c| tree.node(c)?.ef())
+                .map(|s| s.size())
+                .sum();
             push_tlv(&mut b, 0x81, &(total.min(0xFFFF) as u16).to_be_bytes());
         }
     }

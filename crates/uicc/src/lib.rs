@@ -17,6 +17,9 @@
 //! The card never touches files, sockets or clocks except through its [`Store`] and its
 //! injected [`rng::RandomSource`].
 
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
 pub mod access;
 pub mod applet;
 pub mod card;
@@ -29,6 +32,7 @@ mod hexser;
 pub mod milenage;
 pub mod nv;
 pub mod profile;
+pub mod remote;
 pub mod rng;
 pub mod store;
 pub mod txn;
@@ -37,4 +41,5 @@ pub use applet::{Applet, AppletClass, AppletContext, AppletRegistry, ToolkitEven
 pub use card::{Card, CardError, CardOptions};
 pub use nv::NvState;
 pub use profile::{Profile, ProfileError};
+pub use remote::RemoteSession;
 pub use store::{FileStore, MemoryStore, Store, StoreError};

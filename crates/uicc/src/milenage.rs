@@ -64,7 +64,10 @@ fn rot(a: &Block, bytes: usize) -> Block {
 impl Milenage {
     /// From K and OPc.
     pub fn with_opc(k: &[u8; 16], opc: &[u8; 16]) -> Milenage {
-        Milenage { cipher: Aes128::new(k.into()), opc: *opc }
+        Milenage {
+            cipher: Aes128::new(k.into()),
+            opc: *opc,
+        }
     }
 
     /// From K and OP: OPc = OP ⊕ E_K(OP) (TS 35.206 §4.1).
@@ -73,7 +76,10 @@ impl Milenage {
         let mut e = (*op).into();
         cipher.encrypt_block(&mut e);
         let e: Block = e.into();
-        Milenage { cipher, opc: xor(&e, op) }
+        Milenage {
+            cipher,
+            opc: xor(&e, op),
+        }
     }
 
     /// The OPc in use.
@@ -137,13 +143,24 @@ impl Milenage {
         ak.copy_from_slice(&out2[..6]);
         let mut ak_star = [0u8; 6];
         ak_star.copy_from_slice(&out5[..6]);
-        AkaOutputs { res, ck: self.outn(&temp, 4, 2), ik: self.outn(&temp, 8, 4), ak, ak_star }
+        AkaOutputs {
+            res,
+            ck: self.outn(&temp, 4, 2),
+            ik: self.outn(&temp, 8, 4),
+            ak,
+            ak_star,
+        }
     }
 }
 
 /// GSM conversion c2 (TS 33.102 §6.8.1.2): SRES from a 64-bit RES = RES[0..4] ⊕ RES[4..8].
 pub fn c2(res: &[u8; 8]) -> [u8; 4] {
-    [res[0] ^ res[4], res[1] ^ res[5], res[2] ^ res[6], res[3] ^ res[7]]
+    [
+        res[0] ^ res[4],
+        res[1] ^ res[5],
+        res[2] ^ res[6],
+        res[3] ^ res[7],
+    ]
 }
 
 /// GSM conversion c3 (TS 33.102 §6.8.1.2): Kc = CK1 ⊕ CK2 ⊕ IK1 ⊕ IK2 (64-bit halves).
@@ -163,12 +180,16 @@ mod tests {
     fn h<const N: usize>(v: &Value, k: &str) -> [u8; N] {
         let s = v[k].as_str().unwrap_or_else(|| panic!("field {k} missing"));
         let b = apdu::hex::decode(s).unwrap();
-        b.try_into().unwrap_or_else(|_| panic!("field {k}: wrong length"))
+        b.try_into()
+            .unwrap_or_else(|_| panic!("field {k}: wrong length"))
     }
 
     #[test]
     fn ts35208_test_sets() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/milenage-ts35208.json");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../test-vectors/milenage-ts35208.json"
+        );
         let doc: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let sets = doc["test_sets"].as_array().unwrap();
         assert!(sets.len() >= 6);
@@ -182,7 +203,11 @@ mod tests {
             let (rand, sqn, amf) = (h::<16>(t, "rand"), h::<6>(t, "sqn"), h::<2>(t, "amf"));
             for m in [&m, &m2] {
                 assert_eq!(m.f1(&rand, &sqn, &amf), h::<8>(t, "f1"), "set {set}: f1");
-                assert_eq!(m.f1_star(&rand, &sqn, &amf), h::<8>(t, "f1star"), "set {set}: f1*");
+                assert_eq!(
+                    m.f1_star(&rand, &sqn, &amf),
+                    h::<8>(t, "f1star"),
+                    "set {set}: f1*"
+                );
                 let o = m.f2345(&rand);
                 assert_eq!(o.res, h::<8>(t, "f2"), "set {set}: f2");
                 assert_eq!(o.ck, h::<16>(t, "f3"), "set {set}: f3");

@@ -89,12 +89,17 @@ impl<'de> Deserialize<'de> for PinValue {
         if let Some(h) = s.strip_prefix("hex:") {
             let v = hexser::decode(h).map_err(D::Error::custom)?;
             if v.len() != 8 {
-                return Err(D::Error::custom(format!("hex PIN must be 8 bytes, got {}", v.len())));
+                return Err(D::Error::custom(format!(
+                    "hex PIN must be 8 bytes, got {}",
+                    v.len()
+                )));
             }
             return Ok(PinValue(v));
         }
         if !(4..=8).contains(&s.len()) || !s.bytes().all(|c| c.is_ascii_digit()) {
-            return Err(D::Error::custom("PIN must be 4 to 8 decimal digits (or hex:<8 bytes>)"));
+            return Err(D::Error::custom(
+                "PIN must be 4 to 8 decimal digits (or hex:<8 bytes>)",
+            ));
         }
         let mut v = s.into_bytes();
         v.resize(8, 0xFF);
@@ -276,8 +281,8 @@ struct FileDecl {
     name: String,
     #[serde(rename = "type")]
     kind: FileType,
-    sfi: Option<u8>,
-    arr: Option<u8>,
+    sfi: Option<Spanned<u8>>,
+    arr: Option<Spanned<u8>>,
     arr_file: Option<String>,
     data: Option<Hex>,
     size: Option<usize>,
@@ -327,7 +332,11 @@ pub struct OtaKeyset {
 
 impl std::fmt::Debug for OtaKeyset {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "OtaKeyset {{ kvn: {}, kic_algorithm: {:?}, kid_algorithm: {:?}, .. }}", self.kvn, self.kic_algorithm, self.kid_algorithm)
+        write!(
+            f,
+            "OtaKeyset {{ kvn: {}, kic_algorithm: {:?}, kid_algorithm: {:?}, .. }}",
+            self.kvn, self.kic_algorithm, self.kid_algorithm
+        )
     }
 }
 
@@ -402,7 +411,12 @@ pub struct Profile {
 fn line_col(src: &str, offset: usize) -> (usize, usize) {
     let upto = src.get(..offset.min(src.len())).unwrap_or("");
     let line = upto.matches('\n').count() + 1;
-    let col = upto.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = upto
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -413,7 +427,12 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&self, span: std::ops::Range<usize>, msg: impl Into<String>) -> ProfileError {
         let (line, column) = line_col(self.src, span.start);
-        ProfileError::Invalid { path: None, line, column, message: msg.into() }
+        ProfileError::Invalid {
+            path: None,
+            line,
+            column,
+            message: msg.into(),
+        }
     }
 }
 
@@ -441,7 +460,9 @@ fn parse_path(s: &str) -> Option<Vec<u16>> {
 /// BCD with swapped nibbles, padded with F (TS 102 221 §13.2 ICCID, TS 24.008 numbers).
 fn swapped_bcd(digits: &str) -> Vec<u8> {
     let d: Vec<u8> = digits.bytes().map(|c| c.wrapping_sub(b'0')).collect();
-    d.chunks(2).map(|c| (c.get(1).copied().unwrap_or(0xF) << 4) | c.first().copied().unwrap_or(0xF)).collect()
+    d.chunks(2)
+        .map(|c| (c.get(1).copied().unwrap_or(0xF) << 4) | c.first().copied().unwrap_or(0xF))
+        .collect()
 }
 
 /// EF.IMSI contents (TS 31.102 §4.2.2): length, then parity nibble 9/1 and BCD digits.
@@ -451,7 +472,11 @@ fn encode_imsi(imsi: &str) -> Vec<u8> {
     let mut nibbles = vec![parity];
     nibbles.extend_from_slice(&d);
     let mut out = vec![nibbles.len().div_ceil(2) as u8];
-    out.extend(nibbles.chunks(2).map(|c| (c.get(1).copied().unwrap_or(0xF) << 4) | c[0]));
+    out.extend(
+        nibbles
+            .chunks(2)
+            .map(|c| (c.get(1).copied().unwrap_or(0xF) << 4) | c[0]),
+    );
     out
 }
 
@@ -486,12 +511,22 @@ impl Profile {
 
     /// Load a profile from a TOML file.
     pub fn load(path: &Path) -> Result<Profile, ProfileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ProfileError::Io { path: path.to_path_buf(), reason: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ProfileError::Io {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         Profile::from_toml_str(&text).map_err(|e| match e {
-            ProfileError::Invalid { line, column, message, .. } => {
-                ProfileError::Invalid { path: Some(path.to_path_buf()), line, column, message }
-            }
+            ProfileError::Invalid {
+                line,
+                column,
+                message,
+                ..
+            } => ProfileError::Invalid {
+                path: Some(path.to_path_buf()),
+                line,
+                column,
+                message,
+            },
             other => other,
         })
     }
@@ -533,7 +568,10 @@ impl Profile {
         for f in &doc.files {
             let p = f.get_ref().path.get_ref();
             let fids = parse_path(p).ok_or_else(|| {
-                cx.err(f.get_ref().path.span(), "path must be 4-hex-digit FIDs separated by '/', starting with 3F00")
+                cx.err(
+                    f.get_ref().path.span(),
+                    "path must be 4-hex-digit FIDs separated by '/', starting with 3F00",
+                )
             })?;
             if fids.first() != Some(&0x3F00) {
                 return Err(cx.err(f.get_ref().path.span(), "path must start with 3F00"));
@@ -574,19 +612,27 @@ impl Profile {
                 }
                 Some(p)
             };
-            if let Some(sfi) = d.sfi {
+            if let Some(ssfi) = &d.sfi {
+                let sfi = *ssfi.get_ref();
+                let span = ssfi.span();
                 if !(1..=30).contains(&sfi) || matches!(d.kind, FileType::Df | FileType::Adf) {
                     return Err(cx.err(span, "sfi must be 1..=30 and only on EFs"));
                 }
                 if let Some(p) = parent {
                     if nodes[p].children.iter().any(|&c| nodes[c].sfi == Some(sfi)) {
-                        return Err(cx.err(span, format!("SFI {sfi:02X} used twice in the same directory")));
+                        return Err(cx.err(
+                            span,
+                            format!("SFI {sfi:02X} used twice in the same directory"),
+                        ));
                     }
                 }
             }
             let fill = |mut v: Vec<u8>, n: usize, what: &str| -> Result<Vec<u8>, ProfileError> {
                 if v.len() > n {
-                    return Err(cx.err(span.clone(), format!("{what} has {} bytes, more than the size {n}", v.len())));
+                    return Err(cx.err(
+                        span.clone(),
+                        format!("{what} has {} bytes, more than the size {n}", v.len()),
+                    ));
                 }
                 v.resize(n, 0xFF);
                 Ok(v)
@@ -596,7 +642,10 @@ impl Profile {
                 FileType::Adf => {
                     let aid = d.aid.as_ref().map(|a| a.0.clone()).unwrap_or_default();
                     if !(5..=16).contains(&aid.len()) || parent != Some(MF) {
-                        return Err(cx.err(span, "an ADF needs an aid of 5..16 bytes and must sit directly under the MF"));
+                        return Err(cx.err(
+                            span,
+                            "an ADF needs an aid of 5..16 bytes and must sit directly under the MF",
+                        ));
                     }
                     (NodeKind::Adf { aid }, Content::Directory)
                 }
@@ -614,48 +663,84 @@ impl Profile {
                             return Err(cx.err(span, "BER-TLV data exceeds the size"));
                         }
                         if apdu::tlv::BerTlv::parse_all(&data).is_err() {
-                            return Err(cx.err(span, "data of a BER-TLV EF must be a sequence of BER-TLV objects"));
+                            return Err(cx.err(
+                                span,
+                                "data of a BER-TLV EF must be a sequence of BER-TLV objects",
+                            ));
                         }
-                        (NodeKind::Ef(EfStructure::BerTlv { size }), Content::Bytes(data))
+                        (
+                            NodeKind::Ef(EfStructure::BerTlv { size }),
+                            Content::Bytes(data),
+                        )
                     } else {
-                        (NodeKind::Ef(EfStructure::Transparent { size }), Content::Bytes(fill(data, size, "data")?))
+                        (
+                            NodeKind::Ef(EfStructure::Transparent { size }),
+                            Content::Bytes(fill(data, size, "data")?),
+                        )
                     }
                 }
                 FileType::LinearFixed | FileType::Cyclic => {
-                    let recs: Vec<Vec<u8>> = d.records.as_ref().map(|r| r.iter().map(|h| h.0.clone()).collect()).unwrap_or_default();
-                    let rl = d.record_len.unwrap_or_else(|| recs.iter().map(Vec::len).max().unwrap_or(0));
+                    let recs: Vec<Vec<u8>> = d
+                        .records
+                        .as_ref()
+                        .map(|r| r.iter().map(|h| h.0.clone()).collect())
+                        .unwrap_or_default();
+                    let rl = d
+                        .record_len
+                        .unwrap_or_else(|| recs.iter().map(Vec::len).max().unwrap_or(0));
                     let n = d.record_count.unwrap_or(recs.len());
                     if !(1..=255).contains(&rl) || !(1..=254).contains(&n) || recs.len() > n {
                         return Err(cx.err(span, "record files need record_len 1..=255 and 1..=254 records (record_count >= records listed)"));
                     }
                     let mut out = Vec::with_capacity(n);
                     for i in 0..n {
-                        out.push(fill(recs.get(i).cloned().unwrap_or_default(), rl, &format!("record {}", i + 1))?);
+                        out.push(fill(
+                            recs.get(i).cloned().unwrap_or_default(),
+                            rl,
+                            &format!("record {}", i + 1),
+                        )?);
                     }
                     let s = if d.kind == FileType::Cyclic {
-                        EfStructure::Cyclic { record_len: rl, records: n }
+                        EfStructure::Cyclic {
+                            record_len: rl,
+                            records: n,
+                        }
                     } else {
-                        EfStructure::LinearFixed { record_len: rl, records: n }
+                        EfStructure::LinearFixed {
+                            record_len: rl,
+                            records: n,
+                        }
                     };
                     (NodeKind::Ef(s), Content::Records(out))
                 }
             };
             let id = nodes.len();
-            if let Some(rec) = d.arr {
-                let arr_fid = match &d.arr_file {
-                    Some(s) => Some(u16::from_str_radix(s, 16).map_err(|_| cx.err(span.clone(), "arr_file must be a 4-hex-digit FID"))?),
-                    None => None,
-                };
-                arr_wanted.push((id, arr_fid, rec, span.clone()));
+            if let Some(sarr) = &d.arr {
+                let rec = *sarr.get_ref();
+                let arr_fid =
+                    match &d.arr_file {
+                        Some(s) => Some(u16::from_str_radix(s, 16).map_err(|_| {
+                            cx.err(span.clone(), "arr_file must be a 4-hex-digit FID")
+                        })?),
+                        None => None,
+                    };
+                arr_wanted.push((id, arr_fid, rec, sarr.span()));
             } else if matches!(kind, NodeKind::Ef(_)) {
-                return Err(cx.err(span, "every EF needs arr = <EF.ARR record number> (its access rules)"));
+                return Err(cx.err(
+                    span,
+                    "every EF needs arr = <EF.ARR record number> (its access rules)",
+                ));
             }
             nodes.push(Node {
                 fid,
-                name: if d.name.is_empty() { d.path.get_ref().clone() } else { d.name.clone() },
+                name: if d.name.is_empty() {
+                    d.path.get_ref().clone()
+                } else {
+                    d.name.clone()
+                },
                 parent,
                 kind,
-                sfi: d.sfi,
+                sfi: d.sfi.as_ref().map(|s| *s.get_ref()),
                 arr: None,
                 shareable: d.shareable,
                 children: Vec::new(),
@@ -666,23 +751,30 @@ impl Profile {
                 }
                 nodes[p].children.push(id);
             }
-            let lc = if d.deactivated { lcsi::DEACTIVATED } else { lcsi::ACTIVATED };
+            let lc = if d.deactivated {
+                lcsi::DEACTIVATED
+            } else {
+                lcsi::ACTIVATED
+            };
             files.push(NvFile { lcsi: lc, content });
             paths.insert(fids.clone(), id);
         }
         let mut tree = Tree { nodes };
 
         // Resolve EF.ARR references: look in the file's directory, then upwards.
-        let in_adf = |t: &Tree, id: NodeId| t.path(id).len() >= 2 && t.node(t.dir_of(id)).is_some_and(|_| {
-            let mut c = Some(id);
-            while let Some(x) = c {
-                if matches!(t.nodes[x].kind, NodeKind::Adf { .. }) {
-                    return true;
-                }
-                c = t.nodes[x].parent;
-            }
-            false
-        });
+        let in_adf = |t: &Tree, id: NodeId| {
+            t.path(id).len() >= 2
+                && t.node(t.dir_of(id)).is_some_and(|_| {
+                    let mut c = Some(id);
+                    while let Some(x) = c {
+                        if matches!(t.nodes[x].kind, NodeKind::Adf { .. }) {
+                            return true;
+                        }
+                        c = t.nodes[x].parent;
+                    }
+                    false
+                })
+        };
         for (id, fid, rec, span) in arr_wanted {
             let fid = fid.unwrap_or(if in_adf(&tree, id) { 0x6F06 } else { 0x2F06 });
             let mut dir = Some(tree.dir_of(id));
@@ -695,17 +787,33 @@ impl Profile {
                 dir = tree.nodes[d].parent;
             }
             let Some(f) = found else {
-                return Err(cx.err(span, format!("no EF.ARR {fid:04X} found for this file's arr")));
+                return Err(cx.err(
+                    span,
+                    format!("no EF.ARR {fid:04X} found for this file's arr"),
+                ));
             };
             match tree.nodes[f].ef() {
-                Some(EfStructure::LinearFixed { records, .. }) if (1..=records).contains(&(rec as usize)) => {}
-                _ => return Err(cx.err(span, format!("arr = {rec}: EF.ARR {fid:04X} is not linear fixed or has no such record"))),
+                Some(EfStructure::LinearFixed { records, .. })
+                    if (1..=records).contains(&(rec as usize)) => {}
+                _ => {
+                    return Err(cx.err(
+                        span,
+                        format!(
+                        "arr = {rec}: EF.ARR {fid:04X} is not linear fixed or has no such record"
+                    ),
+                    ))
+                }
             }
-            tree.nodes[id].arr = Some(ArrRef { fid, file: f, record: rec });
+            tree.nodes[id].arr = Some(ArrRef {
+                fid,
+                file: f,
+                record: rec,
+            });
         }
 
         let adf_of = |p: &str, span: std::ops::Range<usize>| -> Result<NodeId, ProfileError> {
-            let fids = parse_path(p).ok_or_else(|| cx.err(span.clone(), "adf must be a path like 3F00/7FF0"))?;
+            let fids = parse_path(p)
+                .ok_or_else(|| cx.err(span.clone(), "adf must be a path like 3F00/7FF0"))?;
             match paths.get(&fids) {
                 Some(&id) if matches!(tree.nodes[id].kind, NodeKind::Adf { .. }) => Ok(id),
                 _ => Err(cx.err(span, format!("{p} is not a declared ADF"))),
@@ -713,15 +821,26 @@ impl Profile {
         };
 
         // Generated contents.
-        let find_under_adf = |fid: u16| tree.nodes.iter().position(|n| n.fid == fid && n.parent.is_some_and(|p| matches!(tree.nodes[p].kind, NodeKind::Adf { .. })));
+        let find_under_adf = |fid: u16| {
+            tree.nodes.iter().position(|n| {
+                n.fid == fid
+                    && n.parent
+                        .is_some_and(|p| matches!(tree.nodes[p].kind, NodeKind::Adf { .. }))
+            })
+        };
         if let Some(iccid) = &doc.card.iccid {
             let s = iccid.get_ref();
             if !(10..=20).contains(&s.len()) || !s.bytes().all(|c| c.is_ascii_digit()) {
                 return Err(cx.err(iccid.span(), "iccid must be 10 to 20 digits"));
             }
             if let Some(id) = tree.child(MF, 0x2FE2) {
-                if doc.files.iter().any(|f| f.get_ref().path.get_ref() == "3F00/2FE2" && f.get_ref().data.is_some()) {
-                    return Err(cx.err(iccid.span(), "EF.ICCID has data and card.iccid is set: give only one"));
+                if doc.files.iter().any(|f| {
+                    f.get_ref().path.get_ref() == "3F00/2FE2" && f.get_ref().data.is_some()
+                }) {
+                    return Err(cx.err(
+                        iccid.span(),
+                        "EF.ICCID has data and card.iccid is set: give only one",
+                    ));
                 }
                 let mut v = swapped_bcd(s);
                 v.resize(10, 0xFF);
@@ -749,11 +868,18 @@ impl Profile {
         if let Some(m) = &doc.subscriber.msisdn {
             let s = m.get_ref();
             let digits = s.strip_prefix('+').unwrap_or(s);
-            if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|c| c.is_ascii_digit()) {
-                return Err(cx.err(m.span(), "msisdn must be up to 20 digits, optionally with a leading +"));
+            if digits.is_empty() || digits.len() > 20 || !digits.bytes().all(|c| c.is_ascii_digit())
+            {
+                return Err(cx.err(
+                    m.span(),
+                    "msisdn must be up to 20 digits, optionally with a leading +",
+                ));
             }
             if let Some(id) = find_under_adf(0x6F40) {
-                if let (Content::Records(r), Some((rl, _))) = (&mut files[id].content, tree.nodes[id].ef().and_then(|s| s.record_dims())) {
+                if let (Content::Records(r), Some((rl, _))) = (
+                    &mut files[id].content,
+                    tree.nodes[id].ef().and_then(|s| s.record_dims()),
+                ) {
                     if rl < 14 {
                         return Err(cx.err(m.span(), "EF.MSISDN records must be at least 14 bytes"));
                     }
@@ -772,7 +898,10 @@ impl Profile {
             let kr = p.key_ref;
             let valid = matches!(kr, 0x01..=0x08 | 0x0A..=0x0E | 0x11 | 0x81..=0x88 | 0x8A..=0x8E);
             if !valid {
-                return Err(cx.err(sp.span(), format!("key_ref {kr:02X} is not a PIN key reference (TS 102 221 §9.5.1)")));
+                return Err(cx.err(
+                    sp.span(),
+                    format!("key_ref {kr:02X} is not a PIN key reference (TS 102 221 §9.5.1)"),
+                ));
             }
             if pins.iter().any(|c: &PinConfig| c.key_ref == kr) {
                 return Err(cx.err(sp.span(), format!("key_ref {kr:02X} declared twice")));
@@ -783,21 +912,40 @@ impl Profile {
             let is_local = kr & 0x80 != 0;
             let adf = match (&p.adf, is_local) {
                 (Some(a), true) => Some(adf_of(a, sp.span())?),
-                (None, true) => return Err(cx.err(sp.span(), "a local PIN (81..8E) needs adf = \"<path of its ADF>\"")),
-                (Some(_), false) => return Err(cx.err(sp.span(), "adf is only for local PINs (81..8E)")),
+                (None, true) => {
+                    return Err(cx.err(
+                        sp.span(),
+                        "a local PIN (81..8E) needs adf = \"<path of its ADF>\"",
+                    ))
+                }
+                (Some(_), false) => {
+                    return Err(cx.err(sp.span(), "adf is only for local PINs (81..8E)"))
+                }
                 (None, false) => None,
             };
             if !p.enabled && matches!(kr, 0x0A..=0x0E | 0x8A..=0x8E) {
                 return Err(cx.err(sp.span(), "ADM keys cannot be disabled"));
             }
-            pins.push(PinConfig { key_ref: kr, name: if p.name.is_empty() { format!("key {kr:02X}") } else { p.name.clone() }, adf });
+            pins.push(PinConfig {
+                key_ref: kr,
+                name: if p.name.is_empty() {
+                    format!("key {kr:02X}")
+                } else {
+                    p.name.clone()
+                },
+                adf,
+            });
             pin_states.push(PinState {
                 key_ref: kr,
                 value: Secret8(p.value.0.clone()),
                 max: p.retries,
                 left: p.retries,
                 enabled: p.enabled,
-                puk: p.puk.as_ref().map(|v| PukState { value: Secret8(v.0.clone()), max: p.puk_retries, left: p.puk_retries }),
+                puk: p.puk.as_ref().map(|v| PukState {
+                    value: Secret8(v.0.clone()),
+                    max: p.puk_retries,
+                    left: p.puk_retries,
+                }),
             });
         }
 
@@ -818,8 +966,16 @@ impl Profile {
             if auth.iter().any(|c: &AuthConfig| c.adf == adf) {
                 return Err(cx.err(sa.span(), "two [[auth]] entries for the same ADF"));
             }
-            auth.push(AuthConfig { adf, milenage, sqn_check: a.sqn_check, ind_bits: a.ind_bits, delta: a.delta });
-            sqn.push(SqnState { seq: vec![0; 1usize << a.ind_bits] });
+            auth.push(AuthConfig {
+                adf,
+                milenage,
+                sqn_check: a.sqn_check,
+                ind_bits: a.ind_bits,
+                delta: a.delta,
+            });
+            sqn.push(SqnState {
+                seq: vec![0; 1usize << a.ind_bits],
+            });
         }
 
         // OTA
@@ -827,10 +983,15 @@ impl Profile {
         let mut counters = BTreeMap::new();
         for sk in &doc.ota.keyset {
             let k = sk.get_ref();
-            if !(1..=15).contains(&k.kvn) || ota_keysets.iter().any(|x: &OtaKeyset| x.kvn == k.kvn) {
+            if !(1..=15).contains(&k.kvn) || ota_keysets.iter().any(|x: &OtaKeyset| x.kvn == k.kvn)
+            {
                 return Err(cx.err(sk.span(), "kvn must be 1..=15 and unique"));
             }
-            let c = k.counter.as_ref().map(|c| c.0.clone()).unwrap_or_else(|| vec![0; 5]);
+            let c = k
+                .counter
+                .as_ref()
+                .map(|c| c.0.clone())
+                .unwrap_or_else(|| vec![0; 5]);
             if c.len() != 5 {
                 return Err(cx.err(sk.span(), "counter must be 5 bytes"));
             }
@@ -847,15 +1008,34 @@ impl Profile {
         let mut ota_tars = Vec::new();
         for st in &doc.ota.tar {
             let t = st.get_ref();
-            let tar: [u8; 3] = t.tar.0.as_slice().try_into().map_err(|_| cx.err(st.span(), "tar must be 3 bytes"))?;
+            let tar: [u8; 3] = t
+                .tar
+                .0
+                .as_slice()
+                .try_into()
+                .map_err(|_| cx.err(st.span(), "tar must be 3 bytes"))?;
             let adf = match &t.adf {
                 Some(a) => Some(adf_of(a, st.span())?),
                 None => None,
             };
-            if let Some(k) = t.keysets.iter().find(|k| !ota_keysets.iter().any(|x| x.kvn == **k)) {
-                return Err(cx.err(st.span(), format!("keyset {k} is not declared in [[ota.keyset]]")));
+            if let Some(k) = t
+                .keysets
+                .iter()
+                .find(|k| !ota_keysets.iter().any(|x| x.kvn == **k))
+            {
+                return Err(cx.err(
+                    st.span(),
+                    format!("keyset {k} is not declared in [[ota.keyset]]"),
+                ));
             }
-            ota_tars.push(OtaTar { tar, target: t.target.clone(), adf, keysets: t.keysets.clone(), min_security: t.min_security, applet: t.applet.as_ref().map(|a| a.0.clone()) });
+            ota_tars.push(OtaTar {
+                tar,
+                target: t.target.clone(),
+                adf,
+                keysets: t.keysets.clone(),
+                min_security: t.min_security,
+                applet: t.applet.as_ref().map(|a| a.0.clone()),
+            });
         }
 
         // Applets
@@ -869,7 +1049,12 @@ impl Profile {
                 "installed" => crate::nv::life_cycle::INSTALLED,
                 "selectable" => crate::nv::life_cycle::SELECTABLE,
                 "locked" => crate::nv::life_cycle::SELECTABLE | crate::nv::life_cycle::LOCKED_BIT,
-                other => return Err(cx.err(sa.span(), format!("state {other:?}: expected installed, selectable or locked"))),
+                other => {
+                    return Err(cx.err(
+                        sa.span(),
+                        format!("state {other:?}: expected installed, selectable or locked"),
+                    ))
+                }
             };
             if applets.iter().any(|x: &AppletConfig| x.aid == a.aid.0) {
                 return Err(cx.err(sa.span(), "applet aid declared twice"));
@@ -877,7 +1062,13 @@ impl Profile {
             if a.default && applets.iter().any(|x: &AppletConfig| x.default_selected) {
                 return Err(cx.err(sa.span(), "only one applet can be default-selected"));
             }
-            applets.push(AppletConfig { class_aid: a.class.0.clone(), aid: a.aid.0.clone(), params: a.params.as_ref().map(|p| p.0.clone()).unwrap_or_default(), life_cycle, default_selected: a.default });
+            applets.push(AppletConfig {
+                class_aid: a.class.0.clone(),
+                aid: a.aid.0.clone(),
+                params: a.params.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
+                life_cycle,
+                default_selected: a.default,
+            });
         }
 
         let fp = format!("{:016x}", fnv64(src));
@@ -890,8 +1081,28 @@ impl Profile {
                 s
             }
         };
-        let initial = NvState { format: NV_FORMAT, profile_fingerprint: fp, files, pins: pin_states, auth: sqn, ota: OtaNv { counters }, applets: Vec::new() };
-        Ok(Profile { source: src.to_string(), name: doc.card.name, atr, tree, pins, auth, ota_keysets, ota_tars, applets, rng_seed, initial })
+        let initial = NvState {
+            format: NV_FORMAT,
+            profile_fingerprint: fp,
+            files,
+            pins: pin_states,
+            auth: sqn,
+            ota: OtaNv { counters },
+            applets: Vec::new(),
+        };
+        Ok(Profile {
+            source: src.to_string(),
+            name: doc.card.name,
+            atr,
+            tree,
+            pins,
+            auth,
+            ota_keysets,
+            ota_tars,
+            applets,
+            rng_seed,
+            initial,
+        })
     }
 }
 
@@ -912,14 +1123,25 @@ mod tests {
         assert_eq!(p.tree.nodes[0].fid, 0x3F00);
         assert!(p.tree.nodes.len() > 30);
         let imsi = p.tree.nodes.iter().position(|n| n.fid == 0x6F07).unwrap();
-        assert_eq!(p.initial.files[imsi].content, Content::Bytes(apdu::hex::decode("080910101032547698").unwrap()));
+        assert_eq!(
+            p.initial.files[imsi].content,
+            Content::Bytes(apdu::hex::decode("080910101032547698").unwrap())
+        );
         let iccid = p.tree.child(MF, 0x2FE2).unwrap();
-        assert_eq!(p.initial.files[iccid].content, Content::Bytes(apdu::hex::decode("988812010000000010F5").unwrap()));
+        assert_eq!(
+            p.initial.files[iccid].content,
+            Content::Bytes(apdu::hex::decode("988812010000000010F5").unwrap())
+        );
     }
 
     fn err_at(src: &str) -> (usize, usize, String) {
         match Profile::from_toml_str(src) {
-            Err(ProfileError::Invalid { line, column, message, .. }) => (line, column, message),
+            Err(ProfileError::Invalid {
+                line,
+                column,
+                message,
+                ..
+            }) => (line, column, message),
             other => panic!("expected an error, got {other:?}"),
         }
     }
@@ -932,27 +1154,44 @@ mod tests {
         assert_eq!(l, 10, "{m}");
         assert!(c >= 8 && m.contains("hex"), "{c} {m}");
         // unknown type
-        let (l, _, m) = err_at(&format!("{base}[[file]]\npath = \"3F00/2FE2\"\ntype = \"blob\"\n"));
+        let (l, _, m) = err_at(&format!(
+            "{base}[[file]]\npath = \"3F00/2FE2\"\ntype = \"blob\"\n"
+        ));
         assert_eq!(l, 8, "{m}");
         // missing parent
-        let (l, c, m) = err_at(&format!("{base}[[file]]\npath = \"3F00/7F10/6F3A\"\ntype = \"df\"\n"));
+        let (l, c, m) = err_at(&format!(
+            "{base}[[file]]\npath = \"3F00/7F10/6F3A\"\ntype = \"df\"\n"
+        ));
         assert_eq!((l, c), (7, 8), "{m}");
         assert!(m.contains("parent"));
         // TOML syntax
         let (l, _, _) = err_at("[card]\natr = \n");
         assert_eq!(l, 2);
         // missing arr on an EF
-        let (l, _, m) = err_at(&format!("{base}[[file]]\npath = \"3F00/2FE2\"\ntype = \"transparent\"\nsize = 10\n"));
+        let (l, _, m) = err_at(&format!(
+            "{base}[[file]]\npath = \"3F00/2FE2\"\ntype = \"transparent\"\nsize = 10\n"
+        ));
         assert_eq!(l, 6, "{m}");
         assert!(m.contains("arr"));
     }
 
     #[test]
     fn bcd_encodings() {
-        assert_eq!(encode_imsi("001010123456789"), apdu::hex::decode("080910101032547698").unwrap());
-        assert_eq!(encode_imsi("26201123456789"), apdu::hex::decode("082126102143658 7F9".replace(' ', "").as_str()).unwrap());
+        assert_eq!(
+            encode_imsi("001010123456789"),
+            apdu::hex::decode("080910101032547698").unwrap()
+        );
+        assert_eq!(
+            encode_imsi("26201123456789"),
+            apdu::hex::decode("082126102143658 7F9".replace(' ', "").as_str()).unwrap()
+        );
         let r = encode_msisdn("+491701234567", 28);
         assert_eq!(r.len(), 28);
-        assert_eq!(&r[14..], apdu::hex::decode("07 91 947110325476 FFFFFFFF FF FF").unwrap().as_slice());
+        assert_eq!(
+            &r[14..],
+            apdu::hex::decode("07 91 947110325476 FFFFFFFF FF FF")
+                .unwrap()
+                .as_slice()
+        );
     }
 }

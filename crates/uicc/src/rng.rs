@@ -22,7 +22,12 @@ pub struct AesCtrRng {
 impl AesCtrRng {
     /// Keyed by a 16-byte seed.
     pub fn new(seed: &[u8; 16]) -> AesCtrRng {
-        AesCtrRng { cipher: Aes128::new(seed.into()), counter: 0, buf: [0; 16], used: 16 }
+        AesCtrRng {
+            cipher: Aes128::new(seed.into()),
+            counter: 0,
+            buf: [0; 16],
+            used: 16,
+        }
     }
 }
 

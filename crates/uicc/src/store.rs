@@ -89,7 +89,10 @@ pub struct FileStore {
 }
 
 fn io(path: &Path, e: std::io::Error) -> StoreError {
-    StoreError::Io { path: path.to_path_buf(), reason: e.to_string() }
+    StoreError::Io {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
 }
 
 impl FileStore {
@@ -100,10 +103,16 @@ impl FileStore {
         tmp.push(".tmp");
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.is_dir() {
-                return Err(StoreError::Io { path: dir.to_path_buf(), reason: "directory does not exist".into() });
+                return Err(StoreError::Io {
+                    path: dir.to_path_buf(),
+                    reason: "directory does not exist".into(),
+                });
             }
         }
-        Ok(FileStore { path, tmp: PathBuf::from(tmp) })
+        Ok(FileStore {
+            path,
+            tmp: PathBuf::from(tmp),
+        })
     }
 
     /// The state file's path.
@@ -114,7 +123,12 @@ impl FileStore {
     /// Write `bytes` to the temporary file and fsync it (the first half of a commit; exposed
     /// for tearing tests that stop before the rename).
     pub fn write_tmp(&self, bytes: &[u8]) -> Result<(), StoreError> {
-        let mut f = OpenOptions::new().write(true).create(true).truncate(true).open(&self.tmp).map_err(|e| io(&self.tmp, e))?;
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&self.tmp)
+            .map_err(|e| io(&self.tmp, e))?;
         f.write_all(bytes).map_err(|e| io(&self.tmp, e))?;
         f.sync_all().map_err(|e| io(&self.tmp, e))
     }
@@ -125,7 +139,10 @@ impl Store for FileStore {
         match fs::read(&self.path) {
             Ok(b) => NvState::from_bytes(&b)
                 .map(Some)
-                .map_err(|e| StoreError::Corrupt { path: self.path.clone(), reason: e.to_string() }),
+                .map_err(|e| StoreError::Corrupt {
+                    path: self.path.clone(),
+                    reason: e.to_string(),
+                }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(&self.path, e)),
         }
@@ -135,7 +152,11 @@ impl Store for FileStore {
         self.write_tmp(&state.to_bytes())?;
         fs::rename(&self.tmp, &self.path).map_err(|e| io(&self.path, e))?;
         if let Some(dir) = self.path.parent() {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
             if let Ok(d) = File::open(dir) {
                 d.sync_all().map_err(|e| io(dir, e))?;
             }

@@ -28,7 +28,16 @@ pub struct Nv {
 
 impl Nv {
     pub(crate) fn new(state: NvState, store: Box<dyn Store>) -> Nv {
-        Nv { state, store, dirty: false, tx: None, tear_in: None, writes: 0, lost: false, last_error: None }
+        Nv {
+            state,
+            store,
+            dirty: false,
+            tx: None,
+            tear_in: None,
+            writes: 0,
+            lost: false,
+            last_error: None,
+        }
     }
 
     /// The current (working) state; equal to the committed one between APDUs.

@@ -34,11 +34,20 @@ const USIM_AID: &str = "A0000000871002FF44FFFF8900000100";
 fn select_by_path_and_read_iccid_imsi() {
     let mut c = card();
     let fcp = ok(&mut c, "00A4000402 2FE2 00");
-    assert_eq!(apdu::hex::encode(&fcp), "621782024121 83022FE2 8A0105 8B032F0601 8002000A 880110".replace(' ', ""));
-    assert_eq!(ok(&mut c, "00B000000A"), decode("988812010000000010F5").unwrap());
+    assert_eq!(
+        apdu::hex::encode(&fcp),
+        "621782024121 83022FE2 8A0105 8B032F0601 8002000A 880110".replace(' ', "")
+    );
+    assert_eq!(
+        ok(&mut c, "00B000000A"),
+        decode("988812010000000010F5").unwrap()
+    );
     // by path from MF, via the ADF's FID
     ok(&mut c, "00A4080C04 7FF0 6F07");
-    assert_eq!(ok(&mut c, "00B0000009"), decode("080910101032547698").unwrap());
+    assert_eq!(
+        ok(&mut c, "00B0000009"),
+        decode("080910101032547698").unwrap()
+    );
     // by AID, then SFI read (EF.AD has SFI 03)
     ok(&mut c, &format!("00A4040C10{USIM_AID}"));
     assert_eq!(ok(&mut c, "00B0830004"), decode("00000002").unwrap());
@@ -49,7 +58,10 @@ fn select_by_path_and_read_iccid_imsi() {
     let fcp = ok(&mut c, "00A4040407A000000087100200");
     assert_eq!(&fcp[..2], &[0x62, fcp.len() as u8 - 2]);
     assert!(apdu::hex::encode(&fcp).contains(&format!("8410{USIM_AID}")));
-    assert!(apdu::hex::encode(&fcp).contains("C609900140830101830181"), "PIN status template: PIN1 disabled, PIN2 enabled");
+    assert!(
+        apdu::hex::encode(&fcp).contains("C609900140830101830181"),
+        "PIN status template: PIN1 disabled, PIN2 enabled"
+    );
     // parent, child DF, not found
     ok(&mut c, "00A4000C023F00");
     ok(&mut c, "00A4010C027F10");
@@ -64,7 +76,10 @@ fn mf_fcp_has_pin_template_and_memory() {
     let fcp = ok(&mut c, "00A40004023F0000");
     let h = apdu::hex::encode(&fcp);
     assert!(h.starts_with("62"), "{h}");
-    assert!(h.contains("82027821") && h.contains("83023F00") && h.contains("A509800171"), "{h}");
+    assert!(
+        h.contains("82027821") && h.contains("83023F00") && h.contains("A509800171"),
+        "{h}"
+    );
     assert!(h.contains("C60F90016083010183018183010A830111"), "{h}");
     // STATUS returns the current DF's FCP, accepting an extended Le.
     assert_eq!(ok(&mut c, "80F2000000 0000".replace(' ', "").as_str()), fcp);
@@ -105,14 +120,29 @@ fn pin_lifecycle_blocked_and_unblocked() {
     assert_eq!(sw(&mut c, "0020000108 30303030FFFFFFFF"), 0x63C2);
     assert_eq!(sw(&mut c, "0020000108 30303030FFFFFFFF"), 0x63C1);
     assert_eq!(sw(&mut c, "0020000108 30303030FFFFFFFF"), 0x63C0);
-    assert_eq!(sw(&mut c, "0020000108 31323334FFFFFFFF"), 0x6983, "blocked even with the right PIN");
+    assert_eq!(
+        sw(&mut c, "0020000108 31323334FFFFFFFF"),
+        0x6983,
+        "blocked even with the right PIN"
+    );
     assert_eq!(sw(&mut c, "002C000100"), 0x63CA);
-    assert_eq!(sw(&mut c, "002C000110 3030303030303030 31313131FFFFFFFF"), 0x63C9);
-    assert_eq!(sw(&mut c, "002C000110 3132333435363738 313131FFFFFFFFFF"), 0x6A80, "3-digit PIN refused");
+    assert_eq!(
+        sw(&mut c, "002C000110 3030303030303030 31313131FFFFFFFF"),
+        0x63C9
+    );
+    assert_eq!(
+        sw(&mut c, "002C000110 3132333435363738 313131FFFFFFFFFF"),
+        0x6A80,
+        "3-digit PIN refused"
+    );
     ok(&mut c, "002C000110 3132333435363738 31313131FFFFFFFF");
     assert_eq!(ok(&mut c, "00B0000009").len(), 9, "verified by UNBLOCK");
     c.reset();
-    assert_eq!(sw(&mut c, "0020000100"), 0x63C3, "counter restored, status cleared");
+    assert_eq!(
+        sw(&mut c, "0020000100"),
+        0x63C3,
+        "counter restored, status cleared"
+    );
     ok(&mut c, "00A4080C047FF06F07");
     assert_eq!(sw(&mut c, "00B0000009"), 0x6982);
     ok(&mut c, "0020000108 31313131FFFFFFFF");
@@ -122,7 +152,10 @@ fn pin_lifecycle_blocked_and_unblocked() {
     ok(&mut c, "0020000108 39393939FFFFFFFF");
     ok(&mut c, "0026000108 39393939FFFFFFFF"); // DISABLE
     assert_eq!(sw(&mut c, "0026000108 39393939FFFFFFFF"), 0x6985);
-    assert_eq!(sw(&mut c, "0024000110 39393939FFFFFFFF 31313131FFFFFFFF"), 0x6984);
+    assert_eq!(
+        sw(&mut c, "0024000110 39393939FFFFFFFF 31313131FFFFFFFF"),
+        0x6984
+    );
     // bad lengths and references
     assert_eq!(sw(&mut c, "0020000104 31323334"), 0x6700);
     assert_eq!(sw(&mut c, "0020000508 31323334FFFFFFFF"), 0x6A88);
@@ -136,7 +169,11 @@ fn pin_lifecycle_blocked_and_unblocked() {
 fn access_conditions_enforced() {
     let mut c = card();
     ok(&mut c, "00A4000C022FE2");
-    assert_eq!(sw(&mut c, "00D6000001 00"), 0x6982, "ICCID update needs ADM");
+    assert_eq!(
+        sw(&mut c, "00D6000001 00"),
+        0x6982,
+        "ICCID update needs ADM"
+    );
     ok(&mut c, ADM);
     ok(&mut c, "00D6000001 98");
     // EF.EST: update needs PIN2 (81)
@@ -171,7 +208,11 @@ fn channels_are_isolated() {
     assert_eq!(sw(&mut c, "42B0000001"), 0x6881, "channel 6 not open");
     ok(&mut c, "0070800100");
     assert_eq!(sw(&mut c, "01B0000001"), 0x6881, "closed");
-    assert_eq!(sw(&mut c, "0070800000"), 0x6A86, "basic channel cannot be closed");
+    assert_eq!(
+        sw(&mut c, "0070800000"),
+        0x6A86,
+        "basic channel cannot be closed"
+    );
     c.reset();
     assert_eq!(sw(&mut c, "02B0000001"), 0x6881, "reset closes channels");
 }
@@ -188,7 +229,11 @@ fn records_linear_cyclic_and_search() {
     assert_eq!(ok(&mut c, "00B2000304"), decode("11F2FF00").unwrap());
     assert_eq!(sw(&mut c, "00B2030404"), 0x6A83);
     assert_eq!(sw(&mut c, "00B2010402"), 0x6C04);
-    assert_eq!(sw(&mut c, "00B0000001"), 0x6981, "READ BINARY on a record file");
+    assert_eq!(
+        sw(&mut c, "00B0000001"),
+        0x6981,
+        "READ BINARY on a record file"
+    );
     // SEARCH RECORD forward from record 1
     assert_eq!(ok(&mut c, "00A2010402 19F1 00"), vec![2]);
     assert_eq!(sw(&mut c, "00A2010402 AAAA"), 0x6282);
@@ -213,7 +258,11 @@ fn cyclic_increase_after_pin() {
     assert_eq!(sw(&mut c, "8032000004 00000001"), 0x6700);
     ok(&mut c, "00DC000303 ABCDEF");
     assert_eq!(ok(&mut c, "00B2010403"), decode("ABCDEF").unwrap());
-    assert_eq!(sw(&mut c, "00DC010403 ABCDEF"), 0x6A86, "cyclic update only in PREVIOUS mode");
+    assert_eq!(
+        sw(&mut c, "00DC010403 ABCDEF"),
+        0x6A86,
+        "cyclic update only in PREVIOUS mode"
+    );
     ok(&mut c, "00A4000C026F07");
     assert_eq!(sw(&mut c, "8032000001 01"), 0x6981);
 }
@@ -279,12 +328,27 @@ fn autn(m: &Milenage, rand: &[u8; 16], sqn: u64, amf: [u8; 2]) -> Vec<u8> {
 
 #[test]
 fn authenticate_3g_resync_and_gsm() {
-    let k: [u8; 16] = decode("465B5CE8B199B49FAA5F0A2EE238A6BC").unwrap().try_into().unwrap();
-    let opc: [u8; 16] = decode("CD63CB71954A9F4E48A5994E37A02BAF").unwrap().try_into().unwrap();
+    let k: [u8; 16] = decode("465B5CE8B199B49FAA5F0A2EE238A6BC")
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let opc: [u8; 16] = decode("CD63CB71954A9F4E48A5994E37A02BAF")
+        .unwrap()
+        .try_into()
+        .unwrap();
     let m = Milenage::with_opc(&k, &opc);
-    let rand: [u8; 16] = decode("23553CBE9637A89D218AE64DAE47BF35").unwrap().try_into().unwrap();
+    let rand: [u8; 16] = decode("23553CBE9637A89D218AE64DAE47BF35")
+        .unwrap()
+        .try_into()
+        .unwrap();
     let mut c = card();
-    let a = |sqn: u64| format!("008800812210{}10{}00", apdu::hex::encode(&rand), apdu::hex::encode(&autn(&m, &rand, sqn, [0x80, 0])));
+    let a = |sqn: u64| {
+        format!(
+            "008800812210{}10{}00",
+            apdu::hex::encode(&rand),
+            apdu::hex::encode(&autn(&m, &rand, sqn, [0x80, 0]))
+        )
+    };
     assert_eq!(sw(&mut c, &a(0x20)), 0x6985, "no USIM selected");
     ok(&mut c, &format!("00A4040C10{USIM_AID}"));
     let r = ok(&mut c, &a((1 << 5) | 3));
@@ -299,7 +363,11 @@ fn authenticate_3g_resync_and_gsm() {
     // replay of the same SQN → AUTS
     let r = ok(&mut c, &a((1 << 5) | 3));
     assert_eq!(&r[..2], &[0xDC, 14]);
-    let sqn_ms: Vec<u8> = r[2..8].iter().zip(o.ak_star.iter()).map(|(x, y)| x ^ y).collect();
+    let sqn_ms: Vec<u8> = r[2..8]
+        .iter()
+        .zip(o.ak_star.iter())
+        .map(|(x, y)| x ^ y)
+        .collect();
     assert_eq!(sqn_ms, decode("000000000023").unwrap());
     let sqn6: [u8; 6] = sqn_ms.try_into().unwrap();
     assert_eq!(&r[8..16], &m.f1_star(&rand, &sqn6, &[0, 0]));
@@ -316,7 +384,10 @@ fn authenticate_3g_resync_and_gsm() {
     assert_eq!(sw(&mut c, "0088008105 1001020304"), 0x6A80);
     assert_eq!(sw(&mut c, "0088008200"), 0x6700);
     // GSM context: SRES and Kc via c2/c3
-    let r = ok(&mut c, &format!("008800801110{}00", apdu::hex::encode(&rand)));
+    let r = ok(
+        &mut c,
+        &format!("008800801110{}00", apdu::hex::encode(&rand)),
+    );
     assert_eq!(r[0], 4);
     assert_eq!(&r[1..5], &uicc::milenage::c2(&o.res));
     assert_eq!(r[5], 8);
@@ -336,9 +407,17 @@ fn applet_select_process_transactions() {
     ok(&mut c, "8050000003 010203");
     assert_eq!(ok(&mut c, "8052000000"), decode("010203").unwrap());
     assert_eq!(ok(&mut c, "8054000000"), decode("00000001").unwrap());
-    assert_eq!(ok(&mut c, "8054010000"), decode("00000001").unwrap(), "aborted");
+    assert_eq!(
+        ok(&mut c, "8054010000"),
+        decode("00000001").unwrap(),
+        "aborted"
+    );
     assert_eq!(sw(&mut c, "8054020000"), 0x6F00);
-    assert_eq!(ok(&mut c, "8054000000"), decode("00000003").unwrap(), "committed part of P1=02 kept");
+    assert_eq!(
+        ok(&mut c, "8054000000"),
+        decode("00000003").unwrap(),
+        "committed part of P1=02 kept"
+    );
     assert_eq!(sw(&mut c, "0052000000"), 0x6E00);
     assert_eq!(sw(&mut c, "8099000000"), 0x6D00);
     assert_eq!(ok(&mut c, "8056000008").len(), 8);
@@ -362,19 +441,32 @@ fn restart_from_state_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("card.json");
     {
-        let mut c = Card::with_store(Profile::default_profile(), Box::new(FileStore::open(&path).unwrap())).unwrap();
+        let mut c = Card::with_store(
+            Profile::default_profile(),
+            Box::new(FileStore::open(&path).unwrap()),
+        )
+        .unwrap();
         ok(&mut c, "00A4080C047FF06F7B");
         ok(&mut c, "00D6000003 13F001");
         assert_eq!(sw(&mut c, "0020000A083030303030303030"), 0x63C9);
     }
     // a stale temporary file from a crash does not matter
     std::fs::write(dir.path().join("card.json.tmp"), b"garbage").unwrap();
-    let mut c = Card::with_store(Profile::default_profile(), Box::new(FileStore::open(&path).unwrap())).unwrap();
+    let mut c = Card::with_store(
+        Profile::default_profile(),
+        Box::new(FileStore::open(&path).unwrap()),
+    )
+    .unwrap();
     ok(&mut c, "00A4080C047FF06F7B");
     assert_eq!(ok(&mut c, "00B0000003"), decode("13F001").unwrap());
     assert_eq!(sw(&mut c, "0020000A00"), 0x63C9, "ADM counter persisted");
     // another profile refuses the state
-    let other = Profile::from_toml_str(&Profile::default_profile().to_toml().replace("simota default USIM", "other")).unwrap();
+    let other = Profile::from_toml_str(
+        &Profile::default_profile()
+            .to_toml()
+            .replace("simota default USIM", "other"),
+    )
+    .unwrap();
     assert!(matches!(
         Card::with_store(other, Box::new(FileStore::open(&path).unwrap())),
         Err(uicc::CardError::ProfileMismatch { .. })
@@ -382,7 +474,10 @@ fn restart_from_state_file() {
     // a corrupt state file is an error, not a panic
     std::fs::write(&path, b"{").unwrap();
     assert!(matches!(
-        Card::with_store(Profile::default_profile(), Box::new(FileStore::open(&path).unwrap())),
+        Card::with_store(
+            Profile::default_profile(),
+            Box::new(FileStore::open(&path).unwrap())
+        ),
         Err(uicc::CardError::Store(uicc::StoreError::Corrupt { .. }))
     ));
 }
@@ -391,7 +486,15 @@ fn restart_from_state_file() {
 fn torn_verify_never_grants_a_free_try() {
     let store = MemoryStore::new();
     let mut c = Card::with_store(Profile::default_profile(), Box::new(store.clone())).unwrap();
-    let adm = |s: &MemoryStore| s.committed().unwrap().pins.iter().find(|p| p.key_ref == 0x0A).unwrap().left;
+    let adm = |s: &MemoryStore| {
+        s.committed()
+            .unwrap()
+            .pins
+            .iter()
+            .find(|p| p.key_ref == 0x0A)
+            .unwrap()
+            .left
+    };
     assert_eq!(adm(&store), 10);
     // Cut power right after the first write of a VERIFY with the right value: the decrement
     // was not yet committed and nothing was compared, no answer leaves the card.
@@ -463,4 +566,42 @@ fn reset_returns_a_t0_t1_atr() {
     assert!(p.contains(&0) && p.contains(&1), "{p:?}");
     assert_eq!(c.warm_reset(), atr);
     assert_eq!(c.atr(), atr);
+}
+
+#[test]
+fn remote_session_uses_granted_rights_and_leaves_commit_to_caller() {
+    let store = MemoryStore::new();
+    let mut c = Card::with_store(Profile::default_profile(), Box::new(store.clone())).unwrap();
+    let adf = c.profile().tree.adf_by_aid(&decode(USIM_AID).unwrap());
+    let mut rfm = uicc::RemoteSession::new(adf, &[0x0A]);
+    let r =
+        |c: &mut Card, s: &mut uicc::RemoteSession, h: &str| c.remote_apdu(s, &decode(h).unwrap());
+    assert_eq!(r(&mut c, &mut rfm, "00A4000C026F78"), vec![0x90, 0x00]);
+    assert_eq!(
+        r(&mut c, &mut rfm, "00D6000002 0004"),
+        vec![0x90, 0x00],
+        "ADM granted"
+    );
+    assert_eq!(
+        r(&mut c, &mut rfm, "00B0000002"),
+        vec![0x00, 0x04, 0x90, 0x00]
+    );
+    let fcp = r(&mut c, &mut rfm, "00A40004026F07");
+    assert_eq!(
+        (fcp[0], &fcp[fcp.len() - 2..]),
+        (0x62, &[0x90, 0x00][..]),
+        "FCP returned directly"
+    );
+    // not committed yet; the terminal's channel 0 is untouched and has no ADM
+    assert_eq!(
+        store.committed().unwrap().files,
+        Profile::default_profile().initial_state().files
+    );
+    assert_eq!(sw(&mut c, "00B0000001"), 0x6986);
+    let mut plain = uicc::RemoteSession::new(adf, &[]);
+    r(&mut c, &mut plain, "00A4000C026F78");
+    assert_eq!(r(&mut c, &mut plain, "00D6000002 0004"), vec![0x69, 0x82]);
+    // the next APDU's end commits the RFM writes
+    ok(&mut c, "00A4080C047FF06F78");
+    assert_eq!(ok(&mut c, "00B0000002"), vec![0x00, 0x04]);
 }

@@ -1118,8 +1118,8 @@ impl WpkiApplet {
                 },
             ));
         }
+        // Decrement and make it durable first; only then look at the candidate.
         s.tries_left = s.tries_left.saturating_sub(1);
-        let ok = s.matches(candidate);
         sink.persist(&self.state);
         let g = self
             .state
@@ -1128,7 +1128,7 @@ impl WpkiApplet {
             .ok_or_else(|| err(id, ResultCode::InternalError))?;
         let s = if puk { g.puk.as_mut() } else { g.pin.as_mut() };
         let s = s.ok_or_else(|| err(id, ResultCode::InternalError))?;
-        if ok {
+        if s.matches(candidate) {
             s.tries_left = s.max_tries;
             sink.persist(&self.state);
             Ok(())

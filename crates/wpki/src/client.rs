@@ -506,7 +506,10 @@ pub struct FileSink {
 impl FileSink {
     /// A sink writing to `path`.
     pub fn new(path: impl Into<std::path::PathBuf>) -> FileSink {
-        FileSink { path: path.into(), error: None }
+        FileSink {
+            path: path.into(),
+            error: None,
+        }
     }
 
     /// Load the state image from the file, or a fresh state if it does not exist.

@@ -18,5 +18,6 @@ pub mod protocol;
 pub mod state;
 pub mod text;
 pub mod tlv;
+pub mod uicc_applet;
 
 pub use zeroize;

@@ -1,7 +1,9 @@
 //! The PROTOCOL.md examples, read from test-vectors/wpki-protocol.json: requests and answers
 //! decode and re-encode byte for byte; the protected ones decrypt under the documented keys.
 
-use wpki::protocol::{derive_key, Answer, E2eKey, Envelope, DIR_ANSWER, DIR_REQUEST, LABEL_ENC, LABEL_MAC};
+use wpki::protocol::{
+    derive_key, Answer, E2eKey, Envelope, DIR_ANSWER, DIR_REQUEST, LABEL_ENC, LABEL_MAC,
+};
 
 fn hex(s: &str) -> Vec<u8> {
     apdu::hex::decode(s).unwrap()
@@ -9,7 +11,11 @@ fn hex(s: &str) -> Vec<u8> {
 
 #[test]
 fn protocol_examples_round_trip() {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../test-vectors/wpki-protocol.json")).unwrap();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../test-vectors/wpki-protocol.json"
+    ))
+    .unwrap();
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let field = |o: &serde_json::Value, k: &str| -> String {
         match &o[k] {
@@ -27,15 +33,32 @@ fn protocol_examples_round_trip() {
     }
     for o in list("plain_answers") {
         let b = hex(&field(&o, "hex"));
-        assert_eq!(Answer::open(&b, None).unwrap().encode(), b, "{}", field(&o, "name"));
+        assert_eq!(
+            Answer::open(&b, None).unwrap().encode(),
+            b,
+            "{}",
+            field(&o, "name")
+        );
     }
     for o in list("protected") {
         let id: u32 = field(&o, "id").parse().unwrap();
         let nonce: [u8; 8] = hex(&field(&o, "nonce")).try_into().unwrap();
-        assert_eq!(derive_key(&km, LABEL_ENC, id, nonce, DIR_REQUEST).to_vec(), hex(&field(&o, "k_enc_request")));
-        assert_eq!(derive_key(&km, LABEL_MAC, id, nonce, DIR_REQUEST).to_vec(), hex(&field(&o, "k_mac_request")));
-        assert_eq!(derive_key(&km, LABEL_ENC, id, nonce, DIR_ANSWER).to_vec(), hex(&field(&o, "k_enc_answer")));
-        assert_eq!(derive_key(&km, LABEL_MAC, id, nonce, DIR_ANSWER).to_vec(), hex(&field(&o, "k_mac_answer")));
+        assert_eq!(
+            derive_key(&km, LABEL_ENC, id, nonce, DIR_REQUEST).to_vec(),
+            hex(&field(&o, "k_enc_request"))
+        );
+        assert_eq!(
+            derive_key(&km, LABEL_MAC, id, nonce, DIR_REQUEST).to_vec(),
+            hex(&field(&o, "k_mac_request"))
+        );
+        assert_eq!(
+            derive_key(&km, LABEL_ENC, id, nonce, DIR_ANSWER).to_vec(),
+            hex(&field(&o, "k_enc_answer"))
+        );
+        assert_eq!(
+            derive_key(&km, LABEL_MAC, id, nonce, DIR_ANSWER).to_vec(),
+            hex(&field(&o, "k_mac_answer"))
+        );
         let req = hex(&field(&o, "request"));
         let env = Envelope::open(&req, Some(&km)).unwrap();
         assert_eq!(env.fields.to_vec(), hex(&field(&o, "request_fields")));

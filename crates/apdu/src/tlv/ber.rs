@@ -30,12 +30,16 @@ impl BerTag {
 
 /// Read a BER tag at `b[at..]`: (tag, bytes used).
 pub fn read_tag(b: &[u8], at: usize, base: usize) -> Result<(BerTag, usize), TlvError> {
-    let first = *b.get(at).ok_or(TlvError::TagTruncated { offset: base + at })?;
+    let first = *b
+        .get(at)
+        .ok_or(TlvError::TagTruncated { offset: base + at })?;
     let mut v = first as u32;
     let mut n = 1;
     if first & 0x1F == 0x1F {
         loop {
-            let x = *b.get(at + n).ok_or(TlvError::TagTruncated { offset: base + at })?;
+            let x = *b
+                .get(at + n)
+                .ok_or(TlvError::TagTruncated { offset: base + at })?;
             v = v << 8 | x as u32;
             n += 1;
             if x & 0x80 == 0 {
@@ -72,11 +76,19 @@ pub struct BerTlv {
 impl BerTlv {
     /// A primitive object with a minimal length.
     pub fn primitive(tag: u32, value: impl Into<Vec<u8>>) -> Self {
-        BerTlv { tag: BerTag(tag), len_form: LenForm::Minimal, value: BerValue::Primitive(value.into()) }
+        BerTlv {
+            tag: BerTag(tag),
+            len_form: LenForm::Minimal,
+            value: BerValue::Primitive(value.into()),
+        }
     }
     /// A constructed object with a minimal length.
     pub fn constructed(tag: u32, children: Vec<BerTlv>) -> Self {
-        BerTlv { tag: BerTag(tag), len_form: LenForm::Minimal, value: BerValue::Constructed(children) }
+        BerTlv {
+            tag: BerTag(tag),
+            len_form: LenForm::Minimal,
+            value: BerValue::Constructed(children),
+        }
     }
 
     /// Parse exactly one object from the start of `b`; returns it and the bytes used.
@@ -127,7 +139,11 @@ impl BerTlv {
     /// Number of bytes [`BerTlv::emit`] produces.
     pub fn buffer_len(&self) -> usize {
         let clen = self.content_len();
-        let eoc = if self.len_form == LenForm::Indefinite { 2 } else { 0 };
+        let eoc = if self.len_form == LenForm::Indefinite {
+            2
+        } else {
+            0
+        };
         self.tag.bytes().len() + len_len(clen, self.len_form) + clen + eoc
     }
 
@@ -165,7 +181,10 @@ fn parse_seq(b: &[u8], base: usize, depth: usize) -> Result<Vec<BerTlv>, TlvErro
 
 fn parse_at(b: &[u8], base: usize, depth: usize, _: usize) -> Result<(BerTlv, usize), TlvError> {
     if depth > MAX_DEPTH {
-        return Err(TlvError::TooDeep { offset: base, max: MAX_DEPTH });
+        return Err(TlvError::TooDeep {
+            offset: base,
+            max: MAX_DEPTH,
+        });
     }
     let (tag, tn) = read_tag(b, 0, base)?;
     let (len, len_form, ln) = read_len(b, tn, base, tag.is_constructed(), 4)?;
@@ -177,7 +196,14 @@ fn parse_at(b: &[u8], base: usize, depth: usize, _: usize) -> Result<(BerTlv, us
         loop {
             match b.get(at..at + 2) {
                 Some([0, 0]) => {
-                    return Ok((BerTlv { tag, len_form, value: BerValue::Constructed(children) }, at + 2));
+                    return Ok((
+                        BerTlv {
+                            tag,
+                            len_form,
+                            value: BerValue::Constructed(children),
+                        },
+                        at + 2,
+                    ));
                 }
                 None if at >= b.len() => return Err(TlvError::MissingEoc { offset: base }),
                 _ => {}
@@ -190,12 +216,24 @@ fn parse_at(b: &[u8], base: usize, depth: usize, _: usize) -> Result<(BerTlv, us
     let value = value_slice(b, start, len, base + tn)?;
     // A constructed tag whose value does not parse as TLVs is kept as raw bytes: TS 102 226
     // uses `22`/`23` (constructed in BER terms) for plain C-APDU/R-APDU bytes.
-    let v = match tag.is_constructed().then(|| parse_seq(value, base + start, depth + 1)) {
+    let v = match tag
+        .is_constructed()
+        .then(|| parse_seq(value, base + start, depth + 1))
+    {
         Some(Ok(children)) => BerValue::Constructed(children),
-        Some(Err(TlvError::TooDeep { offset, max })) => return Err(TlvError::TooDeep { offset, max }),
+        Some(Err(TlvError::TooDeep { offset, max })) => {
+            return Err(TlvError::TooDeep { offset, max })
+        }
         _ => BerValue::Primitive(value.to_vec()),
     };
-    Ok((BerTlv { tag, len_form, value: v }, start + len))
+    Ok((
+        BerTlv {
+            tag,
+            len_form,
+            value: v,
+        },
+        start + len,
+    ))
 }
 
 #[cfg(test)]
@@ -215,7 +253,9 @@ mod tests {
 
     #[test]
     fn multibyte_tags_and_long_lengths() {
-        let b = [0x9F, 0x70, 0x81, 0x01, 0x07, 0xBF, 0x0C, 0x82, 0x00, 0x03, 0x80, 0x01, 0xAA];
+        let b = [
+            0x9F, 0x70, 0x81, 0x01, 0x07, 0xBF, 0x0C, 0x82, 0x00, 0x03, 0x80, 0x01, 0xAA,
+        ];
         let t = BerTlv::parse_all(&b).unwrap();
         assert_eq!(t[0].tag, BerTag(0x9F70));
         assert_eq!(t[0].len_form, LenForm::Long(1));
@@ -235,35 +275,120 @@ mod tests {
         assert_eq!(t.children()[0].tag, BerTag(0x22));
         assert_eq!(t.children()[0].value, BerValue::Primitive(vec![0x00, 0xB0]));
         assert_eq!(t.emit(), b);
-        assert_eq!(BerTlv::parse_one(&b[..6]), Err(TlvError::MissingEoc { offset: 0 }));
+        assert_eq!(
+            BerTlv::parse_one(&b[..6]),
+            Err(TlvError::MissingEoc { offset: 0 })
+        );
     }
 
     #[test]
     fn errors() {
-        assert_eq!(BerTlv::parse_all(&[0x80, 0x05, 1]), Err(TlvError::ValueTruncated { offset: 1, len: 5, available: 1 }));
-        assert_eq!(BerTlv::parse_all(&[0x9F]), Err(TlvError::TagTruncated { offset: 0 }));
-        assert_eq!(BerTlv::parse_all(&[0x80, 0x85, 0]), Err(TlvError::BadLen { offset: 1, byte: 0x85 }));
-        assert_eq!(BerTlv::parse_all(&[0x80, 0x80]), Err(TlvError::BadLen { offset: 1, byte: 0x80 }));
+        assert_eq!(
+            BerTlv::parse_all(&[0x80, 0x05, 1]),
+            Err(TlvError::ValueTruncated {
+                offset: 1,
+                len: 5,
+                available: 1
+            })
+        );
+        assert_eq!(
+            BerTlv::parse_all(&[0x9F]),
+            Err(TlvError::TagTruncated { offset: 0 })
+        );
+        assert_eq!(
+            BerTlv::parse_all(&[0x80, 0x85, 0]),
+            Err(TlvError::BadLen {
+                offset: 1,
+                byte: 0x85
+            })
+        );
+        assert_eq!(
+            BerTlv::parse_all(&[0x80, 0x80]),
+            Err(TlvError::BadLen {
+                offset: 1,
+                byte: 0x80
+            })
+        );
         // Constructed tag whose value is not TLV: kept as raw bytes, still byte-exact.
         let t = BerTlv::parse_all(&[0x62, 0x03, 0x82, 0x05, 0x00]).unwrap();
         assert_eq!(t[0].value, BerValue::Primitive(vec![0x82, 0x05, 0x00]));
     }
 
+    fn arb_form() -> impl Strategy<Value = LenForm> {
+        prop_oneof![Just(LenForm::Minimal), (1u8..=4).prop_map(LenForm::Long)]
+    }
+
+    fn arb_value() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            4 => proptest::collection::vec(any::<u8>(), 0..40),
+            1 => proptest::collection::vec(any::<u8>(), 100..300),
+        ]
+    }
+
+    /// Canonical trees: exactly what `parse` returns for their encoding.
     fn arb_tlv() -> impl Strategy<Value = BerTlv> {
         let tag = prop_oneof![
             (0x80u32..0x9Fu32),
             (0x1Fu32..0x7Fu32).prop_map(|x| 0x9F00 | x),
+            (0x80u32..0xFFu32, 0x00u32..0x7Fu32).prop_map(|(a, b)| 0xDF0000 | a << 8 | b),
         ];
-        let form = prop_oneof![Just(LenForm::Minimal), (2u8..=4).prop_map(LenForm::Long)];
-        let leaf = (tag, form, proptest::collection::vec(any::<u8>(), 0..40))
-            .prop_map(|(t, f, v)| BerTlv { tag: BerTag(t), len_form: f, value: BerValue::Primitive(v) });
+        let leaf = (tag, arb_form(), arb_value()).prop_map(|(t, f, v)| BerTlv {
+            tag: BerTag(t),
+            len_form: f.normalized(v.len()),
+            value: BerValue::Primitive(v),
+        });
         leaf.prop_recursive(3, 24, 4, |inner| {
             (
                 prop_oneof![Just(0xA0u32), Just(0xAEu32), Just(0x62u32), Just(0xBF0Cu32)],
-                prop_oneof![Just(LenForm::Minimal), Just(LenForm::Indefinite), Just(LenForm::Long(2))],
+                prop_oneof![Just(LenForm::Indefinite), arb_form()],
                 proptest::collection::vec(inner, 0..4),
             )
-                .prop_map(|(t, f, c)| BerTlv { tag: BerTag(t), len_form: f, value: BerValue::Constructed(c) })
+                .prop_map(|(t, f, c)| {
+                    let mut node = BerTlv {
+                        tag: BerTag(t),
+                        len_form: f,
+                        value: BerValue::Constructed(c),
+                    };
+                    node.len_form = f.normalized(node.value_bytes().len());
+                    node
+                })
+        })
+    }
+
+    /// Arbitrary well-formed encodings, including non-minimal lengths and constructed tags
+    /// whose value is not TLV (kept raw), built without `emit`.
+    fn arb_bytes() -> impl Strategy<Value = Vec<u8>> {
+        fn len_bytes(len: usize, long: Option<u8>) -> Vec<u8> {
+            match long {
+                Some(n) if (n as usize) >= super::super::min_long_bytes(len) => {
+                    let mut v = vec![0x80 | n];
+                    v.extend((0..n).rev().map(|i| (len >> (8 * i as usize)) as u8));
+                    v
+                }
+                _ => crate::tlv::encode_len(len),
+            }
+        }
+        let leaf = (
+            prop_oneof![Just(vec![0x80u8]), Just(vec![0x9F, 0x70]), Just(vec![0x62])],
+            prop::option::of(1u8..=4),
+            arb_value(),
+        )
+            .prop_map(|(tag, long, v)| [tag, len_bytes(v.len(), long), v].concat());
+        leaf.prop_recursive(3, 24, 4, move |inner| {
+            (
+                prop_oneof![Just(vec![0xA5u8]), Just(vec![0xBF, 0x0C])],
+                prop::option::of(1u8..=4),
+                any::<bool>(),
+                proptest::collection::vec(inner, 0..4),
+            )
+                .prop_map(|(tag, long, indefinite, children)| {
+                    let content = children.concat();
+                    if indefinite {
+                        [tag, vec![0x80], content, vec![0, 0]].concat()
+                    } else {
+                        [tag, len_bytes(content.len(), long), content].concat()
+                    }
+                })
         })
     }
 
@@ -275,6 +400,15 @@ mod tests {
             let (p, n) = BerTlv::parse_one(&b).unwrap();
             prop_assert_eq!(n, b.len());
             prop_assert_eq!(p, t);
+        }
+
+        #[test]
+        fn every_valid_encoding_round_trips(parts in proptest::collection::vec(arb_bytes(), 1..4)) {
+            let b = parts.concat();
+            let ts = BerTlv::parse_all(&b).unwrap();
+            let mut out = Vec::new();
+            ts.iter().for_each(|t| t.emit_into(&mut out));
+            prop_assert_eq!(out, b);
         }
 
         #[test]

@@ -20,7 +20,11 @@ pub struct CompTag {
 impl CompTag {
     /// A single-byte tag from its raw byte (`0x81` = command details with CR set).
     pub fn from_byte(b: u8) -> Self {
-        CompTag { value: (b & 0x7F) as u16, cr: b & 0x80 != 0, three_byte: false }
+        CompTag {
+            value: (b & 0x7F) as u16,
+            cr: b & 0x80 != 0,
+            three_byte: false,
+        }
     }
     /// The raw byte of a single-byte tag (CR in b8).
     pub fn byte(self) -> u8 {
@@ -68,7 +72,11 @@ impl CompTlv {
     /// A data object with a single-byte tag (`tag` without CR), the CR flag and a minimal length.
     pub fn new(tag: u8, cr: bool, value: impl Into<Vec<u8>>) -> Self {
         CompTlv {
-            tag: CompTag { value: (tag & 0x7F) as u16, cr, three_byte: false },
+            tag: CompTag {
+                value: (tag & 0x7F) as u16,
+                cr,
+                three_byte: false,
+            },
             len_form: LenForm::Minimal,
             value: value.into(),
         }
@@ -79,18 +87,37 @@ impl CompTlv {
     pub fn parse_one(b: &[u8], base: usize) -> Result<(CompTlv, usize), TlvError> {
         let first = *b.first().ok_or(TlvError::TagTruncated { offset: base })?;
         let (tag, tn) = match first {
-            0x00 | 0x80 | 0xFF => return Err(TlvError::BadTag { offset: base, tag: first as u32 }),
+            0x00 | 0x80 | 0xFF => {
+                return Err(TlvError::BadTag {
+                    offset: base,
+                    tag: first as u32,
+                })
+            }
             0x7F => {
                 let t = b.get(1..3).ok_or(TlvError::TagTruncated { offset: base })?;
                 let value = ((t[0] & 0x7F) as u16) << 8 | t[1] as u16;
-                (CompTag { value, cr: t[0] & 0x80 != 0, three_byte: true }, 3)
+                (
+                    CompTag {
+                        value,
+                        cr: t[0] & 0x80 != 0,
+                        three_byte: true,
+                    },
+                    3,
+                )
             }
             _ => (CompTag::from_byte(first), 1),
         };
         let (len, len_form, ln) = read_len(b, tn, base, false, 3)?;
         let start = tn + ln;
         let value = value_slice(b, start, len, base + tn)?;
-        Ok((CompTlv { tag, len_form, value: value.to_vec() }, start + len))
+        Ok((
+            CompTlv {
+                tag,
+                len_form,
+                value: value.to_vec(),
+            },
+            start + len,
+        ))
     }
 
     /// Parse a buffer as a sequence of objects.
@@ -141,7 +168,8 @@ impl CompTlv {
 
 /// Find the first object with this tag value (CR ignored, as TS 102 223 §8 requires).
 pub fn find(tlvs: &[CompTlv], tag: u8) -> Option<&CompTlv> {
-    tlvs.iter().find(|t| !t.tag.three_byte && t.tag.value == (tag & 0x7F) as u16)
+    tlvs.iter()
+        .find(|t| !t.tag.three_byte && t.tag.value == (tag & 0x7F) as u16)
 }
 
 #[cfg(test)]
@@ -152,7 +180,9 @@ mod tests {
     #[test]
     fn display_text_terminal_response() {
         // TS 31.124 vector (via oFono): TERMINAL RESPONSE to DISPLAY TEXT.
-        let b = [0x81, 0x03, 0x01, 0x21, 0x80, 0x82, 0x02, 0x82, 0x81, 0x83, 0x01, 0x00];
+        let b = [
+            0x81, 0x03, 0x01, 0x21, 0x80, 0x82, 0x02, 0x82, 0x81, 0x83, 0x01, 0x00,
+        ];
         let t = CompTlv::parse_all(&b).unwrap();
         assert_eq!(t.len(), 3);
         assert!(t[0].tag.cr);
@@ -168,20 +198,45 @@ mod tests {
         let b = [0x7F, 0x81, 0x23, 0x01, 0xAA];
         let (t, n) = CompTlv::parse_one(&b, 0).unwrap();
         assert_eq!(n, 5);
-        assert_eq!((t.tag.value, t.tag.cr, t.tag.three_byte), (0x0123, true, true));
+        assert_eq!(
+            (t.tag.value, t.tag.cr, t.tag.three_byte),
+            (0x0123, true, true)
+        );
         assert_eq!(t.emit(), b);
     }
 
     #[test]
     fn errors() {
-        assert_eq!(CompTlv::parse_all(&[0x00, 0x00]), Err(TlvError::BadTag { offset: 0, tag: 0 }));
-        assert_eq!(CompTlv::parse_all(&[0x81, 0x03, 1]), Err(TlvError::ValueTruncated { offset: 1, len: 3, available: 1 }));
-        assert_eq!(CompTlv::parse_all(&[0x7F, 0x01]), Err(TlvError::TagTruncated { offset: 0 }));
-        assert_eq!(CompTlv::parse_all(&[0x0D, 0x80]), Err(TlvError::BadLen { offset: 1, byte: 0x80 }));
+        assert_eq!(
+            CompTlv::parse_all(&[0x00, 0x00]),
+            Err(TlvError::BadTag { offset: 0, tag: 0 })
+        );
+        assert_eq!(
+            CompTlv::parse_all(&[0x81, 0x03, 1]),
+            Err(TlvError::ValueTruncated {
+                offset: 1,
+                len: 3,
+                available: 1
+            })
+        );
+        assert_eq!(
+            CompTlv::parse_all(&[0x7F, 0x01]),
+            Err(TlvError::TagTruncated { offset: 0 })
+        );
+        assert_eq!(
+            CompTlv::parse_all(&[0x0D, 0x80]),
+            Err(TlvError::BadLen {
+                offset: 1,
+                byte: 0x80
+            })
+        );
         // TS 101 220 §7.1.2: at most 3 length bytes after 83.
         assert_eq!(
             CompTlv::parse_all(&[0x0D, 0x84, 0, 0, 0, 1, 0]),
-            Err(TlvError::BadLen { offset: 1, byte: 0x84 })
+            Err(TlvError::BadLen {
+                offset: 1,
+                byte: 0x84
+            })
         );
         // A huge announced length is an error, not an overflow.
         assert!(matches!(
@@ -190,15 +245,27 @@ mod tests {
         ));
     }
 
+    /// Canonical objects: exactly what `parse_one` returns for their encoding.
     fn arb() -> impl Strategy<Value = CompTlv> {
         let tag = prop_oneof![
-            (1u8..0x7F).prop_map(|b| CompTag::from_byte(b)),
+            (1u8..0x7F).prop_map(CompTag::from_byte),
             (0x81u8..0xFF).prop_map(CompTag::from_byte),
-            (any::<u16>(), any::<bool>()).prop_map(|(v, cr)| CompTag { value: v & 0x7FFF, cr, three_byte: true }),
+            (0u16..=0x7FFF, any::<bool>()).prop_map(|(value, cr)| CompTag {
+                value,
+                cr,
+                three_byte: true
+            }),
         ];
-        let form = prop_oneof![Just(LenForm::Minimal), (2u8..=3).prop_map(LenForm::Long)];
-        (tag, form, proptest::collection::vec(any::<u8>(), 0..300))
-            .prop_map(|(tag, len_form, value)| CompTlv { tag, len_form, value })
+        let form = prop_oneof![Just(LenForm::Minimal), (1u8..=3).prop_map(LenForm::Long)];
+        let value = prop_oneof![
+            3 => proptest::collection::vec(any::<u8>(), 0..130),
+            1 => proptest::collection::vec(any::<u8>(), 250..300),
+        ];
+        (tag, form, value).prop_map(|(tag, len_form, value)| CompTlv {
+            tag,
+            len_form: len_form.normalized(value.len()),
+            value,
+        })
     }
 
     proptest! {
@@ -207,12 +274,12 @@ mod tests {
             let mut b = Vec::new();
             ts.iter().for_each(|t| t.emit_into(&mut b));
             prop_assert_eq!(b.len(), ts.iter().map(|t| t.buffer_len()).sum::<usize>());
+            prop_assert!(ts.iter().all(|t| t.tag.is_valid()));
             let parsed = CompTlv::parse_all(&b).unwrap();
+            prop_assert_eq!(&parsed, &ts);
             let mut again = Vec::new();
             parsed.iter().for_each(|t| t.emit_into(&mut again));
             prop_assert_eq!(&again, &b);
-            let strip = |v: &[CompTlv]| v.iter().map(|t| (t.tag, t.value.clone())).collect::<Vec<_>>();
-            prop_assert_eq!(strip(&parsed), strip(&ts));
         }
 
         #[test]
@@ -222,6 +289,19 @@ mod tests {
                 ts.iter().for_each(|t| t.emit_into(&mut out));
                 prop_assert_eq!(out, b);
             }
+        }
+
+        #[test]
+        fn every_valid_encoding_round_trips(ts in proptest::collection::vec(arb(), 1..4), cut in any::<prop::sample::Index>()) {
+            // Valid sequences round-trip, and every strict prefix is an error, not a panic.
+            let mut b = Vec::new();
+            ts.iter().for_each(|t| t.emit_into(&mut b));
+            let cut = cut.index(b.len());
+            let _ = CompTlv::parse_all(&b[..cut]);
+            let parsed = CompTlv::parse_all(&b).unwrap();
+            let mut out = Vec::new();
+            parsed.iter().for_each(|t| t.emit_into(&mut out));
+            prop_assert_eq!(out, b);
         }
     }
 }

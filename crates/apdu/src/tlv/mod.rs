@@ -24,33 +24,86 @@ pub enum LenForm {
     Indefinite,
 }
 
+impl LenForm {
+    /// The form a parser reports after reading back a length of `len` written in this form:
+    /// a `Long(n)` that is the shortest long form for `len ≥ 128` reads back as `Minimal`,
+    /// and a `Long(n)` too short (or outside 1–4) is written, and so read, minimally.
+    pub fn normalized(self, len: usize) -> LenForm {
+        match self {
+            LenForm::Long(n) if !(1..=4).contains(&n) || (n as usize) < min_long_bytes(len) => {
+                LenForm::Minimal
+            }
+            LenForm::Long(n) if n as usize == min_long_bytes(len) && len >= 0x80 => {
+                LenForm::Minimal
+            }
+            f => f,
+        }
+    }
+}
+
 /// Why a TLV could not be decoded; `offset` is from the start of the outermost input.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum TlvError {
     /// Input ended inside a tag.
     #[error("offset {offset}: tag truncated")]
-    TagTruncated { offset: usize },
+    TagTruncated {
+        /// Byte offset of the problem.
+        offset: usize,
+    },
     /// A tag value that the format reserves (`00`, `FF`, `80` for COMPREHENSION-TLV).
     #[error("offset {offset}: tag {tag:02X} is reserved/invalid")]
-    BadTag { offset: usize, tag: u32 },
+    BadTag {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// The tag value.
+        tag: u32,
+    },
     /// A BER tag longer than 4 bytes.
     #[error("offset {offset}: tag longer than 4 bytes")]
-    TagTooLong { offset: usize },
+    TagTooLong {
+        /// Byte offset of the problem.
+        offset: usize,
+    },
     /// Input ended inside a length field.
     #[error("offset {offset}: length field truncated")]
-    LenTruncated { offset: usize },
+    LenTruncated {
+        /// Byte offset of the problem.
+        offset: usize,
+    },
     /// A length byte that is not allowed here (`85`–`FF`, or `80` outside a BER constructed object).
     #[error("offset {offset}: invalid length byte {byte:02X}")]
-    BadLen { offset: usize, byte: u8 },
+    BadLen {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// The offending length byte.
+        byte: u8,
+    },
     /// The value runs past the end of the enclosing data.
-    #[error("offset {offset}: length {len} runs past the end of the data ({available} bytes left)")]
-    ValueTruncated { offset: usize, len: usize, available: usize },
+    #[error(
+        "offset {offset}: length {len} runs past the end of the data ({available} bytes left)"
+    )]
+    ValueTruncated {
+        /// Offset of the length field.
+        offset: usize,
+        /// The announced length.
+        len: usize,
+        /// Bytes actually left.
+        available: usize,
+    },
     /// An indefinite-length object without its `00 00` end-of-contents.
     #[error("offset {offset}: indefinite length without end-of-contents 00 00")]
-    MissingEoc { offset: usize },
+    MissingEoc {
+        /// Byte offset of the problem.
+        offset: usize,
+    },
     /// Nesting deeper than the decoder allows.
     #[error("offset {offset}: nesting deeper than {max} levels")]
-    TooDeep { offset: usize, max: usize },
+    TooDeep {
+        /// Byte offset of the problem.
+        offset: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// Maximum nesting depth accepted by the decoders.
@@ -66,14 +119,17 @@ pub(crate) fn read_len(
     allow_indefinite: bool,
     max_len_bytes: u8,
 ) -> Result<(usize, LenForm, usize), TlvError> {
-    let first = *b.get(at).ok_or(TlvError::LenTruncated { offset: base + at })?;
+    let first = *b
+        .get(at)
+        .ok_or(TlvError::LenTruncated { offset: base + at })?;
     match first {
         0x00..=0x7F => Ok((first as usize, LenForm::Minimal, 1)),
         0x80 if allow_indefinite => Ok((0, LenForm::Indefinite, 1)),
         0x81..=0x84 if first & 0x7F <= max_len_bytes => {
             let n = (first & 0x7F) as usize;
-            let bytes =
-                b.get(at + 1..at + 1 + n).ok_or(TlvError::LenTruncated { offset: base + at })?;
+            let bytes = b
+                .get(at + 1..at + 1 + n)
+                .ok_or(TlvError::LenTruncated { offset: base + at })?;
             let len = bytes.iter().fold(0usize, |a, &x| a << 8 | x as usize);
             let form = if n == min_long_bytes(len) && len >= 0x80 {
                 LenForm::Minimal
@@ -82,7 +138,10 @@ pub(crate) fn read_len(
             };
             Ok((len, form, 1 + n))
         }
-        _ => Err(TlvError::BadLen { offset: base + at, byte: first }),
+        _ => Err(TlvError::BadLen {
+            offset: base + at,
+            byte: first,
+        }),
     }
 }
 
@@ -93,11 +152,14 @@ pub(crate) fn value_slice(
     len: usize,
     len_offset: usize,
 ) -> Result<&[u8], TlvError> {
-    start.checked_add(len).and_then(|end| b.get(start..end)).ok_or(TlvError::ValueTruncated {
-        offset: len_offset,
-        len,
-        available: b.len().saturating_sub(start),
-    })
+    start
+        .checked_add(len)
+        .and_then(|end| b.get(start..end))
+        .ok_or(TlvError::ValueTruncated {
+            offset: len_offset,
+            len,
+            available: b.len().saturating_sub(start),
+        })
 }
 
 fn min_long_bytes(len: usize) -> usize {
@@ -134,7 +196,9 @@ pub(crate) fn write_len(out: &mut Vec<u8>, len: usize, form: LenForm) {
 pub(crate) fn len_len(len: usize, form: LenForm) -> usize {
     match form {
         LenForm::Indefinite => 1,
-        LenForm::Long(n) if (n as usize) >= min_long_bytes(len) && (1..=4).contains(&n) => 1 + n as usize,
+        LenForm::Long(n) if (n as usize) >= min_long_bytes(len) && (1..=4).contains(&n) => {
+            1 + n as usize
+        }
         _ if len < 0x80 => 1,
         _ => 1 + min_long_bytes(len),
     }

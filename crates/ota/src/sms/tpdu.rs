@@ -622,3 +622,101 @@ impl Tpdu {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sms::address::SmsAddress;
+    use apdu::hex::decode as h;
+
+    #[test]
+    fn dcs_charsets_and_classes() {
+        assert_eq!(Dcs(0xF6).charset(), Charset::EightBit);
+        assert_eq!(Dcs(0xF6).class(), Some(2));
+        assert_eq!(Dcs(0x16).charset(), Charset::EightBit);
+        assert_eq!(Dcs(0x16).class(), Some(2));
+        assert_eq!(Dcs(0x00).charset(), Charset::Gsm7);
+        assert_eq!(Dcs(0x00).class(), None);
+        assert_eq!(Dcs(0x08).charset(), Charset::Ucs2);
+        assert_eq!(Dcs(0xF0).charset(), Charset::Gsm7);
+    }
+
+    #[test]
+    fn scts_fields() {
+        let t = Timestamp::from_slice(&h("22705200000000").unwrap()).unwrap();
+        assert_eq!(t.fields(), Some((22, 7, 25, 0, 0, 0, 0)));
+        assert_eq!(t.to_string(), "22-07-25 00:00:00 +00:00");
+        let t = Timestamp::from_slice(&h("89101000000029").unwrap()).unwrap();
+        assert_eq!(t.fields().unwrap().6, -12);
+        assert!(Timestamp([0xAA; 7]).fields().is_none());
+    }
+
+    #[test]
+    fn seven_bit_text_with_udh_fill_bits() {
+        // UDH 05 00 03 01 02 01 (6 octets = 48 bits) → 7 septets skipped incl. 1 fill bit.
+        let mut ud = h("050003010201").unwrap();
+        let septets = crate::gsm7::encode("hello").unwrap();
+        ud.extend(crate::gsm7::pack(&septets, 1));
+        let d = SmsDeliver {
+            mms: true,
+            lp: false,
+            spare: false,
+            sri: false,
+            udhi: true,
+            rp: false,
+            oa: SmsAddress::digits(1, 1, "4915").unwrap(),
+            pid: 0,
+            dcs: Dcs(0),
+            scts: Timestamp::default(),
+            udl: 7 + 5,
+            ud,
+        };
+        let b = d.emit().unwrap();
+        let back = SmsDeliver::parse(&b).unwrap();
+        assert_eq!(back, d);
+        let u = back.user_data().unwrap();
+        assert_eq!(crate::gsm7::decode(&u.body), "hello");
+        assert_eq!(u.udh.unwrap().ies.len(), 1);
+    }
+
+    #[test]
+    fn submit_vp_forms_round_trip() {
+        for vp in [
+            ValidityPeriod::None,
+            ValidityPeriod::Relative(0xA7),
+            ValidityPeriod::Enhanced([1, 2, 3, 4, 5, 6, 7]),
+            ValidityPeriod::Absolute(Timestamp([0x22, 0x70, 0x52, 0, 0, 0, 0])),
+        ] {
+            let mut s = SmsSubmit::ota(
+                9,
+                SmsAddress::digits(1, 1, "123").unwrap(),
+                h("027100").unwrap(),
+            )
+            .unwrap();
+            s.vp = vp;
+            let b = s.emit().unwrap();
+            assert_eq!(SmsSubmit::parse(&b).unwrap(), s);
+        }
+        let e = SmsSubmit::parse(&h("0100038121F37FF604027100").unwrap()).unwrap_err();
+        assert!(e.to_string().contains("TP-UDL"), "{e}");
+    }
+
+    #[test]
+    fn deliver_report_ack_and_error() {
+        let r = SmsDeliverReport::por(h("027100000B0AB0001000000000000006").unwrap()).unwrap();
+        let b = r.emit().unwrap();
+        assert_eq!(apdu::hex::encode(&b[..5]), "40077FF610");
+        assert_eq!(SmsDeliverReport::parse(&b, false).unwrap(), r);
+        let e = SmsDeliverReport {
+            udhi: false,
+            fcs: Some(0xD5),
+            pid: None,
+            dcs: None,
+            ud: None,
+        };
+        let b = e.emit().unwrap();
+        assert_eq!(b, [0x00, 0xD5, 0x00]);
+        assert_eq!(SmsDeliverReport::parse(&b, true).unwrap(), e);
+        assert!(SmsDeliverReport::parse(&[0, 0, 0], false).is_err());
+    }
+}
