@@ -36,7 +36,12 @@ impl StatusWord {
     /// True for `9000` and the "normal processing" families `61xx`, `91xx`, `92xx` (TS 102 221
     /// §10.2.1.1) and `9Fxx` (GSM).
     pub fn is_success(self) -> bool {
-        matches!(self.sw1(), 0x90 | 0x61 | 0x91 | 0x92 | 0x9F)
+        match self.sw1() {
+            0x90 | 0x61 | 0x91 | 0x9F => true,
+            // GSM 9240 is "memory problem", an error.
+            0x92 => self.sw2() != 0x40,
+            _ => false,
+        }
     }
     /// True for warnings (`62xx`, `63xx`), whose data may still be meaningful.
     pub fn is_warning(self) -> bool {
@@ -313,6 +318,8 @@ mod tests {
         assert!(StatusWord(0x910B).is_success());
         assert!(!StatusWord(0x6A82).is_success());
         assert!(StatusWord(0x6282).is_warning());
+        assert!(StatusWord(0x9202).is_success());
+        assert_eq!(StatusWord(0x9240).category(), SwCategory::Error);
         assert_eq!(StatusWord(0x63C1).category(), SwCategory::Warning);
         assert_eq!(StatusWord(0x6D00).category().as_str(), "error");
     }

@@ -32,21 +32,32 @@ pub fn run(a: SendArgs) -> Result<ExitCode, CliError> {
     for (i, h) in a.apdus.iter().enumerate() {
         let b = hex_arg(&format!("C-APDU #{}", i + 1), h)?;
         if b.len() < 4 {
-            return Err(CliError::input(format!("C-APDU #{}: {} byte(s), at least CLA INS P1 P2 needed", i + 1, b.len())));
+            return Err(CliError::input(format!(
+                "C-APDU #{}: {} byte(s), at least CLA INS P1 P2 needed",
+                i + 1,
+                b.len()
+            )));
         }
         cmds.push(b);
     }
     let mut card: Box<dyn Transport> = match &a.reader {
         Some(r) => crate::cmd_run::open_reader(r, "any", false)?,
-        None => Box::new(transport::Emulator::new(crate::cmd_run::emulated_card(None, None)?)),
+        None => Box::new(transport::Emulator::new(crate::cmd_run::emulated_card(
+            None, None,
+        )?)),
     };
     let mut rec = Recorder::new(card.as_mut());
     if a.reset {
-        rec.reset(transport::ResetKind::Cold).map_err(|e| CliError::input(format!("reset: {e}")))?;
+        rec.reset(transport::ResetKind::Cold)
+            .map_err(|e| CliError::input(format!("reset: {e}")))?;
     }
     let mut failed = None;
     for (i, c) in cmds.iter().enumerate() {
-        let r = if a.raw { rec.transmit(c) } else { T0Adapter::new(&mut rec).transmit(c) };
+        let r = if a.raw {
+            rec.transmit(c)
+        } else {
+            T0Adapter::new(&mut rec).transmit(c)
+        };
         if let Err(e) = r {
             failed = Some(format!("C-APDU #{}: {e}", i + 1));
             break;
@@ -54,13 +65,19 @@ pub fn run(a: SendArgs) -> Result<ExitCode, CliError> {
     }
     for x in rec.log() {
         match x.kind {
-            transport::ExchangeKind::Reset(_) => println!("> RESET\n< {} : ATR", apdu::hex::encode_spaced(&x.response)),
+            transport::ExchangeKind::Reset(_) => {
+                println!("> RESET\n< {} : ATR", apdu::hex::encode_spaced(&x.response))
+            }
             transport::ExchangeKind::Apdu => {
                 println!("> {}", apdu::hex::encode_spaced(&x.command));
                 if let Some(e) = &x.error {
                     println!("< KO: {e}");
-                } else if let Some((_, sw)) = transport::split_response(&x.response).ok() {
-                    println!("< {} : {}", apdu::hex::encode_spaced(&x.response), apdu::StatusWord(sw).meaning());
+                } else if let Ok((_, sw)) = transport::split_response(&x.response) {
+                    println!(
+                        "< {} : {}",
+                        apdu::hex::encode_spaced(&x.response),
+                        apdu::StatusWord(sw).meaning()
+                    );
                 }
             }
         }

@@ -18,7 +18,8 @@ pub fn run(a: ReadersArgs) -> Result<ExitCode, CliError> {
     use std::time::{Duration, Instant};
     let deadline = Instant::now() + Duration::from_secs(a.wait.unwrap_or(0));
     loop {
-        let list = transport::pcsc::reader_status().map_err(|e| CliError::input(format!("PC/SC: {e}")))?;
+        let list =
+            transport::pcsc::reader_status().map_err(|e| CliError::input(format!("PC/SC: {e}")))?;
         let any_card = list.iter().any(|r| r.present);
         if any_card || Instant::now() >= deadline {
             if list.is_empty() {
@@ -26,12 +27,20 @@ pub fn run(a: ReadersArgs) -> Result<ExitCode, CliError> {
             }
             for (i, r) in list.iter().enumerate() {
                 if r.present {
-                    println!("{i}: {}  card present, ATR {}", r.name, apdu::hex::encode_spaced(&r.atr));
+                    println!(
+                        "{i}: {}  card present, ATR {}",
+                        r.name,
+                        apdu::hex::encode_spaced(&r.atr)
+                    );
                 } else {
                     println!("{i}: {}  no card", r.name);
                 }
             }
-            return Ok(if a.wait.is_some() && !any_card { ExitCode::from(1) } else { ExitCode::SUCCESS });
+            return Ok(if a.wait.is_some() && !any_card {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
         }
         std::thread::sleep(Duration::from_millis(200));
     }

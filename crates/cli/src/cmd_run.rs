@@ -77,17 +77,25 @@ pub struct RunArgs {
     /// Connect to the reader in exclusive mode.
     #[arg(long)]
     exclusive: bool,
+    /// OTA keyset file (TOML) naming the keysets that `sms-pp KEYSET …` lines use.
+    #[arg(long, value_name = "FILE")]
+    keysets: Option<PathBuf>,
 }
 
 /// Build the emulated card from `--profile` and `--state`.
-pub fn emulated_card(profile: Option<&PathBuf>, state: Option<&PathBuf>) -> Result<uicc::Card, CliError> {
+pub fn emulated_card(
+    profile: Option<&PathBuf>,
+    state: Option<&PathBuf>,
+) -> Result<uicc::Card, CliError> {
     let profile = match profile {
-        Some(p) => uicc::Profile::load(p).map_err(|e| CliError::input(format!("--profile {}: {e}", p.display())))?,
+        Some(p) => uicc::Profile::load(p)
+            .map_err(|e| CliError::input(format!("--profile {}: {e}", p.display())))?,
         None => uicc::Profile::default_profile(),
     };
     let card = match state {
         Some(s) => {
-            let store = uicc::FileStore::open(s).map_err(|e| CliError::input(format!("--state {}: {e}", s.display())))?;
+            let store = uicc::FileStore::open(s)
+                .map_err(|e| CliError::input(format!("--state {}: {e}", s.display())))?;
             uicc::Card::with_store(profile, Box::new(store))
         }
         None => uicc::Card::new(profile),
@@ -97,7 +105,11 @@ pub fn emulated_card(profile: Option<&PathBuf>, state: Option<&PathBuf>) -> Resu
 
 /// Open the card given by `--reader` (PC/SC builds only).
 #[cfg(feature = "pcsc")]
-pub fn open_reader(spec: &str, protocol: &str, exclusive: bool) -> Result<Box<dyn Transport>, CliError> {
+pub fn open_reader(
+    spec: &str,
+    protocol: &str,
+    exclusive: bool,
+) -> Result<Box<dyn Transport>, CliError> {
     use transport::pcsc::{resolve_reader, ConnectOptions, PcscCard, Protocol};
     let name = resolve_reader(spec).map_err(|e| CliError::input(format!("--reader: {e}")))?;
     let protocol = match protocol {
@@ -105,21 +117,32 @@ pub fn open_reader(spec: &str, protocol: &str, exclusive: bool) -> Result<Box<dy
         "T=1" => Protocol::T1,
         _ => Protocol::Any,
     };
-    let card = PcscCard::connect(&name, ConnectOptions { exclusive, protocol })
-        .map_err(|e| CliError::input(format!("--reader {name}: {e}")))?;
+    let card = PcscCard::connect(
+        &name,
+        ConnectOptions {
+            exclusive,
+            protocol,
+        },
+    )
+    .map_err(|e| CliError::input(format!("--reader {name}: {e}")))?;
     Ok(Box::new(card))
 }
 
 /// Without the `pcsc` feature there are no readers.
 #[cfg(not(feature = "pcsc"))]
-pub fn open_reader(_spec: &str, _protocol: &str, _exclusive: bool) -> Result<Box<dyn Transport>, CliError> {
+pub fn open_reader(
+    _spec: &str,
+    _protocol: &str,
+    _exclusive: bool,
+) -> Result<Box<dyn Transport>, CliError> {
     Err(CliError::input(
         "--reader: this simota was built without PC/SC support; rebuild with `cargo build --features pcsc` (needs libpcsclite-dev)",
     ))
 }
 
 fn write_file(path: &PathBuf, what: &str, bytes: &[u8]) -> Result<(), CliError> {
-    std::fs::write(path, bytes).map_err(|e| CliError::input(format!("--{what} {}: {e}", path.display())))
+    std::fs::write(path, bytes)
+        .map_err(|e| CliError::input(format!("--{what} {}: {e}", path.display())))
 }
 
 /// Run `simota run`.
@@ -134,13 +157,28 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     }
     let mut card: Box<dyn Transport> = match &a.reader {
         Some(r) => open_reader(r, &a.protocol, a.exclusive)?,
-        None => Box::new(transport::Emulator::new(emulated_card(a.profile.as_ref(), a.state.as_ref())?)),
+        None => Box::new(transport::Emulator::new(emulated_card(
+            a.profile.as_ref(),
+            a.state.as_ref(),
+        )?)),
     };
-    let opts = RunOptions { keep_going: a.keep_going, raw: a.raw };
+    // The terminal (ME) side that executes terminal-profile, user, fetch-all, sms-pp, menu.
+    let mut term = terminal::Terminal::new(terminal::TerminalConfig::default());
+    if let Some(p) = &a.keysets {
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;
+        let file = ota::KeysetFile::parse(&text)
+            .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;
+        term.add_keyset_file(&file);
+    }
+    let opts = RunOptions {
+        keep_going: a.keep_going,
+        raw: a.raw,
+    };
     let mut runs: Vec<ScriptRun> = Vec::with_capacity(scripts.len());
     let stdout = std::io::stdout();
     {
-        let mut runner = Runner::new(card.as_mut(), opts);
+        let mut runner = Runner::new(card.as_mut(), opts).with_toolkit(&mut term);
         for s in &scripts {
             let run = runner.run(s);
             let text = match a.transcript {
@@ -166,20 +204,24 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
         write_file(p, "junit", report::junit(&runs).as_bytes())?;
     }
     if let Some(p) = &a.pcap {
-        let mut w = transport::pcap::PcapWriter::new(Vec::new()).map_err(|e| CliError::input(format!("--pcap: {e}")))?;
+        let mut w = transport::pcap::PcapWriter::new(Vec::new())
+            .map_err(|e| CliError::input(format!("--pcap: {e}")))?;
         for x in report::exchanges(&runs) {
-            w.exchange(x).map_err(|e| CliError::input(format!("--pcap: {e}")))?;
+            w.exchange(x)
+                .map_err(|e| CliError::input(format!("--pcap: {e}")))?;
         }
         for s in &w.skipped {
             eprintln!("simota: --pcap: left out: {s}");
         }
-        let buf = w.finish().map_err(|e| CliError::input(format!("--pcap: {e}")))?;
+        let buf = w
+            .finish()
+            .map_err(|e| CliError::input(format!("--pcap: {e}")))?;
         write_file(p, "pcap", &buf)?;
     }
     let code = runs.iter().map(|r| r.exit_code()).max().unwrap_or(0);
     for r in &runs {
         if let Some(e) = r.error() {
-            eprintln!("simota: {}: {e}", r.name);
+            eprintln!("simota: {e}");
         } else if r.failures() > 0 {
             eprintln!("simota: {}: {}", r.name, report::summary(r));
         }

@@ -34,21 +34,31 @@ pub struct ServeArgs {
 }
 
 fn split_host_port(s: &str) -> Result<(String, u16), CliError> {
-    let (host, port) = s
-        .rsplit_once(':')
-        .ok_or_else(|| CliError::input(format!("--vpcd {s:?}: expected HOST:PORT (e.g. 127.0.0.1:35963)")))?;
-    let port = port
-        .parse::<u16>()
-        .map_err(|_| CliError::input(format!("--vpcd {s:?}: port {port:?} is not a number 0..65535")))?;
+    let (host, port) = s.rsplit_once(':').ok_or_else(|| {
+        CliError::input(format!(
+            "--vpcd {s:?}: expected HOST:PORT (e.g. 127.0.0.1:35963)"
+        ))
+    })?;
+    let port = port.parse::<u16>().map_err(|_| {
+        CliError::input(format!(
+            "--vpcd {s:?}: port {port:?} is not a number 0..65535"
+        ))
+    })?;
     Ok((host.to_string(), port))
 }
 
 /// Run `simota serve`.
 pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
-    let addr = a.vpcd.clone().unwrap_or_else(|| format!("127.0.0.1:{}", vpcd::DEFAULT_PORT));
+    let addr = a
+        .vpcd
+        .clone()
+        .unwrap_or_else(|| format!("127.0.0.1:{}", vpcd::DEFAULT_PORT));
     let (host, port) = split_host_port(&addr)?;
     if u32::from(port) + u32::from(a.cards) - 1 > 65535 {
-        return Err(CliError::input(format!("--cards {}: ports from {port} run past 65535", a.cards)));
+        return Err(CliError::input(format!(
+            "--cards {}: ports from {port} run past 65535",
+            a.cards
+        )));
     }
     // Build every card first so profile/state errors are reported before serving.
     let mut cards = Vec::new();
@@ -91,7 +101,8 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
                         eprintln!("simota serve: card {n} ({}): {}", cfg.addr, describe(&e));
                     }
                 };
-                vpcd::serve(&cfg, &mut card, &stop, &mut log).map_err(|e| format!("card {n} ({}): {e}", cfg.addr))
+                vpcd::serve(&cfg, &mut card, &stop, &mut log)
+                    .map_err(|e| format!("card {n} ({}): {e}", cfg.addr))
             })
             .map_err(|e| CliError::input(format!("cannot start card thread: {e}")))?;
         handles.push(h);

@@ -9,7 +9,11 @@ fn root() -> PathBuf {
 }
 
 fn simota(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota")).args(args).current_dir(root()).output().expect("run simota")
+    Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run simota")
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -27,7 +31,12 @@ fn example_scripts_pass_on_the_emulator() {
             let rel = format!("apdu-scripts/{}", p.file_name().unwrap().to_string_lossy());
             let o = simota(&["run", "--card", "emu", &rel]);
             let out = String::from_utf8_lossy(&o.stdout);
-            assert_eq!(o.status.code(), Some(0), "{rel}:\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
+            assert_eq!(
+                o.status.code(),
+                Some(0),
+                "{rel}:\n{out}\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             assert!(out.contains(" 0 failed"), "{out}");
             n += 1;
         }
@@ -50,7 +59,10 @@ fn failed_expectation_exits_1_and_shows_expected_vs_actual() {
     let o = simota(&["run", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("!! FAIL") && out.contains(":1: expected 9000"), "{out}");
+    assert!(
+        out.contains("!! FAIL") && out.contains(":1: expected 9000"),
+        "{out}"
+    );
     assert!(out.contains("!!   got 6A 82"), "{out}");
     assert!(out.contains("1 statement(s) skipped"), "{out}");
     let o = simota(&["run", "--keep-going", p.to_str().unwrap()]);
@@ -65,8 +77,14 @@ fn syntax_error_exits_2_with_caret() {
     let o = simota(&["run", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("bad.apdu:2:11: expected a hex digit or `$variable`, found `X`"), "{err}");
-    assert!(err.contains("  00 A4 00 0X 02 3F 00\n            ^"), "{err}");
+    assert!(
+        err.contains("bad.apdu:2:11: expected a hex digit or `$variable`, found `X`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("  00 A4 00 0X 02 3F 00\n            ^"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -76,7 +94,10 @@ fn terminal_directive_without_terminal_exits_2_naming_the_line() {
     let o = simota(&["run", p.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("cat.apdu:2: `terminal-profile` needs the terminal"), "{err}");
+    assert!(
+        err.contains("cat.apdu:2: `terminal-profile` needs the terminal"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -94,13 +115,23 @@ fn report_files() {
         p.to_str().unwrap(),
         "apdu-scripts/fs-tour.apdu",
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(o.stdout.is_empty());
-    let lines: Vec<serde_json::Value> =
-        std::fs::read_to_string(&j).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&j)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert!(lines.len() > 20);
     assert!(lines.iter().all(|l| l["microseconds"].is_u64()));
-    assert!(lines.iter().any(|l| l["ok"] == true && l["expected"].is_string()));
+    assert!(lines
+        .iter()
+        .any(|l| l["ok"] == true && l["expected"].is_string()));
     let xml = std::fs::read_to_string(&x).unwrap();
     assert!(xml.contains("<testsuite name=\"apdu-scripts/fs-tour.apdu\" tests=\"20\" failures=\"0\" errors=\"0\""), "{xml}");
     let pcap = std::fs::read(&p).unwrap();
@@ -116,5 +147,8 @@ fn scriptor_transcript_layout() {
     assert_eq!(o.status.code(), Some(0));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.starts_with("reset\n> RESET\n< OK: 3B "), "{out}");
-    assert!(out.contains("00A40004023F00\n> 00 A4 00 04 02 3F 00 \n< 61 "), "{out}");
+    assert!(
+        out.contains("00A40004023F00\n> 00 A4 00 04 02 3F 00 \n< 61 "),
+        "{out}"
+    );
 }

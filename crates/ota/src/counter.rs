@@ -78,7 +78,7 @@ impl fmt::Display for Counter {
 
 /// How a receiving card answers a counter that is *equal* to the stored one in mode `10`.
 ///
-/// [CONFLICT] (spec digest A.5): the status-code table implies 02 "CNTR low"; a real
+/// \[CONFLICT\] (spec digest A.5): the status-code table implies 02 "CNTR low"; a real
 /// sysmoISIM-SJA2 (and a card OS source) answer 06 "unidentified security error". The default
 /// is [`CounterPolicy::STANDARD`] (02); [`CounterPolicy::SYSMOCOM`] reproduces the real card.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -3,7 +3,7 @@
 //!
 //! * CRC32 is the ISO 3309 / zlib CRC (reflected polynomial 0xEDB88320, init and final XOR
 //!   0xFFFFFFFF); the 4-byte value is sent big-endian.
-//! * CRC16 — [UNSURE], no implementation was available to confirm it — is the ISO/IEC 13239
+//! * CRC16 — \[UNSURE\], no implementation was available to confirm it — is the ISO/IEC 13239
 //!   16-bit FCS (polynomial 0x1021 reflected = 0x8408, init 0xFFFF, final XOR 0xFFFF; known as
 //!   CRC-16/X-25, check value 0x906E over "123456789"), sent big-endian.
 

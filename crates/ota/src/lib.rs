@@ -12,7 +12,8 @@
 //! * ETSI TS 102 223 / 3GPP TS 31.111 — the SMS-PP download ENVELOPE ([`envelope`]).
 //!
 //! The crate is sans-IO: bytes in, typed values out, and back. A card-side receiver runs the
-//! steps separately: [`sms::Reassembler`] → [`command::SecuredCommand::parse`] (TAR, MSL) →
+//! steps separately: [`sms::Reassembler`] → [`command::SecuredCommand::parse`] (TAR, then MSL
+//! with [`Spi::satisfies_msl`]) →
 //! [`command::SecuredCommand::decipher`] → [`CounterPolicy::check`] →
 //! [`command::DecipheredCommand::verify`] → [`remote::RemoteScript::parse`] → build a
 //! [`remote::CompactResponse`] → [`response::ResponsePacket::seal`].

@@ -156,7 +156,7 @@ pub enum ScriptCommand {
     ImmediateAction(Vec<u8>),
     /// `82`: error action.
     ErrorAction(Vec<u8>),
-    /// `83`: script chaining ([UNSURE] values 01/11 first, 02 subsequent, 03 last).
+    /// `83`: script chaining (\[UNSURE\] values 01/11 first, 02 subsequent, 03 last).
     ScriptChaining(Vec<u8>),
     /// Any other tag, kept (tag byte(s), value).
     Other(u32, Vec<u8>),

@@ -10,7 +10,9 @@ struct Fixed;
 impl Transport for Fixed {
     fn transmit(&mut self, c: &[u8]) -> Result<Vec<u8>, TransportError> {
         Ok(if c.get(1) == Some(&0xB0) {
-            vec![0x98, 0x88, 0x12, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF5, 0x90, 0x00]
+            vec![
+                0x98, 0x88, 0x12, 0x01, 0x00, 0x00, 0x00, 0x00, 0x10, 0xF5, 0x90, 0x00,
+            ]
         } else {
             vec![0x90, 0x00]
         })
@@ -32,13 +34,18 @@ fn script_text() -> String {
     let mut s = String::new();
     for i in 0..N / 2 {
         s.push_str("00 B0 82 00 0A => 98 88 12 01 * 10 F5 90 00\n");
-        s.push_str(if i % 2 == 0 { "00 20 00 01 => 9000\n" } else { "00 A4 00 0C 02 2F E2 => 90 00\n" });
+        s.push_str(if i % 2 == 0 {
+            "00 20 00 01 => 9000\n"
+        } else {
+            "00 A4 00 0C 02 2F E2 => 90 00\n"
+        });
     }
     s
 }
 
 fn bench(c: &mut Criterion) {
-    let script = parse_str("bench.apdu", &script_text(), Format::Native, &mut FsLoader).expect("bench script parses");
+    let script = parse_str("bench.apdu", &script_text(), Format::Native, &mut FsLoader)
+        .expect("bench script parses");
     let mut g = c.benchmark_group("replay");
     g.throughput(Throughput::Elements(N as u64));
     g.bench_function("fixed-card", |b| {

@@ -38,7 +38,13 @@ fn statements(path: &str, src: &str) -> Result<Vec<RawStmt>, ParseError> {
             loop {
                 if i >= b.len() {
                     let (line, text, off) = line_of(src, start);
-                    return Err(ParseError::at(path, line, text, off, "unterminated `/*` comment"));
+                    return Err(ParseError::at(
+                        path,
+                        line,
+                        text,
+                        off,
+                        "unterminated `/*` comment",
+                    ));
                 }
                 if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
                     clean.push_str("    ");
@@ -68,7 +74,10 @@ fn statements(path: &str, src: &str) -> Result<Vec<RawStmt>, ParseError> {
                 let text = clean.get(start..j).unwrap_or_default();
                 let lead = text.len() - text.trim_start().len();
                 if !text.trim().is_empty() {
-                    out.push(RawStmt { start: start + lead, text: text.trim().to_string() });
+                    out.push(RawStmt {
+                        start: start + lead,
+                        text: text.trim().to_string(),
+                    });
                 }
                 start = j + 1;
             }
@@ -80,7 +89,13 @@ fn statements(path: &str, src: &str) -> Result<Vec<RawStmt>, ParseError> {
         let lead = rest.len() - rest.trim_start().len();
         let at = start + lead + rest.trim().len();
         let (line, text, off) = line_of(src, at);
-        return Err(ParseError::at(path, line, text, off, "expected `;` at the end of the statement"));
+        return Err(ParseError::at(
+            path,
+            line,
+            text,
+            off,
+            "expected `;` at the end of the statement",
+        ));
     }
     Ok(out)
 }
@@ -90,9 +105,18 @@ fn line_of(src: &str, at: usize) -> (usize, &str, usize) {
     let at = at.min(src.len());
     let before = src.get(..at).unwrap_or_default();
     let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-    let line_end = src.get(at..).and_then(|s| s.find('\n')).map_or(src.len(), |p| at + p);
+    let line_end = src
+        .get(at..)
+        .and_then(|s| s.find('\n'))
+        .map_or(src.len(), |p| at + p);
     let line = before.matches('\n').count() + 1;
-    (line, src.get(line_start..line_end).unwrap_or_default().trim_end_matches('\r'), at - line_start)
+    (
+        line,
+        src.get(line_start..line_end)
+            .unwrap_or_default()
+            .trim_end_matches('\r'),
+        at - line_start,
+    )
 }
 
 fn number(tok: &str) -> Option<u8> {
@@ -119,7 +143,10 @@ pub fn parse(path: &str, src: &str) -> Result<Vec<Stmt>, ScriptError> {
             .filter(|w| !w.is_empty())
             .map(|w| ((w.as_ptr() as usize).saturating_sub(t.as_ptr() as usize), w))
             .collect();
-        let first = words.first().map(|(_, w)| w.to_ascii_lowercase()).unwrap_or_default();
+        let first = words
+            .first()
+            .map(|(_, w)| w.to_ascii_lowercase())
+            .unwrap_or_default();
         let kind = match first.as_str() {
             "powerup" => StmtKind::PowerUp,
             "powerdown" => StmtKind::PowerDown,
@@ -127,7 +154,12 @@ pub fn parse(path: &str, src: &str) -> Result<Vec<Stmt>, ScriptError> {
             "output" => match words.get(1).map(|(_, w)| w.to_ascii_lowercase()).as_deref() {
                 Some("on") => StmtKind::Output(true),
                 Some("off") => StmtKind::Output(false),
-                _ => return Err(err(first.len(), "expected `output on;` or `output off;`".into())),
+                _ => {
+                    return Err(err(
+                        first.len(),
+                        "expected `output on;` or `output off;`".into(),
+                    ))
+                }
             },
             "echo" => {
                 let rest = t.get(4..).unwrap_or_default().trim();
@@ -156,7 +188,10 @@ pub fn parse(path: &str, src: &str) -> Result<Vec<Stmt>, ScriptError> {
                 if bytes.len() < 6 {
                     return Err(err(
                         0,
-                        format!("expected `CLA INS P1 P2 Lc [data] Le;` (at least 6 bytes), found {}", bytes.len()),
+                        format!(
+                            "expected `CLA INS P1 P2 Lc [data] Le;` (at least 6 bytes), found {}",
+                            bytes.len()
+                        ),
                     ));
                 }
                 let lc = bytes[4] as usize;
@@ -176,10 +211,20 @@ pub fn parse(path: &str, src: &str) -> Result<Vec<Stmt>, ScriptError> {
                 if le != 0 {
                     apdu.push(le);
                 }
-                StmtKind::Apdu { command: HexTemplate::literal(apdu), expect: None }
+                StmtKind::Apdu {
+                    command: HexTemplate::literal(apdu),
+                    expect: None,
+                }
             }
         };
-        out.push(Stmt { loc: Loc { file: file.clone(), line }, source: Arc::from(t), kind });
+        out.push(Stmt {
+            loc: Loc {
+                file: file.clone(),
+                line,
+            },
+            source: Arc::from(t),
+            kind,
+        });
     }
     Ok(out)
 }
@@ -201,7 +246,10 @@ mod tests {
         let s = parse("t.scr", src).unwrap();
         assert_eq!(s.len(), 9);
         assert_eq!(s[0].kind, StmtKind::PowerUp);
-        assert_eq!(cmd(&s[1]), [0, 0xA4, 4, 0, 9, 0xA0, 0, 0, 0, 0x62, 3, 1, 8, 1, 0x7F]);
+        assert_eq!(
+            cmd(&s[1]),
+            [0, 0xA4, 4, 0, 9, 0xA0, 0, 0, 0, 0x62, 3, 1, 8, 1, 0x7F]
+        );
         assert_eq!(s[1].loc.line, 3);
         assert_eq!(s[2].kind, StmtKind::Output(false));
         assert_eq!(cmd(&s[3]), [0x80, 0xCA, 0, 0]);
@@ -218,11 +266,17 @@ mod tests {
         let ScriptError::Parse(e) = e else { panic!() };
         assert_eq!((e.line, e.column), (2, 21));
         assert!(e.message.contains("Lc is 2"));
-        let ScriptError::Parse(e) = parse("t.scr", "powerup;\n0x00 0xZZ;").unwrap_err() else { panic!() };
+        let ScriptError::Parse(e) = parse("t.scr", "powerup;\n0x00 0xZZ;").unwrap_err() else {
+            panic!()
+        };
         assert_eq!((e.line, e.column), (2, 6));
-        let ScriptError::Parse(e) = parse("t.scr", "powerup").unwrap_err() else { panic!() };
+        let ScriptError::Parse(e) = parse("t.scr", "powerup").unwrap_err() else {
+            panic!()
+        };
         assert!(e.message.contains("`;`"));
-        let ScriptError::Parse(e) = parse("t.scr", "/* open").unwrap_err() else { panic!() };
+        let ScriptError::Parse(e) = parse("t.scr", "/* open").unwrap_err() else {
+            panic!()
+        };
         assert!(e.message.contains("unterminated"));
     }
 }

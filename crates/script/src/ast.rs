@@ -25,7 +25,9 @@ pub struct HexTemplate {
 impl HexTemplate {
     /// A template of literal bytes.
     pub fn literal(b: Vec<u8>) -> Self {
-        HexTemplate { pieces: vec![Piece::Bytes(b)] }
+        HexTemplate {
+            pieces: vec![Piece::Bytes(b)],
+        }
     }
     /// The bytes, if the template has no variables.
     pub fn as_literal(&self) -> Option<&[u8]> {

@@ -37,7 +37,13 @@ pub struct ParseError {
 
 impl ParseError {
     /// Build an error at byte offset `offset` of `text`.
-    pub fn at(file: &str, line: usize, text: &str, offset: usize, message: impl Into<String>) -> Self {
+    pub fn at(
+        file: &str,
+        line: usize,
+        text: &str,
+        offset: usize,
+        message: impl Into<String>,
+    ) -> Self {
         let offset = offset.min(text.len());
         let column = text.get(..offset).map_or(offset, |s| s.chars().count()) + 1;
         ParseError {
@@ -52,8 +58,16 @@ impl ParseError {
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)?;
-        let shown: String = self.text.chars().map(|c| if c == '\t' { ' ' } else { c }).collect();
+        writeln!(
+            f,
+            "{}:{}:{}: {}",
+            self.file, self.line, self.column, self.message
+        )?;
+        let shown: String = self
+            .text
+            .chars()
+            .map(|c| if c == '\t' { ' ' } else { c })
+            .collect();
         writeln!(f, "  {shown}")?;
         write!(f, "  {}^", " ".repeat(self.column.saturating_sub(1)))
     }
@@ -83,8 +97,17 @@ mod tests {
 
     #[test]
     fn caret_under_column() {
-        let e = ParseError::at("t.apdu", 3, "00 A4 0G", 7, "expected a hex digit, found `G`");
+        let e = ParseError::at(
+            "t.apdu",
+            3,
+            "00 A4 0G",
+            7,
+            "expected a hex digit, found `G`",
+        );
         assert_eq!(e.column, 8);
-        assert_eq!(e.to_string(), "t.apdu:3:8: expected a hex digit, found `G`\n  00 A4 0G\n         ^");
+        assert_eq!(
+            e.to_string(),
+            "t.apdu:3:8: expected a hex digit, found `G`\n  00 A4 0G\n         ^"
+        );
     }
 }

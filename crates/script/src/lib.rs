@@ -38,11 +38,23 @@ pub fn parse_str(
         Format::Native => native::parse(name, text, loader)?,
         Format::Apdutool => apdutool::parse(name, text)?,
     };
-    Ok(Script { name: name.to_string(), format, stmts })
+    Ok(Script {
+        name: name.to_string(),
+        format,
+        stmts,
+    })
 }
 
 /// Read and parse a script file; the format comes from `format` or else the file extension.
 pub fn load(path: &str, format: Option<Format>) -> Result<Script, ScriptError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Io { path: path.to_string(), source })?;
-    parse_str(path, &text, format.unwrap_or_else(|| Format::from_path(path)), &mut native::FsLoader)
+    let text = std::fs::read_to_string(path).map_err(|source| ScriptError::Io {
+        path: path.to_string(),
+        source,
+    })?;
+    parse_str(
+        path,
+        &text,
+        format.unwrap_or_else(|| Format::from_path(path)),
+        &mut native::FsLoader,
+    )
 }

@@ -48,11 +48,18 @@ fn logical_lines(text: &str) -> Vec<Logical> {
             Some(b) => (b, true),
             None => (stripped, false),
         };
-        let entry = cur.get_or_insert_with(|| Logical { line: i + 1, text: String::new() });
+        let entry = cur.get_or_insert_with(|| Logical {
+            line: i + 1,
+            text: String::new(),
+        });
         if !entry.text.is_empty() && !body.trim().is_empty() {
             entry.text.push(' ');
         }
-        entry.text.push_str(if entry.text.is_empty() { body } else { body.trim_start() });
+        entry.text.push_str(if entry.text.is_empty() {
+            body
+        } else {
+            body.trim_start()
+        });
         if !cont {
             if let Some(l) = cur.take() {
                 out.push(l);
@@ -133,7 +140,10 @@ fn parse_hex(ctx: &Ctx<'_>, s: &str, base: usize) -> Result<HexTemplate, ParseEr
         }
         let Some(n) = (c as char).to_digit(16) else {
             let found = s.get(i..).and_then(|t| t.chars().next()).unwrap_or('?');
-            return Err(ctx.err(base + i, format!("expected a hex digit or `$variable`, found `{found}`")));
+            return Err(ctx.err(
+                base + i,
+                format!("expected a hex digit or `$variable`, found `{found}`"),
+            ));
         };
         match pending.take() {
             None => pending = Some((n as u8, i)),
@@ -172,7 +182,10 @@ fn parse_expect(ctx: &Ctx<'_>, s: &str, base: usize, needs_sw: bool) -> Result<E
 /// Split off ` => …` (offset of the text after `=>`).
 fn split_expect(s: &str) -> (&str, Option<(&str, usize)>) {
     match s.find("=>") {
-        Some(i) => (s.get(..i).unwrap_or(s), Some((s.get(i + 2..).unwrap_or_default(), i + 2))),
+        Some(i) => (
+            s.get(..i).unwrap_or(s),
+            Some((s.get(i + 2..).unwrap_or_default(), i + 2)),
+        ),
         None => (s, None),
     }
 }
@@ -190,11 +203,18 @@ fn parse_u8(ctx: &Ctx<'_>, word: &str, off: usize, what: &str) -> Result<u8, Par
     } else {
         w.parse::<u8>()
     };
-    v.map_err(|_| ctx.err(off, format!("expected {what} (a number 0..255), found `{w}`")))
+    v.map_err(|_| {
+        ctx.err(
+            off,
+            format!("expected {what} (a number 0..255), found `{w}`"),
+        )
+    })
 }
 
 fn offset_of(line: &str, part: &str) -> usize {
-    (part.as_ptr() as usize).saturating_sub(line.as_ptr() as usize).min(line.len())
+    (part.as_ptr() as usize)
+        .saturating_sub(line.as_ptr() as usize)
+        .min(line.len())
 }
 
 /// PoR response status names (TS 102 225 table 5.5).
@@ -213,7 +233,11 @@ fn por_status(word: &str) -> Option<u8> {
         "insufficient-security" => 0x0A,
         _ => {
             let h = word.strip_prefix("0x").unwrap_or(word);
-            return if h.len() == 2 { u8::from_str_radix(h, 16).ok() } else { None };
+            return if h.len() == 2 {
+                u8::from_str_radix(h, 16).ok()
+            } else {
+                None
+            };
         }
     })
 }
@@ -223,11 +247,21 @@ fn parse_sms_pp(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<ToolkitDirectiv
     let words: Vec<&str> = head.split_whitespace().collect();
     let at = |w: &str| offset_of(line, w);
     let end = offset_of(line, head) + head.trim_end().len();
-    let keyset = words.first().ok_or_else(|| ctx.err(end, "expected `sms-pp KEYSET TAR DATA [spi=HEX] [key=value…]`"))?;
-    let tar_w = words.get(1).ok_or_else(|| ctx.err(end, "expected the TAR (3 bytes of hex) after the keyset"))?;
+    let keyset = words.first().ok_or_else(|| {
+        ctx.err(
+            end,
+            "expected `sms-pp KEYSET TAR DATA [spi=HEX] [key=value…]`",
+        )
+    })?;
+    let tar_w = words
+        .get(1)
+        .ok_or_else(|| ctx.err(end, "expected the TAR (3 bytes of hex) after the keyset"))?;
     let tar = parse_hex(ctx, tar_w, at(tar_w))?;
     if tar.as_literal().is_some_and(|t| t.len() != 3) {
-        return Err(ctx.err(at(tar_w), "expected the TAR as 3 bytes of hex (e.g. B00010)"));
+        return Err(ctx.err(
+            at(tar_w),
+            "expected the TAR as 3 bytes of hex (e.g. B00010)",
+        ));
     }
     let mut data_words = Vec::new();
     let mut spi = None;
@@ -238,7 +272,12 @@ fn parse_sms_pp(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<ToolkitDirectiv
                 let b = apdu::hex::decode(v)
                     .ok()
                     .and_then(|b| <[u8; 2]>::try_from(b).ok())
-                    .ok_or_else(|| ctx.err(at(w) + 4, "expected spi= followed by 2 bytes of hex (e.g. spi=1621)"))?;
+                    .ok_or_else(|| {
+                        ctx.err(
+                            at(w) + 4,
+                            "expected spi= followed by 2 bytes of hex (e.g. spi=1621)",
+                        )
+                    })?;
                 spi = Some(b);
             } else {
                 options.push((k.to_ascii_lowercase(), v.to_string()));
@@ -266,12 +305,17 @@ fn parse_sms_pp(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<ToolkitDirectiv
             }
             let rest = t.get(rest_off..).unwrap_or_default();
             let st = rest.split_whitespace().next().ok_or_else(|| {
-                ctx.err(eoff + e.len(), "expected the PoR status (e.g. `00` or `ok`) after `por`")
+                ctx.err(
+                    eoff + e.len(),
+                    "expected the PoR status (e.g. `00` or `ok`) after `por`",
+                )
             })?;
             let status = por_status(st).ok_or_else(|| {
                 ctx.err(at(st), format!("expected a PoR status byte (hex) or name such as `ok`, `tar-unknown`, found `{st}`"))
             })?;
-            let after = line.get(at(st) + st.len()..offset_of(line, e) + e.len()).unwrap_or_default();
+            let after = line
+                .get(at(st) + st.len()..offset_of(line, e) + e.len())
+                .unwrap_or_default();
             let data = if after.trim().is_empty() {
                 None
             } else {
@@ -281,7 +325,14 @@ fn parse_sms_pp(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<ToolkitDirectiv
             Some(PorExpect { status, data })
         }
     };
-    Ok(ToolkitDirective::SmsPp(SmsPpDirective { keyset: keyset.to_string(), tar, data, spi, options, expect }))
+    Ok(ToolkitDirective::SmsPp(SmsPpDirective {
+        keyset: keyset.to_string(),
+        tar,
+        data,
+        spi,
+        options,
+        expect,
+    }))
 }
 
 fn parse_user(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<UserAnswer, ParseError> {
@@ -295,11 +346,24 @@ fn parse_user(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<UserAnswer, Parse
         "back" => UserAnswer::Back,
         "timeout" => UserAnswer::Timeout,
         "input" => {
-            let text = rest.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(rest);
+            let text = rest
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .unwrap_or(rest);
             UserAnswer::Input(text.to_string())
         }
-        "item" => UserAnswer::Item(parse_u8(ctx, rest, offset_of(line, rest), "an item identifier")?),
-        _ => return Err(ctx.err(off, "expected `user ok|cancel|back|timeout|input TEXT|item N`")),
+        "item" => UserAnswer::Item(parse_u8(
+            ctx,
+            rest,
+            offset_of(line, rest),
+            "an item identifier",
+        )?),
+        _ => {
+            return Err(ctx.err(
+                off,
+                "expected `user ok|cancel|back|timeout|input TEXT|item N`",
+            ))
+        }
     })
 }
 
@@ -316,13 +380,20 @@ fn parse_line(ctx: &Ctx<'_>) -> Result<Option<StmtKind>, ParseError> {
     let kind = match kw.as_str() {
         "reset" | "reset-warm" | "warm-reset" => {
             let (head, expect) = split_expect(args);
-            let mut kind = if kw == "reset" { ResetKind::Cold } else { ResetKind::Warm };
+            let mut kind = if kw == "reset" {
+                ResetKind::Cold
+            } else {
+                ResetKind::Warm
+            };
             match head.trim().to_ascii_lowercase().as_str() {
                 "" => {}
                 "cold" => kind = ResetKind::Cold,
                 "warm" => kind = ResetKind::Warm,
                 _ => {
-                    return Err(ctx.err(offset_of(line, head.trim()), "expected `reset [cold|warm] [=> ATR pattern]`"))
+                    return Err(ctx.err(
+                        offset_of(line, head.trim()),
+                        "expected `reset [cold|warm] [=> ATR pattern]`",
+                    ))
                 }
             }
             let expect = match expect {
@@ -339,35 +410,57 @@ fn parse_line(ctx: &Ctx<'_>) -> Result<Option<StmtKind>, ParseError> {
             let orig = a.get(..nend).unwrap_or_default();
             let orig = orig.strip_prefix('$').unwrap_or(orig);
             if name.is_empty() || ident_len(orig.as_bytes()) != orig.len() {
-                return Err(ctx.err(name_off, "expected `set NAME HEX` with a name of letters, digits, `_`, `-`"));
+                return Err(ctx.err(
+                    name_off,
+                    "expected `set NAME HEX` with a name of letters, digits, `_`, `-`",
+                ));
             }
             let v = a.get(nend..).unwrap_or_default();
             let value = parse_hex(ctx, v, name_off + nend)?;
-            StmtKind::Set { name: orig.to_string(), value }
+            StmtKind::Set {
+                name: orig.to_string(),
+                value,
+            }
         }
         "echo" => {
             let a = args.trim();
-            let text = a.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(a);
+            let text = a
+                .strip_prefix('"')
+                .and_then(|r| r.strip_suffix('"'))
+                .unwrap_or(a);
             StmtKind::Echo(text.to_string())
         }
         "delay" => {
             let a = args.trim();
-            let ms = a
-                .parse::<u64>()
-                .map_err(|_| ctx.err(offset_of(line, a), format!("expected `delay MILLISECONDS`, found `{a}`")))?;
+            let ms = a.parse::<u64>().map_err(|_| {
+                ctx.err(
+                    offset_of(line, a),
+                    format!("expected `delay MILLISECONDS`, found `{a}`"),
+                )
+            })?;
             StmtKind::Delay(ms)
         }
-        "terminal-profile" => StmtKind::Toolkit(ToolkitDirective::TerminalProfile(parse_hex(ctx, args, aoff)?)),
+        "terminal-profile" => StmtKind::Toolkit(ToolkitDirective::TerminalProfile(parse_hex(
+            ctx, args, aoff,
+        )?)),
         "user" => StmtKind::Toolkit(ToolkitDirective::User(parse_user(ctx, line, args)?)),
         "fetch-all" => {
             if !args.trim().is_empty() {
-                return Err(ctx.err(offset_of(line, args.trim()), "expected nothing after `fetch-all`"));
+                return Err(ctx.err(
+                    offset_of(line, args.trim()),
+                    "expected nothing after `fetch-all`",
+                ));
             }
             StmtKind::Toolkit(ToolkitDirective::FetchAll)
         }
         "menu" => {
             let a = args.trim();
-            StmtKind::Toolkit(ToolkitDirective::Menu(parse_u8(ctx, a, offset_of(line, a), "a menu item identifier")?))
+            StmtKind::Toolkit(ToolkitDirective::Menu(parse_u8(
+                ctx,
+                a,
+                offset_of(line, a),
+                "a menu item identifier",
+            )?))
         }
         "sms-pp" => StmtKind::Toolkit(parse_sms_pp(ctx, line, args)?),
         _ if kw.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -420,24 +513,42 @@ fn parse_into(
 ) -> Result<(), ScriptError> {
     let file: Arc<str> = Arc::from(path);
     for l in logical_lines(text) {
-        let ctx = Ctx { file: file.clone(), line: l.line, text: &l.text };
+        let ctx = Ctx {
+            file: file.clone(),
+            line: l.line,
+            text: &l.text,
+        };
         let t = l.text.trim();
         let (kw, kend) = first_word(t);
         if kw == "include" {
             let arg = t.get(kend..).unwrap_or_default().trim();
-            let name = arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')).unwrap_or(arg);
+            let name = arg
+                .strip_prefix('"')
+                .and_then(|a| a.strip_suffix('"'))
+                .unwrap_or(arg);
             let off = offset_of(&l.text, arg);
             if name.is_empty() {
                 return Err(ctx.err(off, "expected `include FILE`").into());
             }
             let base = Path::new(path).parent().unwrap_or(Path::new(""));
             let target = base.join(name);
-            if stack.len() > MAX_INCLUDE_DEPTH || stack.iter().any(|p| *p == target) {
-                return Err(ctx.err(off, format!("include cycle or nesting deeper than {MAX_INCLUDE_DEPTH}: {}", target.display())).into());
+            if stack.len() > MAX_INCLUDE_DEPTH || stack.contains(&target) {
+                return Err(ctx
+                    .err(
+                        off,
+                        format!(
+                            "include cycle or nesting deeper than {MAX_INCLUDE_DEPTH}: {}",
+                            target.display()
+                        ),
+                    )
+                    .into());
             }
-            let body = loader
-                .read(&target)
-                .map_err(|e| ctx.err(off, format!("cannot read included file {}: {e}", target.display())))?;
+            let body = loader.read(&target).map_err(|e| {
+                ctx.err(
+                    off,
+                    format!("cannot read included file {}: {e}", target.display()),
+                )
+            })?;
             stack.push(target.clone());
             parse_into(&target.to_string_lossy(), &body, loader, stack, out)?;
             stack.pop();
@@ -445,7 +556,10 @@ fn parse_into(
         }
         if let Some(kind) = parse_line(&ctx)? {
             out.push(Stmt {
-                loc: Loc { file: file.clone(), line: l.line },
+                loc: Loc {
+                    file: file.clone(),
+                    line: l.line,
+                },
                 source: Arc::from(t),
                 kind,
             });
@@ -462,7 +576,10 @@ mod tests {
     struct Mem(HashMap<PathBuf, String>);
     impl Loader for Mem {
         fn read(&mut self, p: &Path) -> std::io::Result<String> {
-            self.0.get(p).cloned().ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
+            self.0
+                .get(p)
+                .cloned()
+                .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"))
         }
     }
 
@@ -481,15 +598,26 @@ mod tests {
     fn scriptor_lines() {
         let s = parse_ok("# comment\nreset\n00A40004023F00\n00 B0 00 00 \\\n  01\n\nexit\n");
         assert_eq!(s.len(), 4);
-        assert!(matches!(s[0].kind, StmtKind::Reset { kind: ResetKind::Cold, expect: None }));
+        assert!(matches!(
+            s[0].kind,
+            StmtKind::Reset {
+                kind: ResetKind::Cold,
+                expect: None
+            }
+        ));
         match &s[1].kind {
-            StmtKind::Apdu { command, expect: None } => {
+            StmtKind::Apdu {
+                command,
+                expect: None,
+            } => {
                 assert_eq!(command.as_literal().unwrap(), [0, 0xA4, 0, 4, 2, 0x3F, 0])
             }
             k => panic!("{k:?}"),
         }
         match &s[2].kind {
-            StmtKind::Apdu { command, .. } => assert_eq!(command.as_literal().unwrap(), [0, 0xB0, 0, 0, 1]),
+            StmtKind::Apdu { command, .. } => {
+                assert_eq!(command.as_literal().unwrap(), [0, 0xB0, 0, 0, 1])
+            }
             k => panic!("{k:?}"),
         }
         assert_eq!(s[2].loc.line, 4);
@@ -500,7 +628,9 @@ mod tests {
     fn expectations_and_vars() {
         let s = parse_ok("00A40004023F00 => $r=61??  // select MF\n00 C0 00 00 $r => 62* 9000\nset k 0102\nreset => 3B*");
         match &s[0].kind {
-            StmtKind::Apdu { expect: Some(e), .. } => {
+            StmtKind::Apdu {
+                expect: Some(e), ..
+            } => {
                 assert_eq!(e.capture.as_deref(), Some("r"));
                 assert_eq!(e.pattern.text, "61??");
             }
@@ -511,7 +641,13 @@ mod tests {
             k => panic!("{k:?}"),
         }
         assert!(matches!(&s[2].kind, StmtKind::Set { name, .. } if name == "k"));
-        assert!(matches!(&s[3].kind, StmtKind::Reset { expect: Some(_), .. }));
+        assert!(matches!(
+            &s[3].kind,
+            StmtKind::Reset {
+                expect: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -528,7 +664,9 @@ mod tests {
         let e = parse_err("00 A4 00 0X 02");
         assert_eq!(e.column, 11, "a bare 0x is not a prefix: {e}");
         let s = parse_ok("0x00 0xA4 0x00 0x00");
-        assert!(matches!(&s[0].kind, StmtKind::Apdu { command, .. } if command.as_literal() == Some(&[0, 0xA4, 0, 0][..])));
+        assert!(
+            matches!(&s[0].kind, StmtKind::Apdu { command, .. } if command.as_literal() == Some(&[0, 0xA4, 0, 0][..]))
+        );
         let e = parse_err("frobnicate");
         assert_eq!(e.column, 1);
         let e = parse_err("user dance");
@@ -541,8 +679,13 @@ mod tests {
             "terminal-profile FFFF\nuser input \"1234\"\nuser item 2\nfetch-all\nmenu 3\nsms-pp ks1 B00010 00A40000023F00 spi=1621 kic=12 => por 00 * 9000",
         );
         assert_eq!(s.len(), 6);
-        assert!(matches!(&s[1].kind, StmtKind::Toolkit(ToolkitDirective::User(UserAnswer::Input(t))) if t == "1234"));
-        assert!(matches!(&s[2].kind, StmtKind::Toolkit(ToolkitDirective::User(UserAnswer::Item(2)))));
+        assert!(
+            matches!(&s[1].kind, StmtKind::Toolkit(ToolkitDirective::User(UserAnswer::Input(t))) if t == "1234")
+        );
+        assert!(matches!(
+            &s[2].kind,
+            StmtKind::Toolkit(ToolkitDirective::User(UserAnswer::Item(2)))
+        ));
         match &s[5].kind {
             StmtKind::Toolkit(ToolkitDirective::SmsPp(d)) => {
                 assert_eq!(d.keyset, "ks1");
@@ -561,9 +704,20 @@ mod tests {
     #[test]
     fn includes() {
         let mut m = HashMap::new();
-        m.insert(PathBuf::from("dir/common.apdu"), "00A40004023F00\n".to_string());
-        m.insert(PathBuf::from("dir/loop.apdu"), "include loop.apdu\n".to_string());
-        let s = parse("dir/main.apdu", "include common.apdu\n00B0000001", &mut Mem(m.clone())).unwrap();
+        m.insert(
+            PathBuf::from("dir/common.apdu"),
+            "00A40004023F00\n".to_string(),
+        );
+        m.insert(
+            PathBuf::from("dir/loop.apdu"),
+            "include loop.apdu\n".to_string(),
+        );
+        let s = parse(
+            "dir/main.apdu",
+            "include common.apdu\n00B0000001",
+            &mut Mem(m.clone()),
+        )
+        .unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(&*s[0].loc.file, "dir/common.apdu");
         let e = parse("dir/main.apdu", "include loop.apdu", &mut Mem(m.clone())).unwrap_err();

@@ -53,7 +53,8 @@ fn nibble(c: u8) -> Option<u8> {
 pub(crate) fn ident_len(b: &[u8]) -> usize {
     let mut n = 0;
     for (i, &c) in b.iter().enumerate() {
-        let ok = c.is_ascii_alphabetic() || c == b'_' || (i > 0 && (c.is_ascii_digit() || c == b'-'));
+        let ok =
+            c.is_ascii_alphabetic() || c == b'_' || (i > 0 && (c.is_ascii_digit() || c == b'-'));
         if !ok {
             break;
         }
@@ -69,13 +70,19 @@ pub(crate) fn parse_var(text: &str, i: usize) -> Result<(String, usize), Pattern
     let start = if braced { i + 2 } else { i + 1 };
     let n = ident_len(b.get(start..).unwrap_or(&[]));
     if n == 0 {
-        return Err(PatternSyntax { offset: start, message: "expected a variable name after `$`".into() });
+        return Err(PatternSyntax {
+            offset: start,
+            message: "expected a variable name after `$`".into(),
+        });
     }
     let name = text.get(start..start + n).unwrap_or_default().to_string();
     let mut end = start + n;
     if braced {
         if b.get(end) != Some(&b'}') {
-            return Err(PatternSyntax { offset: end, message: "expected `}` closing the variable name".into() });
+            return Err(PatternSyntax {
+                offset: end,
+                message: "expected `}` closing the variable name".into(),
+            });
         }
         end += 1;
     }
@@ -117,7 +124,8 @@ impl Pattern {
             if c == b'0'
                 && pending.is_none()
                 && matches!(b.get(i + 1), Some(b'x' | b'X'))
-                && b.get(i + 2).is_some_and(|d| d.is_ascii_hexdigit() || *d == b'?')
+                && b.get(i + 2)
+                    .is_some_and(|d| d.is_ascii_hexdigit() || *d == b'?')
             {
                 i += 2;
                 continue;
@@ -129,13 +137,18 @@ impl Pattern {
                     let found = text.get(i..).and_then(|s| s.chars().next()).unwrap_or('?');
                     return Err(PatternSyntax {
                         offset: i,
-                        message: format!("expected a hex digit, `?`, `*` or `$variable`, found `{found}`"),
+                        message: format!(
+                            "expected a hex digit, `?`, `*` or `$variable`, found `{found}`"
+                        ),
                     });
                 }
             };
             match pending.take() {
                 None => pending = Some((v, m, i)),
-                Some((hv, hm, _)) => elems.push(PatElem::Byte { value: hv << 4 | v, mask: hm << 4 | m }),
+                Some((hv, hm, _)) => elems.push(PatElem::Byte {
+                    value: hv << 4 | v,
+                    mask: hm << 4 | m,
+                }),
             }
             i += 1;
         }
@@ -143,10 +156,17 @@ impl Pattern {
             return Err(odd(at));
         }
         if elems.is_empty() {
-            return Err(PatternSyntax { offset: 0, message: "expected a pattern such as `9000` or `* 9000`".into() });
+            return Err(PatternSyntax {
+                offset: 0,
+                message: "expected a pattern such as `9000` or `* 9000`".into(),
+            });
         }
         if needs_sw {
-            let tail = elems.iter().rev().take_while(|e| matches!(e, PatElem::Byte { .. })).count();
+            let tail = elems
+                .iter()
+                .rev()
+                .take_while(|e| matches!(e, PatElem::Byte { .. }))
+                .count();
             let has_var = elems.iter().any(|e| matches!(e, PatElem::Var(_)));
             if tail < 2 && !has_var {
                 return Err(PatternSyntax {
@@ -155,12 +175,19 @@ impl Pattern {
                 });
             }
         }
-        Ok(Pattern { elems, text: text.split_whitespace().collect::<Vec<_>>().join(" ") })
+        Ok(Pattern {
+            elems,
+            text: text.split_whitespace().collect::<Vec<_>>().join(" "),
+        })
     }
 
     /// True when the pattern asks for response data (more than a bare status word).
     pub fn wants_data(&self) -> bool {
-        self.elems.len() > 2 || self.elems.iter().any(|e| !matches!(e, PatElem::Byte { .. }))
+        self.elems.len() > 2
+            || self
+                .elems
+                .iter()
+                .any(|e| !matches!(e, PatElem::Byte { .. }))
     }
 
     /// True when the pattern refers to variables.
@@ -180,7 +207,10 @@ impl Pattern {
                 other => elems.push(other.clone()),
             }
         }
-        Ok(Pattern { elems, text: self.text.clone() })
+        Ok(Pattern {
+            elems,
+            text: self.text.clone(),
+        })
     }
 
     /// Match `resp` (variables must be resolved first); on success return the captured bytes.
@@ -190,7 +220,11 @@ impl Pattern {
             return None;
         }
         if spans.is_empty() {
-            return Some(resp.get(..resp.len().saturating_sub(2)).unwrap_or_default().to_vec());
+            return Some(
+                resp.get(..resp.len().saturating_sub(2))
+                    .unwrap_or_default()
+                    .to_vec(),
+            );
         }
         let mut out = Vec::new();
         for (a, b) in spans {
@@ -206,7 +240,10 @@ impl Pattern {
 }
 
 fn odd(at: usize) -> PatternSyntax {
-    PatternSyntax { offset: at, message: "odd number of hex digits (a byte needs two nibbles)".into() }
+    PatternSyntax {
+        offset: at,
+        message: "odd number of hex digits (a byte needs two nibbles)".into(),
+    }
 }
 
 fn byte_ok(e: &PatElem, b: u8) -> bool {
@@ -218,7 +255,9 @@ fn byte_ok(e: &PatElem, b: u8) -> bool {
 
 /// Match a run of fixed elements at `resp[at..]`.
 fn fixed_at(seg: &[PatElem], resp: &[u8], at: usize) -> bool {
-    seg.iter().enumerate().all(|(k, e)| resp.get(at + k).is_some_and(|&b| byte_ok(e, b)))
+    seg.iter()
+        .enumerate()
+        .all(|(k, e)| resp.get(at + k).is_some_and(|&b| byte_ok(e, b)))
 }
 
 fn push_wild(seg: &[PatElem], at: usize, spans: &mut Option<&mut Vec<(usize, usize)>>) {
@@ -244,7 +283,11 @@ fn push_span(a: usize, b: usize, spans: &mut Option<&mut Vec<(usize, usize)>>) {
 /// Glob matching with fixed-length segments between stars: the first segment is anchored at
 /// the start, the last at the end, the middle ones take the leftmost fit (which is exact for
 /// this pattern class). Wildcard spans are recorded when `spans` is given.
-fn match_elems(elems: &[PatElem], resp: &[u8], mut spans: Option<&mut Vec<(usize, usize)>>) -> bool {
+fn match_elems(
+    elems: &[PatElem],
+    resp: &[u8],
+    mut spans: Option<&mut Vec<(usize, usize)>>,
+) -> bool {
     let stars = elems.iter().filter(|e| **e == PatElem::Star).count();
     if stars == 0 {
         if elems.len() != resp.len() || !fixed_at(elems, resp, 0) {
@@ -255,7 +298,10 @@ fn match_elems(elems: &[PatElem], resp: &[u8], mut spans: Option<&mut Vec<(usize
     }
     let mut segs = elems.split(|e| *e == PatElem::Star);
     let first = segs.next().unwrap_or_default();
-    let last = elems.rsplit(|e| *e == PatElem::Star).next().unwrap_or_default();
+    let last = elems
+        .rsplit(|e| *e == PatElem::Star)
+        .next()
+        .unwrap_or_default();
     let fixed_len = elems.len() - stars;
     if resp.len() < fixed_len || !fixed_at(first, resp, 0) {
         return false;
@@ -320,15 +366,24 @@ mod tests {
     fn captures() {
         assert_eq!(p("*9000").match_capture(&[1, 2, 0x90, 0]).unwrap(), [1, 2]);
         assert_eq!(p("61??").match_capture(&[0x61, 0x21]).unwrap(), [0x21]);
-        assert_eq!(p("62*9000").match_capture(&[0x62, 5, 0x90, 0]).unwrap(), [5]);
-        assert_eq!(p("0102 9000").match_capture(&[1, 2, 0x90, 0]).unwrap(), [1, 2]);
+        assert_eq!(
+            p("62*9000").match_capture(&[0x62, 5, 0x90, 0]).unwrap(),
+            [5]
+        );
+        assert_eq!(
+            p("0102 9000").match_capture(&[1, 2, 0x90, 0]).unwrap(),
+            [1, 2]
+        );
     }
 
     #[test]
     fn syntax_errors() {
         assert_eq!(Pattern::parse("90 0", true).unwrap_err().offset, 3);
         assert_eq!(Pattern::parse("9G00", true).unwrap_err().offset, 1);
-        assert!(Pattern::parse("9000 *", true).unwrap_err().message.contains("status word"));
+        assert!(Pattern::parse("9000 *", true)
+            .unwrap_err()
+            .message
+            .contains("status word"));
         assert!(Pattern::parse("*", false).is_ok());
         assert!(Pattern::parse("", true).is_err());
     }

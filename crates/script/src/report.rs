@@ -48,7 +48,11 @@ fn sw_of(r: &[u8]) -> Option<StatusWord> {
 fn exchange_text(out: &mut String, x: &Exchange) {
     match x.kind {
         ExchangeKind::Reset(k) => {
-            let _ = writeln!(out, "> RESET{}", if k == ResetKind::Warm { " (warm)" } else { "" });
+            let _ = writeln!(
+                out,
+                "> RESET{}",
+                if k == ResetKind::Warm { " (warm)" } else { "" }
+            );
             match &x.error {
                 Some(e) => {
                     let _ = writeln!(out, "< KO: {e}");
@@ -83,7 +87,15 @@ fn check_text(out: &mut String, step: &Step, c: &Check) {
         return;
     }
     let _ = writeln!(out, "!! FAIL {}: expected {}", step.loc, c.expected);
-    let _ = writeln!(out, "!!   got {}", if c.actual.is_empty() { "nothing".into() } else { wrapped(&c.actual, "           ") });
+    let _ = writeln!(
+        out,
+        "!!   got {}",
+        if c.actual.is_empty() {
+            "nothing".into()
+        } else {
+            wrapped(&c.actual, "           ")
+        }
+    );
 }
 
 /// The text transcript of one run.
@@ -98,7 +110,9 @@ pub fn text(run: &ScriptRun) -> String {
             Outcome::Echo(t) => {
                 let _ = writeln!(out, "{t}");
             }
-            Outcome::Toolkit { directive, outcome, .. } => {
+            Outcome::Toolkit {
+                directive, outcome, ..
+            } => {
                 for n in &outcome.notes {
                     let _ = writeln!(out, "-- {directive}: {n}");
                 }
@@ -169,7 +183,8 @@ pub fn scriptor(run: &ScriptRun) -> String {
                         }
                     }
                     let res = res.strip_suffix(' ').unwrap_or(&res);
-                    let meaning = sw_of(&x.response).map_or_else(|| "no status word".into(), |s| s.meaning());
+                    let meaning =
+                        sw_of(&x.response).map_or_else(|| "no status word".into(), |s| s.meaning());
                     let _ = writeln!(out, "< {res} : {meaning}.");
                 }
             }
@@ -216,7 +231,10 @@ pub fn apdutool(run: &ScriptRun) -> String {
             let hdr = |i: usize| c.get(i).copied().unwrap_or(0);
             let (lc, data) = match apdu::CommandApdu::parse(c) {
                 Ok(p) => (p.data.len(), p.data),
-                Err(_) => (c.len().saturating_sub(4), c.get(4..).unwrap_or_default().to_vec()),
+                Err(_) => (
+                    c.len().saturating_sub(4),
+                    c.get(4..).unwrap_or_default().to_vec(),
+                ),
             };
             let r = &x.response;
             let (rdata, sw1, sw2) = match r.len() {
@@ -367,7 +385,11 @@ pub fn junit(runs: &[ScriptRun]) -> String {
             }
         }
         if run.skipped > 0 {
-            let _ = writeln!(out, "    <system-out>{} statement(s) not run after the first failure</system-out>", run.skipped);
+            let _ = writeln!(
+                out,
+                "    <system-out>{} statement(s) not run after the first failure</system-out>",
+                run.skipped
+            );
         }
         out.push_str("  </testsuite>\n");
     }
@@ -377,5 +399,6 @@ pub fn junit(runs: &[ScriptRun]) -> String {
 
 /// All exchanges of the runs in order (for pcap traces).
 pub fn exchanges(runs: &[ScriptRun]) -> impl Iterator<Item = &Exchange> {
-    runs.iter().flat_map(|r| r.steps.iter().flat_map(|s| s.wire.iter()))
+    runs.iter()
+        .flat_map(|r| r.steps.iter().flat_map(|s| s.wire.iter()))
 }

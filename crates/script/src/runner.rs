@@ -105,9 +105,9 @@ impl Step {
     /// The expectation result, if the statement had one.
     pub fn check(&self) -> Option<&Check> {
         match &self.outcome {
-            Outcome::Apdu { check, .. } | Outcome::Reset { check, .. } | Outcome::Toolkit { check, .. } => {
-                check.as_ref()
-            }
+            Outcome::Apdu { check, .. }
+            | Outcome::Reset { check, .. }
+            | Outcome::Toolkit { check, .. } => check.as_ref(),
             _ => None,
         }
     }
@@ -135,7 +135,10 @@ impl ScriptRun {
     }
     /// Number of expectations that failed.
     pub fn failures(&self) -> usize {
-        self.steps.iter().filter(|s| s.check().is_some_and(|c| !c.ok)).count()
+        self.steps
+            .iter()
+            .filter(|s| s.check().is_some_and(|c| !c.ok))
+            .count()
     }
     /// The error that stopped the script, if any.
     pub fn error(&self) -> Option<&str> {
@@ -192,7 +195,12 @@ pub struct Runner<'a> {
 impl<'a> Runner<'a> {
     /// A runner on `card`.
     pub fn new(card: &'a mut dyn Transport, opts: RunOptions) -> Self {
-        Runner { card: Recorder::new(card), toolkit: None, vars: HashMap::new(), opts }
+        Runner {
+            card: Recorder::new(card),
+            toolkit: None,
+            vars: HashMap::new(),
+            opts,
+        }
     }
     /// Use `tk` for terminal directives.
     pub fn with_toolkit(mut self, tk: &'a mut dyn Toolkit) -> Self {
@@ -220,19 +228,33 @@ impl<'a> Runner<'a> {
                     failed && !self.opts.keep_going
                 }
             };
-            steps.push(Step { loc: stmt.loc.clone(), source: stmt.source.clone(), wire, outcome });
+            steps.push(Step {
+                loc: stmt.loc.clone(),
+                source: stmt.source.clone(),
+                wire,
+                outcome,
+            });
             if stop {
                 skipped = script.stmts.len() - i - 1;
                 break;
             }
         }
-        ScriptRun { name: script.name.clone(), format: script.format, steps, skipped, duration: start.elapsed() }
+        ScriptRun {
+            name: script.name.clone(),
+            format: script.format,
+            steps,
+            skipped,
+            duration: start.elapsed(),
+        }
     }
 
     fn check(&mut self, expect: &Expect, actual: &[u8], keep: bool) -> Result<Check, String> {
         let resolved;
         let pat = if expect.pattern.has_vars() {
-            resolved = expect.pattern.resolve(&self.vars).map_err(|n| format!("undefined variable `${n}` in the expectation"))?;
+            resolved = expect
+                .pattern
+                .resolve(&self.vars)
+                .map_err(|n| format!("undefined variable `${n}` in the expectation"))?;
             &resolved
         } else {
             &expect.pattern
@@ -251,12 +273,21 @@ impl<'a> Runner<'a> {
         };
         // The matched bytes are kept for failures (reports show them); on success the
         // statement's outcome already holds them.
-        let actual = if ok && !keep { Vec::new() } else { actual.to_vec() };
+        let actual = if ok && !keep {
+            Vec::new()
+        } else {
+            actual.to_vec()
+        };
         let expected = match &expect.capture {
             Some(n) => format!("${n}={}", expect.pattern.text),
             None => expect.pattern.text.clone(),
         };
-        Ok(Check { expected, ok, actual, captured })
+        Ok(Check {
+            expected,
+            ok,
+            actual,
+            captured,
+        })
     }
 
     fn exec(&mut self, kind: &StmtKind, loc: &Loc) -> Outcome {
@@ -269,13 +300,24 @@ impl<'a> Runner<'a> {
     fn exec_inner(&mut self, kind: &StmtKind, _loc: &Loc) -> Result<Outcome, String> {
         Ok(match kind {
             StmtKind::Apdu { command, expect } => {
-                let cmd = command.expand(&self.vars).map_err(|n| format!("undefined variable `${n}`"))?;
+                let cmd = command
+                    .expand(&self.vars)
+                    .map_err(|n| format!("undefined variable `${n}`"))?;
                 if cmd.len() < 4 {
-                    return Err(format!("C-APDU of {} byte(s) after expansion needs at least CLA INS P1 P2", cmd.len()));
+                    return Err(format!(
+                        "C-APDU of {} byte(s) after expansion needs at least CLA INS P1 P2",
+                        cmd.len()
+                    ));
                 }
-                let raw = self.card.transmit(&cmd).map_err(|e| format!("transport: {e}"))?;
+                let raw = self
+                    .card
+                    .transmit(&cmd)
+                    .map_err(|e| format!("transport: {e}"))?;
                 let Some(expect) = expect else {
-                    return Ok(Outcome::Apdu { response: raw, check: None });
+                    return Ok(Outcome::Apdu {
+                        response: raw,
+                        check: None,
+                    });
                 };
                 let sw1 = raw.len().checked_sub(2).and_then(|i| raw.get(i)).copied();
                 let mut response = raw;
@@ -283,32 +325,61 @@ impl<'a> Runner<'a> {
                     && matches!(sw1, Some(0x61 | 0x6C | 0x9F))
                     && expect.pattern.wants_data()
                     && !(if expect.pattern.has_vars() {
-                        expect.pattern.resolve(&self.vars).is_ok_and(|p| p.matches(&response))
+                        expect
+                            .pattern
+                            .resolve(&self.vars)
+                            .is_ok_and(|p| p.matches(&response))
                     } else {
                         expect.pattern.matches(&response)
                     })
                 {
-                    let primed = Primed { first: Some(response), inner: &mut self.card };
-                    response = T0Adapter::new(primed).transmit(&cmd).map_err(|e| format!("transport: {e}"))?;
+                    let primed = Primed {
+                        first: Some(response),
+                        inner: &mut self.card,
+                    };
+                    response = T0Adapter::new(primed)
+                        .transmit(&cmd)
+                        .map_err(|e| format!("transport: {e}"))?;
                 }
                 let check = self.check(expect, &response, false)?;
-                Outcome::Apdu { response, check: Some(check) }
+                Outcome::Apdu {
+                    response,
+                    check: Some(check),
+                }
             }
             StmtKind::Reset { kind, expect } => {
-                let atr = self.card.reset(*kind).map_err(|e| format!("transport: reset: {e}"))?;
+                let atr = self
+                    .card
+                    .reset(*kind)
+                    .map_err(|e| format!("transport: reset: {e}"))?;
                 let check = match expect {
                     Some(e) => Some(self.check(e, &atr, false)?),
                     None => None,
                 };
-                Outcome::Reset { kind: *kind, atr, check, powerup: false }
+                Outcome::Reset {
+                    kind: *kind,
+                    atr,
+                    check,
+                    powerup: false,
+                }
             }
             StmtKind::PowerUp => {
-                let atr = self.card.reset(ResetKind::Cold).map_err(|e| format!("transport: power up: {e}"))?;
-                Outcome::Reset { kind: ResetKind::Cold, atr, check: None, powerup: true }
+                let atr = self
+                    .card
+                    .reset(ResetKind::Cold)
+                    .map_err(|e| format!("transport: power up: {e}"))?;
+                Outcome::Reset {
+                    kind: ResetKind::Cold,
+                    atr,
+                    check: None,
+                    powerup: true,
+                }
             }
             StmtKind::PowerDown => Outcome::PowerDown,
             StmtKind::Set { name, value } => {
-                let v = value.expand(&self.vars).map_err(|n| format!("undefined variable `${n}`"))?;
+                let v = value
+                    .expand(&self.vars)
+                    .map_err(|n| format!("undefined variable `${n}`"))?;
                 self.vars.insert(name.clone(), v);
                 Outcome::Set(name.clone())
             }
@@ -327,7 +398,10 @@ impl<'a> Runner<'a> {
     fn toolkit(&mut self, d: &ToolkitDirective) -> Result<Outcome, String> {
         let undefined = |n: String| format!("undefined variable `${n}`");
         let (cmd, por) = match d {
-            ToolkitDirective::TerminalProfile(t) => (ToolkitCommand::TerminalProfile(t.expand(&self.vars).map_err(undefined)?), None),
+            ToolkitDirective::TerminalProfile(t) => (
+                ToolkitCommand::TerminalProfile(t.expand(&self.vars).map_err(undefined)?),
+                None,
+            ),
             ToolkitDirective::User(u) => (ToolkitCommand::User(u.clone()), None),
             ToolkitDirective::FetchAll => (ToolkitCommand::FetchAll, None),
             ToolkitDirective::Menu(n) => (ToolkitCommand::Menu(*n), None),
@@ -348,7 +422,9 @@ impl<'a> Runner<'a> {
                 d.keyword()
             ));
         };
-        let outcome = tk.execute(&mut self.card, &cmd).map_err(|e| format!("{}: {e}", d.keyword()))?;
+        let outcome = tk
+            .execute(&mut self.card, &cmd)
+            .map_err(|e| format!("{}: {e}", d.keyword()))?;
         let check = match por {
             None => None,
             Some(p) => {
@@ -357,23 +433,39 @@ impl<'a> Runner<'a> {
                     None => format!("por {:02X}", p.status),
                 };
                 match &outcome.por {
-                    None => Some(Check { expected, ok: false, actual: Vec::new(), captured: None }),
+                    None => Some(Check {
+                        expected,
+                        ok: false,
+                        actual: Vec::new(),
+                        captured: None,
+                    }),
                     Some(got) => {
                         let data_ok = match &p.data {
                             None => true,
                             Some(pat) => {
-                                let pat = pat.resolve(&self.vars).map_err(|n| format!("undefined variable `${n}` in the PoR pattern"))?;
+                                let pat = pat.resolve(&self.vars).map_err(|n| {
+                                    format!("undefined variable `${n}` in the PoR pattern")
+                                })?;
                                 pat.matches(&got.data)
                             }
                         };
                         let mut actual = vec![got.status];
                         actual.extend_from_slice(&got.data);
-                        Some(Check { expected, ok: got.status == p.status && data_ok, actual, captured: None })
+                        Some(Check {
+                            expected,
+                            ok: got.status == p.status && data_ok,
+                            actual,
+                            captured: None,
+                        })
                     }
                 }
             }
         };
-        Ok(Outcome::Toolkit { directive: d.keyword(), outcome, check })
+        Ok(Outcome::Toolkit {
+            directive: d.keyword(),
+            outcome,
+            check,
+        })
     }
 }
 
@@ -387,7 +479,10 @@ mod tests {
     struct NoFiles;
     impl Loader for NoFiles {
         fn read(&mut self, p: &Path) -> std::io::Result<String> {
-            Err(std::io::Error::new(std::io::ErrorKind::NotFound, p.display().to_string()))
+            Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                p.display().to_string(),
+            ))
         }
     }
 
@@ -433,18 +528,34 @@ mod tests {
 
     fn run_text(text: &str, opts: RunOptions) -> ScriptRun {
         let script = crate::parse_str("t.apdu", text, Format::Native, &mut NoFiles).unwrap();
-        let mut card = MiniCard { pending: Vec::new(), tries: 3 };
+        let mut card = MiniCard {
+            pending: Vec::new(),
+            tries: 3,
+        };
         Runner::new(&mut card, opts).run(&script)
     }
 
     #[test]
     fn t0_completion_only_when_data_is_expected() {
-        let run = run_text("reset => 3B 00\n00A4000C023F00 => 61??\n00A4000C023F00 => 62 01 3F 90 00\n", RunOptions::default());
+        let run = run_text(
+            "reset => 3B 00\n00A4000C023F00 => 61??\n00A4000C023F00 => 62 01 3F 90 00\n",
+            RunOptions::default(),
+        );
         assert_eq!(run.exit_code(), 0, "{}", crate::report::text(&run));
         assert_eq!(run.steps[1].wire.len(), 1);
-        assert_eq!(run.steps[2].wire.len(), 2, "SELECT + GET RESPONSE on the wire");
+        assert_eq!(
+            run.steps[2].wire.len(),
+            2,
+            "SELECT + GET RESPONSE on the wire"
+        );
         assert_eq!(run.steps[2].wire[1].command, [0x00, 0xC0, 0x00, 0x00, 0x03]);
-        let raw = run_text("00A4000C023F00 => 62 01 3F 90 00\n", RunOptions { raw: true, keep_going: false });
+        let raw = run_text(
+            "00A4000C023F00 => 62 01 3F 90 00\n",
+            RunOptions {
+                raw: true,
+                keep_going: false,
+            },
+        );
         assert_eq!(raw.exit_code(), 1);
     }
 
@@ -454,7 +565,11 @@ mod tests {
         assert_eq!(run.exit_code(), 0);
         assert_eq!(run.steps[0].wire.len(), 2);
         assert_eq!(run.steps[0].wire[1].command, [0, 0xB0, 0, 0, 2]);
-        assert_eq!(run.steps[1].wire[0].response, [0x6C, 0x02], "no expectation: raw answer");
+        assert_eq!(
+            run.steps[1].wire[0].response,
+            [0x6C, 0x02],
+            "no expectation: raw answer"
+        );
     }
 
     #[test]
@@ -462,7 +577,10 @@ mod tests {
         let run = run_text("00A4000C023F00 => $n=61??\n00C00000$n => $fcp=*9000\n00B0000002 => AABB 9000\nset x 02\n00B00000 $x => AA BB 90 00\n", RunOptions::default());
         assert_eq!(run.exit_code(), 0, "{}", crate::report::text(&run));
         assert_eq!(run.steps[1].wire[0].command, [0, 0xC0, 0, 0, 3]);
-        assert_eq!(run.steps[1].check().unwrap().captured, Some(("fcp".into(), vec![0x62, 0x01, 0x3F])));
+        assert_eq!(
+            run.steps[1].check().unwrap().captured,
+            Some(("fcp".into(), vec![0x62, 0x01, 0x3F]))
+        );
     }
 
     #[test]
@@ -473,30 +591,58 @@ mod tests {
         let t = crate::report::text(&run);
         assert!(t.contains("!! FAIL t.apdu:1: expected 9000"), "{t}");
         assert!(t.contains("!!   got 63 C2"), "{t}");
-        let run = run_text(text, RunOptions { keep_going: true, raw: false });
+        let run = run_text(
+            text,
+            RunOptions {
+                keep_going: true,
+                raw: false,
+            },
+        );
         assert_eq!((run.exit_code(), run.failures(), run.checks()), (1, 1, 2));
     }
 
     #[test]
     fn errors_name_the_line() {
-        let run = run_text("00B0000002\n00 B0 00 00 $nope\n00B0000002\n", RunOptions::default());
+        let run = run_text(
+            "00B0000002\n00 B0 00 00 $nope\n00B0000002\n",
+            RunOptions::default(),
+        );
         assert_eq!(run.exit_code(), 2);
-        assert!(run.error().unwrap().starts_with("t.apdu:2: undefined variable `$nope`"), "{:?}", run.error());
+        assert!(
+            run.error()
+                .unwrap()
+                .starts_with("t.apdu:2: undefined variable `$nope`"),
+            "{:?}",
+            run.error()
+        );
         let run = run_text("00 01 00 00\n", RunOptions::default());
         assert!(run.error().unwrap().contains("card removed"));
         let run = run_text("\n\nfetch-all\n", RunOptions::default());
         assert_eq!(run.exit_code(), 2);
         let e = run.error().unwrap();
-        assert!(e.starts_with("t.apdu:3: `fetch-all` needs the terminal"), "{e}");
+        assert!(
+            e.starts_with("t.apdu:3: `fetch-all` needs the terminal"),
+            "{e}"
+        );
     }
 
     struct FakeTerminal;
     impl Toolkit for FakeTerminal {
-        fn execute(&mut self, card: &mut dyn Transport, cmd: &ToolkitCommand) -> Result<ToolkitOutcome, crate::ToolkitError> {
+        fn execute(
+            &mut self,
+            card: &mut dyn Transport,
+            cmd: &ToolkitCommand,
+        ) -> Result<ToolkitOutcome, crate::ToolkitError> {
             match cmd {
                 ToolkitCommand::SmsPp { tar, data, .. } => {
                     card.transmit(&[0x80, 0xC2, 0, 0, 1, tar[0]])?;
-                    Ok(ToolkitOutcome { por: Some(Por { status: 0, data: data.clone() }), notes: vec!["sent".into()] })
+                    Ok(ToolkitOutcome {
+                        por: Some(Por {
+                            status: 0,
+                            data: data.clone(),
+                        }),
+                        notes: vec!["sent".into()],
+                    })
                 }
                 _ => Ok(ToolkitOutcome::default()),
             }
@@ -517,9 +663,20 @@ mod tests {
             &mut NoFiles,
         )
         .unwrap();
-        let mut card = MiniCard { pending: Vec::new(), tries: 3 };
+        let mut card = MiniCard {
+            pending: Vec::new(),
+            tries: 3,
+        };
         let mut term = FakeTerminal;
-        let run = Runner::new(&mut card, RunOptions { keep_going: true, raw: false }).with_toolkit(&mut term).run(&script);
+        let run = Runner::new(
+            &mut card,
+            RunOptions {
+                keep_going: true,
+                raw: false,
+            },
+        )
+        .with_toolkit(&mut term)
+        .run(&script);
         assert_eq!(run.checks(), 2);
         assert_eq!(run.failures(), 1);
         assert_eq!(run.steps[1].wire.len(), 1, "the ENVELOPE is recorded");
@@ -527,15 +684,28 @@ mod tests {
 
     #[test]
     fn reports() {
-        let run = run_text("reset\n00A4000C023F00 => 62 01 3F 90 00\n0020000108 3132333435363738 => 9000\n", RunOptions { keep_going: true, raw: false });
+        let run = run_text(
+            "reset\n00A4000C023F00 => 62 01 3F 90 00\n0020000108 3132333435363738 => 9000\n",
+            RunOptions {
+                keep_going: true,
+                raw: false,
+            },
+        );
         let s = crate::report::scriptor(&run);
         assert!(s.starts_with("reset\n> RESET\n< OK: 3B 00 \n00A4000C023F00 => 62 01 3F 90 00\n> 00 A4 00 0C 02 3F 00 \n< 61 03 : "), "{s}");
-        let j = crate::report::junit(&[run.clone()]);
+        let j = crate::report::junit(std::slice::from_ref(&run));
         assert!(j.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{j}");
-        assert!(j.contains("<failure message=\"expected 9000, got 63C2\""), "{j}");
+        assert!(
+            j.contains("<failure message=\"expected 9000, got 63C2\""),
+            "{j}"
+        );
         let mut buf = Vec::new();
         crate::report::jsonl(&run, &mut buf).unwrap();
-        let lines: Vec<serde_json::Value> = String::from_utf8(buf).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<serde_json::Value> = String::from_utf8(buf)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.len(), 4);
         assert_eq!(lines[0]["kind"], "reset");
         assert_eq!(lines[1]["sw"], "6103");
@@ -545,7 +715,17 @@ mod tests {
         assert_eq!(lines[3]["expected"], "9000");
         assert_eq!(lines[3]["ok"], false);
         let a = crate::report::apdutool(&run);
-        assert!(a.contains("CLA: 00, INS: a4, P1: 00, P2: 0c, Lc: 02, 3f, 00, Le: 00, SW1: 61, SW2: 03\n"), "{a}");
-        assert!(a.contains("CLA: 00, INS: c0, P1: 00, P2: 00, Lc: 00, Le: 03, 62, 01, 3f, SW1: 90, SW2: 00\n"), "{a}");
+        assert!(
+            a.contains(
+                "CLA: 00, INS: a4, P1: 00, P2: 0c, Lc: 02, 3f, 00, Le: 00, SW1: 61, SW2: 03\n"
+            ),
+            "{a}"
+        );
+        assert!(
+            a.contains(
+                "CLA: 00, INS: c0, P1: 00, P2: 00, Lc: 00, Le: 03, 62, 01, 3f, SW1: 90, SW2: 00\n"
+            ),
+            "{a}"
+        );
     }
 }

@@ -59,5 +59,9 @@ pub struct ToolkitError(pub String);
 /// Every APDU it sends must go through `card`, so it is recorded in transcripts and traces.
 pub trait Toolkit {
     /// Execute one directive.
-    fn execute(&mut self, card: &mut dyn Transport, cmd: &ToolkitCommand) -> Result<ToolkitOutcome, ToolkitError>;
+    fn execute(
+        &mut self,
+        card: &mut dyn Transport,
+        cmd: &ToolkitCommand,
+    ) -> Result<ToolkitOutcome, ToolkitError>;
 }

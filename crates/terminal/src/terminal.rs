@@ -229,6 +229,21 @@ impl Terminal {
         self.envelope(card, &Envelope::menu_selection(id, help))
     }
 
+    /// EVENT DOWNLOAD (TS 102 223 §7.5) of `event` with its event-specific objects — sent
+    /// only when the card registered the event with SET UP EVENT LIST (`None` otherwise).
+    pub fn event_download(
+        &mut self,
+        card: &mut dyn Transport,
+        event: EventType,
+        objects: Vec<CompTlv>,
+    ) -> Result<Option<u16>, TerminalError> {
+        if !self.events.contains(&event) {
+            return Ok(None);
+        }
+        self.envelope(card, &Envelope::event_download(event, objects))
+            .map(Some)
+    }
+
     /// Send an ENVELOPE and run the session it starts; returns the final status word.
     pub fn envelope(
         &mut self,

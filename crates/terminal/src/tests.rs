@@ -163,6 +163,30 @@ fn undecodable_and_unknown_commands() {
 }
 
 #[test]
+fn event_download_only_for_registered_events() {
+    let mut card = MockCard::new(aes_keys());
+    // SET UP EVENT LIST: user activity (TS 31.124 1.1.1).
+    card.proactive.push_back(h("D00C810301050082028182990104"));
+    let mut t = Terminal::default();
+    assert_eq!(t.fetch_all(&mut card).unwrap(), 1);
+    assert_eq!(t.events(), [ota::cat::EventType::UserActivity]);
+    assert_eq!(
+        t.event_download(&mut card, ota::cat::EventType::IdleScreenAvailable, vec![])
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        t.event_download(&mut card, ota::cat::EventType::UserActivity, vec![])
+            .unwrap(),
+        Some(0x9000)
+    );
+    assert_eq!(
+        hex::encode(card.envelopes.last().unwrap()),
+        "D60799010482028281"
+    );
+}
+
+#[test]
 fn local_information() {
     let mut t = Terminal::default();
     let imei = t.respond(&h("D009810301260182028182")).unwrap().response;

@@ -11,18 +11,25 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("Emulator")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
 impl Emulator {
     /// Wrap a card (already powered: [`uicc::Card::new`] leaves it just after a cold reset).
     pub fn new(card: uicc::Card) -> Self {
-        Emulator { card, name: "simota emulated UICC".into() }
+        Emulator {
+            card,
+            name: "simota emulated UICC".into(),
+        }
     }
     /// A card built from the default profile, with a volatile store.
     pub fn default_card() -> Result<Self, uicc::CardError> {
-        Ok(Self::new(uicc::Card::new(uicc::Profile::default_profile())?))
+        Ok(Self::new(
+            uicc::Card::new(uicc::Profile::default_profile())?,
+        ))
     }
     /// Use another name in reports.
     pub fn with_name(mut self, name: impl Into<String>) -> Self {
@@ -42,7 +49,10 @@ impl Emulator {
 impl Transport for Emulator {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         if capdu.len() < 4 {
-            return Err(TransportError::BadCommand(format!("C-APDU of {} byte(s) has no header", capdu.len())));
+            return Err(TransportError::BadCommand(format!(
+                "C-APDU of {} byte(s) has no header",
+                capdu.len()
+            )));
         }
         Ok(self.card.process(capdu))
     }
@@ -70,12 +80,16 @@ mod tests {
         let atr = e.reset(ResetKind::Cold).unwrap();
         assert_eq!(atr.first(), Some(&0x3B));
         assert_eq!(e.atr(), atr);
-        let r = e.transmit(&[0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00]).unwrap();
+        let r = e
+            .transmit(&[0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00])
+            .unwrap();
         assert!(r.len() >= 2);
         assert!(matches!(r[r.len() - 2], 0x61 | 0x90), "{r:02X?}");
         assert!(e.transmit(&[0x00]).is_err());
         let mut t = crate::T0Adapter::new(e);
-        let full = t.transmit(&[0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00, 0x00]).unwrap();
+        let full = t
+            .transmit(&[0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00, 0x00])
+            .unwrap();
         assert_eq!(full.first(), Some(&0x62), "FCP template: {full:02X?}");
         assert_eq!(&full[full.len() - 2..], [0x90, 0x00]);
     }

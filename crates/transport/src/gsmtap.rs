@@ -66,13 +66,16 @@ pub fn records(x: &Exchange) -> Result<Vec<Record>, GsmtapError> {
     if let ExchangeKind::Reset(_) = x.kind {
         return Ok(vec![record(GSMTAP_SIM_ATR, &[&x.response])]);
     }
-    let c = apdu::CommandApdu::parse(&x.command).map_err(|e| GsmtapError::Malformed(e.to_string()))?;
+    let c =
+        apdu::CommandApdu::parse(&x.command).map_err(|e| GsmtapError::Malformed(e.to_string()))?;
     if c.extended {
         return Err(GsmtapError::Extended(x.command.len()));
     }
     let n = x.response.len();
     if n < 2 {
-        return Err(GsmtapError::Malformed(format!("R-APDU of {n} byte(s) has no SW1 SW2")));
+        return Err(GsmtapError::Malformed(format!(
+            "R-APDU of {n} byte(s) has no SW1 SW2"
+        )));
     }
     let (rdata, sw) = x.response.split_at(n - 2);
     let hdr = &x.command[..4];
@@ -84,13 +87,18 @@ pub fn records(x: &Exchange) -> Result<Vec<Record>, GsmtapError> {
         // that did cross, because dissectors read P3 response bytes (the exact command stays
         // in the transcript and JSON).
         (true, Some(ne)) => {
-            let p3 = if rdata.len() < ne as usize { rdata.len() as u8 } else { x.command[4] };
+            let p3 = if rdata.len() < ne as usize {
+                rdata.len() as u8
+            } else {
+                x.command[4]
+            };
             Ok(vec![record(GSMTAP_SIM_APDU, &[hdr, &[p3], rdata, sw])])
         }
         // Case 3, or case 4 answered T=0 style already (no data in this response).
-        (false, _) if rdata.is_empty() => {
-            Ok(vec![record(GSMTAP_SIM_APDU, &[hdr, &[c.data.len() as u8], &c.data, sw])])
-        }
+        (false, _) if rdata.is_empty() => Ok(vec![record(
+            GSMTAP_SIM_APDU,
+            &[hdr, &[c.data.len() as u8], &c.data, sw],
+        )]),
         // Case 4 answered with data in one go: split into command + GET RESPONSE.
         (false, _) => {
             if rdata.len() > 256 {
@@ -99,8 +107,14 @@ pub fn records(x: &Exchange) -> Result<Vec<Record>, GsmtapError> {
             let xx = rdata.len() as u8; // 256 wraps to 00, as Le does
             let gr_cla = crate::t0::get_response_class(c.cla);
             Ok(vec![
-                record(GSMTAP_SIM_APDU, &[hdr, &[c.data.len() as u8], &c.data, &[0x61, xx]]),
-                record(GSMTAP_SIM_APDU, &[&[gr_cla, 0xC0, 0x00, 0x00, xx], rdata, sw]),
+                record(
+                    GSMTAP_SIM_APDU,
+                    &[hdr, &[c.data.len() as u8], &c.data, &[0x61, xx]],
+                ),
+                record(
+                    GSMTAP_SIM_APDU,
+                    &[&[gr_cla, 0xC0, 0x00, 0x00, xx], rdata, sw],
+                ),
             ])
         }
     }
@@ -134,19 +148,43 @@ mod tests {
         let atr = records(&x(ExchangeKind::Reset(ResetKind::Cold), &[], &[0x3B, 0x00])).unwrap();
         assert_eq!(atr[0].bytes[12], 1);
         assert_eq!(&atr[0].bytes[16..], [0x3B, 0x00]);
-        let sel = records(&x(ExchangeKind::Apdu, &[0, 0xA4, 0, 4, 2, 0x3F, 0], &[0x61, 0x21])).unwrap();
+        let sel = records(&x(
+            ExchangeKind::Apdu,
+            &[0, 0xA4, 0, 4, 2, 0x3F, 0],
+            &[0x61, 0x21],
+        ))
+        .unwrap();
         assert_eq!(&sel[0].bytes[16..], [0, 0xA4, 0, 4, 2, 0x3F, 0, 0x61, 0x21]);
         let c1 = records(&x(ExchangeKind::Apdu, &[0x80, 0xF2, 0, 0], &[0x90, 0])).unwrap();
         assert_eq!(&c1[0].bytes[16..], [0x80, 0xF2, 0, 0, 0, 0x90, 0]);
-        let c2 = records(&x(ExchangeKind::Apdu, &[0, 0xB0, 0, 0, 2], &[1, 2, 0x90, 0])).unwrap();
+        let c2 = records(&x(
+            ExchangeKind::Apdu,
+            &[0, 0xB0, 0, 0, 2],
+            &[1, 2, 0x90, 0],
+        ))
+        .unwrap();
         assert_eq!(&c2[0].bytes[16..], [0, 0xB0, 0, 0, 2, 1, 2, 0x90, 0]);
-        let refused = records(&x(ExchangeKind::Apdu, &[0, 0xB0, 0, 0, 0x20], &[0x6C, 0x0A])).unwrap();
+        let refused = records(&x(
+            ExchangeKind::Apdu,
+            &[0, 0xB0, 0, 0, 0x20],
+            &[0x6C, 0x0A],
+        ))
+        .unwrap();
         assert_eq!(&refused[0].bytes[16..], [0, 0xB0, 0, 0, 0, 0x6C, 0x0A]);
-        let c4 = records(&x(ExchangeKind::Apdu, &[0x81, 0xA4, 0, 4, 2, 0x3F, 0, 0], &[9, 0x90, 0])).unwrap();
+        let c4 = records(&x(
+            ExchangeKind::Apdu,
+            &[0x81, 0xA4, 0, 4, 2, 0x3F, 0, 0],
+            &[9, 0x90, 0],
+        ))
+        .unwrap();
         assert_eq!(c4.len(), 2);
         assert_eq!(&c4[0].bytes[16..], [0x81, 0xA4, 0, 4, 2, 0x3F, 0, 0x61, 1]);
         assert_eq!(&c4[1].bytes[16..], [0x01, 0xC0, 0, 0, 1, 9, 0x90, 0]);
-        let ext = x(ExchangeKind::Apdu, &[0, 0xB0, 0, 0, 0, 0x01, 0x00], &[0x90, 0]);
+        let ext = x(
+            ExchangeKind::Apdu,
+            &[0, 0xB0, 0, 0, 0, 0x01, 0x00],
+            &[0x90, 0],
+        );
         assert!(matches!(records(&ext), Err(GsmtapError::Extended(_))));
         assert!(records(&x(ExchangeKind::Apdu, &[0], &[0x90, 0])).is_err());
     }

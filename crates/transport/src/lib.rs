@@ -64,6 +64,19 @@ pub trait Transport {
     fn atr(&self) -> Vec<u8>;
     /// A reader or card name for reports.
     fn name(&self) -> String;
+
+    /// Send a typed C-APDU and parse the answer (ISO/IEC 7816-4 §5.1): encoding failures are
+    /// [`TransportError::BadCommand`], answers without SW1 SW2 [`TransportError::Protocol`].
+    fn exchange(
+        &mut self,
+        command: &apdu::CommandApdu,
+    ) -> Result<apdu::ResponseApdu, TransportError> {
+        let bytes = command
+            .emit()
+            .map_err(|e| TransportError::BadCommand(e.to_string()))?;
+        let r = self.transmit(&bytes)?;
+        apdu::ResponseApdu::parse(&r).map_err(|e| TransportError::Protocol(e.to_string()))
+    }
 }
 
 impl<T: Transport + ?Sized> Transport for Box<T> {

@@ -44,7 +44,11 @@ impl<W: Write> PcapWriter<W> {
         out.write_all(&0u32.to_le_bytes())?;
         out.write_all(&65535u32.to_le_bytes())?;
         out.write_all(&LINKTYPE_RAW.to_le_bytes())?;
-        Ok(PcapWriter { out, ip_id: 0, skipped: Vec::new() })
+        Ok(PcapWriter {
+            out,
+            ip_id: 0,
+            skipped: Vec::new(),
+        })
     }
 
     /// Write one UDP/GSMTAP packet with the given payload and timestamp.
@@ -52,7 +56,10 @@ impl<W: Write> PcapWriter<W> {
         let udp_len = 8 + payload.len();
         let total = 20 + udp_len;
         if total > 65535 {
-            return Err(io::Error::new(io::ErrorKind::InvalidInput, "GSMTAP payload too large for one datagram"));
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "GSMTAP payload too large for one datagram",
+            ));
         }
         let mut ip = [0u8; 20];
         ip[0] = 0x45;
@@ -91,7 +98,9 @@ impl<W: Write> PcapWriter<W> {
                 }
                 Ok(())
             }
-            Err(e @ (GsmtapError::Extended(_) | GsmtapError::Malformed(_) | GsmtapError::Failed(_))) => {
+            Err(
+                e @ (GsmtapError::Extended(_) | GsmtapError::Malformed(_) | GsmtapError::Failed(_)),
+            ) => {
                 self.skipped.push(e.to_string());
                 Ok(())
             }

@@ -48,9 +48,11 @@ fn map_err(reader: &str, e: pcsc::Error) -> TransportError {
         E::NoSmartcard | E::RemovedCard | E::UnpoweredCard | E::UnresponsiveCard | E::ResetCard => {
             TransportError::CardRemoved(format!("{reader}: {e}"))
         }
-        E::ReaderUnavailable | E::UnknownReader | E::NoReadersAvailable | E::NoService | E::ServiceStopped => {
-            TransportError::ReaderGone(format!("{reader}: {e}"))
-        }
+        E::ReaderUnavailable
+        | E::UnknownReader
+        | E::NoReadersAvailable
+        | E::NoService
+        | E::ServiceStopped => TransportError::ReaderGone(format!("{reader}: {e}")),
         E::Timeout => TransportError::Timeout(0),
         other => TransportError::Io(format!("{reader}: {other}")),
     }
@@ -60,7 +62,10 @@ fn map_err(reader: &str, e: pcsc::Error) -> TransportError {
 pub fn list_readers() -> Result<Vec<String>, TransportError> {
     let ctx = Context::establish(Scope::User).map_err(|e| map_err("PC/SC", e))?;
     match ctx.list_readers_owned() {
-        Ok(v) => Ok(v.into_iter().map(|c| c.to_string_lossy().into_owned()).collect()),
+        Ok(v) => Ok(v
+            .into_iter()
+            .map(|c| c.to_string_lossy().into_owned())
+            .collect()),
         Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
         Err(e) => Err(map_err("PC/SC", e)),
     }
@@ -85,14 +90,22 @@ pub fn reader_status() -> Result<Vec<ReaderInfo>, TransportError> {
         Err(pcsc::Error::NoReadersAvailable) => return Ok(Vec::new()),
         Err(e) => return Err(map_err("PC/SC", e)),
     };
-    let mut states: Vec<ReaderState> = names.iter().map(|n| ReaderState::new(n.clone(), State::UNAWARE)).collect();
-    ctx.get_status_change(Duration::from_millis(0), &mut states).map_err(|e| map_err("PC/SC", e))?;
+    let mut states: Vec<ReaderState> = names
+        .iter()
+        .map(|n| ReaderState::new(n.clone(), State::UNAWARE))
+        .collect();
+    ctx.get_status_change(Duration::from_millis(0), &mut states)
+        .map_err(|e| map_err("PC/SC", e))?;
     Ok(states
         .iter()
         .map(|s| ReaderInfo {
             name: s.name().to_string_lossy().into_owned(),
             present: s.event_state().contains(State::PRESENT),
-            atr: if s.event_state().contains(State::PRESENT) { s.atr().to_vec() } else { Vec::new() },
+            atr: if s.event_state().contains(State::PRESENT) {
+                s.atr().to_vec()
+            } else {
+                Vec::new()
+            },
         })
         .collect())
 }
@@ -102,25 +115,39 @@ pub fn reader_status() -> Result<Vec<ReaderInfo>, TransportError> {
 pub fn resolve_reader(spec: &str) -> Result<String, TransportError> {
     let readers = list_readers()?;
     if readers.is_empty() {
-        return Err(TransportError::ReaderGone("no PC/SC readers (is pcscd running?)".into()));
+        return Err(TransportError::ReaderGone(
+            "no PC/SC readers (is pcscd running?)".into(),
+        ));
     }
     if let Ok(i) = spec.parse::<usize>() {
         return readers.get(i).cloned().ok_or_else(|| {
-            TransportError::ReaderGone(format!("reader index {i} out of range: {} reader(s) present", readers.len()))
+            TransportError::ReaderGone(format!(
+                "reader index {i} out of range: {} reader(s) present",
+                readers.len()
+            ))
         });
     }
     if let Some(r) = readers.iter().find(|r| *r == spec) {
         return Ok(r.clone());
     }
     let low = spec.to_lowercase();
-    let hits: Vec<&String> = readers.iter().filter(|r| r.to_lowercase().contains(&low)).collect();
+    let hits: Vec<&String> = readers
+        .iter()
+        .filter(|r| r.to_lowercase().contains(&low))
+        .collect();
     match hits.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(TransportError::ReaderGone(format!("no reader matches {spec:?}; readers: {}", readers.join(", ")))),
+        [] => Err(TransportError::ReaderGone(format!(
+            "no reader matches {spec:?}; readers: {}",
+            readers.join(", ")
+        ))),
         many => Err(TransportError::ReaderGone(format!(
             "{spec:?} matches {} readers: {}",
             many.len(),
-            many.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -138,7 +165,10 @@ pub struct PcscCard {
 
 impl std::fmt::Debug for PcscCard {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PcscCard").field("reader", &self.name).field("atr", &self.atr).finish()
+        f.debug_struct("PcscCard")
+            .field("reader", &self.name)
+            .field("atr", &self.atr)
+            .finish()
     }
 }
 
@@ -146,9 +176,16 @@ impl PcscCard {
     /// Connect to the card in `reader` (a name from [`list_readers`]).
     pub fn connect(reader: &str, opts: ConnectOptions) -> Result<Self, TransportError> {
         let ctx = Context::establish(Scope::User).map_err(|e| map_err(reader, e))?;
-        let cname = CString::new(reader).map_err(|_| TransportError::ReaderGone(format!("{reader:?}: NUL in name")))?;
-        let share = if opts.exclusive { ShareMode::Exclusive } else { ShareMode::Shared };
-        let card = ctx.connect(&cname, share, opts.protocol.flags()).map_err(|e| map_err(reader, e))?;
+        let cname = CString::new(reader)
+            .map_err(|_| TransportError::ReaderGone(format!("{reader:?}: NUL in name")))?;
+        let share = if opts.exclusive {
+            ShareMode::Exclusive
+        } else {
+            ShareMode::Shared
+        };
+        let card = ctx
+            .connect(&cname, share, opts.protocol.flags())
+            .map_err(|e| map_err(reader, e))?;
         let mut c = PcscCard {
             ctx,
             card: Some(card),
@@ -163,13 +200,19 @@ impl PcscCard {
     }
 
     /// Wait up to `timeout` for a card in `reader`, then connect.
-    pub fn wait_and_connect(reader: &str, opts: ConnectOptions, timeout: Duration) -> Result<Self, TransportError> {
+    pub fn wait_and_connect(
+        reader: &str,
+        opts: ConnectOptions,
+        timeout: Duration,
+    ) -> Result<Self, TransportError> {
         let ctx = Context::establish(Scope::User).map_err(|e| map_err(reader, e))?;
-        let cname = CString::new(reader).map_err(|_| TransportError::ReaderGone(format!("{reader:?}: NUL in name")))?;
+        let cname = CString::new(reader)
+            .map_err(|_| TransportError::ReaderGone(format!("{reader:?}: NUL in name")))?;
         let mut st = [ReaderState::new(cname, State::UNAWARE)];
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            ctx.get_status_change(Some(Duration::from_millis(0)), &mut st).map_err(|e| map_err(reader, e))?;
+            ctx.get_status_change(Some(Duration::from_millis(0)), &mut st)
+                .map_err(|e| map_err(reader, e))?;
             if st[0].event_state().contains(State::PRESENT) {
                 break;
             }
@@ -201,18 +244,24 @@ impl PcscCard {
     }
 
     fn card(&self) -> Result<&Card, TransportError> {
-        self.card.as_ref().ok_or_else(|| TransportError::CardRemoved(format!("{}: disconnected", self.name)))
+        self.card
+            .as_ref()
+            .ok_or_else(|| TransportError::CardRemoved(format!("{}: disconnected", self.name)))
     }
 
     fn read_atr(&self) -> Result<Vec<u8>, TransportError> {
-        let st = self.card()?.status2_owned().map_err(|e| map_err(&self.name, e))?;
+        let st = self
+            .card()?
+            .status2_owned()
+            .map_err(|e| map_err(&self.name, e))?;
         Ok(st.atr().to_vec())
     }
 
     /// Disconnect, leaving the card powered (`SCardDisconnect(LEAVE_CARD)`).
     pub fn disconnect(&mut self) -> Result<(), TransportError> {
         if let Some(c) = self.card.take() {
-            c.disconnect(Disposition::LeaveCard).map_err(|(_, e)| map_err(&self.name, e))?;
+            c.disconnect(Disposition::LeaveCard)
+                .map_err(|(_, e)| map_err(&self.name, e))?;
         }
         Ok(())
     }
@@ -236,10 +285,19 @@ impl Drop for PcscCard {
 
 impl Transport for PcscCard {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
-        let card = self.card.as_ref().ok_or_else(|| TransportError::CardRemoved(format!("{}: disconnected", self.name)))?;
-        let r = card.transmit(capdu, &mut self.buf).map_err(|e| map_err(&self.name, e))?;
+        let card = self
+            .card
+            .as_ref()
+            .ok_or_else(|| TransportError::CardRemoved(format!("{}: disconnected", self.name)))?;
+        let r = card
+            .transmit(capdu, &mut self.buf)
+            .map_err(|e| map_err(&self.name, e))?;
         if r.len() < 2 {
-            return Err(TransportError::Protocol(format!("{}: R-APDU of {} byte(s) has no SW1 SW2", self.name, r.len())));
+            return Err(TransportError::Protocol(format!(
+                "{}: R-APDU of {} byte(s) has no SW1 SW2",
+                self.name,
+                r.len()
+            )));
         }
         Ok(r.to_vec())
     }
@@ -248,11 +306,19 @@ impl Transport for PcscCard {
             ResetKind::Cold => Disposition::UnpowerCard,
             ResetKind::Warm => Disposition::ResetCard,
         };
-        let share = if self.opts.exclusive { ShareMode::Exclusive } else { ShareMode::Shared };
+        let share = if self.opts.exclusive {
+            ShareMode::Exclusive
+        } else {
+            ShareMode::Shared
+        };
         let proto = self.opts.protocol.flags();
         let name = self.name.clone();
-        let card = self.card.as_mut().ok_or_else(|| TransportError::CardRemoved(format!("{name}: disconnected")))?;
-        card.reconnect(share, proto, disp).map_err(|e| map_err(&name, e))?;
+        let card = self
+            .card
+            .as_mut()
+            .ok_or_else(|| TransportError::CardRemoved(format!("{name}: disconnected")))?;
+        card.reconnect(share, proto, disp)
+            .map_err(|e| map_err(&name, e))?;
         self.atr = self.read_atr()?;
         Ok(self.atr.clone())
     }

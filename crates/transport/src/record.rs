@@ -145,5 +145,13 @@ mod tests {
         assert_eq!(log[1].response, [1, 2, 3, 4, 0x90, 0x00]);
         assert!(log[2].error.is_some());
         assert!(r.log().is_empty());
+        // The typed helper goes through the same tap.
+        let resp = r
+            .exchange(&apdu::CommandApdu::new(0, 0xB0, 0, 0, vec![], Some(2)))
+            .unwrap();
+        assert_eq!(resp.data, [0, 0xB0, 0, 0, 2]);
+        assert_eq!(resp.sw, apdu::StatusWord::OK);
+        assert_eq!(r.log().len(), 1);
+        assert!(r.log()[0].duration <= std::time::Duration::from_secs(5));
     }
 }

@@ -79,9 +79,21 @@ impl FrameReader {
             let mut tmp = [0u8; 4096];
             quickack(s);
             match s.read(&mut tmp) {
-                Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "connection closed")),
+                Ok(0) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "connection closed",
+                    ))
+                }
                 Ok(k) => self.buf.extend_from_slice(&tmp[..k]),
-                Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => return Ok(None),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) =>
+                {
+                    return Ok(None)
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             }
@@ -103,8 +115,12 @@ fn quickack(s: &TcpStream) {
 
 /// Write one frame.
 fn write_frame(s: &mut TcpStream, payload: &[u8]) -> io::Result<()> {
-    let n = u16::try_from(payload.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("vpcd frame of {} bytes exceeds 65535", payload.len())))?;
+    let n = u16::try_from(payload.len()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("vpcd frame of {} bytes exceeds 65535", payload.len()),
+        )
+    })?;
     let mut f = Vec::with_capacity(2 + payload.len());
     f.extend_from_slice(&n.to_be_bytes());
     f.extend_from_slice(payload);
@@ -124,7 +140,9 @@ pub fn serve_connection<T: Transport + ?Sized>(
     let mut reader = FrameReader::default();
     let mut first = true;
     while !stop.load(Ordering::Relaxed) {
-        let Some(frame) = reader.next(stream)? else { continue };
+        let Some(frame) = reader.next(stream)? else {
+            continue;
+        };
         if first {
             first = false;
             events(VpcdEvent::Ready);
@@ -166,7 +184,11 @@ pub struct ServeConfig {
 impl ServeConfig {
     /// Client mode towards `addr`, retrying every 500 ms.
     pub fn connect(addr: impl Into<String>) -> Self {
-        ServeConfig { addr: addr.into(), listen: false, retry: Duration::from_millis(500) }
+        ServeConfig {
+            addr: addr.into(),
+            listen: false,
+            retry: Duration::from_millis(500),
+        }
     }
 }
 
@@ -206,7 +228,10 @@ pub fn serve<T: Transport + ?Sized>(
                     events(VpcdEvent::Connected(peer.to_string()));
                     let _ = card.reset(ResetKind::Cold);
                     let end = serve_connection(&mut s, card, stop, events);
-                    events(VpcdEvent::Disconnected(end.err().map_or_else(|| "stopped".into(), |e| e.to_string())));
+                    events(VpcdEvent::Disconnected(
+                        end.err()
+                            .map_or_else(|| "stopped".into(), |e| e.to_string()),
+                    ));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => std::thread::sleep(POLL),
                 Err(e) => return Err(e),
@@ -223,7 +248,10 @@ pub fn serve<T: Transport + ?Sized>(
                 events(VpcdEvent::Connected(addr.to_string()));
                 let _ = card.reset(ResetKind::Cold);
                 let end = serve_connection(&mut s, card, stop, events);
-                events(VpcdEvent::Disconnected(end.err().map_or_else(|| "stopped".into(), |e| e.to_string())));
+                events(VpcdEvent::Disconnected(
+                    end.err()
+                        .map_or_else(|| "stopped".into(), |e| e.to_string()),
+                ));
             }
             Err(e) => {
                 if !waiting {
@@ -263,7 +291,13 @@ impl VpcdReader {
     fn start(stream: TcpStream, name: String) -> Result<Self, TransportError> {
         stream.set_nodelay(true).map_err(io_err)?;
         stream.set_read_timeout(Some(POLL)).map_err(io_err)?;
-        let mut r = VpcdReader { stream, reader: FrameReader::default(), atr: Vec::new(), name, timeout: Duration::from_secs(10) };
+        let mut r = VpcdReader {
+            stream,
+            reader: FrameReader::default(),
+            atr: Vec::new(),
+            name,
+            timeout: Duration::from_secs(10),
+        };
         r.reset(ResetKind::Cold)?;
         Ok(r)
     }
@@ -280,7 +314,10 @@ impl VpcdReader {
                 Ok(None) if start.elapsed() < self.timeout => continue,
                 Ok(None) => return Err(TransportError::Timeout(self.timeout.as_millis() as u64)),
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    return Err(TransportError::CardRemoved(format!("{}: connection closed", self.name)))
+                    return Err(TransportError::CardRemoved(format!(
+                        "{}: connection closed",
+                        self.name
+                    )))
                 }
                 Err(e) => return Err(io_err(e)),
             }
@@ -299,11 +336,16 @@ fn io_err(e: io::Error) -> TransportError {
 impl Transport for VpcdReader {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         if capdu.len() == 1 {
-            return Err(TransportError::BadCommand("a 1-byte APDU cannot cross vpcd (it reads as a control byte)".into()));
+            return Err(TransportError::BadCommand(
+                "a 1-byte APDU cannot cross vpcd (it reads as a control byte)".into(),
+            ));
         }
         let r = self.request(capdu)?;
         if r.len() < 2 {
-            return Err(TransportError::Protocol(format!("R-APDU of {} byte(s) has no SW1 SW2", r.len())));
+            return Err(TransportError::Protocol(format!(
+                "R-APDU of {} byte(s) has no SW1 SW2",
+                r.len()
+            )));
         }
         Ok(r)
     }
@@ -361,7 +403,11 @@ mod tests {
         let addr = listener.local_addr().unwrap().to_string();
         let stop = Arc::new(AtomicBool::new(false));
         let st = stop.clone();
-        let cfg = ServeConfig { addr, listen: false, retry: Duration::from_millis(20) };
+        let cfg = ServeConfig {
+            addr,
+            listen: false,
+            retry: Duration::from_millis(20),
+        };
         let h = std::thread::spawn(move || {
             let mut card = Counting { cold: 0, warm: 0 };
             let mut log = Vec::new();
@@ -384,7 +430,12 @@ mod tests {
         stop.store(true, Ordering::Relaxed);
         drop(r);
         let log = h.join().unwrap();
-        assert_eq!(log.iter().filter(|e| matches!(e, VpcdEvent::Connected(_))).count(), 2);
+        assert_eq!(
+            log.iter()
+                .filter(|e| matches!(e, VpcdEvent::Connected(_)))
+                .count(),
+            2
+        );
         assert!(log.contains(&VpcdEvent::Reset));
     }
 
@@ -395,7 +446,11 @@ mod tests {
         drop(probe);
         let stop = Arc::new(AtomicBool::new(false));
         let st = stop.clone();
-        let cfg = ServeConfig { addr: addr.clone(), listen: true, retry: Duration::from_millis(20) };
+        let cfg = ServeConfig {
+            addr: addr.clone(),
+            listen: true,
+            retry: Duration::from_millis(20),
+        };
         let h = std::thread::spawn(move || {
             let mut card = Counting { cold: 0, warm: 0 };
             serve(&cfg, &mut card, &st, &mut |_| {})

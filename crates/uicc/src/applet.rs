@@ -33,6 +33,27 @@ pub enum ToolkitEvent<'a> {
     TerminalResponse(&'a [u8]),
     /// Deciphered secured data of an OTA message addressed to one of the applet's TARs.
     SecuredData(&'a [u8]),
+    /// MENU SELECTION (`D3`, TS 102 223 §7.2) of one of the applet's menu entries
+    /// (EVENT_MENU_SELECTION / EVENT_MENU_SELECTION_HELP_REQUEST).
+    MenuSelection {
+        /// The item identifier chosen.
+        item: u8,
+        /// The user asked for help on it.
+        help: bool,
+    },
+    /// EVENT DOWNLOAD (`D6`, TS 102 223 §7.5): the event code of the event list and the
+    /// envelope's objects.
+    EventDownload {
+        /// Event list code (e.g. `04` user activity, `05` idle screen available).
+        event: u8,
+        /// The envelope value (COMPREHENSION-TLVs).
+        data: &'a [u8],
+    },
+    /// An SMS-PP download without a command packet (EVENT_UNFORMATTED_SMS_PP_ENV): the
+    /// SMS-DELIVER TPDU.
+    UnformattedSmsPp(&'a [u8]),
+    /// TERMINAL PROFILE received (EVENT_PROFILE_DOWNLOAD); the profile bytes.
+    ProfileDownload(&'a [u8]),
 }
 
 /// The APDU being processed (javacard.framework.APDU): the command and the outgoing data.
@@ -116,6 +137,7 @@ pub struct AppletContext<'a> {
     pub(crate) aid: &'a [u8],
     pub(crate) rng: &'a mut dyn RandomSource,
     pub(crate) verified: &'a dyn Fn(u8) -> bool,
+    pub(crate) toolkit: Option<&'a mut crate::toolkit::ToolkitIo>,
 }
 
 impl AppletContext<'_> {
@@ -275,6 +297,7 @@ impl AppletRegistry {
     pub fn builtin() -> AppletRegistry {
         let mut r = AppletRegistry::new();
         r.register(Arc::new(DemoAppletClass));
+        r.register(Arc::new(crate::menu_applet::MenuAppletClass));
         r
     }
 

@@ -257,6 +257,7 @@ impl Card {
                 aid,
                 rng: &mut *self.rng,
                 verified: &sat,
+                toolkit: None,
             };
             obj.install(&mut ctx, params)
         };
@@ -417,15 +418,10 @@ impl Card {
             if cmd.cla != 0x80 {
                 return sw_bytes(0x6E00);
             }
-            let (data, sw) = self.cat.process(&cmd);
-            let r = Resp {
-                data,
-                sw,
-                exact: false,
-            };
+            let r = self.cat_apdu(&cmd);
             let end = self.nv.end_apdu();
             return match end {
-                Ok(()) => self.finish(0, &cmd, Ok(r)),
+                Ok(()) => self.finish(0, &cmd, r),
                 Err(sw) => sw_bytes(sw),
             };
         }
@@ -613,6 +609,7 @@ impl Card {
             aid,
             rng: &mut *self.rng,
             verified: &sat,
+            toolkit: None,
         };
         obj.select(&mut ctx)
     }
@@ -629,6 +626,7 @@ impl Card {
                 aid,
                 rng: &mut *self.rng,
                 verified: &sat,
+                toolkit: None,
             };
             obj.deselect(&mut ctx);
         }
@@ -654,6 +652,7 @@ impl Card {
             aid,
             rng: &mut *self.rng,
             verified: &sat,
+            toolkit: None,
         };
         let mut apdu = Apdu::new(cmd, selecting, ch as u8);
         let r = obj.process(&mut ctx, &mut apdu);

@@ -29,12 +29,17 @@ mod cmd_fs;
 mod cmd_pin;
 pub mod fs;
 mod hexser;
+pub mod menu_applet;
 pub mod milenage;
 pub mod nv;
+pub mod ota_receiver;
 pub mod profile;
+pub mod ram;
 pub mod remote;
+pub mod rfm;
 pub mod rng;
 pub mod store;
+pub mod toolkit;
 pub mod txn;
 
 pub use applet::{Applet, AppletClass, AppletContext, AppletRegistry, ToolkitEvent};

@@ -119,6 +119,14 @@ pub struct SqnState {
 pub struct OtaNv {
     /// The replay counter (5 bytes) per key set version (TS 102 225 §5.1.1).
     pub counters: BTreeMap<u8, CounterBytes>,
+    /// Key sets written by PUT KEY (GP §11.8), by key version number; they replace the
+    /// profile's key set of the same version ([`crate::ram`]).
+    #[serde(default)]
+    pub keys: BTreeMap<u8, crate::ram::KeysetNv>,
+    /// Toolkit registrations of applet instances (TS 102 241 registry, TS 102 226 install
+    /// parameters): TARs, priority, menu entries, events ([`crate::toolkit`]).
+    #[serde(default)]
+    pub toolkit: Vec<crate::toolkit::ToolkitNv>,
 }
 
 /// A 5-byte OTA counter value.

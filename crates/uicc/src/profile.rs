@@ -255,6 +255,7 @@ struct TarDecl {
     keysets: Vec<u8>,
     min_security: Option<u8>,
     applet: Option<Hex>,
+    access: Option<Vec<u8>>,
 }
 
 fn default_state() -> String {
@@ -355,6 +356,9 @@ pub struct OtaTar {
     pub min_security: Option<u8>,
     /// For `applet`, the instance AID.
     pub applet: Option<Vec<u8>>,
+    /// For RFM targets, the key references (e.g. `0x0A` ADM1) the TAR's access domain grants
+    /// (TS 102 226 §8.2.1.3.2.5); `None` means ADM1 only.
+    pub access: Option<Vec<u8>>,
 }
 
 /// A PIN's place in the card: key reference and (for local PINs) the owning ADF.
@@ -383,8 +387,9 @@ pub struct AppletConfig {
     pub default_selected: bool,
 }
 
-/// A parsed, validated card profile.
-#[derive(Debug, Clone)]
+/// A parsed, validated card profile. Its `Debug` output leaves out the source text and all
+/// keys and PIN values.
+#[derive(Clone)]
 pub struct Profile {
     source: String,
     /// Profile name.
@@ -406,6 +411,20 @@ pub struct Profile {
     /// Seed of the card's deterministic random source.
     pub rng_seed: [u8; 16],
     initial: NvState,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile")
+            .field("name", &self.name)
+            .field("atr", &apdu::hex::encode(&self.atr))
+            .field("files", &self.tree.nodes.len())
+            .field("pins", &self.pins)
+            .field("ota_keysets", &self.ota_keysets)
+            .field("ota_tars", &self.ota_tars)
+            .field("applets", &self.applets)
+            .finish_non_exhaustive()
+    }
 }
 
 fn line_col(src: &str, offset: usize) -> (usize, usize) {
@@ -1035,6 +1054,7 @@ impl Profile {
                 keysets: t.keysets.clone(),
                 min_security: t.min_security,
                 applet: t.applet.as_ref().map(|a| a.0.clone()),
+                access: t.access.clone(),
             });
         }
 
@@ -1087,7 +1107,10 @@ impl Profile {
             files,
             pins: pin_states,
             auth: sqn,
-            ota: OtaNv { counters },
+            ota: OtaNv {
+                counters,
+                ..OtaNv::default()
+            },
             applets: Vec::new(),
         };
         Ok(Profile {
@@ -1173,6 +1196,15 @@ mod tests {
         ));
         assert_eq!(l, 6, "{m}");
         assert!(m.contains("arr"));
+    }
+
+    #[test]
+    fn debug_output_hides_secrets() {
+        let p = Profile::default_profile();
+        let d = format!("{p:?} {:?}", p.initial_state());
+        for secret in ["465B5CE8", "3132333435363738", "12345678", "000102030405", "3838383838383838"] {
+            assert!(!d.to_uppercase().contains(secret), "{secret} leaked: {d}");
+        }
     }
 
     #[test]

@@ -145,76 +145,92 @@ fn main() {
         })
     });
 
-    // Summary with ratios. The machine may be shared: measure in interleaved rounds (ours,
-    // journey, OpenSSL right after) and report medians, so load drifts hit all alike.
-    let min = Duration::from_millis(1500);
-    let (mut bare, mut ec, mut j, mut je, mut o_rsa, mut o_ec) =
-        (vec![], vec![], vec![], vec![], vec![], vec![]);
-    for _ in 0..5 {
-        bare.push(mean_time(
-            || {
-                rsa_key
-                    .sign_digest(Scheme::RsaPkcs1v15, HashAlg::Sha256, &digest, &mut rng)
-                    .unwrap();
-            },
-            min,
-        ));
-        j.push(mean_time(
-            || {
-                id += 1;
-                journey(&mut rsa_app, &mut rng, &mut sink, id, None);
-            },
-            min,
-        ));
-        je.push(mean_time(
-            || {
-                id2 += 1;
-                journey(&mut rsa_e2e, &mut rng2, &mut sink, id2, Some(&k));
-            },
-            min,
-        ));
-        ec.push(mean_time(
-            || {
-                ec_key
-                    .sign_digest(Scheme::Ecdsa, HashAlg::Sha256, &digest, &mut rng)
-                    .unwrap();
-            },
-            min,
-        ));
-        if let Some((r, e)) = openssl_speed() {
-            o_rsa.push(Duration::from_secs_f64(1.0 / r));
-            o_ec.push(Duration::from_secs_f64(1.0 / e));
-        }
-    }
-    let med = |v: &mut Vec<Duration>| -> f64 {
-        v.sort();
-        v.get(v.len() / 2).map_or(f64::NAN, |d| d.as_secs_f64())
+    // Summary with ratios. The machine may be shared with other work: measure in pairs
+    // (bare signature, then the journey, back to back) and report medians, so that load
+    // drift hits both alike; OpenSSL runs between the rounds of the same loop.
+    let mut pairs: Vec<(f64, f64, f64)> = Vec::new();
+    let (mut ec, mut unblinded, mut o_rsa, mut o_ec) = (vec![], vec![], vec![], vec![]);
+    let rsa_inner = match &rsa_key {
+        keys::LoadedKey::Rsa(k) => Some(k.clone()),
+        _ => None,
     };
-    let (bare, ec, j, je) = (med(&mut bare), med(&mut ec), med(&mut j), med(&mut je));
-    println!("\n== summary (this run, medians of 5 interleaved rounds) ==");
-    println!("rsa2048 sign, bare (blinded CRT):  {:>9.1} µs", bare * 1e6);
-    println!("ecdsa p256 sign, bare:             {:>9.1} µs", ec * 1e6);
+    for round in 0..5 {
+        for _ in 0..60 {
+            let t0 = Instant::now();
+            rsa_key
+                .sign_digest(Scheme::RsaPkcs1v15, HashAlg::Sha256, &digest, &mut rng)
+                .unwrap();
+            let t1 = Instant::now();
+            id += 1;
+            journey(&mut rsa_app, &mut rng, &mut sink, id, None);
+            let t2 = Instant::now();
+            id2 += 1;
+            journey(&mut rsa_e2e, &mut rng2, &mut sink, id2, Some(&k));
+            let t3 = Instant::now();
+            pairs.push((
+                (t1 - t0).as_secs_f64(),
+                (t2 - t1).as_secs_f64(),
+                (t3 - t2).as_secs_f64(),
+            ));
+        }
+        ec.push(
+            mean_time(
+                || {
+                    ec_key
+                        .sign_digest(Scheme::Ecdsa, HashAlg::Sha256, &digest, &mut rng)
+                        .unwrap();
+                },
+                Duration::from_millis(500),
+            )
+            .as_secs_f64(),
+        );
+        if let Some(k) = &rsa_inner {
+            unblinded.push(
+                mean_time(
+                    || {
+                        k.sign(rsa::Pkcs1v15Sign::new::<sha2::Sha256>(), &digest)
+                            .unwrap();
+                    },
+                    Duration::from_millis(500),
+                )
+                .as_secs_f64(),
+            );
+        }
+        if let Some((r, e)) = openssl_speed() {
+            o_rsa.push(1.0 / r);
+            o_ec.push(1.0 / e);
+        }
+        let _ = round;
+    }
+    let med = |mut v: Vec<f64>| -> f64 {
+        v.sort_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    let bare = med(pairs.iter().map(|p| p.0).collect());
+    let j = med(pairs.iter().map(|p| p.1).collect());
+    let je = med(pairs.iter().map(|p| p.2).collect());
+    let dj = med(pairs.iter().map(|p| p.1 - p.0).collect());
+    let dje = med(pairs.iter().map(|p| p.2 - p.0).collect());
+    let (ec, unblinded) = (med(ec), med(unblinded));
     println!(
-        "SIGN journey plain:                {:>9.1} µs  overhead beyond the signature {:+.1}%",
-        j * 1e6,
-        (j / bare - 1.0) * 100.0
+        "\n== summary (this run; medians over {} back-to-back pairs) ==",
+        pairs.len()
     );
+    println!("rsa2048 sign, bare (blinded CRT):   {:>9.1} µs", bare * 1e6);
     println!(
-        "SIGN journey e2e protected:        {:>9.1} µs  overhead beyond the signature {:+.1}%",
-        je * 1e6,
-        (je / bare - 1.0) * 100.0
+        "rsa2048 sign, bare (unblinded CRT): {:>9.1} µs",
+        unblinded * 1e6
     );
+    println!("ecdsa p256 sign, bare:              {:>9.1} µs", ec * 1e6);
+    println!("SIGN journey plain:                 {:>9.1} µs  overhead (median paired difference) {:+.1} µs = {:+.1}%", j * 1e6, dj * 1e6, dj / bare * 100.0);
+    println!("SIGN journey e2e protected:         {:>9.1} µs  overhead (median paired difference) {:+.1} µs = {:+.1}%", je * 1e6, dje * 1e6, dje / bare * 100.0);
     if o_rsa.is_empty() {
         println!("openssl not available: no OpenSSL comparison");
     } else {
-        let (orsa, oec) = (med(&mut o_rsa), med(&mut o_ec));
+        let (orsa, oec) = (med(o_rsa), med(o_ec));
+        println!("openssl speed rsa2048:              {:>9.1} µs/sign  -> bare ours/openssl = {:.2} (unblinded {:.2})", orsa * 1e6, bare / orsa, unblinded / orsa);
         println!(
-            "openssl speed rsa2048:             {:>9.1} µs/sign  -> bare ours/openssl = {:.2}",
-            orsa * 1e6,
-            bare / orsa
-        );
-        println!(
-            "openssl speed ecdsap256:           {:>9.1} µs/sign  -> bare ours/openssl = {:.2}",
+            "openssl speed ecdsap256:            {:>9.1} µs/sign  -> bare ours/openssl = {:.2}",
             oec * 1e6,
             ec / oec
         );

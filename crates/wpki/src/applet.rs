@@ -199,6 +199,8 @@ enum Stage {
     ShowPuk { puk: Zeroizing<String> },
     /// Menu: top-level item chosen → maybe a group choice.
     MenuGroup { item: u8, groups: Vec<u8> },
+    /// Menu: the top-level SELECT ITEM of the applet's menu entry.
+    MenuTop,
     /// Menu: language choice.
     MenuLanguage,
     /// Menu: final message shown; then Done.
@@ -1392,6 +1394,10 @@ impl WpkiApplet {
                 };
                 self.start_pin_flow(o, gi, menu_pin_op(item))
             }
+            Stage::MenuTop => match result {
+                UserResult::Selected(i) => self.menu_select(i),
+                _ => Step::Done,
+            },
             Stage::MenuLanguage => {
                 let UserResult::Selected(i) = result else {
                     return Step::Done;
@@ -1474,6 +1480,21 @@ impl WpkiApplet {
             .map(|m| text(l, *m).to_string())
             .collect(),
         )
+    }
+
+    /// The user chose the applet's single SET UP MENU entry: offer the menu (SELECT ITEM with
+    /// the items of [`WpkiApplet::menu`]); the choice continues in [`WpkiApplet::resume`].
+    pub fn menu_start(&mut self) -> Step {
+        let (title, items) = self.menu();
+        let o = Origin {
+            id: 0,
+            nonce: None,
+            max: usize::from(DEFAULT_MAX_ANSWER),
+            lang: self.state.language,
+            menu: true,
+        };
+        self.flow = Some(Flow { origin: o, group: 0, work: None, stage: Stage::MenuTop });
+        Step::Interact(Interaction::Select { title, items })
     }
 
     /// The user chose menu item `item` (numbered from 1, as in ENVELOPE MENU SELECTION).

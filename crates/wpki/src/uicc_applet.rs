@@ -7,14 +7,20 @@
 //! * Install parameters (the applet-specific part of the TS 102 226 `C9` parameters), TLVs:
 //!   `C1 10 <end-to-end key>`, `C2 01 <flags>` (bit 0: require end-to-end protection).
 //! * Requests arrive as the deciphered secured data of an OTA message for the applet's TAR
-//!   ([`ToolkitEvent::SecuredData`]); the answer is returned as PoR data. For personalisation
-//!   and tests the same request can be sent in an APDU: `80 E0 00 00 Lc <request> Le` after
-//!   SELECT, answered with the answer message.
-//! * User dialogues: the card runtime has no proactive-command API for applets yet, so a step
-//!   that needs the user is resumed with [`UserResult::TerminalError`] and answered
-//!   `0D` "terminal could not perform the dialogue" (no PIN try is used). Operations without
-//!   a dialogue (KEYGEN, CERT PUT/GET, PUBLIC KEY GET, PROFILE QUERY, KEY LIST, GROUP SET,
-//!   SPLIT KEY PUT, PIN STATUS, GET MORE) work fully.
+//!   ([`ToolkitEvent::SecuredData`]). A request that needs the user starts a proactive session
+//!   through the toolkit API (TS 102 241 `ProactiveHandler`): DISPLAY TEXT (high priority, wait
+//!   for the user), GET INPUT (hidden, digits) and SELECT ITEM; each TERMINAL RESPONSE comes
+//!   back as [`ToolkitEvent::TerminalResponse`] and resumes the core. The answer is returned
+//!   when the session ends, so the OTA receiver sends it as the PoR (through SEND SHORT
+//!   MESSAGE after a session, in the ENVELOPE response otherwise).
+//! * SIM menu: one SET UP MENU entry ("Mobile ID", registered at install); MENU SELECTION
+//!   opens the applet's menu (change/unblock/activate PIN, language).
+//! * For personalisation and tests, after SELECT the same request can be sent in an APDU:
+//!   `80 E0 00 00 Lc <request> Le`, answered with the answer message. There is no proactive
+//!   session inside an APDU, so dialogue steps are answered as the terminal failing them
+//!   (result `0D` "terminal could not perform the dialogue"; no PIN try is used).
+//! * When the toolkit cannot start a command (no TERMINAL PROFILE, command not supported by
+//!   the terminal, handler busy), the step is resumed the same way.
 
 use crate::applet::{AppletConfig, StateSink, Step, UserResult, WpkiApplet};
 use crate::protocol::E2eKey;
@@ -23,7 +29,10 @@ use crate::tlv;
 use apdu::StatusWord;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+use crate::applet::Interaction;
+use ota::cat::GeneralResult;
 use uicc::applet::{Apdu, AppletContext, ToolkitEvent};
+use uicc::toolkit::event;
 use uicc::{Applet, AppletClass};
 use zeroize::Zeroizing;
 
@@ -105,51 +114,111 @@ impl WpkiCardApplet {
             Some(img) => WpkiState::from_bytes(img).map_err(|_| StatusWord(0x6F00))?,
             None => WpkiState::default(),
         };
-        let config = AppletConfig { require_e2e: params.require_e2e, ..AppletConfig::default() };
+        let config = AppletConfig {
+            require_e2e: params.require_e2e,
+            ..AppletConfig::default()
+        };
         self.core = Some(WpkiApplet::new(state, config));
         Ok(())
     }
 
-    /// Run one request to its answer (dialogues fail: no proactive API yet, see module docs).
-    fn request(&mut self, ctx: &mut AppletContext<'_>, msg: &[u8]) -> Result<Vec<u8>, StatusWord> {
-        self.load(ctx)?;
+    fn rng(ctx: &mut AppletContext<'_>) -> ChaCha20Rng {
         let mut seed = Zeroizing::new([0u8; 32]);
         ctx.random(&mut *seed);
-        let mut rng = ChaCha20Rng::from_seed(*seed);
+        ChaCha20Rng::from_seed(*seed)
+    }
+
+    /// Drive the core from `start` (a request, a resume, a menu) until it needs a proactive
+    /// command the toolkit accepted, or ends. `with_toolkit = false` (APDU interface): every
+    /// dialogue step fails as "terminal unable". Returns what `process_toolkit` returns: the
+    /// answer when the session ends with one, else nothing.
+    fn drive(
+        &mut self,
+        ctx: &mut AppletContext<'_>,
+        with_toolkit: bool,
+        start: impl FnOnce(&mut WpkiApplet, &mut ChaCha20Rng, &mut dyn StateSink) -> Step,
+    ) -> Result<Option<Vec<u8>>, StatusWord> {
+        self.load(ctx)?;
+        let mut rng = Self::rng(ctx);
         let core = self.core.as_mut().ok_or(StatusWord(0x6F00))?;
         let mut sink = CtxSink { ctx, error: None };
-        let mut step = core.handle_request(msg, &mut rng, &mut sink);
-        // Bounded: each resume either answers or asks for one more dialogue step.
-        for _ in 0..8 {
+        let mut step = start(core, &mut rng, &mut sink);
+        // Bounded: every failed dialogue step moves the core towards its end.
+        let mut out = None;
+        for _ in 0..16 {
             match step {
-                Step::Interact(_) => step = core.resume(UserResult::TerminalError, &mut rng, &mut sink),
-                _ => break,
+                Step::Answer(a) => {
+                    out = Some(a);
+                    break;
+                }
+                Step::Done => break,
+                Step::Interact(i) => {
+                    if with_toolkit && propose(sink.ctx, &i).is_ok() {
+                        break;
+                    }
+                    step = core.resume(UserResult::TerminalError, &mut rng, &mut sink);
+                }
             }
         }
         if let Some(sw) = sink.error {
-            // The state in memory may be ahead of the card: reload it at the next command.
+            // The state in memory may be ahead of the card: reload it at the next event.
             self.core = None;
             return Err(sw);
         }
-        match step {
-            Step::Answer(a) => Ok(a),
-            _ => Err(StatusWord(0x6F00)),
+        Ok(out)
+    }
+}
+
+/// Queue the proactive command for an interaction.
+fn propose(ctx: &mut AppletContext<'_>, i: &Interaction) -> Result<u8, uicc::toolkit::ToolkitError> {
+    let h = ctx.proactive_handler()?;
+    match i {
+        Interaction::Display { text, confirm } => h.display_text(text, *confirm),
+        Interaction::Input { prompt, hidden, digits, min, max } => h.get_input(prompt, *hidden, *digits, *min, *max),
+        Interaction::Select { title, items } => {
+            let items: Vec<&str> = items.iter().map(String::as_str).collect();
+            h.select_item(title, &items)
         }
     }
 }
+
+/// Map the TERMINAL RESPONSE to what the user did (TS 102 223 §8.12 general results).
+fn user_result(ctx: &AppletContext<'_>) -> UserResult {
+    let Ok(r) = ctx.proactive_response() else { return UserResult::TerminalError };
+    match r.general_result() {
+        GeneralResult::TerminatedByUser => UserResult::Cancelled,
+        GeneralResult::BackwardMove => UserResult::Backward,
+        GeneralResult::NoResponse => UserResult::NoResponse,
+        g if g.is_performed() => match (r.command().1, r.item_identifier(), r.text()) {
+            (0x24, Some(item), _) => UserResult::Selected(item),
+            (0x23, _, Some(t)) => UserResult::Input(Zeroizing::new(t)),
+            (0x23, _, None) => UserResult::Input(Zeroizing::new(String::new())),
+            _ => UserResult::Ok,
+        },
+        _ => UserResult::TerminalError,
+    }
+}
+
+/// Text of the applet's SET UP MENU entry.
+pub const MENU_ENTRY_TEXT: &str = "Mobile ID";
 
 impl Applet for WpkiCardApplet {
     fn install(&mut self, ctx: &mut AppletContext<'_>, params: &[u8]) -> Result<(), StatusWord> {
         let p = parse_params(params)?;
         let state = WpkiState { e2e_key: p.key.map(E2eKey::new), ..WpkiState::default() };
         ctx.put(STATE_FIELD, &state.to_bytes())?;
+        let mut reg = ctx.registry();
+        reg.init_menu_entry(MENU_ENTRY_TEXT, 0, false)?;
+        reg.set_event(event::FORMATTED_SMS_PP_ENV)?;
         self.core = None;
         Ok(())
     }
 
     fn deselect(&mut self, _ctx: &mut AppletContext<'_>) {
         if let Some(c) = self.core.as_mut() {
-            c.reset_session();
+            if !c.in_session() {
+                c.reset_session();
+            }
         }
     }
 
@@ -170,16 +239,27 @@ impl Applet for WpkiCardApplet {
             return Err(StatusWord(0x6700));
         }
         let msg = apdu.data().to_vec();
-        let answer = self.request(ctx, &msg)?;
+        let answer = self
+            .drive(ctx, false, |c, r, s| c.handle_request(&msg, r, s))?
+            .ok_or(StatusWord(0x6F00))?;
         apdu.send(&answer);
         Ok(())
     }
 
-    fn process_toolkit(&mut self, ctx: &mut AppletContext<'_>, event: &ToolkitEvent<'_>) -> Result<Vec<u8>, StatusWord> {
-        match event {
-            ToolkitEvent::SecuredData(msg) => self.request(ctx, msg),
-            _ => Ok(Vec::new()),
-        }
+    fn process_toolkit(&mut self, ctx: &mut AppletContext<'_>, ev: &ToolkitEvent<'_>) -> Result<Vec<u8>, StatusWord> {
+        let out = match ev {
+            ToolkitEvent::SecuredData(msg) => self.drive(ctx, true, |c, r, s| c.handle_request(msg, r, s))?,
+            ToolkitEvent::TerminalResponse(_) => {
+                if !self.core.as_ref().is_some_and(WpkiApplet::in_session) {
+                    return Ok(Vec::new());
+                }
+                let u = user_result(ctx);
+                self.drive(ctx, true, |c, r, s| c.resume(u, r, s))?
+            }
+            ToolkitEvent::MenuSelection { help: false, .. } => self.drive(ctx, true, |c, _, _| c.menu_start())?,
+            _ => None,
+        };
+        Ok(out.unwrap_or_default())
     }
 }
 
@@ -193,7 +273,13 @@ mod tests {
         let mut p = vec![0xC1, 0x10];
         p.extend([7u8; 16]);
         p.extend([0xC2, 0x01, 0x01]);
-        assert_eq!(parse_params(&p), Ok(Params { key: Some([7; 16]), require_e2e: true }));
+        assert_eq!(
+            parse_params(&p),
+            Ok(Params {
+                key: Some([7; 16]),
+                require_e2e: true
+            })
+        );
         assert_eq!(parse_params(&[0xC1, 0x01, 0x00]), Err(StatusWord(0x6A80)));
         assert_eq!(parse_params(&[0xC5, 0x00]), Err(StatusWord(0x6A80)));
     }

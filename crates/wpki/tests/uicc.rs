@@ -17,7 +17,15 @@ fn registry() -> AppletRegistry {
 }
 
 fn card_with(store: Box<dyn Store>) -> Card {
-    Card::with_options(Profile::default_profile(), CardOptions { store, registry: registry(), rng: None }).unwrap()
+    Card::with_options(
+        Profile::default_profile(),
+        CardOptions {
+            store,
+            registry: registry(),
+            rng: None,
+        },
+    )
+    .unwrap()
 }
 
 /// Sends requests in `80 E0` APDUs after selecting the applet; handles 61xx.
@@ -63,7 +71,8 @@ impl Exchange for ApduCard<'_> {
 fn install(card: &mut Card, key: &E2eKey) {
     let mut params = vec![0xC1, 0x10];
     params.extend_from_slice(key.bytes());
-    card.install_applet(WPKI_CLASS_AID, WPKI_INSTANCE_AID, &params, 0x07, false).unwrap();
+    card.install_applet(WPKI_CLASS_AID, WPKI_INSTANCE_AID, &params, 0x07, false)
+        .unwrap();
 }
 
 fn keygen(id: u8) -> Request {
@@ -98,7 +107,10 @@ fn personalise_over_apdus_and_restart() {
         p.pin_op = Some(wpki::protocol::PinOp::Activate);
         let a = cl.call_raw(&mut t, p, &mut rng).unwrap();
         assert_eq!(a.result, ResultCode::InternalError);
-        assert_eq!(a.reason.as_deref(), Some("terminal could not perform the dialogue"));
+        assert_eq!(
+            a.reason.as_deref(),
+            Some("terminal could not perform the dialogue")
+        );
         let a = cl.call_raw(&mut t, s, &mut rng).unwrap();
         assert_eq!(a.result, ResultCode::NotActivated);
     }
@@ -107,11 +119,19 @@ fn personalise_over_apdus_and_restart() {
     let mut card = card_with(store);
     let mut t = ApduCard(&mut card);
     assert_eq!(t.select(), 0x9000);
-    let a = cl.call(&mut t, Request::new(0, OpCode::KeyList), &mut rng).unwrap();
+    let a = cl
+        .call(&mut t, Request::new(0, OpCode::KeyList), &mut rng)
+        .unwrap();
     assert_eq!(a.keys.len(), 1);
     let mut old = client::Client::new(Some(key), 10);
-    let a = old.call_raw(&mut t, Request::new(0, OpCode::KeyList), &mut rng).unwrap();
-    assert_eq!(a.result, ResultCode::SecurityError, "replayed id after restart");
+    let a = old
+        .call_raw(&mut t, Request::new(0, OpCode::KeyList), &mut rng)
+        .unwrap();
+    assert_eq!(
+        a.result,
+        ResultCode::SecurityError,
+        "replayed id after restart"
+    );
 }
 
 #[test]
@@ -134,7 +154,9 @@ fn torn_keygen_leaves_old_or_new_state() {
         }
         let mut t = ApduCard(&mut card);
         t.select();
-        let a = cl.call(&mut t, Request::new(0, OpCode::KeyList), &mut rng).unwrap();
+        let a = cl
+            .call(&mut t, Request::new(0, OpCode::KeyList), &mut rng)
+            .unwrap();
         match a.keys.len() {
             0 => saw_old = true,
             1 => saw_new = true,
@@ -151,12 +173,22 @@ fn torn_keygen_leaves_old_or_new_state() {
 #[test]
 fn answers_decode_as_protocol_messages() {
     let mut card = card_with(Box::new(MemoryStore::new()));
-    card.install_applet(WPKI_CLASS_AID, WPKI_INSTANCE_AID, &[], 0x07, false).unwrap();
+    card.install_applet(WPKI_CLASS_AID, WPKI_INSTANCE_AID, &[], 0x07, false)
+        .unwrap();
     let mut t = ApduCard(&mut card);
     t.select();
     let raw = t.exchange(&[0x70, 0x02, 0x81, 0x00]).unwrap();
     let a = Answer::open(&raw, None).unwrap();
     assert_eq!(a.result, ResultCode::BadRequest);
     // bad install parameters are refused
-    assert_eq!(card.install_applet(WPKI_CLASS_AID, &[0xF0, 1, 2, 3, 4, 5], &[0xC1, 0x01, 0x00], 0x07, false), Err(0x6A80));
+    assert_eq!(
+        card.install_applet(
+            WPKI_CLASS_AID,
+            &[0xF0, 1, 2, 3, 4, 5],
+            &[0xC1, 0x01, 0x00],
+            0x07,
+            false
+        ),
+        Err(0x6A80)
+    );
 }

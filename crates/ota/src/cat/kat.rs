@@ -315,6 +315,27 @@ fn canonical_builds_match_ts31124() {
     );
     let more_time = ProactiveCommand::new(1, 0, Command::MoreTime);
     assert_eq!(hex::encode(&more_time.emit()), "D009810301020082028182");
+    let dt = ProactiveCommand::new(
+        1,
+        proactive::qualifier::DISPLAY_WAIT_FOR_USER,
+        Command::DisplayText(proactive::DisplayText::new(
+            TextString::gsm_8bit("Toolkit Test 1").unwrap(),
+        )),
+    );
+    assert_eq!(
+        hex::encode(&dt.emit()),
+        "D01A8103012180820281028D0F04546F6F6C6B697420546573742031"
+    );
+    let gi = ProactiveCommand::new(
+        1,
+        0,
+        Command::GetInput(proactive::GetInput::new(
+            TextString::gsm_8bit("Enter 12345").unwrap(),
+            5,
+            5,
+        )),
+    );
+    assert_eq!(gi, get_input);
     let poll = ProactiveCommand::new(1, 0, Command::PollInterval(Duration::seconds(20)));
     assert_eq!(hex::encode(&poll.emit()), "D00D81030103008202818284020114");
     let tr = TerminalResponse::for_command(

@@ -266,6 +266,85 @@ pub struct SendShortMessage {
     pub other: Vec<CompTlv>,
 }
 
+impl DisplayText {
+    /// Display `text`, nothing else.
+    pub fn new(text: TextString) -> Self {
+        DisplayText {
+            text,
+            icon: None,
+            immediate_response: false,
+            duration: None,
+            other: Vec::new(),
+        }
+    }
+}
+
+impl GetInkey {
+    /// Ask for one key with prompt `text`.
+    pub fn new(text: TextString) -> Self {
+        GetInkey {
+            text,
+            icon: None,
+            duration: None,
+            other: Vec::new(),
+        }
+    }
+}
+
+impl GetInput {
+    /// Ask for `min..=max` characters with prompt `text`.
+    pub fn new(text: TextString, min: u8, max: u8) -> Self {
+        GetInput {
+            text,
+            response_length: ResponseLength { min, max },
+            default_text: None,
+            icon: None,
+            duration: None,
+            other: Vec::new(),
+        }
+    }
+}
+
+impl SetUpMenu {
+    /// A menu titled `title` (an empty item list removes the menu).
+    pub fn new(title: &str, items: Vec<Item>) -> Self {
+        SetUpMenu {
+            alpha: AlphaId::new(title),
+            items,
+            next_actions: None,
+            icon: None,
+            other: Vec::new(),
+        }
+    }
+}
+
+impl SelectItem {
+    /// A selection titled `title` (`None`: no title).
+    pub fn new(title: Option<&str>, items: Vec<Item>) -> Self {
+        SelectItem {
+            alpha: title.map(AlphaId::new),
+            items,
+            next_actions: None,
+            default_item: None,
+            icon: None,
+            other: Vec::new(),
+        }
+    }
+}
+
+impl SendShortMessage {
+    /// Send this SMS-SUBMIT TPDU, with no alpha identifier or address.
+    pub fn new(tpdu: Vec<u8>) -> Self {
+        SendShortMessage {
+            alpha: None,
+            address: None,
+            tpdu,
+            icon: None,
+            other: Vec::new(),
+        }
+    }
+}
+
 impl Command {
     /// The type of command for the command details.
     pub fn command_type(&self) -> Option<CommandType> {

@@ -1,7 +1,7 @@
 //! Concatenated short messages (TS 23.040 §9.2.3.24.1 IE 00, §9.2.3.24.8 IE 08) for
 //! secured packets (TS 31.115 §4.2, §6): a command packet too long for one SMS is split
 //! across segments; the security header IE (`70 00`, or `71 00` for a PoR) appears only in
-//! the first segment's UDH, next to the concatenation IE. [UNSURE] IE order inside the UDH
+//! the first segment's UDH, next to the concatenation IE. \[UNSURE\] IE order inside the UDH
 //! varies between implementations: we emit the security IE first and parse by IEI.
 
 use super::udh::{

@@ -1,6 +1,6 @@
 //! 3GPP TS 23.040 short message pieces needed for SMS-PP OTA: [`address`] (TP-OA/TP-DA),
 //! [`udh`] (User Data Header IEs), [`tpdu`] (SMS-DELIVER, SMS-SUBMIT, SMS-DELIVER-REPORT,
-//! DCS, SCTS, VP) and [`concat`] (concatenation split/reassembly for command packets and
+//! DCS, SCTS, VP) and [`concat`](mod@concat) (concatenation split/reassembly for command packets and
 //! PoRs).
 
 pub mod address;

@@ -1,0 +1,417 @@
+//! The OTA receiver (ETSI TS 102 225 / 3GPP TS 31.115 over SMS-PP, TS 31.111 §7.1.1): an
+//! ENVELOPE (SMS-PP DOWNLOAD) carries an SMS-DELIVER (PID `7F`, class 2 8-bit) whose UDH holds
+//! IE `70` (command packet); concatenated packets are reassembled across ENVELOPEs
+//! (`ota::sms::Reassembler`, volatile). The secured packet is checked in this order, each
+//! check with its PoR status:
+//!
+//! | # | check | status | PoR security |
+//! |---|---|---|---|
+//! | 1 | header decodes (CPL/CHL/lengths), SPI not reserved/DS, KIc/KID coding | 06 | none |
+//! | 2 | TAR known (profile TARs, installed applets' TARs; locked applet = unknown) | 09 | none |
+//! | 3 | SPI1 meets the TAR's minimum security level | 0A | none |
+//! | 4 | a key set for the KIc/KID key index exists, is allowed for the TAR and matches the coded algorithms | 06 | none |
+//! | 5 | deciphering (block length, padding counter) | 05 | none |
+//! | 6 | RC/CC | 01 | none |
+//! | 7 | counter (ota `CounterPolicy`: low 02, high 03, blocked 04) | 02/03/04 | as requested |
+//! | 8 | executed (RFM, RAM, or the applet) | 00 | as requested |
+//!
+//! The counter is checked after the RC/CC so that an unauthenticated packet learns nothing
+//! about the stored counter and cannot make the card answer with keys it did not prove. A
+//! rejected packet has no side effect; an accepted one stores its counter in the same
+//! non-volatile commit as the effects of its commands (the ENVELOPE's end-of-APDU commit).
+//!
+//! The PoR follows SPI2: none / always / on error only; ciphered or not; RC/CC or not; in
+//! the ENVELOPE response data (SMS-DELIVER-REPORT; `61xx` for T=0) or as SMS-SUBMIT(s) in
+//! proactive SEND SHORT MESSAGE commands (concatenated when long; when the terminal profile
+//! lacks SEND SHORT MESSAGE the PoR falls back to the ENVELOPE response). When an applet
+//! answers an OTA message by starting a proactive session, its PoR is sent through SEND
+//! SHORT MESSAGE when the session ends.
+
+use crate::applet::ToolkitEvent;
+use crate::card::{Card, Resp, R};
+use crate::nv::CounterBytes;
+use crate::toolkit::event;
+use ota::cat::Address;
+use ota::sms::udh::{InformationElement, IEI_COMMAND_PACKET, IEI_RESPONSE_PACKET};
+use ota::sms::{split, Charset, ConcatRef, SmsAddress, SmsDeliver, SmsSubmit, Udh};
+use ota::{
+    Counter, CounterMode, CounterPolicy, IntegrityMode, Keyset, PorRequest, PorSecurity,
+    PorTransport, ResponsePacket, ResponseStatus, SecuredCommand, Spi, Tar,
+};
+
+/// What a TAR addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TarTarget {
+    /// Remote file management starting at the MF (or at an ADF), with the key references
+    /// the TAR's access domain grants.
+    Rfm {
+        /// The ADF the session starts in (`None`: the MF).
+        adf: Option<crate::fs::NodeId>,
+        /// Granted key references.
+        access: Vec<u8>,
+    },
+    /// Remote application management: the issuer security domain.
+    Ram,
+    /// An applet instance.
+    Applet(Vec<u8>),
+}
+
+/// A resolved TAR: target, allowed key sets and minimum security level.
+#[derive(Debug, Clone)]
+pub(crate) struct TarEntry {
+    pub(crate) target: TarTarget,
+    pub(crate) keysets: Vec<u8>,
+    pub(crate) msl: Option<u8>,
+}
+
+/// Where and how a PoR goes.
+#[derive(Debug, Clone)]
+pub(crate) struct PorTarget {
+    pub(crate) tar: Tar,
+    pub(crate) counter: Counter,
+    pub(crate) spi: Spi,
+    pub(crate) keys: Option<Keyset>,
+    pub(crate) originator: SmsAddress,
+    pub(crate) sc: Option<Address>,
+}
+
+/// The result of checking and running one secured packet.
+enum Processed {
+    Por {
+        status: ResponseStatus,
+        data: Vec<u8>,
+        secured: bool,
+    },
+    Deferred,
+}
+
+/// TS 102 226 TAR-from-AID rule: bytes 13–15 of an instance AID of 15+ bytes.
+pub fn tar_from_aid(aid: &[u8]) -> Option<[u8; 3]> {
+    aid.get(12..15).map(|t| [t[0], t[1], t[2]])
+}
+
+impl Card {
+    /// Resolve a TAR: the profile's `[[ota.tar]]` entries first, then the TARs of installed
+    /// toolkit applets.
+    pub(crate) fn resolve_tar(&self, tar: [u8; 3]) -> Option<TarEntry> {
+        if let Some(t) = self.profile.ota_tars.iter().find(|t| t.tar == tar) {
+            let target = match t.target.as_str() {
+                "rfm-uicc" | "rfm-mf" | "rfm-sim" => TarTarget::Rfm {
+                    adf: None,
+                    access: t.access.clone().unwrap_or_else(|| vec![0x0A]),
+                },
+                "rfm-adf" => TarTarget::Rfm {
+                    adf: t.adf,
+                    access: t.access.clone().unwrap_or_else(|| vec![0x0A]),
+                },
+                "ram" | "isd" => TarTarget::Ram,
+                "applet" => {
+                    let aid = t.applet.clone()?;
+                    if !self.applet_active(&aid) {
+                        return None;
+                    }
+                    TarTarget::Applet(aid)
+                }
+                _ => return None,
+            };
+            return Some(TarEntry {
+                target,
+                keysets: t.keysets.clone(),
+                msl: t.min_security,
+            });
+        }
+        let t = self
+            .nv
+            .state
+            .ota
+            .toolkit
+            .iter()
+            .find(|t| t.params.tars.contains(&tar))?;
+        if !self.applet_active(&t.aid) {
+            return None;
+        }
+        Some(TarEntry {
+            target: TarTarget::Applet(t.aid.clone()),
+            keysets: Vec::new(),
+            msl: t.params.msl,
+        })
+    }
+
+    /// ENVELOPE (SMS-PP DOWNLOAD).
+    pub(crate) fn ota_sms_pp(
+        &mut self,
+        sc: Option<Address>,
+        tpdu: &[u8],
+        objects: Vec<apdu::tlv::CompTlv>,
+    ) -> R {
+        let deliver = SmsDeliver::parse(tpdu).map_err(|_| 0x6A80u16)?;
+        let formatted = deliver.udhi
+            && deliver.dcs.charset() == Charset::EightBit
+            && match Udh::parse(&deliver.ud) {
+                Ok((udh, _)) => {
+                    udh.find(IEI_COMMAND_PACKET).is_some()
+                        || (!self.cat.reassembler.missing().is_empty()
+                            && (udh.find(ota::sms::udh::IEI_CONCAT_8).is_some()
+                                || udh.find(ota::sms::udh::IEI_CONCAT_16).is_some()))
+                }
+                Err(_) => false,
+            };
+        if !formatted {
+            let mut posted = Vec::new();
+            for aid in self.toolkit_applets(event::UNFORMATTED_SMS_PP_ENV) {
+                let o = self.toolkit_call(
+                    &aid,
+                    &ToolkitEvent::UnformattedSmsPp(tpdu),
+                    Some(crate::toolkit::EnvelopeHandler::new(0xD1, objects.clone())),
+                    None,
+                );
+                if let Some(p) = o.posted {
+                    posted = p;
+                }
+            }
+            return Ok(Resp::data(posted));
+        }
+        let whole = match self.cat.reassembler.push(&deliver.ud) {
+            Ok(w) => w,
+            Err(_) => {
+                // A new message replaces an unfinished one.
+                self.cat.reassembler = Default::default();
+                self.cat.reassembler.push(&deliver.ud).map_err(|_| 0x6A80u16)?
+            }
+        };
+        let Some(whole) = whole else {
+            return Ok(Resp::ok());
+        };
+        if !whole.is_command_packet() {
+            return Err(0x6A80);
+        }
+        let packet = whole.payload;
+        if packet.len() < 10 {
+            // Not even a TAR to answer to.
+            return Err(0x6A80);
+        }
+        let spi = Spi::from_bytes([packet[3], packet[4]]);
+        let tar = Tar([packet[7], packet[8], packet[9]]);
+        let mut target = PorTarget {
+            tar,
+            counter: Counter::default(),
+            spi,
+            keys: None,
+            originator: deliver.oa.clone(),
+            sc,
+        };
+        match self.ota_process(&packet, &mut target) {
+            Processed::Deferred => Ok(Resp::ok()),
+            Processed::Por {
+                status,
+                data,
+                secured,
+            } => self.send_por(&target, status, data, secured),
+        }
+    }
+
+    /// Checks 1–8 of the module table.
+    fn ota_process(&mut self, packet: &[u8], t: &mut PorTarget) -> Processed {
+        use ResponseStatus as S;
+        let fail = |status| Processed::Por {
+            status,
+            data: Vec::new(),
+            secured: false,
+        };
+        // 1. header
+        let sc = match SecuredCommand::parse(packet) {
+            Ok(s) => s,
+            Err(_) => return fail(S::UnidentifiedSecurityError),
+        };
+        let h = *sc.header();
+        if !h.spi.ciphering {
+            if let Some(c) = packet.get(10..15) {
+                t.counter = Counter::from_bytes([c[0], c[1], c[2], c[3], c[4]]);
+            }
+        }
+        if h.spi.reserved1 != 0
+            || h.spi.integrity == IntegrityMode::Ds
+            || h.spi.por_integrity == IntegrityMode::Ds
+            || h.spi.por == PorRequest::Reserved
+        {
+            return fail(S::UnidentifiedSecurityError);
+        }
+        // 2. TAR
+        let Some(entry) = self.resolve_tar(h.tar.0) else {
+            return fail(S::TarUnknown);
+        };
+        // 3. MSL
+        if let Some(msl) = entry.msl {
+            if !h.spi.satisfies_msl(msl) {
+                return fail(S::InsufficientSecurityLevel);
+            }
+        }
+        // 4. key set
+        let kvn_c = h.spi.ciphering.then_some(h.kic.key_index);
+        let kvn_i = (h.spi.integrity != IntegrityMode::None).then_some(h.kid.key_index);
+        let kvn = match (kvn_c, kvn_i) {
+            (Some(a), Some(b)) if a != b => return fail(S::UnidentifiedSecurityError),
+            (Some(a), _) | (None, Some(a)) => Some(a),
+            (None, None) => None,
+        };
+        let keys = match kvn {
+            Some(k) => {
+                if !entry.keysets.is_empty() && !entry.keysets.contains(&k) {
+                    return fail(S::UnidentifiedSecurityError);
+                }
+                match self.ota_keyset(k) {
+                    Some(ks) => Some(ks),
+                    None => return fail(S::UnidentifiedSecurityError),
+                }
+            }
+            None => None,
+        };
+        let counted = matches!(h.spi.counter, CounterMode::Higher | CounterMode::OneHigher);
+        if counted && kvn.is_none() {
+            return fail(S::UnidentifiedSecurityError);
+        }
+        let none = Keyset::new();
+        let ks = keys.as_ref().unwrap_or(&none);
+        // 5. decipher
+        let dec = match sc.decipher(ks) {
+            Ok(d) => d,
+            Err(e) => return fail(e.por_status()),
+        };
+        t.counter = dec.counter();
+        // 6. RC/CC
+        let cmd = match dec.verify(ks) {
+            Ok(c) => c,
+            Err(e) => return fail(e.por_status()),
+        };
+        t.keys = keys;
+        // 7. counter
+        let slot = kvn.unwrap_or(0);
+        let stored = self
+            .nv
+            .state
+            .ota
+            .counters
+            .get(&slot)
+            .and_then(|c| <[u8; 5]>::try_from(c.0.as_slice()).ok())
+            .map(Counter::from_bytes)
+            .unwrap_or_default();
+        if let Err(status) = self.counter_policy().check(h.spi.counter, stored, cmd.counter) {
+            return Processed::Por {
+                status,
+                data: Vec::new(),
+                secured: status != S::UnidentifiedSecurityError,
+            };
+        }
+        // 8. accepted: store the counter, run the commands (one commit at the APDU's end).
+        if h.spi.counter != CounterMode::NoCounter {
+            let v = CounterBytes(cmd.counter.to_bytes().to_vec());
+            if self
+                .nv
+                .write(|s| {
+                    s.ota.counters.insert(slot, v);
+                })
+                .is_err()
+            {
+                return fail(S::InsufficientMemory);
+            }
+        }
+        let data = match entry.target {
+            TarTarget::Rfm { adf, access } => self.rfm_run(&cmd.data, adf, &access),
+            TarTarget::Ram => self.ram_run(&cmd.data),
+            TarTarget::Applet(aid) => {
+                let o = self.toolkit_call(&aid, &ToolkitEvent::SecuredData(&cmd.data), None, None);
+                if o.queued > 0 {
+                    self.cat.deferred = Some(crate::cat::DeferredPor {
+                        owner: aid,
+                        ctx: t.clone(),
+                    });
+                    return Processed::Deferred;
+                }
+                match o.result {
+                    Ok(v) => v,
+                    Err(sw) => sw.to_be_bytes().to_vec(),
+                }
+            }
+        };
+        Processed::Por {
+            status: S::PorOk,
+            data,
+            secured: true,
+        }
+    }
+
+    /// The counter policy in force (replays answered 02; see `ota::CounterPolicy`).
+    pub(crate) fn counter_policy(&self) -> CounterPolicy {
+        CounterPolicy::STANDARD
+    }
+
+    /// Build the PoR TP-UD (`02 71 00 …`); falls back to an unsecured PoR when the key set
+    /// cannot provide the requested security.
+    fn por_ud(t: &PorTarget, status: ResponseStatus, data: Vec<u8>, secured: bool) -> Vec<u8> {
+        let p = ResponsePacket::new(t.tar, t.counter, status).with_data(data);
+        if secured {
+            if let Some(k) = &t.keys {
+                if let Ok(ud) = p.seal(t.spi.por_security(), k) {
+                    return ud;
+                }
+            }
+        }
+        let none = Keyset::new();
+        p.seal(PorSecurity::NONE, &none)
+            .or_else(|_| p.seal_unsecured())
+            .unwrap_or_default()
+    }
+
+    fn send_por(&mut self, t: &PorTarget, status: ResponseStatus, data: Vec<u8>, secured: bool) -> R {
+        let wanted = match t.spi.por {
+            PorRequest::Always => true,
+            PorRequest::OnError => status != ResponseStatus::PorOk,
+            PorRequest::None | PorRequest::Reserved => false,
+        };
+        if !wanted {
+            return Ok(Resp::ok());
+        }
+        let ud = Self::por_ud(t, status, data, secured);
+        if t.spi.por_transport == PorTransport::Submit && self.cat.supports(0x13) {
+            self.queue_por_submit(t, &ud);
+            return Ok(Resp::ok());
+        }
+        Ok(Resp::data(ud))
+    }
+
+    /// The PoR of a deferred (applet session) OTA message: always via SEND SHORT MESSAGE.
+    pub(crate) fn send_deferred_por(&mut self, t: PorTarget, data: Vec<u8>) {
+        if matches!(t.spi.por, PorRequest::None | PorRequest::Reserved | PorRequest::OnError) {
+            return;
+        }
+        let ud = Self::por_ud(&t, ResponseStatus::PorOk, data, true);
+        self.queue_por_submit(&t, &ud);
+    }
+
+    /// Split a PoR TP-UD into SMS-SUBMITs to the originator and queue them.
+    fn queue_por_submit(&mut self, t: &PorTarget, ud: &[u8]) {
+        let payload = match Udh::parse(ud) {
+            Ok((_, used)) => ud.get(used..).unwrap_or(&[]),
+            Err(_) => return,
+        };
+        self.cat.message_ref = self.cat.message_ref.wrapping_add(1);
+        let r = self.cat.message_ref;
+        let Ok(parts) = split(
+            payload,
+            &[InformationElement::new(IEI_RESPONSE_PACKET, vec![])],
+            ConcatRef::Eight(r),
+        ) else {
+            return;
+        };
+        let mut tpdus = Vec::with_capacity(parts.len());
+        for (i, part) in parts.into_iter().enumerate() {
+            let mr = self.cat.message_ref.wrapping_add(i as u8);
+            match SmsSubmit::ota(mr, t.originator.clone(), part).and_then(|s| s.emit()) {
+                Ok(b) => tpdus.push(b),
+                Err(_) => return,
+            }
+        }
+        self.cat.message_ref = self.cat.message_ref.wrapping_add(tpdus.len() as u8);
+        self.queue_send_sms(t.sc.clone(), tpdus);
+    }
+}
