@@ -111,7 +111,7 @@ impl StatusWord {
             0x9E => return format!("GSM: SIM data download error, {sw2} response bytes available"),
             0x63 if sw2 & 0xF0 == 0xC0 => {
                 return format!(
-                    "Verification failed, {} retries left (or: counter {} after internal retries)",
+                    "Verification failed, {} retries left (other commands: successful after {} internal retries)",
                     sw2 & 0x0F,
                     sw2 & 0x0F
                 )

@@ -14,7 +14,9 @@ use std::process::ExitCode;
 use wpki::applet::{AppletConfig, Interaction, Step};
 use wpki::client::{self, ClientError, DirectCard, FileSink, UserAction};
 use wpki::profile::{MatchMode, Profile};
-use wpki::protocol::{self, E2eKey, HashAlg, KeyAlgorithm, OpCode, PinOp, Request, Scheme, SignMode};
+use wpki::protocol::{
+    self, E2eKey, HashAlg, KeyAlgorithm, OpCode, PinOp, Request, Scheme, SignMode,
+};
 use wpki::state::WpkiState;
 use wpki::zeroize::Zeroizing;
 
@@ -219,9 +221,7 @@ enum WpkiCmd {
         card_share: PathBuf,
     },
     /// Run a SIM menu session (1 change PIN, 2 unblock, 3 activate, 4 language).
-    Menu {
-        item: u8,
-    },
+    Menu { item: u8 },
 }
 
 #[derive(Debug, Args)]
@@ -272,7 +272,11 @@ fn hash_of(h: Option<HashArg>) -> Option<HashAlg> {
 
 fn write_out(path: &PathBuf, label: &str, der: &[u8]) -> Result<(), CliError> {
     let pem = path.extension().is_some_and(|e| e == "pem");
-    let bytes = if pem { client::to_pem(label, der).map_err(ce)?.into_bytes() } else { der.to_vec() };
+    let bytes = if pem {
+        client::to_pem(label, der).map_err(ce)?.into_bytes()
+    } else {
+        der.to_vec()
+    };
     std::fs::write(path, bytes).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
     println!("wrote {}", path.display());
     Ok(())
@@ -282,7 +286,116 @@ fn read_file(path: &PathBuf) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::input(format!("{}: {e}", path.display())))
 }
 
-type Card = DirectCard<client::OsRng, FileSink>;
+type Direct = DirectCard<client::OsRng, FileSink>;
+
+/// The emulated card (default profile + the WPKI applet on TAR BF FF 57) driven over OTA by
+/// the terminal simulator with a scripted user.
+struct OtaCard {
+    emu: transport::Emulator,
+    term: terminal::Terminal,
+    keys: ota::Keyset,
+    counter: u64,
+    /// Texts shown by the phone: (role, text, action taken is not recorded by the terminal).
+    shown: usize,
+}
+
+impl client::Exchange for OtaCard {
+    fn exchange(&mut self, msg: &[u8]) -> Result<Vec<u8>, ClientError> {
+        self.counter += 1;
+        let counter =
+            ota::Counter::new(self.counter).map_err(|e| ClientError::Delivery(e.to_string()))?;
+        let req = terminal::OtaRequest {
+            keys: &self.keys,
+            spi: ota::Spi::from_bytes([0x16, 0x39]),
+            tar: ota::Tar(client::DEFAULT_TAR),
+            counter,
+            data: msg.to_vec(),
+            concat_ref: self.counter as u8,
+        };
+        let o = self
+            .term
+            .deliver_sms_pp(&mut self.emu, &req)
+            .map_err(|e| ClientError::Delivery(e.to_string()))?;
+        let por = o.por.ok_or_else(|| {
+            ClientError::Delivery(format!("no PoR from the card (SW {:04X})", o.final_sw))
+        })?;
+        let p = por.packet.map_err(ClientError::Delivery)?;
+        if p.status != ota::ResponseStatus::PorOk {
+            return Err(ClientError::Delivery(format!("PoR status {:?}", p.status)));
+        }
+        Ok(p.data)
+    }
+}
+
+enum Card {
+    Direct(Box<Direct>, usize),
+    Ota(Box<OtaCard>),
+}
+
+impl Card {
+    fn exchange(&mut self) -> &mut dyn client::Exchange {
+        match self {
+            Card::Direct(d, _) => d.as_mut(),
+            Card::Ota(o) => o.as_mut(),
+        }
+    }
+    fn script(&mut self, actions: Vec<UserAction>) {
+        match self {
+            Card::Direct(d, _) => d.script(actions),
+            Card::Ota(o) => {
+                for a in actions {
+                    o.term.push_answer(match a {
+                        UserAction::Ok => terminal::UserAnswer::Ok,
+                        UserAction::Type(t) => terminal::UserAnswer::Text(t.to_string()),
+                        UserAction::Select(n) => terminal::UserAnswer::Item(n),
+                        UserAction::Cancel => terminal::UserAnswer::Cancel,
+                        UserAction::Back => terminal::UserAnswer::Back,
+                        UserAction::Timeout => terminal::UserAnswer::Timeout,
+                    });
+                }
+            }
+        }
+    }
+    /// Lines describing what the user saw since the last call.
+    fn shown(&mut self) -> Vec<String> {
+        match self {
+            Card::Direct(d, seen) => {
+                let from = d.shown.len().min(*seen);
+                *seen = d.shown.len();
+                d.shown[from..]
+                    .iter()
+                    .map(|s| {
+                        let what = match &s.interaction {
+                            Interaction::Display { text, confirm } => format!(
+                                "DISPLAY TEXT{}: {:?}",
+                                if *confirm { " (confirm)" } else { "" },
+                                text
+                            ),
+                            Interaction::Input { prompt, hidden, .. } => format!(
+                                "GET INPUT{}: {:?}",
+                                if *hidden { " (hidden)" } else { "" },
+                                prompt
+                            ),
+                            Interaction::Select { title, items } => {
+                                format!("SELECT ITEM {title:?}: {items:?}")
+                            }
+                        };
+                        format!("{what} -> {:?}", s.action)
+                    })
+                    .collect()
+            }
+            Card::Ota(o) => {
+                let all = o.term.shown();
+                let from = o.shown.min(all.len());
+                o.shown = all.len();
+                all[from..]
+                    .iter()
+                    .map(|s| format!("{:?} {:?}: {:?}", s.command, s.role, s.text))
+                    .collect()
+            }
+        }
+    }
+}
 
 struct Session {
     card: Card,
@@ -291,51 +404,147 @@ struct Session {
     lang: Option<[u8; 2]>,
     verbose: bool,
     explicit_user: bool,
+    has_key: bool,
+    user: Vec<UserAction>,
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl Session {
     fn open(c: &Common) -> Result<Session, CliError> {
-        if c.reader.is_some() || c.state.is_some() {
+        if c.reader.is_some() {
             return Err(CliError::transport(
-                "--reader/--state: delivering WPKI requests over OTA needs the card-side CAT engine and \
-                 OTA receiver with applet TARs (issue 5), which the emulator does not have yet; use \
-                 --applet-state FILE to run the applet in process",
+                "--reader: WPKI over OTA to a real card needs that card's OTA keys and the applet's TAR; \
+                 not supported yet — use --state S (emulated card over OTA) or --applet-state FILE",
             ));
         }
-        let Some(path) = &c.applet_state else {
-            return Err(CliError::input("no card: give --applet-state FILE (or --reader R / --state S)"));
-        };
         let key = match &c.e2e_key {
             Some(h) => {
                 let b = hex_arg("--e2e-key", h)?;
-                let k: [u8; 16] = b
-                    .try_into()
-                    .map_err(|b: Vec<u8>| CliError::input(format!("--e2e-key: {} bytes, want 16", b.len())))?;
+                let k: [u8; 16] = b.try_into().map_err(|b: Vec<u8>| {
+                    CliError::input(format!("--e2e-key: {} bytes, want 16", b.len()))
+                })?;
                 Some(E2eKey::new(k))
             }
             None => None,
         };
-        let sink = FileSink::new(path);
-        let state = match sink.load().map_err(ce)? {
-            Some(s) => s,
-            None => WpkiState { e2e_key: key.clone(), ..WpkiState::default() },
-        };
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0);
-        let first = u32::try_from(now).unwrap_or(u32::MAX / 2).max(state.last_protected_id.saturating_add(1));
         let lang = match &c.lang {
-            Some(l) => Some(<[u8; 2]>::try_from(l.as_bytes()).map_err(|_| CliError::input(format!("--lang `{l}`: want 2 letters")))?),
+            Some(l) => Some(
+                <[u8; 2]>::try_from(l.as_bytes())
+                    .map_err(|_| CliError::input(format!("--lang `{l}`: want 2 letters")))?,
+            ),
             None => None,
         };
-        let mut card = DirectCard::new(state, AppletConfig::default(), client::os_rng().map_err(ce)?, sink);
-        let mut explicit_user = false;
+        let mut user = Vec::new();
         for u in &c.user {
-            card.user.push_back(u.parse::<UserAction>().map_err(|e| CliError::input(format!("--user: {e}")))?);
-            explicit_user = true;
+            user.push(
+                u.parse::<UserAction>()
+                    .map_err(|e| CliError::input(format!("--user: {e}")))?,
+            );
         }
-        Ok(Session { card, client: client::Client::new(key, first), rng: client::os_rng().map_err(ce)?, lang, verbose: c.verbose, explicit_user })
+        let explicit_user = !user.is_empty();
+        let (card, first) = match (&c.applet_state, &c.state) {
+            (Some(_), Some(_)) => {
+                return Err(CliError::input(
+                    "give either --applet-state or --state, not both",
+                ))
+            }
+            (Some(path), None) => {
+                let sink = FileSink::new(path);
+                let state = match sink.load().map_err(ce)? {
+                    Some(s) => s,
+                    None => WpkiState {
+                        e2e_key: key.clone(),
+                        ..WpkiState::default()
+                    },
+                };
+                let first = u32::try_from(now_secs())
+                    .unwrap_or(u32::MAX / 2)
+                    .max(state.last_protected_id.saturating_add(1));
+                let d = DirectCard::new(
+                    state,
+                    AppletConfig::default(),
+                    client::os_rng().map_err(ce)?,
+                    sink,
+                );
+                (Card::Direct(Box::new(d), 0), first)
+            }
+            (None, Some(path)) => {
+                let profile = wpki::uicc_applet::default_profile_with_wpki(key.as_ref())
+                    .map_err(|e| CliError::input(format!("profile: {e}")))?;
+                let store = uicc::FileStore::open(path)
+                    .map_err(|e| CliError::input(format!("--state {}: {e}", path.display())))?;
+                let card = uicc::Card::with_options(
+                    profile,
+                    uicc::card::CardOptions {
+                        store: Box::new(store),
+                        registry: wpki::uicc_applet::registry_with_wpki(),
+                        rng: None,
+                    },
+                )
+                .map_err(|e| CliError::input(format!("--state {}: {e}", path.display())))?;
+                // The OTA counter of key set 1 stored in the card: send above it.
+                let stored = card
+                    .nv_state()
+                    .ota
+                    .counters
+                    .get(&1)
+                    .map(|c| c.0.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
+                    .unwrap_or(0);
+                let mut card = card;
+                card.set_rng(wpki::uicc_applet::os_random_source().map_err(ce)?);
+                let last_id =
+                    wpki::uicc_applet::stored_state(&card, wpki::uicc_applet::WPKI_INSTANCE_AID)
+                        .map_or(0, |s| s.last_protected_id);
+                let mut emu = transport::Emulator::new(card);
+                let mut term = terminal::Terminal::default();
+                term.terminal_profile(&mut emu)
+                    .map_err(|e| CliError::transport(format!("TERMINAL PROFILE: {e}")))?;
+                // Key set 1 of the built-in profile (AES-128 CBC / CMAC).
+                let kic = hex_arg("KIc", "000102030405060708090A0B0C0D0E0F")?;
+                let kid = hex_arg("KID", "101112131415161718191A1B1C1D1E1F")?;
+                let keys = ota::Keyset::new()
+                    .with_kic(ota::CipherAlgorithm::AesCbc, &kic, 1)
+                    .and_then(|k| k.with_kid(ota::ChecksumAlgorithm::AesCmac, &kid, 1))
+                    .map_err(|e| CliError::input(format!("key set: {e}")))?;
+                let shown = term.shown().len();
+                let counter = stored;
+                let o = OtaCard {
+                    emu,
+                    term,
+                    keys,
+                    counter,
+                    shown,
+                };
+                (
+                    Card::Ota(Box::new(o)),
+                    u32::try_from(now_secs())
+                        .unwrap_or(u32::MAX / 2)
+                        .max(last_id.saturating_add(1)),
+                )
+            }
+            (None, None) => {
+                return Err(CliError::input(
+                    "no card: give --applet-state FILE or --state S",
+                ))
+            }
+        };
+        let has_key = key.is_some();
+        Ok(Session {
+            card,
+            client: client::Client::new(key, first),
+            rng: client::os_rng().map_err(ce)?,
+            lang,
+            verbose: c.verbose,
+            explicit_user,
+            has_key,
+            user,
+        })
     }
 
     fn script(&mut self, actions: Vec<UserAction>) {
@@ -344,33 +553,32 @@ impl Session {
         }
     }
 
+    /// Queue the `--user` actions (once, before the first exchange).
+    fn flush_user(&mut self) {
+        let u = std::mem::take(&mut self.user);
+        self.card.script(u);
+    }
+
     fn call(&mut self, mut req: Request) -> Result<protocol::Answer, CliError> {
+        self.flush_user();
         if req.language.is_none() {
             req.language = self.lang;
         }
-        let shown = self.card.shown.len();
-        let r = self.client.call(&mut self.card, req, &mut self.rng);
-        self.report(shown)?;
+        let r = self.client.call(self.card.exchange(), req, &mut self.rng);
+        self.report()?;
         r.map_err(ce)
     }
 
-    fn report(&mut self, from: usize) -> Result<(), CliError> {
-        for s in self.card.shown.get(from..).unwrap_or(&[]) {
-            let line = match &s.interaction {
-                Interaction::Display { text, confirm } => {
-                    format!("DISPLAY TEXT{}: {:?}", if *confirm { " (confirm)" } else { "" }, text)
-                }
-                Interaction::Input { prompt, hidden, .. } => {
-                    format!("GET INPUT{}: {:?}", if *hidden { " (hidden)" } else { "" }, prompt)
-                }
-                Interaction::Select { title, items } => format!("SELECT ITEM {title:?}: {items:?}"),
-            };
+    fn report(&mut self) -> Result<(), CliError> {
+        for line in self.card.shown() {
             if self.verbose {
-                println!("user saw {line} -> {:?}", s.action);
+                println!("user saw {line}");
             }
         }
-        if let Some(e) = self.card.sink.error.take() {
-            return Err(CliError::input(format!("applet state not saved: {e}")));
+        if let Card::Direct(d, _) = &mut self.card {
+            if let Some(e) = d.sink.error.take() {
+                return Err(CliError::input(format!("applet state not saved: {e}")));
+            }
         }
         Ok(())
     }
@@ -379,7 +587,9 @@ impl Session {
         match &c.user_pin {
             Some(p) => Ok(UserAction::Type(Zeroizing::new(p.clone()))),
             None if self.explicit_user => Ok(UserAction::Timeout),
-            None => Err(CliError::input("--user-pin PIN missing (or script the user with --user)")),
+            None => Err(CliError::input(
+                "--user-pin PIN missing (or script the user with --user)",
+            )),
         }
     }
 
@@ -389,10 +599,9 @@ impl Session {
         }
         let mut r = Request::new(0, OpCode::PublicKeyGet);
         r.key = Some(key);
-        let saved = std::mem::take(&mut self.card.user);
-        let a = self.call(r);
-        self.card.user = saved;
-        a?.public_key.ok_or_else(|| CliError::failed("card answer lacks the public key"))
+        let a = self.call(r)?;
+        a.public_key
+            .ok_or_else(|| CliError::failed("card answer lacks the public key"))
     }
 }
 
@@ -408,7 +617,11 @@ fn usage_bits(s: &str) -> Result<u8, CliError> {
             "authn" => protocol::usage::AUTHN,
             "decrypt" => protocol::usage::DECRYPT,
             "consent" => protocol::usage::CONSENT,
-            _ => return Err(CliError::input(format!("--usage: `{w}` is not sign, authn, decrypt or consent"))),
+            _ => {
+                return Err(CliError::input(format!(
+                    "--usage: `{w}` is not sign, authn, decrypt or consent"
+                )))
+            }
         };
     }
     Ok(u)
@@ -419,20 +632,40 @@ pub fn run(a: WpkiArgs) -> Result<ExitCode, CliError> {
     let c = &a.common;
     match a.cmd {
         WpkiCmd::Profiles { args, mode } if !args.is_empty() => profiles_offline(&args, mode),
-        WpkiCmd::SplitKeygen { bits, public, server_share, card_share } => {
+        WpkiCmd::SplitKeygen {
+            bits,
+            public,
+            server_share,
+            card_share,
+        } => {
             if bits != 2048 && bits != 3072 {
                 return Err(CliError::input(format!("--bits {bits}: want 2048 or 3072")));
             }
             let mut rng = client::os_rng().map_err(ce)?;
-            let sk = wpki::keys::SplitKey::generate(bits, &mut rng).map_err(|e| CliError::input(e.to_string()))?;
-            write_out(&public, "PUBLIC KEY", &sk.spki().map_err(|e| CliError::input(e.to_string()))?)?;
+            let sk = wpki::keys::SplitKey::generate(bits, &mut rng)
+                .map_err(|e| CliError::input(e.to_string()))?;
+            write_out(
+                &public,
+                "PUBLIC KEY",
+                &sk.spki().map_err(|e| CliError::input(e.to_string()))?,
+            )?;
             let s = client::encode_share(&sk.n, &sk.e, &sk.d_server);
-            std::fs::write(&server_share, client::to_pem(client::SPLIT_SERVER_LABEL, &s).map_err(ce)?)
-                .map_err(|e| CliError::input(format!("{}: {e}", server_share.display())))?;
+            std::fs::write(
+                &server_share,
+                client::to_pem(client::SPLIT_SERVER_LABEL, &s).map_err(ce)?,
+            )
+            .map_err(|e| CliError::input(format!("{}: {e}", server_share.display())))?;
             let s = client::encode_share(&sk.n, &sk.e, &sk.d_card);
-            std::fs::write(&card_share, client::to_pem(client::SPLIT_CARD_LABEL, &s).map_err(ce)?)
-                .map_err(|e| CliError::input(format!("{}: {e}", card_share.display())))?;
-            println!("wrote {} and {} (load the card share with `wpki split-put`, then delete it)", server_share.display(), card_share.display());
+            std::fs::write(
+                &card_share,
+                client::to_pem(client::SPLIT_CARD_LABEL, &s).map_err(ce)?,
+            )
+            .map_err(|e| CliError::input(format!("{}: {e}", card_share.display())))?;
+            println!(
+                "wrote {} and {} (load the card share with `wpki split-put`, then delete it)",
+                server_share.display(),
+                card_share.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         cmd => {
@@ -443,14 +676,25 @@ pub fn run(a: WpkiArgs) -> Result<ExitCode, CliError> {
 }
 
 fn profiles_offline(args: &[String], mode: ModeArg) -> Result<ExitCode, CliError> {
-    let parse = |what: &str, u: &str| Profile::parse(u).map_err(|e| CliError::input(format!("{what} `{u}`: {e}")));
+    let parse = |what: &str, u: &str| {
+        Profile::parse(u).map_err(|e| CliError::input(format!("{what} `{u}`: {e}")))
+    };
     match args {
         [cmd, uri] if cmd == "parse" => {
             let p = parse("profile", uri)?;
             println!("canonical: {p}");
             println!("commercial name: {}", p.name.as_deref().unwrap_or("(any)"));
-            println!("operation: {}", p.operation.map(|o| o.as_str()).unwrap_or("(any)"));
-            println!("level of assurance: {}", p.loa.as_ref().map(|l| l.to_string()).unwrap_or_else(|| "(any)".into()));
+            println!(
+                "operation: {}",
+                p.operation.map(|o| o.as_str()).unwrap_or("(any)")
+            );
+            println!(
+                "level of assurance: {}",
+                p.loa
+                    .as_ref()
+                    .map(|l| l.to_string())
+                    .unwrap_or_else(|| "(any)".into())
+            );
             println!("sscd: {}", p.sscd.map(|s| s.as_str()).unwrap_or("(any)"));
             for (k, v) in &p.query {
                 println!("extension: {k} = {v}");
@@ -473,13 +717,21 @@ fn profiles_offline(args: &[String], mode: ModeArg) -> Result<ExitCode, CliError
                 Ok(ExitCode::from(1))
             }
         }
-        _ => Err(CliError::input("profiles: want `parse URI` or `match REQUEST OFFER` (or no argument to ask the card)")),
+        _ => Err(CliError::input(
+            "profiles: want `parse URI` or `match REQUEST OFFER` (or no argument to ask the card)",
+        )),
     }
 }
 
 fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliError> {
     match cmd {
-        WpkiCmd::Keygen { group, key, alg, usage, out } => {
+        WpkiCmd::Keygen {
+            group,
+            key,
+            alg,
+            usage,
+            out,
+        } => {
             let mut r = Request::new(0, OpCode::Keygen);
             r.group = Some(group);
             r.key = Some(key);
@@ -491,14 +743,24 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
             });
             r.usage = Some(usage_bits(&usage)?);
             let a = s.call(r)?;
-            let spki = a.public_key.ok_or_else(|| CliError::failed("answer lacks the public key"))?;
-            println!("key {key} generated in group {group}; public key {} bytes", spki.len());
+            let spki = a
+                .public_key
+                .ok_or_else(|| CliError::failed("answer lacks the public key"))?;
+            println!(
+                "key {key} generated in group {group}; public key {} bytes",
+                spki.len()
+            );
             match out {
                 Some(p) => write_out(&p, "PUBLIC KEY", &spki)?,
                 None => print!("{}", client::to_pem("PUBLIC KEY", &spki).map_err(ce)?),
             }
         }
-        WpkiCmd::Pop { key, subject, hash, out } => {
+        WpkiCmd::Pop {
+            key,
+            subject,
+            hash,
+            out,
+        } => {
             let mut r = Request::new(0, OpCode::Pop);
             r.key = Some(key);
             r.data = Some(client::subject_der(&subject).map_err(ce)?);
@@ -506,16 +768,27 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
             let pin = s.pin(c)?;
             s.script(vec![UserAction::Ok, pin]);
             let a = s.call(r)?;
-            let csr = a.csr.ok_or_else(|| CliError::failed("answer lacks the CSR"))?;
+            let csr = a
+                .csr
+                .ok_or_else(|| CliError::failed("answer lacks the CSR"))?;
             let (subj, _) = client::verify_csr(&csr).map_err(ce)?;
             println!("CSR for {subj}: signature verified");
             match out {
                 Some(p) => write_out(&p, "CERTIFICATE REQUEST", &csr)?,
-                None => print!("{}", client::to_pem("CERTIFICATE REQUEST", &csr).map_err(ce)?),
+                None => print!(
+                    "{}",
+                    client::to_pem("CERTIFICATE REQUEST", &csr).map_err(ce)?
+                ),
             }
         }
         WpkiCmd::Sign(a) => sign(s, c, a)?,
-        WpkiCmd::Authn { key, challenge, display, public, out } => {
+        WpkiCmd::Authn {
+            key,
+            challenge,
+            display,
+            public,
+            out,
+        } => {
             let ch = hex_arg("--challenge", &challenge)?;
             let mut r = Request::new(0, OpCode::Sign);
             r.key = Some(key);
@@ -524,42 +797,81 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
             r.display = display;
             let pin = s.pin(c)?;
             s.script(vec![UserAction::Ok, pin]);
-            let sig = s.call(r)?.output.ok_or_else(|| CliError::failed("answer lacks the signature"))?;
+            let sig = s
+                .call(r)?
+                .output
+                .ok_or_else(|| CliError::failed("answer lacks the signature"))?;
             let spki = s.public_key(key, &public)?;
             let scheme = default_scheme(&spki);
-            client::verify_signature(&spki, scheme, HashAlg::Sha256, SignMode::Authn, &ch, &sig).map_err(ce)?;
+            client::verify_signature(&spki, scheme, HashAlg::Sha256, SignMode::Authn, &ch, &sig)
+                .map_err(ce)?;
             finish_sig(&sig, out)?;
         }
-        WpkiCmd::Consent { key, text, public, out } => {
+        WpkiCmd::Consent {
+            key,
+            text,
+            public,
+            out,
+        } => {
             let mut r = Request::new(0, OpCode::Sign);
             r.key = Some(key);
             r.mode = Some(SignMode::Consent);
             r.data = Some(text.as_bytes().to_vec());
             s.script(vec![UserAction::Ok]);
-            let sig = s.call(r)?.output.ok_or_else(|| CliError::failed("answer lacks the signature"))?;
+            let sig = s
+                .call(r)?
+                .output
+                .ok_or_else(|| CliError::failed("answer lacks the signature"))?;
             let spki = s.public_key(key, &public)?;
             let scheme = default_scheme(&spki);
-            client::verify_signature(&spki, scheme, HashAlg::Sha256, SignMode::Consent, text.as_bytes(), &sig).map_err(ce)?;
+            client::verify_signature(
+                &spki,
+                scheme,
+                HashAlg::Sha256,
+                SignMode::Consent,
+                text.as_bytes(),
+                &sig,
+            )
+            .map_err(ce)?;
             finish_sig(&sig, out)?;
         }
-        WpkiCmd::Decrypt { key, input, oaep, display, out } => {
+        WpkiCmd::Decrypt {
+            key,
+            input,
+            oaep,
+            display,
+            out,
+        } => {
             let mut r = Request::new(0, OpCode::Decrypt);
             r.key = Some(key);
             r.data = Some(read_file(&input)?);
-            r.scheme = Some(if oaep { Scheme::RsaOaepSha256 } else { Scheme::RsaPkcs1v15Decrypt });
+            r.scheme = Some(if oaep {
+                Scheme::RsaOaepSha256
+            } else {
+                Scheme::RsaPkcs1v15Decrypt
+            });
             r.display = display;
             let pin = s.pin(c)?;
             s.script(vec![UserAction::Ok, pin]);
-            let p = s.call(r)?.output.ok_or_else(|| CliError::failed("answer lacks the plaintext"))?;
+            let p = s
+                .call(r)?
+                .output
+                .ok_or_else(|| CliError::failed("answer lacks the plaintext"))?;
             match out {
                 Some(o) => {
-                    std::fs::write(&o, &p).map_err(|e| CliError::input(format!("{}: {e}", o.display())))?;
+                    std::fs::write(&o, &p)
+                        .map_err(|e| CliError::input(format!("{}: {e}", o.display())))?;
                     println!("decrypted {} bytes, wrote {}", p.len(), o.display());
                 }
                 None => println!("plaintext: {}", apdu::hex::encode(&p)),
             }
         }
-        WpkiCmd::Pin { action, group, new_pin, puk } => {
+        WpkiCmd::Pin {
+            action,
+            group,
+            new_pin,
+            puk,
+        } => {
             let op = match action {
                 PinAction::Activate => PinOp::Activate,
                 PinAction::Change => PinOp::Change,
@@ -567,7 +879,9 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
                 PinAction::Status => PinOp::Status,
             };
             let need = |v: &Option<String>, name: &str| -> Result<UserAction, CliError> {
-                v.as_deref().map(typ).ok_or_else(|| CliError::input(format!("{name} missing")))
+                v.as_deref()
+                    .map(typ)
+                    .ok_or_else(|| CliError::input(format!("{name} missing")))
             };
             if !s.explicit_user {
                 let script = match op {
@@ -612,10 +926,17 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
             "get" => {
                 let mut r = Request::new(0, OpCode::CertGet);
                 r.key = Some(key);
-                let cert = s.call(r)?.certificate.ok_or_else(|| CliError::failed("answer lacks the certificate"))?;
+                let cert = s
+                    .call(r)?
+                    .certificate
+                    .ok_or_else(|| CliError::failed("answer lacks the certificate"))?;
                 write_out(&file, "CERTIFICATE", &cert)?;
             }
-            other => return Err(CliError::input(format!("cert: `{other}` is not put or get"))),
+            other => {
+                return Err(CliError::input(format!(
+                    "cert: `{other}` is not put or get"
+                )))
+            }
         },
         WpkiCmd::Keys => {
             let a = s.call(Request::new(0, OpCode::KeyList))?;
@@ -623,7 +944,18 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
                 println!("no keys");
             }
             for k in a.keys {
-                println!("key {} group {} {:?} usage {:#04x}{}", k.key, k.group, k.algorithm, k.usage, if k.flags & 1 != 0 { " (certificate)" } else { "" });
+                println!(
+                    "key {} group {} {:?} usage {:#04x}{}",
+                    k.key,
+                    k.group,
+                    k.algorithm,
+                    k.usage,
+                    if k.flags & 1 != 0 {
+                        " (certificate)"
+                    } else {
+                        ""
+                    }
+                );
             }
         }
         WpkiCmd::Profiles { .. } => {
@@ -632,9 +964,15 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
                 println!("{p}");
             }
         }
-        WpkiCmd::SplitPut { group, key, card_share } => {
+        WpkiCmd::SplitPut {
+            group,
+            key,
+            card_share,
+        } => {
             if s.client_key_missing() {
-                return Err(CliError::input("split-put carries a secret: --e2e-key is required"));
+                return Err(CliError::input(
+                    "split-put carries a secret: --e2e-key is required",
+                ));
             }
             let (_, der) = client::from_pem_or_der(&read_file(&card_share)?).map_err(ce)?;
             let sh = client::decode_share(&der).map_err(ce)?;
@@ -648,10 +986,35 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
             println!("split key {key} loaded into group {group}");
         }
         WpkiCmd::Menu { item } => {
-            let from = s.card.shown.len();
-            let step = s.card.menu(item);
             s.verbose = true;
-            s.report(from)?;
+            let step = match &mut s.card {
+                Card::Direct(d, _) => {
+                    let u = std::mem::take(&mut s.user);
+                    d.script(u);
+                    d.menu(item)
+                }
+                Card::Ota(o) => {
+                    let Some(id) = o.term.menu().and_then(|m| {
+                        m.items
+                            .iter()
+                            .find(|i| i.text.text() == wpki::uicc_applet::MENU_ENTRY_TEXT)
+                            .map(|i| i.id)
+                    }) else {
+                        return Err(CliError::failed("the card's SET UP MENU has no WPKI entry"));
+                    };
+                    o.term.push_answer(terminal::UserAnswer::Item(item));
+                    let u = std::mem::take(&mut s.user);
+                    s.card.script(u);
+                    let Card::Ota(o) = &mut s.card else {
+                        return Err(CliError::failed("internal: card kind changed"));
+                    };
+                    o.term
+                        .select_menu_item(&mut o.emu, id, false)
+                        .map_err(|e| CliError::transport(format!("MENU SELECTION: {e}")))?;
+                    Step::Done
+                }
+            };
+            s.report()?;
             if step != Step::Done {
                 return Err(CliError::failed("menu session did not end"));
             }
@@ -662,12 +1025,14 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
 }
 
 fn unreachable_offline() -> Result<(), CliError> {
-    Err(CliError::input("internal: offline command routed to a card"))
+    Err(CliError::input(
+        "internal: offline command routed to a card",
+    ))
 }
 
 impl Session {
     fn client_key_missing(&self) -> bool {
-        self.card.applet.state().e2e_key.is_none()
+        !self.has_key
     }
 }
 
@@ -683,7 +1048,9 @@ fn default_scheme(spki: &[u8]) -> Scheme {
 mod pkcs8_probe {
     /// rsaEncryption OID 1.2.840.113549.1.1.1 appears in an RSA SubjectPublicKeyInfo.
     pub fn is_rsa(spki: &[u8]) -> bool {
-        const OID: [u8; 11] = [0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+        const OID: [u8; 11] = [
+            0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01,
+        ];
         spki.windows(OID.len()).any(|w| w == OID)
     }
 }
@@ -692,7 +1059,8 @@ fn finish_sig(sig: &[u8], out: Option<PathBuf>) -> Result<(), CliError> {
     println!("signature verified ({} bytes)", sig.len());
     match out {
         Some(o) => {
-            std::fs::write(&o, sig).map_err(|e| CliError::input(format!("{}: {e}", o.display())))?;
+            std::fs::write(&o, sig)
+                .map_err(|e| CliError::input(format!("{}: {e}", o.display())))?;
             println!("wrote {}", o.display());
         }
         None => println!("signature: {}", apdu::hex::encode(sig)),
@@ -725,13 +1093,18 @@ fn sign(s: &mut Session, c: &Common, a: SignArgs) -> Result<(), CliError> {
     let pin = s.pin(c)?;
     s.script(vec![UserAction::Ok, pin]);
     let ans = s.call(r)?;
-    let used = ans.key.ok_or_else(|| CliError::failed("answer lacks the key id"))?;
-    let mut sig = ans.output.ok_or_else(|| CliError::failed("answer lacks the signature"))?;
+    let used = ans
+        .key
+        .ok_or_else(|| CliError::failed("answer lacks the key id"))?;
+    let mut sig = ans
+        .output
+        .ok_or_else(|| CliError::failed("answer lacks the signature"))?;
     if let Some(share) = &a.split_share {
         let (_, der) = client::from_pem_or_der(&read_file(share)?).map_err(ce)?;
         let sh = client::decode_share(&der).map_err(ce)?;
         let digest = client::signed_digest(mode, hash, &data).map_err(ce)?;
-        sig = wpki::keys::split_combine(&sh.n, &sh.e, &sh.d, hash, &digest, &sig).map_err(|e| CliError::failed(format!("split combine: {e}")))?;
+        sig = wpki::keys::split_combine(&sh.n, &sh.e, &sh.d, hash, &digest, &sig)
+            .map_err(|e| CliError::failed(format!("split combine: {e}")))?;
         println!("combined the card's partial signature with the server share");
     }
     let spki = s.public_key(used, &a.public)?;

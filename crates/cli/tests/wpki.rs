@@ -14,17 +14,29 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn simota(d: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota")).current_dir(d).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_simota"))
+        .current_dir(d)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn ok(o: &Output) -> String {
-    let s = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let s = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
     assert!(o.status.success(), "{s}");
     s
 }
 
 fn have_openssl() -> bool {
-    let ok = Command::new("openssl").arg("version").output().map(|o| o.status.success()).unwrap_or(false);
+    let ok = Command::new("openssl")
+        .arg("version")
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
     if !ok {
         println!("NOTICE: openssl not found; OpenSSL checks skipped");
     }
@@ -34,14 +46,42 @@ fn have_openssl() -> bool {
 #[test]
 fn profiles_offline() {
     let d = dir("prof");
-    let o = simota(&d, &["wpki", "profiles", "match", "mss::sign:loa3:app", "mss:op:sign:loa3:sim", "--mode", "better"]);
+    let o = simota(
+        &d,
+        &[
+            "wpki",
+            "profiles",
+            "match",
+            "mss::sign:loa3:app",
+            "mss:op:sign:loa3:sim",
+            "--mode",
+            "better",
+        ],
+    );
     assert!(ok(&o).contains("match (Better)"));
-    let o = simota(&d, &["wpki", "profiles", "match", "mss::sign:loa4", "mss:op:sign:loa3:sim"]);
+    let o = simota(
+        &d,
+        &[
+            "wpki",
+            "profiles",
+            "match",
+            "mss::sign:loa4",
+            "mss:op:sign:loa3:sim",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1));
     let o = simota(&d, &["wpki", "profiles", "parse", "mss::sign:loa9"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("offset 10"));
-    let o = simota(&d, &["wpki", "profiles", "parse", "http://alauda.mobi/nonRepudiation"]);
+    let o = simota(
+        &d,
+        &[
+            "wpki",
+            "profiles",
+            "parse",
+            "http://alauda.mobi/nonRepudiation",
+        ],
+    );
     assert!(ok(&o).contains("canonical: mss::sign:loa4:sim"));
 }
 
@@ -59,11 +99,45 @@ fn sign_journey_and_split_key() {
     let out = ok(&o);
     let puk = out.split("PUK ").nth(1).unwrap().trim().to_string();
     assert_eq!(puk.len(), 8);
-    ok(&run(&["keygen", "--key", "1", "--alg", "p256", "--usage", "sign,authn,consent", "--out", "pub.pem"]));
-    ok(&run(&["pop", "--key", "1", "--subject", "CN=Bob,C=FI", "--user-pin", "2580", "--out", "req.der"]));
-    let o = run(&["sign", "--key", "1", "--text", "Transfer 5 EUR", "--user-pin", "2580", "--out", "sig.der", "-v"]);
+    ok(&run(&[
+        "keygen",
+        "--key",
+        "1",
+        "--alg",
+        "p256",
+        "--usage",
+        "sign,authn,consent",
+        "--out",
+        "pub.pem",
+    ]));
+    ok(&run(&[
+        "pop",
+        "--key",
+        "1",
+        "--subject",
+        "CN=Bob,C=FI",
+        "--user-pin",
+        "2580",
+        "--out",
+        "req.der",
+    ]));
+    let o = run(&[
+        "sign",
+        "--key",
+        "1",
+        "--text",
+        "Transfer 5 EUR",
+        "--user-pin",
+        "2580",
+        "--out",
+        "sig.der",
+        "-v",
+    ]);
     let out = ok(&o);
-    assert!(out.contains("DISPLAY TEXT (confirm): \"Transfer 5 EUR\""), "{out}");
+    assert!(
+        out.contains("DISPLAY TEXT (confirm): \"Transfer 5 EUR\""),
+        "{out}"
+    );
     // wrong PIN three times, blocked, unblock, sign again
     for _ in 0..3 {
         let o = run(&["sign", "--key", "1", "--text", "x", "--user-pin", "0000"]);
@@ -71,39 +145,156 @@ fn sign_journey_and_split_key() {
     }
     let o = run(&["sign", "--key", "1", "--text", "x", "--user-pin", "2580"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("PinBlocked"));
-    ok(&run(&["pin", "unblock", "--puk", &puk, "--new-pin", "1470"]));
+    ok(&run(&[
+        "pin",
+        "unblock",
+        "--puk",
+        &puk,
+        "--new-pin",
+        "1470",
+    ]));
     ok(&run(&["consent", "--key", "1", "--text", "I agree"]));
     // timeout and cancel
-    let o = run(&["sign", "--key", "1", "--text", "x", "--user", "ok", "--user", "timeout"]);
+    let o = run(&[
+        "sign", "--key", "1", "--text", "x", "--user", "ok", "--user", "timeout",
+    ]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("NoResponse"));
     // split key
-    ok(&simota(&d, &["wpki", "split-keygen", "--public", "split.pem", "--server-share", "server.pem", "--card-share", "card.pem"]));
-    ok(&run(&["split-put", "--group", "1", "--key", "4", "--card-share", "card.pem"]));
-    ok(&run(&["pin", "activate", "--group", "1", "--new-pin", "3690"]));
+    ok(&simota(
+        &d,
+        &[
+            "wpki",
+            "split-keygen",
+            "--public",
+            "split.pem",
+            "--server-share",
+            "server.pem",
+            "--card-share",
+            "card.pem",
+        ],
+    ));
+    ok(&run(&[
+        "split-put",
+        "--group",
+        "1",
+        "--key",
+        "4",
+        "--card-share",
+        "card.pem",
+    ]));
+    ok(&run(&[
+        "pin",
+        "activate",
+        "--group",
+        "1",
+        "--new-pin",
+        "3690",
+    ]));
     std::fs::write(d.join("msg.txt"), "split signed").unwrap();
-    ok(&run(&["sign", "--key", "4", "--text", "split signed", "--user-pin", "3690", "--split-share", "server.pem", "--out", "split.sig"]));
+    ok(&run(&[
+        "sign",
+        "--key",
+        "4",
+        "--text",
+        "split signed",
+        "--user-pin",
+        "3690",
+        "--split-share",
+        "server.pem",
+        "--out",
+        "split.sig",
+    ]));
     let o = run(&["keys"]);
     assert!(ok(&o).contains("key 4 group 1 Rsa2048"));
     if have_openssl() {
         let v = Command::new("openssl")
             .current_dir(&d)
-            .args(["dgst", "-sha256", "-verify", "split.pem", "-signature", "split.sig", "msg.txt"])
+            .args([
+                "dgst",
+                "-sha256",
+                "-verify",
+                "split.pem",
+                "-signature",
+                "split.sig",
+                "msg.txt",
+            ])
             .output()
             .unwrap();
         assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"));
-        let v = Command::new("openssl").current_dir(&d).args(["req", "-inform", "DER", "-in", "req.der", "-noout", "-verify"]).output().unwrap();
+        let v = Command::new("openssl")
+            .current_dir(&d)
+            .args([
+                "req", "-inform", "DER", "-in", "req.der", "-noout", "-verify",
+            ])
+            .output()
+            .unwrap();
         assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
         std::fs::write(d.join("t.txt"), "Transfer 5 EUR").unwrap();
         let v = Command::new("openssl")
             .current_dir(&d)
-            .args(["dgst", "-sha256", "-verify", "pub.pem", "-signature", "sig.der", "t.txt"])
+            .args([
+                "dgst",
+                "-sha256",
+                "-verify",
+                "pub.pem",
+                "-signature",
+                "sig.der",
+                "t.txt",
+            ])
             .output()
             .unwrap();
         assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"));
     }
-    // OTA delivery is not there yet: a clear error, exit 2
+    // a real card over PC/SC is not supported yet: a clear error, exit 2
     let o = simota(&d, &["wpki", "--reader", "X", "keys"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("CAT engine"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--reader"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn ota_path_through_terminal_and_emulated_card() {
+    let d = dir("ota");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["wpki", "--state", "card.json", "--e2e-key", KEY];
+        a.extend_from_slice(extra);
+        simota(&d, &a)
+    };
+    ok(&run(&["pin", "activate", "--new-pin", "4321"]));
+    ok(&run(&[
+        "keygen", "--key", "2", "--alg", "rsa2048", "--out", "pub.pem",
+    ]));
+    let out = ok(&run(&[
+        "sign",
+        "--key",
+        "2",
+        "--text",
+        "OTA signed",
+        "--user-pin",
+        "4321",
+        "--out",
+        "sig.bin",
+        "-v",
+    ]));
+    assert!(out.contains("DisplayText Text: \"OTA signed\""), "{out}");
+    let o = run(&["sign", "--key", "2", "--text", "x", "--user", "cancel"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("UserCancelled"));
+    if have_openssl() {
+        std::fs::write(d.join("m.txt"), "OTA signed").unwrap();
+        let v = Command::new("openssl")
+            .current_dir(&d)
+            .args([
+                "dgst",
+                "-sha256",
+                "-verify",
+                "pub.pem",
+                "-signature",
+                "sig.bin",
+                "m.txt",
+            ])
+            .output()
+            .unwrap();
+        assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"));
+    }
     let _ = std::fs::remove_dir_all(&d);
 }

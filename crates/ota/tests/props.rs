@@ -173,3 +173,60 @@ proptest! {
         let _ = ota::sms::udh::Udh::parse(&b);
     }
 }
+
+/// Exhaustive round trip: every KIc algorithm (and none) × every KID algorithm (and none) ×
+/// every counter mode × ciphering on/off × payload length 0–120 (SPI2 and reserved bits vary
+/// with the length).
+#[test]
+fn every_algorithm_spi_and_length_round_trips() {
+    let mut n = 0u32;
+    let kics: Vec<Option<CipherAlgorithm>> = std::iter::once(None)
+        .chain(CipherAlgorithm::ALL.into_iter().map(Some))
+        .collect();
+    let kids: Vec<Option<ChecksumAlgorithm>> = std::iter::once(None)
+        .chain(ChecksumAlgorithm::ALL.into_iter().map(Some))
+        .collect();
+    let keymat: Vec<u8> = (0..64u8).map(|x| x.wrapping_mul(37) ^ 0x5A).collect();
+    for &c in &kics {
+        for &k in &kids {
+            let (cl, dl) = key_len(c, k, 16);
+            let mut keys = Keyset::new();
+            if let Some(c) = c {
+                keys = keys.with_kic(c, &keymat[..cl], 1).unwrap();
+            }
+            if let Some(k) = k {
+                keys = keys.with_kid(k, &keymat[32..32 + dl], 2).unwrap();
+            }
+            for counter_bits in 0u8..4 {
+                for ciphering in [false, true] {
+                    if ciphering && c.is_none() {
+                        continue;
+                    }
+                    for len in 0..=120usize {
+                        let spi2 = [0x00, 0x19, 0x39, 0xFF][len % 4];
+                        let reserved = [0u8, 0xE0][len % 2];
+                        let mut spi = Spi::from_bytes([reserved | counter_bits << 3, spi2]);
+                        spi.ciphering = ciphering;
+                        spi.integrity = k.map_or(IntegrityMode::None, |k| k.mode());
+                        let data: Vec<u8> = (0..len).map(|i| (i * 7 + len) as u8).collect();
+                        let pkt = CommandPacket::new(
+                            spi,
+                            &keys,
+                            Tar([0xB0, 0x00, len as u8]),
+                            Counter::new(len as u64 * 1000).unwrap(),
+                            data,
+                        );
+                        let b = pkt.seal(&keys).unwrap();
+                        assert_eq!(
+                            CommandPacket::open(&b, &keys).unwrap(),
+                            pkt,
+                            "{c:?} {k:?} {spi}"
+                        );
+                        n += 1;
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(n, 7 * 4 * 121 * (1 + 2 * 5));
+}

@@ -67,6 +67,10 @@ pub struct CatState {
     pub(crate) menu_sent: Option<Vec<(u8, String)>>,
     pub(crate) next_number: u8,
     pub(crate) message_ref: u8,
+    /// Fingerprint of the toolkit registry when the menu was last synchronised.
+    pub(crate) menu_fp: Option<u64>,
+    /// OTA key sets with their key schedules, by KVN (cleared by PUT KEY and reset).
+    pub(crate) keysets: Vec<(u8, ota::Keyset)>,
 }
 
 impl CatState {
@@ -148,6 +152,7 @@ impl Card {
         }
         self.cat.terminal_profile = Some(cmd.data.clone());
         self.cat.menu_sent = None;
+        self.cat.menu_fp = None;
         for aid in self.toolkit_applets(event::PROFILE_DOWNLOAD) {
             let _ = self.toolkit_call(
                 &aid,
@@ -336,6 +341,21 @@ impl Card {
         v.into_iter().map(|(_, _, id, t)| (id, t)).collect()
     }
 
+    /// A cheap fingerprint of everything [`Card::current_menu`] depends on.
+    fn menu_fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        for t in &self.nv.state.ota.toolkit {
+            t.aid.hash(&mut h);
+            t.params.priority.hash(&mut h);
+            self.applet_active(&t.aid).hash(&mut h);
+            for m in &t.menu {
+                (m.id, m.position, m.enabled, &m.text).hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
     /// Queue SET UP MENU when the menu differs from what the terminal has (and it supports
     /// SET UP MENU).
     pub(crate) fn sync_menu(&mut self) {
@@ -345,6 +365,11 @@ impl Card {
         if self.nv.state.ota.toolkit.is_empty() && self.cat.menu_sent.is_none() {
             return;
         }
+        let fp = self.menu_fingerprint();
+        if self.cat.menu_sent.is_some() && self.cat.menu_fp == Some(fp) {
+            return;
+        }
+        self.cat.menu_fp = Some(fp);
         let menu = self.current_menu();
         let sent_empty = self.cat.menu_sent.as_ref().is_none_or(|m| m.is_empty());
         if self.cat.menu_sent.as_ref() == Some(&menu) || (menu.is_empty() && sent_empty) {

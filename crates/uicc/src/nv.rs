@@ -13,7 +13,7 @@ use zeroize::Zeroize;
 pub const NV_FORMAT: u32 = 1;
 
 /// The whole non-volatile state of one card.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NvState {
     /// Layout version ([`NV_FORMAT`]).
     pub format: u32,
@@ -41,7 +41,7 @@ pub mod lcsi {
 }
 
 /// Non-volatile part of one file: its life cycle state and contents.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NvFile {
     /// Life cycle status integer ([`lcsi`]).
     pub lcsi: u8,
@@ -50,7 +50,7 @@ pub struct NvFile {
 }
 
 /// The contents of a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Content {
     /// A DF or ADF (no contents of its own).
@@ -166,6 +166,61 @@ pub struct AppletNv {
 /// One persistent applet field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppletValue(#[serde(with = "hexser::bytes")] pub Vec<u8>);
+
+// Clone by hand so that `clone_from` reuses buffers: a store snapshotting the state at every
+// commit (MemoryStore) then copies bytes instead of reallocating every file.
+impl Clone for NvState {
+    fn clone(&self) -> Self {
+        NvState {
+            format: self.format,
+            profile_fingerprint: self.profile_fingerprint.clone(),
+            files: self.files.clone(),
+            pins: self.pins.clone(),
+            auth: self.auth.clone(),
+            ota: self.ota.clone(),
+            applets: self.applets.clone(),
+        }
+    }
+    fn clone_from(&mut self, o: &Self) {
+        self.format = o.format;
+        self.profile_fingerprint.clone_from(&o.profile_fingerprint);
+        self.files.clone_from(&o.files);
+        self.pins.clone_from(&o.pins);
+        self.auth.clone_from(&o.auth);
+        self.ota.clone_from(&o.ota);
+        self.applets.clone_from(&o.applets);
+    }
+}
+
+impl Clone for NvFile {
+    fn clone(&self) -> Self {
+        NvFile {
+            lcsi: self.lcsi,
+            content: self.content.clone(),
+        }
+    }
+    fn clone_from(&mut self, o: &Self) {
+        self.lcsi = o.lcsi;
+        self.content.clone_from(&o.content);
+    }
+}
+
+impl Clone for Content {
+    fn clone(&self) -> Self {
+        match self {
+            Content::Directory => Content::Directory,
+            Content::Bytes(b) => Content::Bytes(b.clone()),
+            Content::Records(r) => Content::Records(r.clone()),
+        }
+    }
+    fn clone_from(&mut self, o: &Self) {
+        match (self, o) {
+            (Content::Bytes(a), Content::Bytes(b)) => a.clone_from(b),
+            (Content::Records(a), Content::Records(b)) => a.clone_from(b),
+            (s, o) => *s = o.clone(),
+        }
+    }
+}
 
 impl NvState {
     /// Serialise to the state-file form (JSON with hex strings).

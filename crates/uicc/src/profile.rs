@@ -1202,7 +1202,13 @@ mod tests {
     fn debug_output_hides_secrets() {
         let p = Profile::default_profile();
         let d = format!("{p:?} {:?}", p.initial_state());
-        for secret in ["465B5CE8", "3132333435363738", "12345678", "000102030405", "3838383838383838"] {
+        for secret in [
+            "465B5CE8",
+            "3132333435363738",
+            "12345678",
+            "000102030405",
+            "3838383838383838",
+        ] {
             assert!(!d.to_uppercase().contains(secret), "{secret} leaked: {d}");
         }
     }

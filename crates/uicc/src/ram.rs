@@ -95,7 +95,11 @@ fn build_keyset(kvn: u8, kic_alg: &str, kic: &[u8], kid_alg: &str, kid: &[u8]) -
         k = k.with_kic(a, kic, kvn).ok()?;
     }
     if let Some(a) = checksum_alg(kid_alg) {
-        k = k.with_kid(a, kid, kvn).ok()?;
+        let key = match a {
+            ChecksumAlgorithm::Crc16 | ChecksumAlgorithm::Crc32 => &[][..],
+            _ => kid,
+        };
+        k = k.with_kid(a, key, kvn).ok()?;
     }
     Some(k)
 }
@@ -190,10 +194,16 @@ impl Card {
         })
     }
 
-    /// The OTA key set with key version `kvn` (PUT KEY result, else the profile's).
-    pub(crate) fn ota_keyset(&self, kvn: u8) -> Option<Keyset> {
+    /// The OTA key set with key version `kvn` (PUT KEY result, else the profile's); key
+    /// schedules are cached until the next PUT KEY or reset.
+    pub(crate) fn ota_keyset(&mut self, kvn: u8) -> Option<Keyset> {
+        if let Some((_, k)) = self.cat.keysets.iter().find(|(v, _)| *v == kvn) {
+            return Some(k.clone());
+        }
         let m = self.key_material(kvn)?;
-        build_keyset(kvn, &m.kic_alg, &m.kic, &m.kid_alg, &m.kid)
+        let k = build_keyset(kvn, &m.kic_alg, &m.kic, &m.kid_alg, &m.kid)?;
+        self.cat.keysets.push((kvn, k.clone()));
+        Some(k)
     }
 
     fn all_kvns(&self) -> Vec<u8> {
@@ -545,6 +555,7 @@ impl Card {
                 .entry(new_kvn)
                 .or_insert_with(|| CounterBytes(vec![0; 5]));
         })?;
+        self.cat.keysets.clear();
         Ok(out)
     }
 

@@ -50,7 +50,7 @@ impl Card {
         if matches!(cmd.ins, 0x70 | 0xC0 | 0x10 | 0x12 | 0x14 | 0xC2) {
             return vec![0x6D, 0x00];
         }
-        let saved_chan = std::mem::replace(&mut self.chans[0], Some(session.chan.clone()));
+        let saved_chan = self.chans[0].replace(session.chan.clone());
         let saved_verified = std::mem::replace(&mut self.verified, session.granted);
         let r = self.dispatch_fs(0, &cmd, class.is_proprietary());
         session.granted = std::mem::replace(&mut self.verified, saved_verified);

@@ -71,7 +71,12 @@ impl Store for MemoryStore {
 
     fn commit(&mut self, state: &NvState) -> Result<(), StoreError> {
         if let Ok(mut s) = self.slot.lock() {
-            *s = Some(state.clone());
+            // Reuse the previous snapshot's buffers (NvState::clone_from) instead of
+            // allocating a whole new state at every commit.
+            match s.as_mut() {
+                Some(prev) => prev.clone_from(state),
+                None => *s = Some(state.clone()),
+            }
         }
         if let Ok(mut c) = self.commits.lock() {
             *c += 1;

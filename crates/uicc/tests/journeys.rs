@@ -540,7 +540,7 @@ fn bad_input_status_words() {
         ("00C0010000", 0x6B00),
         ("80100000 02 FFFF", 0x9000),
         ("80C20000 02 D100", 0x6A80), // CAT engine: malformed SMS-PP envelope
-        ("8012000010", 0x6985), // CAT engine: nothing to FETCH
+        ("8012000010", 0x6985),       // CAT engine: nothing to FETCH
         ("00840000 08", 0x9000),
         ("0070020000", 0x6A86),
         ("00700014", 0x6A81),

@@ -15,6 +15,98 @@ use wpki::protocol::{Answer, E2eKey, HashAlg, KeyAlgorithm, OpCode, Request, Sch
 use wpki::state::{KeyGroup, KeySlot, WpkiState};
 use zeroize::Zeroizing;
 
+/// The applet inside the emulated UICC, reached over OTA through the terminal simulator.
+struct OtaCard {
+    emu: transport::Emulator,
+    term: terminal::Terminal,
+    keys: ota::Keyset,
+    counter: u64,
+}
+
+impl OtaCard {
+    fn new() -> OtaCard {
+        use wpki::uicc_applet::{default_profile_with_wpki, registry_with_wpki};
+        let profile = default_profile_with_wpki(None).unwrap();
+        let card = uicc::Card::with_options(
+            profile,
+            uicc::card::CardOptions {
+                store: Box::new(uicc::MemoryStore::new()),
+                registry: registry_with_wpki(),
+                rng: None,
+            },
+        )
+        .unwrap();
+        let mut emu = transport::Emulator::new(card);
+        let mut term = terminal::Terminal::default();
+        term.terminal_profile(&mut emu).unwrap();
+        let keys = ota::Keyset::new()
+            .with_kic(
+                ota::CipherAlgorithm::AesCbc,
+                &apdu::hex::decode("000102030405060708090A0B0C0D0E0F").unwrap(),
+                1,
+            )
+            .unwrap()
+            .with_kid(
+                ota::ChecksumAlgorithm::AesCmac,
+                &apdu::hex::decode("101112131415161718191A1B1C1D1E1F").unwrap(),
+                1,
+            )
+            .unwrap();
+        let mut c = OtaCard {
+            emu,
+            term,
+            keys,
+            counter: 1,
+        };
+        // activate the PIN and make an RSA-2048 key
+        let mut p = Request::new(1, OpCode::Pin);
+        p.group = Some(0);
+        p.pin_op = Some(wpki::protocol::PinOp::Activate);
+        c.term
+            .push_answer(terminal::UserAnswer::Text("1234".into()));
+        c.term
+            .push_answer(terminal::UserAnswer::Text("1234".into()));
+        c.term.push_answer(terminal::UserAnswer::Ok);
+        c.send(&p.encode());
+        let mut k = Request::new(2, OpCode::Keygen);
+        k.group = Some(0);
+        k.key = Some(0);
+        k.algorithm = Some(KeyAlgorithm::Rsa2048);
+        k.max_answer = Some(1024);
+        c.send(&k.encode());
+        c
+    }
+
+    fn send(&mut self, msg: &[u8]) -> Vec<u8> {
+        self.counter += 1;
+        let req = terminal::OtaRequest {
+            keys: &self.keys,
+            spi: ota::Spi::from_bytes([0x16, 0x39]),
+            tar: ota::Tar(wpki::client::DEFAULT_TAR),
+            counter: ota::Counter::new(self.counter).unwrap(),
+            data: msg.to_vec(),
+            concat_ref: self.counter as u8,
+        };
+        let o = self.term.deliver_sms_pp(&mut self.emu, &req).unwrap();
+        o.por.unwrap().packet.unwrap().data
+    }
+
+    /// One SIGN journey over OTA: SMS-PP → DISPLAY TEXT → GET INPUT → RSA-2048 → PoR SMS.
+    fn journey(&mut self, id: u32) -> usize {
+        let mut r = Request::new(id, OpCode::Sign);
+        r.key = Some(0);
+        r.mode = Some(SignMode::Text);
+        r.data = Some(b"Pay 100.00 EUR to Bob Builder, IBAN FI21 1234 5600 0007 85".to_vec());
+        r.max_answer = Some(1024);
+        self.term.push_answer(terminal::UserAnswer::Ok);
+        self.term
+            .push_answer(terminal::UserAnswer::Text("1234".into()));
+        let a = Answer::open(&self.send(&r.encode()), None).unwrap();
+        self.term.clear_records();
+        a.output.unwrap().len()
+    }
+}
+
 fn setup(alg: KeyAlgorithm, e2e: Option<E2eKey>) -> (WpkiApplet, ChaCha20Rng) {
     let mut rng = ChaCha20Rng::seed_from_u64(42);
     let (material, spki) = keys::generate(alg, &mut rng).unwrap();
@@ -145,10 +237,23 @@ fn main() {
         })
     });
 
+    let mut card = OtaCard::new();
+    let mut id3 = 10u32;
+    c.bench_function(
+        "SIGN journey rsa2048 (OTA through terminal + emulated UICC)",
+        |b| {
+            b.iter(|| {
+                id3 += 1;
+                card.journey(id3)
+            })
+        },
+    );
+
     // Summary with ratios. The machine may be shared with other work: measure in pairs
     // (bare signature, then the journey, back to back) and report medians, so that load
     // drift hits both alike; OpenSSL runs between the rounds of the same loop.
     let mut pairs: Vec<(f64, f64, f64)> = Vec::new();
+    let mut card_pairs: Vec<(f64, f64)> = Vec::new();
     let (mut ec, mut unblinded, mut o_rsa, mut o_ec) = (vec![], vec![], vec![], vec![]);
     let rsa_inner = match &rsa_key {
         keys::LoadedKey::Rsa(k) => Some(k.clone()),
@@ -172,6 +277,15 @@ fn main() {
                 (t2 - t1).as_secs_f64(),
                 (t3 - t2).as_secs_f64(),
             ));
+            let t4 = Instant::now();
+            rsa_key
+                .sign_digest(Scheme::RsaPkcs1v15, HashAlg::Sha256, &digest, &mut rng)
+                .unwrap();
+            let t5 = Instant::now();
+            id3 += 1;
+            card.journey(id3);
+            let t6 = Instant::now();
+            card_pairs.push(((t5 - t4).as_secs_f64(), (t6 - t5).as_secs_f64()));
         }
         ec.push(
             mean_time(
@@ -212,6 +326,8 @@ fn main() {
     let dj = med(pairs.iter().map(|p| p.1 - p.0).collect());
     let dje = med(pairs.iter().map(|p| p.2 - p.0).collect());
     let (ec, unblinded) = (med(ec), med(unblinded));
+    let jc = med(card_pairs.iter().map(|p| p.1).collect());
+    let djc = med(card_pairs.iter().map(|p| p.1 - p.0).collect());
     println!(
         "\n== summary (this run; medians over {} back-to-back pairs) ==",
         pairs.len()
@@ -224,6 +340,12 @@ fn main() {
     println!("ecdsa p256 sign, bare:              {:>9.1} µs", ec * 1e6);
     println!("SIGN journey plain:                 {:>9.1} µs  overhead (median paired difference) {:+.1} µs = {:+.1}%", j * 1e6, dj * 1e6, dj / bare * 100.0);
     println!("SIGN journey e2e protected:         {:>9.1} µs  overhead (median paired difference) {:+.1} µs = {:+.1}%", je * 1e6, dje * 1e6, dje / bare * 100.0);
+    println!(
+        "SIGN journey OTA through card:      {:>9.1} µs  overhead (median paired difference) {:+.1} µs = {:+.1}%",
+        jc * 1e6,
+        djc * 1e6,
+        djc / bare * 100.0
+    );
     if o_rsa.is_empty() {
         println!("openssl not available: no OpenSSL comparison");
     } else {

@@ -1493,7 +1493,12 @@ impl WpkiApplet {
             lang: self.state.language,
             menu: true,
         };
-        self.flow = Some(Flow { origin: o, group: 0, work: None, stage: Stage::MenuTop });
+        self.flow = Some(Flow {
+            origin: o,
+            group: 0,
+            work: None,
+            stage: Stage::MenuTop,
+        });
         Step::Interact(Interaction::Select { title, items })
     }
 

@@ -22,15 +22,15 @@
 //! * When the toolkit cannot start a command (no TERMINAL PROFILE, command not supported by
 //!   the terminal, handler busy), the step is resumed the same way.
 
+use crate::applet::Interaction;
 use crate::applet::{AppletConfig, StateSink, Step, UserResult, WpkiApplet};
 use crate::protocol::E2eKey;
 use crate::state::WpkiState;
 use crate::tlv;
 use apdu::StatusWord;
+use ota::cat::GeneralResult;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use crate::applet::Interaction;
-use ota::cat::GeneralResult;
 use uicc::applet::{Apdu, AppletContext, ToolkitEvent};
 use uicc::toolkit::event;
 use uicc::{Applet, AppletClass};
@@ -170,11 +170,20 @@ impl WpkiCardApplet {
 }
 
 /// Queue the proactive command for an interaction.
-fn propose(ctx: &mut AppletContext<'_>, i: &Interaction) -> Result<u8, uicc::toolkit::ToolkitError> {
+fn propose(
+    ctx: &mut AppletContext<'_>,
+    i: &Interaction,
+) -> Result<u8, uicc::toolkit::ToolkitError> {
     let h = ctx.proactive_handler()?;
     match i {
         Interaction::Display { text, confirm } => h.display_text(text, *confirm),
-        Interaction::Input { prompt, hidden, digits, min, max } => h.get_input(prompt, *hidden, *digits, *min, *max),
+        Interaction::Input {
+            prompt,
+            hidden,
+            digits,
+            min,
+            max,
+        } => h.get_input(prompt, *hidden, *digits, *min, *max),
         Interaction::Select { title, items } => {
             let items: Vec<&str> = items.iter().map(String::as_str).collect();
             h.select_item(title, &items)
@@ -184,7 +193,9 @@ fn propose(ctx: &mut AppletContext<'_>, i: &Interaction) -> Result<u8, uicc::too
 
 /// Map the TERMINAL RESPONSE to what the user did (TS 102 223 §8.12 general results).
 fn user_result(ctx: &AppletContext<'_>) -> UserResult {
-    let Ok(r) = ctx.proactive_response() else { return UserResult::TerminalError };
+    let Ok(r) = ctx.proactive_response() else {
+        return UserResult::TerminalError;
+    };
     match r.general_result() {
         GeneralResult::TerminatedByUser => UserResult::Cancelled,
         GeneralResult::BackwardMove => UserResult::Backward,
@@ -205,7 +216,10 @@ pub const MENU_ENTRY_TEXT: &str = "Mobile ID";
 impl Applet for WpkiCardApplet {
     fn install(&mut self, ctx: &mut AppletContext<'_>, params: &[u8]) -> Result<(), StatusWord> {
         let p = parse_params(params)?;
-        let state = WpkiState { e2e_key: p.key.map(E2eKey::new), ..WpkiState::default() };
+        let state = WpkiState {
+            e2e_key: p.key.map(E2eKey::new),
+            ..WpkiState::default()
+        };
         ctx.put(STATE_FIELD, &state.to_bytes())?;
         let mut reg = ctx.registry();
         reg.init_menu_entry(MENU_ENTRY_TEXT, 0, false)?;
@@ -222,7 +236,11 @@ impl Applet for WpkiCardApplet {
         }
     }
 
-    fn process(&mut self, ctx: &mut AppletContext<'_>, apdu: &mut Apdu<'_>) -> Result<(), StatusWord> {
+    fn process(
+        &mut self,
+        ctx: &mut AppletContext<'_>,
+        apdu: &mut Apdu<'_>,
+    ) -> Result<(), StatusWord> {
         if apdu.selecting_applet() {
             return Ok(());
         }
@@ -246,9 +264,15 @@ impl Applet for WpkiCardApplet {
         Ok(())
     }
 
-    fn process_toolkit(&mut self, ctx: &mut AppletContext<'_>, ev: &ToolkitEvent<'_>) -> Result<Vec<u8>, StatusWord> {
+    fn process_toolkit(
+        &mut self,
+        ctx: &mut AppletContext<'_>,
+        ev: &ToolkitEvent<'_>,
+    ) -> Result<Vec<u8>, StatusWord> {
         let out = match ev {
-            ToolkitEvent::SecuredData(msg) => self.drive(ctx, true, |c, r, s| c.handle_request(msg, r, s))?,
+            ToolkitEvent::SecuredData(msg) => {
+                self.drive(ctx, true, |c, r, s| c.handle_request(msg, r, s))?
+            }
             ToolkitEvent::TerminalResponse(_) => {
                 if !self.core.as_ref().is_some_and(WpkiApplet::in_session) {
                     return Ok(Vec::new());
@@ -256,11 +280,72 @@ impl Applet for WpkiCardApplet {
                 let u = user_result(ctx);
                 self.drive(ctx, true, |c, r, s| c.resume(u, r, s))?
             }
-            ToolkitEvent::MenuSelection { help: false, .. } => self.drive(ctx, true, |c, _, _| c.menu_start())?,
+            ToolkitEvent::MenuSelection { help: false, .. } => {
+                self.drive(ctx, true, |c, _, _| c.menu_start())?
+            }
             _ => None,
         };
         Ok(out.unwrap_or_default())
     }
+}
+
+/// A registry with the built-in classes plus the WPKI applet class.
+pub fn registry_with_wpki() -> uicc::AppletRegistry {
+    let mut r = uicc::AppletRegistry::builtin();
+    r.register(std::sync::Arc::new(WpkiAppletClass));
+    r
+}
+
+/// The TOML lines that add the WPKI applet instance ([`WPKI_INSTANCE_AID`]) and its TAR to a
+/// card profile (`[[applet]]` and `[[ota.tar]]`, target `applet`, key sets `keysets`), with
+/// `key` as the end-to-end key in the install parameters.
+pub fn profile_toml_fragment(tar: [u8; 3], keysets: &[u8], key: Option<&E2eKey>) -> String {
+    let hex = apdu::hex::encode;
+    let params = key
+        .map(|k| format!("\nparams = \"C110{}\"", hex(k.bytes())))
+        .unwrap_or_default();
+    let ks: Vec<String> = keysets.iter().map(u8::to_string).collect();
+    format!(
+        "\n[[ota.tar]]\ntar = \"{}\"\ntarget = \"applet\"\napplet = \"{}\"\nkeysets = [{}]\n\n[[applet]]\nclass = \"{}\"\naid = \"{}\"{params}\n",
+        hex(&tar),
+        hex(WPKI_INSTANCE_AID),
+        ks.join(", "),
+        hex(WPKI_CLASS_AID),
+        hex(WPKI_INSTANCE_AID),
+    )
+}
+
+/// The built-in default profile with the WPKI applet on TAR [`crate::client::DEFAULT_TAR`]
+/// (key set 1).
+pub fn default_profile_with_wpki(
+    key: Option<&E2eKey>,
+) -> Result<uicc::Profile, uicc::ProfileError> {
+    let mut s = uicc::profile::DEFAULT_PROFILE_TOML.to_string();
+    s.push_str(&profile_toml_fragment(
+        crate::client::DEFAULT_TAR,
+        &[1],
+        key,
+    ));
+    uicc::Profile::from_toml_str(&s)
+}
+
+/// The WPKI state stored in a card for the instance `aid` (read-only, for host tools: e.g. to
+/// continue request ids above the last protected one).
+pub fn stored_state(card: &uicc::Card, aid: &[u8]) -> Option<WpkiState> {
+    let a = card.nv_state().applets.iter().find(|a| a.aid == aid)?;
+    WpkiState::from_bytes(&a.data.get(STATE_FIELD)?.0).ok()
+}
+
+/// A card random source seeded from the operating system (the emulator's default source is
+/// deterministic per profile, which would repeat on-card keys across restarts).
+pub fn os_random_source() -> Result<Box<dyn uicc::rng::RandomSource>, crate::client::ClientError> {
+    struct Os(ChaCha20Rng);
+    impl uicc::rng::RandomSource for Os {
+        fn fill(&mut self, buf: &mut [u8]) {
+            rand_core::Rng::fill_bytes(&mut self.0, buf);
+        }
+    }
+    Ok(Box::new(Os(crate::client::os_rng()?)))
 }
 
 #[cfg(test)]

@@ -1,0 +1,60 @@
+//! Benchmark: one OTA RFM round trip through the terminal and the in-process emulated UICC
+//! (`uicc::Card` behind `transport::Emulator`): AES-128 ciphering + AES-CMAC, counter mode
+//! "higher", one UPDATE BINARY (EF.UMPC by SFI in the MF session of TAR B00000), PoR
+//! required, ciphered + CC, in the ENVELOPE response. Each iteration builds and secures the
+//! packet, wraps it into SMS-DELIVER and ENVELOPE, runs the card's OTA receiver (checks,
+//! decipher, CMAC, counter, RFM, commit, PoR sealing) and decodes and verifies the PoR.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use ota::{ChecksumAlgorithm, CipherAlgorithm, Counter, Keyset, Spi, Tar};
+use std::hint::black_box;
+use terminal::{OtaRequest, Terminal};
+use transport::Emulator;
+
+fn rfm_round_trip(c: &mut Criterion) {
+    let card = uicc::Card::new(uicc::Profile::default_profile()).expect("default card");
+    let mut emu = Emulator::new(card);
+    let mut term = Terminal::default();
+    term.terminal_profile(&mut emu).expect("terminal profile");
+    let keys = Keyset::new()
+        .with_kic(
+            CipherAlgorithm::AesCbc,
+            &apdu::hex::decode("000102030405060708090A0B0C0D0E0F").expect("hex"),
+            1,
+        )
+        .and_then(|k| {
+            k.with_kid(
+                ChecksumAlgorithm::AesCmac,
+                &apdu::hex::decode("101112131415161718191A1B1C1D1E1F").expect("hex"),
+                1,
+            )
+        })
+        .expect("keyset");
+    let data = apdu::hex::decode("00D6880004 01020304").expect("hex");
+    let mut n = 0u64;
+    c.bench_function(
+        "ota: RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC)",
+        |b| {
+            b.iter(|| {
+                n += 1;
+                let req = OtaRequest {
+                    keys: &keys,
+                    spi: Spi::from_u16(0x1619),
+                    tar: Tar([0xB0, 0x00, 0x00]),
+                    counter: Counter::new(n).expect("counter"),
+                    data: data.clone(),
+                    concat_ref: 0,
+                };
+                let out = term
+                    .deliver_sms_pp(&mut emu, black_box(&req))
+                    .expect("deliver");
+                let por = out.por.expect("PoR");
+                assert_eq!(por.status(), Some(ota::ResponseStatus::PorOk));
+                black_box(por)
+            })
+        },
+    );
+}
+
+criterion_group!(benches, rfm_round_trip);
+criterion_main!(benches);
