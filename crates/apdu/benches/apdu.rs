@@ -1,6 +1,7 @@
 //! APDU parse+emit throughput (issue target: ≥ 20 million short APDUs per second per core).
 //!
 //! `owned`: `CommandApdu::parse` (copies the data field) + `emit_into` a reused vector.
+//! `owned parse_into`: the same, parsing into a reused `CommandApdu` (no allocation).
 //! `borrowed`: `CommandApduRef::parse` (no copy) + `emit_to_slice` into a stack buffer — the
 //! allocation-free path for hot loops.
 
@@ -27,6 +28,15 @@ fn parse_emit(c: &mut Criterion) {
                 let a = CommandApdu::parse(black_box(apdu)).unwrap();
                 out.clear();
                 a.emit_into(&mut out).unwrap();
+                black_box(out.len())
+            })
+        });
+        let mut reused = CommandApdu::new(0, 0, 0, 0, Vec::with_capacity(64), None);
+        g.bench_function(format!("owned parse_into+emit {name}"), |b| {
+            b.iter(|| {
+                reused.parse_into(black_box(apdu)).unwrap();
+                out.clear();
+                reused.emit_into(&mut out).unwrap();
                 black_box(out.len())
             })
         });

@@ -30,7 +30,7 @@ pub enum AtrError {
         count: usize,
     },
     /// More than 33 bytes, the ISO 7816-3 maximum.
-    #[error("ATR is {0} bytes long, more than the 33 ISO 7816-3 allows")]
+    #[error("offset 33: ATR is {0} bytes long, more than the 33 ISO 7816-3 allows")]
     TooLong(usize),
 }
 

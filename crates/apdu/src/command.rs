@@ -403,6 +403,21 @@ impl CommandApdu {
         CommandApduRef::parse(b).map(|r| r.to_owned())
     }
 
+    /// Parse into `self`, reusing its data buffer (no allocation once the buffer is large
+    /// enough): for loops that decode many APDUs. On error `self` is left unchanged.
+    pub fn parse_into(&mut self, b: &[u8]) -> Result<(), ApduError> {
+        let r = CommandApduRef::parse(b)?;
+        self.cla = r.cla;
+        self.ins = r.ins;
+        self.p1 = r.p1;
+        self.p2 = r.p2;
+        self.data.clear();
+        self.data.extend_from_slice(r.data);
+        self.le = r.le;
+        self.extended = r.extended;
+        Ok(())
+    }
+
     /// A borrowed view of this APDU.
     pub fn view(&self) -> CommandApduRef<'_> {
         CommandApduRef {
@@ -603,6 +618,11 @@ mod tests {
         assert_eq!(r.emit_to_slice(&mut buf), Some(b.len()));
         assert_eq!(&buf[..b.len()], &b);
         assert_eq!(r.emit_to_slice(&mut buf[..5]), None);
+        let mut reused = CommandApdu::new(0, 0, 0, 0, vec![9; 40], None);
+        reused.parse_into(&b).unwrap();
+        assert_eq!(reused, o);
+        assert!(reused.parse_into(&[0x00]).is_err());
+        assert_eq!(reused, o);
     }
 
     /// Canonical APDUs: every value that `parse` can produce (case 1 is never extended).

@@ -619,7 +619,9 @@ pub fn response_data_tree(
     let templated = matches!(data.first(), Some(0x62 | 0x6F | 0x64 | 0xD0 | 0xE3 | 0x66));
     match name {
         "SELECT" | "STATUS" if c.cla != 0xA0 => Some(ber_tree(data, 0)),
-        "FETCH" | "GET STATUS" => Some(ber_tree(data, 0)),
+        "FETCH" => Some(ber_tree(data, 0)),
+        // GET STATUS P2 b2 = 1: TLV response (tag E3); the legacy format is not TLV.
+        "GET STATUS" if c.p2 & 0x02 != 0 => Some(ber_tree(data, 0)),
         "GET DATA" | "GET RESPONSE" if templated => ber_tree(data, 0).ok().map(Ok),
         _ => None,
     }

@@ -8,6 +8,12 @@
 //!   (ETSI TS 101 220 §7.1.1).
 //! * [`atr`]: Answer-To-Reset parsing (ISO/IEC 7816-3 §8).
 //! * [`hex`]: lenient hex input (spaces, colons, `0x` prefixes) with offsets in errors.
+//! * [`names`]: instruction names (ISO 7816-4, TS 102 221, TS 31.102, GlobalPlatform, CAT,
+//!   GSM 51.011), P1/P2 meanings, BER tag names in context (FCP, FCI, GlobalPlatform, CAT
+//!   templates, TS 102 226 scripting templates), COMPREHENSION-TLV tags (TS 102 223 §9.3),
+//!   device identities, proactive command types and general results.
+//! * [`describe`]: explanations for people — TLV trees with names and decoded values, and the
+//!   structure of command and response data fields (ENVELOPE, FETCH, SELECT …).
 //!
 //! Everything here is pure data: parse bytes into typed values at the edge, emit them back
 //! byte-exact, and never panic on input.

@@ -236,7 +236,7 @@ pub fn p1_p2_meaning(
         "VERIFY PIN" | "CHANGE PIN" | "DISABLE PIN" | "ENABLE PIN" | "UNBLOCK PIN"
         | "VERIFY CHV" | "CHANGE CHV" | "DISABLE CHV" | "ENABLE CHV" | "UNBLOCK CHV" => (
             if name == "DISABLE PIN" && p1 != 0 {
-                Some(format!("replace by the PIN with key reference {p1:02X}"))
+                Some(format!("alternative (replacement) key reference {p1:02X}"))
             } else {
                 None
             },
@@ -360,10 +360,11 @@ pub fn p1_p2_meaning(
             )
         }
         "DELETE" if cla & 0x80 != 0 => (
+            // GlobalPlatform Card Specification §11.2.2.1: b8 = 1 means more commands follow.
             if p1 & 0x80 != 0 {
-                s("last (or only) command")
-            } else {
                 s("more DELETE commands follow")
+            } else {
+                s("last (or only) command")
             },
             match p2 {
                 0x00 => s("delete object"),

@@ -136,7 +136,7 @@ pub fn open_reader(
     _exclusive: bool,
 ) -> Result<Box<dyn Transport>, CliError> {
     Err(CliError::input(
-        "--reader: this simota was built without PC/SC support; rebuild with `cargo build --features pcsc` (needs libpcsclite-dev)",
+        "--reader: this simota was built without PC/SC support; rebuild with `cargo build -p simota-cli --features pcsc` (needs libpcsclite-dev)",
     ))
 }
 
@@ -179,17 +179,31 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     let stdout = std::io::stdout();
     {
         let mut runner = Runner::new(card.as_mut(), opts).with_toolkit(&mut term);
-        for s in &scripts {
-            let run = runner.run(s);
-            let text = match a.transcript {
-                TranscriptArg::Text => report::text(&run),
-                TranscriptArg::Scriptor => report::scriptor(&run),
-                TranscriptArg::Apdutool => report::apdutool(&run),
-                TranscriptArg::None => String::new(),
-            };
+        let format = match a.transcript {
+            TranscriptArg::Text => Some(report::TranscriptFormat::Text),
+            TranscriptArg::Scriptor => Some(report::TranscriptFormat::Scriptor),
+            TranscriptArg::Apdutool => Some(report::TranscriptFormat::Apdutool),
+            TranscriptArg::None => None,
+        };
+        // The transcript is printed live, statement by statement.
+        let mut live = format.map(report::Transcript::new);
+        let print = |text: String| {
             let mut out = stdout.lock();
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
+        };
+        for s in &scripts {
+            if let Some(t) = live.as_mut() {
+                print(t.header(&s.name));
+            }
+            let run = runner.run_observed(s, &mut |step| {
+                if let Some(t) = live.as_mut() {
+                    print(t.step(step));
+                }
+            });
+            if let Some(t) = live.as_mut() {
+                print(t.footer(&run));
+            }
             runs.push(run);
         }
     }

@@ -88,16 +88,18 @@ fn syntax_error_exits_2_with_caret() {
 }
 
 #[test]
-fn terminal_directive_without_terminal_exits_2_naming_the_line() {
+fn terminal_directives_run_through_the_terminal() {
     let p = tmp("cat.apdu");
-    std::fs::write(&p, "reset\nterminal-profile FFFFFFFF\n").unwrap();
+    std::fs::write(&p, "reset\nterminal-profile FFFFFFFF\nfetch-all\nsms-pp nosuchkeys B00000 00A40000023F00 => por ok\n").unwrap();
     let o = simota(&["run", p.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&o.stderr);
+    let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        err.contains("cat.apdu:2: `terminal-profile` needs the terminal"),
-        "{err}"
+        out.contains("> 80 10 00 00 04 FF FF FF FF"),
+        "TERMINAL PROFILE on the wire: {out}"
     );
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cat.apdu:4: sms-pp"), "{err}");
 }
 
 #[test]

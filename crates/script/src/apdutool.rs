@@ -260,6 +260,18 @@ mod tests {
         assert_eq!(s[8].kind, StmtKind::PowerDown);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "[ -~\n]{0,80}") {
+            let _ = parse("p.scr", &text);
+        }
+
+        #[test]
+        fn never_panics_on_unicode(text in "(\\PC|;|//|/\\*|\"|0x| |\n){0,40}") {
+            let _ = parse("p.scr", &text);
+        }
+    }
+
     #[test]
     fn errors() {
         let e = parse("t.scr", "powerup;\n0x00 0xA4 0x00 0x00 0x02 0x3F 0x7F;\n").unwrap_err();

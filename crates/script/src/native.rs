@@ -701,6 +701,25 @@ mod tests {
         assert!(e.message.contains("TAR"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn never_panics(text in "[ -~\t\n]{0,80}") {
+            let _ = parse("p.apdu", &text, &mut Mem(HashMap::new()));
+        }
+
+        #[test]
+        fn never_panics_on_unicode(text in "(\\PC|=>|\\$|0x| |\n){0,40}") {
+            let _ = parse("p.apdu", &text, &mut Mem(HashMap::new()));
+        }
+
+        #[test]
+        fn hex_lines_round_trip(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 4..40)) {
+            let s = parse_ok(&apdu::hex::encode_spaced(&bytes));
+            let ok = matches!(&s[0].kind, StmtKind::Apdu { command, expect: None } if command.as_literal() == Some(&bytes[..]));
+            proptest::prop_assert!(ok);
+        }
+    }
+
     #[test]
     fn includes() {
         let mut m = HashMap::new();

@@ -100,37 +100,84 @@ fn check_text(out: &mut String, step: &Step, c: &Check) {
 
 /// The text transcript of one run.
 pub fn text(run: &ScriptRun) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "=== {}", run.name);
+    let mut t = Transcript::new(TranscriptFormat::Text);
+    let mut out = t.header(&run.name);
     for step in &run.steps {
-        for x in &step.wire {
-            exchange_text(&mut out, x);
+        out.push_str(&t.step(step));
+    }
+    out.push_str(&t.footer(run));
+    out
+}
+
+fn text_step(out: &mut String, step: &Step) {
+    for x in &step.wire {
+        exchange_text(out, x);
+    }
+    match &step.outcome {
+        Outcome::Echo(t) => {
+            let _ = writeln!(out, "{t}");
         }
-        match &step.outcome {
-            Outcome::Echo(t) => {
-                let _ = writeln!(out, "{t}");
+        Outcome::Toolkit {
+            directive, outcome, ..
+        } => {
+            for n in &outcome.notes {
+                let _ = writeln!(out, "-- {directive}: {n}");
             }
-            Outcome::Toolkit {
-                directive, outcome, ..
-            } => {
-                for n in &outcome.notes {
-                    let _ = writeln!(out, "-- {directive}: {n}");
-                }
-                if let Some(p) = &outcome.por {
-                    let _ = writeln!(out, "< PoR {:02X} {}", p.status, wrapped(&p.data, "  "));
-                }
+            if let Some(p) = &outcome.por {
+                let _ = writeln!(out, "< PoR {:02X} {}", p.status, wrapped(&p.data, "  "));
             }
-            Outcome::Error(e) => {
-                let _ = writeln!(out, "!! ERROR {e}");
-            }
-            _ => {}
         }
-        if let Some(c) = step.check() {
-            check_text(&mut out, step, c);
+        Outcome::Error(e) => {
+            let _ = writeln!(out, "!! ERROR {e}");
+        }
+        _ => {}
+    }
+    if let Some(c) = step.check() {
+        check_text(out, step, c);
+    }
+}
+
+/// A transcript written statement by statement (for live output while a script runs).
+#[derive(Debug, Clone)]
+pub struct Transcript {
+    format: TranscriptFormat,
+    /// apdutool `output on|off` state.
+    output: bool,
+}
+
+impl Transcript {
+    /// A transcript in `format`.
+    pub fn new(format: TranscriptFormat) -> Self {
+        Transcript {
+            format,
+            output: true,
         }
     }
-    let _ = writeln!(out, "=== {}: {}", run.name, summary(run));
-    out
+    /// What to print before the first statement of script `name`.
+    pub fn header(&mut self, name: &str) -> String {
+        self.output = true;
+        match self.format {
+            TranscriptFormat::Text => format!("=== {name}\n"),
+            TranscriptFormat::Scriptor | TranscriptFormat::Apdutool => String::new(),
+        }
+    }
+    /// What to print for one executed statement.
+    pub fn step(&mut self, step: &Step) -> String {
+        let mut out = String::new();
+        match self.format {
+            TranscriptFormat::Text => text_step(&mut out, step),
+            TranscriptFormat::Scriptor => scriptor_step(&mut out, step),
+            TranscriptFormat::Apdutool => apdutool_step(&mut out, step, &mut self.output),
+        }
+        out
+    }
+    /// What to print after the last statement.
+    pub fn footer(&mut self, run: &ScriptRun) -> String {
+        match self.format {
+            TranscriptFormat::Text => format!("=== {}: {}\n", run.name, summary(run)),
+            TranscriptFormat::Scriptor | TranscriptFormat::Apdutool => String::new(),
+        }
+    }
 }
 
 /// `N expectations, F failed[, stopped: …]`.
@@ -150,50 +197,54 @@ pub fn summary(run: &ScriptRun) -> String {
 pub fn scriptor(run: &ScriptRun) -> String {
     let mut out = String::new();
     for step in &run.steps {
-        let _ = writeln!(out, "{}", step.source);
-        for x in &step.wire {
-            match x.kind {
-                ExchangeKind::Reset(_) => {
-                    out.push_str("> RESET\n");
-                    match &x.error {
-                        Some(e) => {
-                            let _ = writeln!(out, "< KO: {e}");
-                        }
-                        None => {
-                            out.push_str("< OK: ");
-                            for b in &x.response {
-                                let _ = write!(out, "{b:02X} ");
-                            }
-                            out.push('\n');
-                        }
-                    }
-                }
-                ExchangeKind::Apdu => {
-                    let cmd: String = x.command.iter().map(|b| format!("{b:02X} ")).collect();
-                    let _ = writeln!(out, "> {cmd}");
-                    if let Some(e) = &x.error {
-                        let _ = writeln!(out, "Can't get info: {e}");
-                        continue;
-                    }
-                    let mut res = String::new();
-                    for (i, b) in x.response.iter().enumerate() {
-                        let _ = write!(res, "{b:02X} ");
-                        if (i + 1) % 16 == 0 && i + 1 < x.response.len() {
-                            res.push('\n');
-                        }
-                    }
-                    let res = res.strip_suffix(' ').unwrap_or(&res);
-                    let meaning =
-                        sw_of(&x.response).map_or_else(|| "no status word".into(), |s| s.meaning());
-                    let _ = writeln!(out, "< {res} : {meaning}.");
-                }
-            }
-        }
-        if let Outcome::Error(e) = &step.outcome {
-            let _ = writeln!(out, "{e}");
-        }
+        scriptor_step(&mut out, step);
     }
     out
+}
+
+fn scriptor_step(out: &mut String, step: &Step) {
+    let _ = writeln!(out, "{}", step.source);
+    for x in &step.wire {
+        match x.kind {
+            ExchangeKind::Reset(_) => {
+                out.push_str("> RESET\n");
+                match &x.error {
+                    Some(e) => {
+                        let _ = writeln!(out, "< KO: {e}");
+                    }
+                    None => {
+                        out.push_str("< OK: ");
+                        for b in &x.response {
+                            let _ = write!(out, "{b:02X} ");
+                        }
+                        out.push('\n');
+                    }
+                }
+            }
+            ExchangeKind::Apdu => {
+                let cmd: String = x.command.iter().map(|b| format!("{b:02X} ")).collect();
+                let _ = writeln!(out, "> {cmd}");
+                if let Some(e) = &x.error {
+                    let _ = writeln!(out, "Can't get info: {e}");
+                    continue;
+                }
+                let mut res = String::new();
+                for (i, b) in x.response.iter().enumerate() {
+                    let _ = write!(res, "{b:02X} ");
+                    if (i + 1) % 16 == 0 && i + 1 < x.response.len() {
+                        res.push('\n');
+                    }
+                }
+                let res = res.strip_suffix(' ').unwrap_or(&res);
+                let meaning =
+                    sw_of(&x.response).map_or_else(|| "no status word".into(), |s| s.meaning());
+                let _ = writeln!(out, "< {res} : {meaning}.");
+            }
+        }
+    }
+    if let Outcome::Error(e) = &step.outcome {
+        let _ = writeln!(out, "{e}");
+    }
 }
 
 fn lower_list(b: &[u8]) -> String {
@@ -206,56 +257,60 @@ pub fn apdutool(run: &ScriptRun) -> String {
     let mut out = String::new();
     let mut output = true;
     for step in &run.steps {
-        match &step.outcome {
-            Outcome::Output(on) => {
-                output = *on;
-                let _ = writeln!(out, "OUTPUT {};", if *on { "ON" } else { "OFF" });
-            }
-            Outcome::Echo(t) => {
-                let _ = writeln!(out, "{t}");
-            }
-            Outcome::PowerDown => out.push_str("C-JCRE was powered down.\n"),
-            Outcome::Error(e) => {
-                let _ = writeln!(out, "{e}");
-            }
-            _ => {}
-        }
-        if !output {
-            continue;
-        }
-        for x in &step.wire {
-            if x.kind != ExchangeKind::Apdu {
-                continue;
-            }
-            let c = &x.command;
-            let hdr = |i: usize| c.get(i).copied().unwrap_or(0);
-            let (lc, data) = match apdu::CommandApdu::parse(c) {
-                Ok(p) => (p.data.len(), p.data),
-                Err(_) => (
-                    c.len().saturating_sub(4),
-                    c.get(4..).unwrap_or_default().to_vec(),
-                ),
-            };
-            let r = &x.response;
-            let (rdata, sw1, sw2) = match r.len() {
-                n if n >= 2 => (&r[..n - 2], r[n - 2], r[n - 1]),
-                _ => (&r[..0], 0, 0),
-            };
-            let _ = writeln!(
-                out,
-                "CLA: {:02x}, INS: {:02x}, P1: {:02x}, P2: {:02x}, Lc: {:02x}{}, Le: {:02x}{}, SW1: {sw1:02x}, SW2: {sw2:02x}",
-                hdr(0),
-                hdr(1),
-                hdr(2),
-                hdr(3),
-                lc,
-                lower_list(&data),
-                rdata.len(),
-                lower_list(rdata)
-            );
-        }
+        apdutool_step(&mut out, step, &mut output);
     }
     out
+}
+
+fn apdutool_step(out: &mut String, step: &Step, output: &mut bool) {
+    match &step.outcome {
+        Outcome::Output(on) => {
+            *output = *on;
+            let _ = writeln!(out, "OUTPUT {};", if *on { "ON" } else { "OFF" });
+        }
+        Outcome::Echo(t) => {
+            let _ = writeln!(out, "{t}");
+        }
+        Outcome::PowerDown => out.push_str("C-JCRE was powered down.\n"),
+        Outcome::Error(e) => {
+            let _ = writeln!(out, "{e}");
+        }
+        _ => {}
+    }
+    if !*output {
+        return;
+    }
+    for x in &step.wire {
+        if x.kind != ExchangeKind::Apdu {
+            continue;
+        }
+        let c = &x.command;
+        let hdr = |i: usize| c.get(i).copied().unwrap_or(0);
+        let (lc, data) = match apdu::CommandApdu::parse(c) {
+            Ok(p) => (p.data.len(), p.data),
+            Err(_) => (
+                c.len().saturating_sub(4),
+                c.get(4..).unwrap_or_default().to_vec(),
+            ),
+        };
+        let r = &x.response;
+        let (rdata, sw1, sw2) = match r.len() {
+            n if n >= 2 => (&r[..n - 2], r[n - 2], r[n - 1]),
+            _ => (&r[..0], 0, 0),
+        };
+        let _ = writeln!(
+            out,
+            "CLA: {:02x}, INS: {:02x}, P1: {:02x}, P2: {:02x}, Lc: {:02x}{}, Le: {:02x}{}, SW1: {sw1:02x}, SW2: {sw2:02x}",
+            hdr(0),
+            hdr(1),
+            hdr(2),
+            hdr(3),
+            lc,
+            lower_list(&data),
+            rdata.len(),
+            lower_list(rdata)
+        );
+    }
 }
 
 fn json_hex(b: &[u8]) -> serde_json::Value {

@@ -215,6 +215,12 @@ impl<'a> Runner<'a> {
     /// Run a script to its end, its first error, or its first failed expectation (unless
     /// `keep_going`).
     pub fn run(&mut self, script: &Script) -> ScriptRun {
+        self.run_observed(script, &mut |_| {})
+    }
+
+    /// Like [`Runner::run`], calling `on_step` as each statement completes (for live
+    /// transcripts).
+    pub fn run_observed(&mut self, script: &Script, on_step: &mut dyn FnMut(&Step)) -> ScriptRun {
         let start = Instant::now();
         let mut steps = Vec::with_capacity(script.stmts.len());
         let mut skipped = 0;
@@ -228,12 +234,14 @@ impl<'a> Runner<'a> {
                     failed && !self.opts.keep_going
                 }
             };
-            steps.push(Step {
+            let step = Step {
                 loc: stmt.loc.clone(),
                 source: stmt.source.clone(),
                 wire,
                 outcome,
-            });
+            };
+            on_step(&step);
+            steps.push(step);
             if stop {
                 skipped = script.stmts.len() - i - 1;
                 break;

@@ -11,8 +11,32 @@ use std::hint::black_box;
 use terminal::{OtaRequest, Terminal};
 use transport::Emulator;
 
+/// A store that accepts every commit without keeping a snapshot (the cost of persistence
+/// left out, to show the OTA path itself).
+struct CountingStore(u64);
+
+impl uicc::Store for CountingStore {
+    fn load(&mut self) -> Result<Option<uicc::NvState>, uicc::StoreError> {
+        Ok(None)
+    }
+    fn commit(&mut self, _: &uicc::NvState) -> Result<(), uicc::StoreError> {
+        self.0 += 1;
+        Ok(())
+    }
+}
+
 fn rfm_round_trip(c: &mut Criterion) {
     let card = uicc::Card::new(uicc::Profile::default_profile()).expect("default card");
+    round_trip(c, card, "MemoryStore snapshot per commit");
+    let card = uicc::Card::with_store(
+        uicc::Profile::default_profile(),
+        Box::new(CountingStore(0)),
+    )
+    .expect("default card");
+    round_trip(c, card, "commit without snapshot");
+}
+
+fn round_trip(c: &mut Criterion, card: uicc::Card, store: &str) {
     let mut emu = Emulator::new(card);
     let mut term = Terminal::default();
     term.terminal_profile(&mut emu).expect("terminal profile");
@@ -33,7 +57,7 @@ fn rfm_round_trip(c: &mut Criterion) {
     let data = apdu::hex::decode("00D6880004 01020304").expect("hex");
     let mut n = 0u64;
     c.bench_function(
-        "ota: RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC)",
+        &format!("ota: RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC; {store})"),
         |b| {
             b.iter(|| {
                 n += 1;

@@ -291,14 +291,20 @@ impl Terminal {
     /// TS 102 223 §6.10: answer a command that does not decode with `32` (data not
     /// understood) or `36` (required values missing), if at least its command details do.
     fn undecodable(&mut self, raw: &[u8], e: CatError) -> Result<Answer, TerminalError> {
+        // Skip the `D0` tag and its BER length (`L`, `81 L`, `82 L L`).
+        let skip = match raw.get(1) {
+            Some(0x81) => 3,
+            Some(0x82) => 4,
+            _ => 2,
+        };
         let details = raw
-            .get(2..)
+            .get(skip..)
             .and_then(|b| CompTlv::parse_all(b).ok())
             .and_then(|objs| {
                 objs.into_iter()
                     .find(|t| !t.tag.three_byte && t.tag.value == 1)
             })
-            .and_then(|t| CommandDetails::parse_value(&t.value, 2).ok());
+            .and_then(|t| CommandDetails::parse_value(&t.value, skip).ok());
         let Some(details) = details else {
             return Err(e.into());
         };

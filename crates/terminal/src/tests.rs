@@ -158,6 +158,15 @@ fn undecodable_and_unknown_commands() {
             .general,
         GeneralResult::BeyondCapabilities
     );
+    // Long length form: the command details are still found.
+    let mut long = h("D0818D8103012180820281028D818108");
+    long.extend(std::iter::repeat_n(0xD8, 128));
+    let a = t.respond(&long).unwrap();
+    assert_eq!(
+        a.response.result().general,
+        GeneralResult::DataNotUnderstood
+    );
+    assert_eq!(a.response.details().command_type, CommandType::DisplayText);
     // Not even command details: an error, no response.
     assert!(t.respond(&h("D0028200")).is_err());
 }

@@ -781,8 +781,21 @@ fn ram_installs_a_toolkit_applet_with_tar_and_menu_entry() {
     let o = deliver(&mut e, &mut t, &req(&k, 0x1619, tar, 2, vec![1, 2, 3]));
     assert_eq!(status(&o), ResponseStatus::PorOk);
     assert_eq!(por(&o).data, vec![3, 2, 1]);
+    // A request that needs the user: GET INPUT first, the PoR (the typed text) follows by
+    // SEND SHORT MESSAGE when the applet's session ends.
+    t.push_answer(UserAnswer::Text("yes please".into()));
+    let mut data = vec![0xF0];
+    data.extend_from_slice(b"Confirm?");
+    let o = deliver(&mut e, &mut t, &req(&k, 0x1619, tar, 4, data));
+    assert_eq!(o.envelope_sws[0] >> 8, 0x91, "the ENVELOPE starts a proactive session");
+    let p = o.por.as_ref().expect("deferred PoR");
+    assert_eq!(p.path, PorPath::SendShortMessage);
+    let pk = p.packet.clone().unwrap();
+    assert_eq!((pk.status, pk.data.as_slice()), (ResponseStatus::PorOk, &b"yes please"[..]));
+    assert_eq!(pk.counter.value(), 4);
+    assert!(t.shown().iter().any(|s| s.text == "Confirm?"));
     // Its MSL (06) refuses a packet with CC only.
-    let o = deliver(&mut e, &mut t, &req(&k, 0x1209, tar, 3, vec![1]));
+    let o = deliver(&mut e, &mut t, &req(&k, 0x1209, tar, 5, vec![1]));
     assert_eq!(status(&o), ResponseStatus::InsufficientSecurityLevel);
 }
 

@@ -219,11 +219,12 @@ impl Card {
             return Err(0x9300);
         }
         let env = Envelope::parse(&cmd.data).map_err(|_| 0x6A80u16)?;
+        if let EnvelopeKind::SmsPpDownload { address, tpdu } = env.kind() {
+            return self.ota_sms_pp(address.clone(), tpdu, env.objects());
+        }
         let objects = env.objects().to_vec();
         match env.kind() {
-            EnvelopeKind::SmsPpDownload { address, tpdu } => {
-                self.ota_sms_pp(address.clone(), tpdu, objects)
-            }
+            EnvelopeKind::SmsPpDownload { .. } => Err(0x6A80),
             EnvelopeKind::MenuSelection {
                 item_id,
                 help_request,
@@ -343,17 +344,23 @@ impl Card {
 
     /// A cheap fingerprint of everything [`Card::current_menu`] depends on.
     fn menu_fingerprint(&self) -> u64 {
-        use std::hash::{Hash, Hasher};
-        let mut h = std::collections::hash_map::DefaultHasher::new();
+        // FNV-1a: not adversarial input, just change detection.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |b: &[u8]| {
+            for &x in b {
+                h ^= u64::from(x);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
         for t in &self.nv.state.ota.toolkit {
-            t.aid.hash(&mut h);
-            t.params.priority.hash(&mut h);
-            self.applet_active(&t.aid).hash(&mut h);
+            eat(&t.aid);
+            eat(&[t.params.priority, u8::from(self.applet_active(&t.aid))]);
             for m in &t.menu {
-                (m.id, m.position, m.enabled, &m.text).hash(&mut h);
+                eat(&[m.id, m.position, u8::from(m.enabled), 0xFF]);
+                eat(m.text.as_bytes());
             }
         }
-        h.finish()
+        h
     }
 
     /// Queue SET UP MENU when the menu differs from what the terminal has (and it supports

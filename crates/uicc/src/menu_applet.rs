@@ -3,8 +3,10 @@
 //! toolkit continuation model ([`crate::toolkit`]).
 //!
 //! Install parameters (`C9` value): optional `01 L <menu entry text>`; default
-//! "simota demo". It also answers OTA messages to its TARs (`SecuredData`) by echoing the
-//! data reversed (so tests can see the applet produced the PoR data).
+//! "simota demo". It also answers OTA messages to its TARs (`SecuredData`): data starting with
+//! `F0` asks the user with GET INPUT (the rest is the prompt) and answers with the typed text
+//! once the TERMINAL RESPONSE arrives (a deferred PoR, sent by SEND SHORT MESSAGE); any other
+//! data is echoed reversed.
 
 use crate::applet::{Apdu, Applet, AppletClass, AppletContext, ToolkitEvent};
 use apdu::StatusWord;
@@ -41,6 +43,8 @@ enum State {
     Choosing,
     /// DISPLAY TEXT sent.
     Showing,
+    /// GET INPUT sent for an OTA request.
+    Asking,
 }
 
 /// The demo menu applet.
@@ -93,6 +97,14 @@ impl Applet for MenuApplet {
                     let r = ctx.proactive_response()?;
                     (r.general_result(), r.item_identifier())
                 };
+                if self.state == State::Asking {
+                    self.state = State::Idle;
+                    let text = ctx.proactive_response()?.text().unwrap_or_default();
+                    return Ok(match result {
+                        GeneralResult::Success => text.into_bytes(),
+                        other => vec![0xFF, u8::from(other)],
+                    });
+                }
                 match (self.state, result) {
                     (State::Choosing, GeneralResult::Success) => {
                         let text = item
@@ -104,6 +116,13 @@ impl Applet for MenuApplet {
                     }
                     _ => self.state = State::Idle,
                 }
+                Ok(Vec::new())
+            }
+            ToolkitEvent::SecuredData([0xF0, prompt @ ..]) => {
+                let prompt = String::from_utf8_lossy(prompt).into_owned();
+                ctx.proactive_handler()?
+                    .get_input(&prompt, false, false, 1, 20)?;
+                self.state = State::Asking;
                 Ok(Vec::new())
             }
             ToolkitEvent::SecuredData(d) => Ok(d.iter().rev().copied().collect()),

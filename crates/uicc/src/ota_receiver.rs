@@ -142,7 +142,7 @@ impl Card {
         &mut self,
         sc: Option<Address>,
         tpdu: &[u8],
-        objects: Vec<apdu::tlv::CompTlv>,
+        objects: &[apdu::tlv::CompTlv],
     ) -> R {
         let deliver = SmsDeliver::parse(tpdu).map_err(|_| 0x6A80u16)?;
         let formatted = deliver.udhi
@@ -162,7 +162,7 @@ impl Card {
                 let o = self.toolkit_call(
                     &aid,
                     &ToolkitEvent::UnformattedSmsPp(tpdu),
-                    Some(crate::toolkit::EnvelopeHandler::new(0xD1, objects.clone())),
+                    Some(crate::toolkit::EnvelopeHandler::new(0xD1, objects.to_vec())),
                     None,
                 );
                 if let Some(p) = o.posted {

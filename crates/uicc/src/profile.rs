@@ -795,17 +795,29 @@ impl Profile {
                 })
         };
         for (id, fid, rec, span) in arr_wanted {
-            let fid = fid.unwrap_or(if in_adf(&tree, id) { 0x6F06 } else { 0x2F06 });
-            let mut dir = Some(tree.dir_of(id));
+            // Explicit arr_file, else 6F06 inside an ADF, else 2F06; each searched in the
+            // file's directory and then upwards.
+            let wanted: Vec<u16> = match fid {
+                Some(f) => vec![f],
+                None if in_adf(&tree, id) => vec![0x6F06, 0x2F06],
+                None => vec![0x2F06],
+            };
             let mut found = None;
-            while let Some(d) = dir {
-                if let Some(c) = tree.child(d, fid) {
-                    found = Some(c);
+            for &want in &wanted {
+                let mut dir = Some(tree.dir_of(id));
+                while let Some(d) = dir {
+                    if let Some(c) = tree.child(d, want) {
+                        found = Some((c, want));
+                        break;
+                    }
+                    dir = tree.nodes[d].parent;
+                }
+                if found.is_some() {
                     break;
                 }
-                dir = tree.nodes[d].parent;
             }
-            let Some(f) = found else {
+            let fid = wanted.first().copied().unwrap_or(0x2F06);
+            let Some((f, fid)) = found else {
                 return Err(cx.err(
                     span,
                     format!("no EF.ARR {fid:04X} found for this file's arr"),

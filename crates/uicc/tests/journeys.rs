@@ -605,3 +605,30 @@ fn remote_session_uses_granted_rights_and_leaves_commit_to_caller() {
     ok(&mut c, "00A4080C047FF06F78");
     assert_eq!(ok(&mut c, "00B0000002"), vec![0x00, 0x04]);
 }
+
+#[test]
+fn aid_occurrences_first_next_last_previous() {
+    let isim = "A0000000871004FF44FFFF8900000100";
+    let text = Profile::default_profile()
+        .to_toml()
+        .replace("  \"\",\n]", &format!("  \"61 18 4F 10 {isim} 50 04 4953494D\",\n]"))
+        + &format!(
+            "\n[[file]]\npath = \"3F00/7FF2\"\nname = \"ADF.ISIM\"\ntype = \"adf\"\naid = \"{isim}\"\narr = 1\n\n\
+             [[file]]\npath = \"3F00/7FF2/6F02\"\nname = \"EF.IMPI\"\ntype = \"transparent\"\narr = 1\nsfi = 2\ndata = \"8003616263\"\n"
+        );
+    let mut c = Card::new(Profile::from_toml_str(&text).unwrap()).unwrap();
+    let status_aid = |c: &mut Card| ok(c, "80F2000100")[2..].to_vec();
+    ok(&mut c, "00A4040C05A000000087"); // first
+    assert_eq!(status_aid(&mut c), decode(USIM_AID).unwrap());
+    ok(&mut c, "00A4040E05A000000087"); // next
+    assert_eq!(status_aid(&mut c), decode(isim).unwrap());
+    assert_eq!(ok(&mut c, "00B0820005"), decode("8003616263").unwrap(), "SFI in ADF.ISIM");
+    assert_eq!(sw(&mut c, "00A4040E05A000000087"), 0x6A82, "no further occurrence");
+    ok(&mut c, "00A4040F05A000000087"); // previous
+    assert_eq!(status_aid(&mut c), decode(USIM_AID).unwrap());
+    ok(&mut c, "00A4040D05A000000087"); // last
+    assert_eq!(status_aid(&mut c), decode(isim).unwrap());
+    // termination of the current application
+    ok(&mut c, &format!("00A4044C10{isim}"));
+    assert_eq!(sw(&mut c, "80F2000100"), 0x9000, "no application selected any more");
+}

@@ -6,6 +6,9 @@
 //!   end-to-end protection, answer segmentation.
 //! * [`keys`]: key groups, PIN/PUK, on-card key generation, signing, split-key RSA.
 //! * [`applet`]: the sans-IO applet core: requests in, user interactions and answers out.
+//! * [`state`]: the applet's persistent state and its image; [`text`]: dialogue texts.
+//! * [`uicc_applet`]: the applet class for the emulated UICC (toolkit events, proactive
+//!   dialogues, persistent field, SIM menu entry).
 //! * [`client`]: the host (MSSP) side: request building, answer checking, verification.
 //!
 //! Cryptography is RustCrypto throughout (rsa, p256, p384, ecdsa, sha2, aes, cbc, cmac).
