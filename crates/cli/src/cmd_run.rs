@@ -156,7 +156,11 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
         scripts.push(script::load(path, format).map_err(|e| CliError::input(e.to_string()))?);
     }
     let mut card: Box<dyn Transport> = match &a.reader {
-        Some(r) => open_reader(r, &a.protocol, a.exclusive)?,
+        Some(r) => {
+            let card = open_reader(r, &a.protocol, a.exclusive)?;
+            eprintln!("simota: using reader {}", card.name());
+            card
+        }
         None => Box::new(transport::Emulator::new(emulated_card(
             a.profile.as_ref(),
             a.state.as_ref(),

@@ -284,8 +284,10 @@ impl<'a> Gen<'a> {
         if FORBIDDEN_INS.contains(&ins) {
             ins = 0xF2;
         }
-        let p1 = self.rng.pick(&[0x00, 0x00, 0x04, 0x08, 0x01, self.rng.byte()]);
-        let p2 = self.rng.pick(&[0x00, 0x04, 0x0C, 0x02, self.rng.byte()]);
+        let r1 = self.rng.byte();
+        let p1 = self.rng.pick(&[0x00, 0x00, 0x04, 0x08, 0x01, r1]);
+        let r2 = self.rng.byte();
+        let p2 = self.rng.pick(&[0x00, 0x04, 0x0C, 0x02, r2]);
         let n = self.rng.pick(&[0usize, 0, 2, 2, 4, 8, 16]);
         let mut data = self.rng.bytes(n);
         if ins == 0xA4 && n == 2 && self.rng.chance(1, 2) {
@@ -306,11 +308,12 @@ impl<'a> Gen<'a> {
         self.note(class.name());
         let keys = self.ctx.keys;
         let mut spi = baseline_spi(keys, CounterMode::Higher);
-        let mut cntr = self.counter_plus(if self.rng.chance(1, 8) {
+        let step = if self.rng.chance(1, 8) {
             self.rng.range(2, 5)
         } else {
             1
-        });
+        };
+        let mut cntr = self.counter_plus(step);
         let new = self.new_canary();
         let mut cmds = canary_commands(self.ctx.canary, &new);
         let mut canary_after = self.ctx.canary.map(|_| new.clone());
@@ -323,9 +326,13 @@ impl<'a> Gen<'a> {
         let mut tar = self.ctx.tar;
         if decorate {
             let n = self.rng.range(0, 2);
+            let mut used = Vec::new();
             for _ in 0..n {
                 let d = self.rng.pick(DECORATIONS);
-                self.decorate(d, &mut sms, &mut env, &mut spi);
+                if !used.contains(&d) {
+                    used.push(d);
+                    self.decorate(d, &mut sms, &mut env, &mut spi);
+                }
             }
         }
         let mut cipher_keys = keys.clone();
@@ -554,7 +561,7 @@ impl<'a> Gen<'a> {
             Class::HdrPorReserved => spi[1] |= 0x03,
             Class::HdrKicAlg => {
                 let cur = keys.kic().to_byte();
-                let mut n = self.rng.pick(&[0x1u8, 0x5, 0x9, 0xD, 0x2, 0x0, 0x3, 0x6, 0xE, 0xF]);
+                let mut n = self.rng.pick(&[0x1u8, 0x5, 0x9, 0xD, 0x2, 0x3, 0x6, 0xE, 0xF]);
                 if n == cur & 0x0F {
                     n ^= 0x04;
                 }
@@ -564,7 +571,7 @@ impl<'a> Gen<'a> {
             }
             Class::HdrKidAlg => {
                 let cur = keys.kid().to_byte();
-                let mut n = self.rng.pick(&[0x1u8, 0x5, 0x9, 0x2, 0x0, 0x3, 0x6, 0xE, 0xF]);
+                let mut n = self.rng.pick(&[0x1u8, 0x5, 0x9, 0x2, 0x3, 0x6, 0xE, 0xF]);
                 if n == cur & 0x0F {
                     n ^= 0x04;
                 }
@@ -642,12 +649,14 @@ impl<'a> Gen<'a> {
             }
             Class::CntrEqual => cntr = self.ctx.stored,
             Class::CntrAbove => {
-                cntr = self.counter_plus(self.rng.range(2, 100_000));
+                let d = self.rng.range(2, 100_000);
+                cntr = self.counter_plus(d);
                 self.note(format!("CNTR +{}", cntr.value() - self.ctx.stored.value()));
             }
             Class::CntrFarAboveStrict => {
                 spi[0] |= 0x18;
-                cntr = self.counter_plus(self.rng.range(2, 1 << 20));
+                let d = self.rng.range(2, 1 << 20);
+                cntr = self.counter_plus(d);
                 self.note(format!("CNTR +{}", cntr.value() - self.ctx.stored.value()));
             }
             Class::CntrMaxStrict => {

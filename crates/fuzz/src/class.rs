@@ -183,9 +183,9 @@ classes! {
     HdrPorReserved => "hdr.por-reserved", 1, false, Either,
         "SPI2 PoR request 11 (reserved)";
     HdrKicAlg => "hdr.kic-algorithm", 3, false, Rejected(&[0x06, 0x05, 0x01]),
-        "KIc codes another algorithm than the key set's";
+        "KIc codes another algorithm than the key set's (never 0: \"known implicitly\" is valid)";
     HdrKidAlg => "hdr.kid-algorithm", 3, false, Rejected(&[0x06, 0x01]),
-        "KID codes another algorithm than the key set's";
+        "KID codes another algorithm than the key set's (never 0: \"known implicitly\" is valid)";
     HdrKeyIndex => "hdr.key-index", 3, false, Rejected(&[0x06, 0x05, 0x01]),
         "KIc and KID name another key set version";
     HdrKeyIndexMismatch => "hdr.key-index-mismatch", 2, false, Rejected(&[0x06, 0x05, 0x01]),

@@ -15,7 +15,7 @@ use crate::case::Step;
 use crate::class::{Class, Expect};
 use crate::dut::Observation;
 use crate::exchange::Delivery;
-use ota::{CounterMode, Keyset, PorRequest};
+use ota::{CounterMode, Keyset, PorRequest, PorSecurity, ResponsePacket, ResponseStatus};
 use std::fmt;
 use terminal::PorReport;
 
@@ -121,9 +121,40 @@ impl PorSeen {
 }
 
 /// Decode the PoR of a delivery with the keys and the SPI the step sent.
+///
+/// RHL alone cannot tell a PoR ciphered without RC/CC (SPI2 `b5` only) from an error PoR
+/// sent unsecured (RHL 10 in both). An unsecured reading is taken when it decodes with
+/// PCNTR 0, an error status and no data (what the receiver sends for 01/05/06/09/0A …);
+/// otherwise the PoR must decode with the security the SPI asked for.
 pub fn decode_por(d: &Delivery, step: &Step, keys: &Keyset) -> Option<PorSeen> {
-    d.por.as_ref().map(|(path, ud)| PorSeen {
-        report: PorReport::decode_with(*path, ud.clone(), keys, step.spi()),
+    let (path, ud) = d.por.as_ref()?;
+    let spi = step.spi();
+    let wanted = spi.por_security();
+    let none = Keyset::new();
+    let clear = ResponsePacket::open(ud, PorSecurity::NONE, &none);
+    // A command without ciphering and RC/CC names no key set: its PoR cannot be secured.
+    let keyless = !spi.ciphering && spi.integrity == ota::IntegrityMode::None;
+    let plain_error = matches!(&clear, Ok(p) if keyless || (p.status != ResponseStatus::PorOk && p.data.is_empty()))
+        && ud.get(14) == Some(&0);
+    let (security, packet) = if plain_error || wanted == PorSecurity::NONE {
+        (PorSecurity::NONE, clear)
+    } else {
+        match ResponsePacket::open(ud, wanted, keys) {
+            Ok(p) => (wanted, Ok(p)),
+            Err(e) => match clear {
+                // An unsecured PoR where a secured one was asked for: accepted for errors.
+                Ok(p) if p.status != ResponseStatus::PorOk => (PorSecurity::NONE, Ok(p)),
+                _ => (wanted, Err(e)),
+            },
+        }
+    };
+    Some(PorSeen {
+        report: PorReport {
+            path: *path,
+            ud: ud.clone(),
+            packet: packet.map_err(|e| e.to_string()),
+            security,
+        },
     })
 }
 
@@ -153,23 +184,16 @@ pub fn check_step(
     probe: Result<(), String>,
 ) -> Vec<Violation> {
     let mut v = Vec::new();
-    let mut push = |kind, expected: String, observed: String| {
-        v.push(Violation {
-            kind,
-            expected,
-            observed,
-        })
-    };
     if let Some(e) = &delivery.error {
         let kind = if e.contains("panicked") {
             FindingKind::Panic
         } else {
             FindingKind::NoAnswer
         };
-        push(kind, "an answer to every ENVELOPE".into(), e.clone());
+        add(&mut v, kind, "an answer to every ENVELOPE".into(), e.clone());
     }
     if let Err(e) = &probe {
-        push(
+        add(&mut v, 
             FindingKind::NoAnswer,
             "the card answers STATUS / SELECT MF after the case".into(),
             e.clone(),
@@ -188,7 +212,7 @@ pub fn check_step(
     };
     if let (Some(a), Some(b)) = (pre.counter, post.counter) {
         if b < a {
-            push(
+            add(&mut v, 
                 FindingKind::CounterBackwards,
                 format!("counter ≥ {a}"),
                 format!("counter {b} after CNTR {} (SPI {:02X}{:02X})", step.cntr, step.spi[0], step.spi[1]),
@@ -253,7 +277,7 @@ pub fn check_step(
     };
     let undecodable = por.as_ref().is_some_and(|p| p.status().is_none());
     if undecodable {
-        push(
+        add(&mut v, 
             FindingKind::PorUndecodable,
             "a PoR that decodes and verifies with the keys and the SPI".into(),
             status_text(por),
@@ -262,9 +286,9 @@ pub fn check_step(
     if let (Some(p), Some(0x00)) = (por, status) {
         if let Ok(r) = &p.report.packet {
             if r.tar.0 != step.tar || r.counter != step.cntr {
-                push(
+                add(&mut v, 
                     FindingKind::PorEcho,
-                    format!("PoR echoes TAR {} and CNTR {}", apdu::hex::encode(step.tar), step.cntr),
+                    format!("PoR echoes TAR {} and CNTR {}", apdu::hex::encode(&step.tar), step.cntr),
                     format!("TAR {} CNTR {}", r.tar, r.counter),
                 );
             }
@@ -274,13 +298,13 @@ pub fn check_step(
         Expect::Accepted | Expect::Executed => {
             match (spi.por, status) {
                 (_, Some(s)) if s != 0 => {
-                    push(FindingKind::WrongStatus, expected_text.clone(), status_text(por));
+                    add(&mut v, FindingKind::WrongStatus, expected_text.clone(), status_text(por));
                 }
                 (PorRequest::Always, None) if por.is_none() => {
-                    push(FindingKind::MissingPor, "a PoR with status 00 (SPI2 asks always)".into(), "no PoR".into());
+                    add(&mut v, FindingKind::MissingPor, "a PoR with status 00 (SPI2 asks always)".into(), "no PoR".into());
                 }
                 (PorRequest::None | PorRequest::OnError, Some(0)) => {
-                    push(
+                    add(&mut v, 
                         FindingKind::UnexpectedPor,
                         format!("no PoR (SPI2 PoR {})", spi.por.name()),
                         status_text(por),
@@ -299,13 +323,13 @@ pub fn check_step(
             side_effects(&mut v);
             match status {
                 Some(s) if !set.contains(&s) => {
-                    push(FindingKind::WrongStatus, expected_text.clone(), status_text(por));
+                    add(&mut v, FindingKind::WrongStatus, expected_text.clone(), status_text(por));
                 }
                 None if por.is_none()
                     && matches!(spi.por, PorRequest::Always | PorRequest::OnError)
                     && delivery.error.is_none() =>
                 {
-                    push(
+                    add(&mut v, 
                         FindingKind::MissingPor,
                         format!("{expected_text} in a PoR (SPI2 PoR {})", spi.por.name()),
                         format!("no PoR (SW {})", sws(delivery)),
@@ -317,7 +341,7 @@ pub fn check_step(
         Expect::Refused => {
             side_effects(&mut v);
             if status == Some(0) {
-                push(FindingKind::WrongStatus, expected_text.clone(), status_text(por));
+                add(&mut v, FindingKind::WrongStatus, expected_text.clone(), status_text(por));
             }
         }
         Expect::Either => match status {
@@ -328,7 +352,7 @@ pub fn check_step(
                 let counted = matches!(spi.counter, CounterMode::Higher | CounterMode::OneHigher);
                 let canary_expected = step.canary_after.is_some() && post.canary.is_some();
                 if counted && canary_expected && counter_changed != canary_changed {
-                    push(
+                    add(&mut v, 
                         FindingKind::SideEffect,
                         "all effects or none".into(),
                         format!(
@@ -345,6 +369,14 @@ pub fn check_step(
     }
     v.sort_by_key(|x| x.kind);
     v
+}
+
+fn add(v: &mut Vec<Violation>, kind: FindingKind, expected: String, observed: String) {
+    v.push(Violation {
+        kind,
+        expected,
+        observed,
+    });
 }
 
 fn opt(c: Option<ota::Counter>) -> String {
