@@ -42,9 +42,7 @@ pub fn run(a: SendArgs) -> Result<ExitCode, CliError> {
     }
     let mut card: Box<dyn Transport> = match &a.reader {
         Some(r) => crate::cmd_run::open_reader(r, "any", false)?,
-        None => Box::new(transport::Emulator::new(crate::cmd_run::emulated_card(
-            None, None,
-        )?)),
+        None => Box::new(crate::card::emulator(&crate::card::CardSpec::default())?),
     };
     let mut rec = Recorder::new(card.as_mut());
     if a.reset {

@@ -148,7 +148,10 @@ impl Live {
         if !self.on {
             return;
         }
-        if self.last.is_some_and(|t| t.elapsed() < Duration::from_millis(200)) {
+        if self
+            .last
+            .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
+        {
             return;
         }
         self.last = Some(Instant::now());
@@ -179,7 +182,9 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     let (Some(kf), Some(name), Some(tar_s)) = (&a.keyset_file, &a.keyset, &a.tar) else {
-        return Err(CliError::input("--keyset-file, --keyset and --tar are required"));
+        return Err(CliError::input(
+            "--keyset-file, --keyset and --tar are required",
+        ));
     };
     let text = std::fs::read_to_string(kf)
         .map_err(|e| CliError::input(format!("--keyset-file {}: {e}", kf.display())))?;
@@ -223,8 +228,16 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
     }
     cfg.decorate = !a.no_decorations;
     if !a.classes.is_empty() || !a.skip.is_empty() {
-        let only: Vec<Class> = a.classes.iter().map(|c| class_arg(c)).collect::<Result<_, _>>()?;
-        let skip: Vec<Class> = a.skip.iter().map(|c| class_arg(c)).collect::<Result<_, _>>()?;
+        let only: Vec<Class> = a
+            .classes
+            .iter()
+            .map(|c| class_arg(c))
+            .collect::<Result<_, _>>()?;
+        let skip: Vec<Class> = a
+            .skip
+            .iter()
+            .map(|c| class_arg(c))
+            .collect::<Result<_, _>>()?;
         cfg.classes = Some(
             Class::ALL
                 .iter()

@@ -3,7 +3,7 @@
 //! card in a PC/SC reader, and print the decoded PoR and what the user was shown.
 
 use crate::cmd_ota::{counter_arg, keys, spi_arg, tar_arg, KeyArgs};
-use crate::cmd_run::{emulated_card, open_reader};
+use crate::cmd_run::open_reader;
 use crate::error::{hex_arg, print_json, CliError};
 use apdu::hex::encode as hx;
 use clap::Args;
@@ -102,10 +102,11 @@ pub fn run(a: SendArgs) -> Result<ExitCode, CliError> {
     }
     let mut card: Box<dyn Transport> = match &a.reader {
         Some(r) => open_reader(r, &a.protocol, false)?,
-        None => Box::new(transport::Emulator::new(emulated_card(
-            a.profile.as_ref(),
-            a.state.as_ref(),
-        )?)),
+        None => Box::new(crate::card::emulator(&crate::card::CardSpec {
+            profile: a.profile.as_deref(),
+            state: a.state.as_deref(),
+            ..Default::default()
+        })?),
     };
     if !a.no_terminal_profile {
         term.terminal_profile(card.as_mut()).map_err(term_err)?;

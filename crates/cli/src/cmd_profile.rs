@@ -18,7 +18,8 @@ pub struct ProfileArgs {
 
 #[derive(Debug, Subcommand)]
 enum ProfileCmd {
-    /// Print a profile: the built-in one (`default`, the default) or a TOML file.
+    /// Print a profile: the built-in card's (`default`, the default; the `uicc` default profile
+    /// plus the WPKI applet) or a TOML file.
     Show {
         /// `default` or the path of a profile TOML file.
         #[arg(default_value = "default")]
@@ -36,7 +37,7 @@ enum ProfileCmd {
 
 fn load(name: &str) -> Result<Profile, ProfileError> {
     if name == "default" {
-        Ok(Profile::default_profile())
+        crate::card::builtin_profile(None)
     } else {
         Profile::load(std::path::Path::new(name))
     }

@@ -1,12 +1,13 @@
 //! `simota run SCRIPT…`: run APDU scripts (native `.apdu` or apdutool `.scr`) against the
 //! emulated card or a card in a PC/SC reader, with transcripts and JSON/JUnit/pcap reports.
 
+use crate::card;
 use crate::error::CliError;
 use clap::{Args, ValueEnum};
 use script::report;
 use script::{Format, RunOptions, Runner, ScriptRun};
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use transport::Transport;
 
@@ -50,6 +51,10 @@ pub struct RunArgs {
     /// Persistent state file for the emulated card (created when missing).
     #[arg(long, value_name = "FILE", conflicts_with = "reader")]
     state: Option<PathBuf>,
+    /// Deterministic card randomness from this 16-byte seed (hex), restarted at every cold
+    /// reset (default: the operating system's randomness).
+    #[arg(long, value_name = "HEX", conflicts_with = "reader")]
+    rng_seed: Option<String>,
     /// Transcript printed on stdout.
     #[arg(long, value_enum, default_value = "text")]
     transcript: TranscriptArg,
@@ -77,30 +82,10 @@ pub struct RunArgs {
     /// Connect to the reader in exclusive mode.
     #[arg(long)]
     exclusive: bool,
-    /// OTA keyset file (TOML) naming the keysets that `sms-pp KEYSET …` lines use.
+    /// OTA keyset file (TOML) naming the keysets that `sms-pp KEYSET …` lines use (default:
+    /// `keysets.toml` in each script's directory, when there is one).
     #[arg(long, value_name = "FILE")]
     keysets: Option<PathBuf>,
-}
-
-/// Build the emulated card from `--profile` and `--state`.
-pub fn emulated_card(
-    profile: Option<&PathBuf>,
-    state: Option<&PathBuf>,
-) -> Result<uicc::Card, CliError> {
-    let profile = match profile {
-        Some(p) => uicc::Profile::load(p)
-            .map_err(|e| CliError::input(format!("--profile {}: {e}", p.display())))?,
-        None => uicc::Profile::default_profile(),
-    };
-    let card = match state {
-        Some(s) => {
-            let store = uicc::FileStore::open(s)
-                .map_err(|e| CliError::input(format!("--state {}: {e}", s.display())))?;
-            uicc::Card::with_store(profile, Box::new(store))
-        }
-        None => uicc::Card::new(profile),
-    };
-    card.map_err(|e| CliError::input(format!("emulated card: {e}")))
 }
 
 /// Open the card given by `--reader` (PC/SC builds only).
@@ -140,6 +125,26 @@ pub fn open_reader(
     ))
 }
 
+/// The keyset files to load: `--keysets FILE`, else every `keysets.toml` found beside the
+/// scripts (each directory once, in the order of the scripts).
+fn keyset_files(a: &RunArgs) -> Vec<PathBuf> {
+    if let Some(p) = &a.keysets {
+        return vec![p.clone()];
+    }
+    let mut out: Vec<PathBuf> = Vec::new();
+    for s in &a.scripts {
+        let dir = Path::new(s).parent().unwrap_or(Path::new(""));
+        let p = dir.join(KEYSETS_BESIDE_SCRIPT);
+        if p.is_file() && !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// The keyset file `simota run` picks up from a script's directory without `--keysets`.
+pub const KEYSETS_BESIDE_SCRIPT: &str = "keysets.toml";
+
 fn write_file(path: &PathBuf, what: &str, bytes: &[u8]) -> Result<(), CliError> {
     std::fs::write(path, bytes)
         .map_err(|e| CliError::input(format!("--{what} {}: {e}", path.display())))
@@ -161,15 +166,20 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
             eprintln!("simota: using reader {}", card.name());
             card
         }
-        None => Box::new(transport::Emulator::new(emulated_card(
-            a.profile.as_ref(),
-            a.state.as_ref(),
-        )?)),
+        None => {
+            let rng_seed = a.rng_seed.as_deref().map(card::rng_seed_arg).transpose()?;
+            Box::new(card::emulator(&card::CardSpec {
+                profile: a.profile.as_deref(),
+                state: a.state.as_deref(),
+                rng_seed,
+                e2e_key: None,
+            })?)
+        }
     };
     // The terminal (ME) side that executes terminal-profile, user, fetch-all, sms-pp, menu.
     let mut term = terminal::Terminal::new(terminal::TerminalConfig::default());
-    if let Some(p) = &a.keysets {
-        let text = std::fs::read_to_string(p)
+    for p in keyset_files(&a) {
+        let text = std::fs::read_to_string(&p)
             .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;
         let file = ota::KeysetFile::parse(&text)
             .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;

@@ -22,12 +22,16 @@ pub struct ServeArgs {
     /// Number of cards, on consecutive ports.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     cards: u16,
-    /// Card profile (TOML) (default: the built-in profile).
+    /// Card profile (TOML) (default: the built-in profile with the WPKI applet).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
     /// Persistent state file; card n > 0 uses FILE.n.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
+    /// Deterministic card randomness from this 16-byte seed (hex), restarted at every cold
+    /// reset (default: the operating system's randomness).
+    #[arg(long, value_name = "HEX")]
+    rng_seed: Option<String>,
     /// Log power events and every APDU on stderr.
     #[arg(long, short)]
     verbose: bool,
@@ -60,6 +64,11 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
             a.cards
         )));
     }
+    let rng_seed = a
+        .rng_seed
+        .as_deref()
+        .map(crate::card::rng_seed_arg)
+        .transpose()?;
     // Build every card first so profile/state errors are reported before serving.
     let mut cards = Vec::new();
     for n in 0..a.cards {
@@ -70,8 +79,13 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
                 PathBuf::from(format!("{}.{n}", s.display()))
             }
         });
-        let card = crate::cmd_run::emulated_card(a.profile.as_ref(), state.as_ref())?;
-        cards.push(transport::Emulator::new(card).with_name(format!("simota card {n}")));
+        let card = crate::card::emulator(&crate::card::CardSpec {
+            profile: a.profile.as_deref(),
+            state: state.as_deref(),
+            rng_seed,
+            e2e_key: None,
+        })?;
+        cards.push(card.with_name(format!("simota card {n}")));
     }
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();

@@ -475,19 +475,12 @@ impl Session {
                 (Card::Direct(Box::new(d), 0), first)
             }
             (None, Some(path)) => {
-                let profile = wpki::uicc_applet::default_profile_with_wpki(key.as_ref())
-                    .map_err(|e| CliError::input(format!("profile: {e}")))?;
-                let store = uicc::FileStore::open(path)
-                    .map_err(|e| CliError::input(format!("--state {}: {e}", path.display())))?;
-                let card = uicc::Card::with_options(
-                    profile,
-                    uicc::card::CardOptions {
-                        store: Box::new(store),
-                        registry: wpki::uicc_applet::registry_with_wpki(),
-                        rng: None,
-                    },
-                )
-                .map_err(|e| CliError::input(format!("--state {}: {e}", path.display())))?;
+                // The built-in card (OS randomness), personalised with --e2e-key when new.
+                let (card, _) = crate::card::build_card(&crate::card::CardSpec {
+                    state: Some(path),
+                    e2e_key: key.as_ref(),
+                    ..Default::default()
+                })?;
                 // The OTA counter of key set 1 stored in the card: send above it.
                 let stored = card
                     .nv_state()
@@ -496,8 +489,6 @@ impl Session {
                     .get(&1)
                     .map(|c| c.0.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
                     .unwrap_or(0);
-                let mut card = card;
-                card.set_rng(wpki::uicc_applet::os_random_source().map_err(ce)?);
                 let last_id =
                     wpki::uicc_applet::stored_state(&card, wpki::uicc_applet::WPKI_INSTANCE_AID)
                         .map_or(0, |s| s.last_protected_id);

@@ -5,9 +5,11 @@
 //! expectation failed, 2 bad input (with a message naming the field and offset) or a transport
 //! error.
 
+mod card;
 mod cmd_apdu;
 mod cmd_apdu_send;
 mod cmd_atr;
+mod cmd_fuzz;
 mod cmd_ota;
 mod cmd_ota_send;
 mod cmd_profile;
@@ -49,6 +51,8 @@ enum Cmd {
     Profile(cmd_profile::ProfileArgs),
     /// WPKI mobile signature: keys, PINs, signing on the card's applet; signature profiles.
     Wpki(cmd_wpki::WpkiArgs),
+    /// Fuzz a card with malformed and hostile OTA traffic; reproducible findings.
+    Fuzz(cmd_fuzz::FuzzArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Cmd::Ota(a) => cmd_ota::run(a),
         Cmd::Profile(a) => cmd_profile::run(a),
         Cmd::Wpki(a) => cmd_wpki::run(a),
+        Cmd::Fuzz(a) => cmd_fuzz::run(a),
     };
     match r {
         Ok(code) => code,

@@ -20,10 +20,18 @@ fn main() {
     let s = f.run(&mut |_| {}).unwrap();
     print!("{}", fuzz::report::summary_table(&s));
     for r in &s.recorded {
-        println!("--- case {} {} {}", r.finding.case, r.finding.class, r.finding.kind());
+        println!(
+            "--- case {} {} {}",
+            r.finding.case,
+            r.finding.class,
+            r.finding.kind()
+        );
         println!("    path {:?}", r.finding.path);
         for v in &r.finding.violations {
-            println!("    {}: expected {} / observed {}", v.kind, v.expected, v.observed);
+            println!(
+                "    {}: expected {} / observed {}",
+                v.kind, v.expected, v.observed
+            );
         }
     }
     for e in &s.state_failures {

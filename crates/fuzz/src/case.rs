@@ -79,6 +79,9 @@ pub struct Case {
     pub rebuild_after: bool,
 }
 
+/// A change to the packet spec, applied after the defaults are set.
+type PacketEdit = Box<dyn FnMut(&mut PacketSpec, &mut Rng)>;
+
 /// Decorations a correct card must accept, applied before the primary mutation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Decoration {
@@ -214,8 +217,8 @@ const SAFE_INS: &[u8] = &[
 /// INS codes never sent, even as "random": PIN management, (de)activation, file
 /// creation/deletion/termination, INCREASE, AUTHENTICATE.
 const FORBIDDEN_INS: &[u8] = &[
-    0x04, 0x44, 0x20, 0x24, 0x26, 0x28, 0x2C, 0xE0, 0xE4, 0xE6, 0xE8, 0x32, 0x88, 0x89, 0xD6,
-    0xDC, 0xDA, 0xDB, 0xFE,
+    0x04, 0x44, 0x20, 0x24, 0x26, 0x28, 0x2C, 0xE0, 0xE4, 0xE6, 0xE8, 0x32, 0x88, 0x89, 0xD6, 0xDC,
+    0xDA, 0xDB, 0xFE,
 ];
 
 impl<'a> Gen<'a> {
@@ -291,7 +294,10 @@ impl<'a> Gen<'a> {
         let n = self.rng.pick(&[0usize, 0, 2, 2, 4, 8, 16]);
         let mut data = self.rng.bytes(n);
         if ins == 0xA4 && n == 2 && self.rng.chance(1, 2) {
-            data = self.rng.pick(&[[0x3Fu8, 0x00], [0x2F, 0xE2], [0x7F, 0x10], [0x6F, 0x3A]]).to_vec();
+            data = self
+                .rng
+                .pick(&[[0x3Fu8, 0x00], [0x2F, 0xE2], [0x7F, 0x10], [0x6F, 0x3A]])
+                .to_vec();
         }
         let mut v = vec![cla, ins, p1, p2];
         if n == 0 {
@@ -338,7 +344,7 @@ impl<'a> Gen<'a> {
         let mut cipher_keys = keys.clone();
         let mut mac_keys = keys.clone();
         // Packet-level edits are collected here and applied to the spec below.
-        let mut edit: Box<dyn FnMut(&mut PacketSpec, &mut Rng)> = Box::new(|_, _| {});
+        let mut edit: PacketEdit = Box::new(|_, _| {});
         let mut concat: Option<(usize, ConcatSpec)> = None;
         let mut expect_spi1: Option<u8> = None;
         let mut cpl_delta: Option<i32> = None;
@@ -362,8 +368,16 @@ impl<'a> Gen<'a> {
             Class::ValidPorMode => {
                 let b = baseline_spi(keys, CounterMode::Higher);
                 let por = self.rng.pick(&[0u8, 1, 2]);
-                let pc = if keys.kic_alg().is_some() && self.rng.chance(1, 2) { 0x10 } else { 0 };
-                let pi = if self.rng.chance(1, 2) { b[1] & 0x0C } else { 0 };
+                let pc = if keys.kic_alg().is_some() && self.rng.chance(1, 2) {
+                    0x10
+                } else {
+                    0
+                };
+                let pi = if self.rng.chance(1, 2) {
+                    b[1] & 0x0C
+                } else {
+                    0
+                };
                 let submit = if self.rng.chance(1, 3) { 0x20 } else { 0 };
                 spi[1] = submit | pc | pi | por;
                 if self.rng.chance(1, 3) {
@@ -381,7 +395,11 @@ impl<'a> Gen<'a> {
             Class::EnvDeviceIds => {
                 let src = self.rng.pick(&[0x81u8, 0x82, 0x01, 0x02, 0x21, 0x83]);
                 let dst = self.rng.pick(&[0x83u8, 0x82, 0x00, 0x81]);
-                let (src, dst) = if (src, dst) == (0x83, 0x81) { (0x82, 0x81) } else { (src, dst) };
+                let (src, dst) = if (src, dst) == (0x83, 0x81) {
+                    (0x82, 0x81)
+                } else {
+                    (src, dst)
+                };
                 env.devices = vec![0x82, 0x02, src, dst];
                 self.note(format!("devices {src:02X}→{dst:02X}"));
             }
@@ -426,7 +444,9 @@ impl<'a> Gen<'a> {
                 self.note(format!("PID {p:02X}"));
             }
             Class::TpduDcs => {
-                sms.dcs = self.rng.pick(&[0x16u8, 0xF4, 0xF5, 0xF7, 0x04, 0x14, 0x15, 0x17]);
+                sms.dcs = self
+                    .rng
+                    .pick(&[0x16u8, 0xF4, 0xF5, 0xF7, 0x04, 0x14, 0x15, 0x17]);
                 self.note(format!("DCS {:02X}", sms.dcs));
             }
             Class::TpduDcs7bit => {
@@ -561,7 +581,9 @@ impl<'a> Gen<'a> {
             Class::HdrPorReserved => spi[1] |= 0x03,
             Class::HdrKicAlg => {
                 let cur = keys.kic().to_byte();
-                let mut n = self.rng.pick(&[0x1u8, 0x5, 0x9, 0xD, 0x2, 0x3, 0x6, 0xE, 0xF]);
+                let mut n = self
+                    .rng
+                    .pick(&[0x1u8, 0x5, 0x9, 0xD, 0x2, 0x3, 0x6, 0xE, 0xF]);
                 if n == cur & 0x0F {
                     n ^= 0x04;
                 }
@@ -598,7 +620,10 @@ impl<'a> Gen<'a> {
                     i = (i + 1) & 0x0F;
                 }
                 let which_kic = self.rng.chance(1, 2);
-                self.note(format!("{} index {i}", if which_kic { "KIc" } else { "KID" }));
+                self.note(format!(
+                    "{} index {i}",
+                    if which_kic { "KIc" } else { "KID" }
+                ));
                 edit = Box::new(move |p, _| {
                     if which_kic {
                         p.kic = (p.kic & 0x0F) | i << 4;
@@ -761,7 +786,10 @@ impl<'a> Gen<'a> {
             Class::CryptoUnaligned => {
                 let n = self.rng.range(1, 7) as usize;
                 let drop = self.rng.chance(1, 2);
-                self.note(format!("{} {n} bytes", if drop { "drop" } else { "append" }));
+                self.note(format!(
+                    "{} {n} bytes",
+                    if drop { "drop" } else { "append" }
+                ));
                 edit = Box::new(move |p, r| {
                     if drop {
                         p.drop_tail = n;
@@ -824,7 +852,9 @@ impl<'a> Gen<'a> {
             Class::PayloadExpandedHuge => {
                 data = match self.rng.range(0, 3) {
                     0 => vec![0xAA, 0x82, 0xFF, 0xFF, 0x22, 0x05, 0x80, 0xF2, 0, 0, 0],
-                    1 => vec![0xAA, 0x09, 0x22, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0x80, 0xF2, 0],
+                    1 => vec![
+                        0xAA, 0x09, 0x22, 0x84, 0xFF, 0xFF, 0xFF, 0xFF, 0x80, 0xF2, 0,
+                    ],
                     2 => expanded(&vec![vec![0x80, 0xF2, 0x00, 0x0C, 0x00]; 30], false),
                     _ => vec![0xAA, 0x83, 0x01, 0x00, 0x00],
                 };
@@ -945,7 +975,13 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn decorate(&mut self, d: Decoration, sms: &mut SmsSpec, env: &mut EnvelopeSpec, spi: &mut [u8; 2]) {
+    fn decorate(
+        &mut self,
+        d: Decoration,
+        sms: &mut SmsSpec,
+        env: &mut EnvelopeSpec,
+        spi: &mut [u8; 2],
+    ) {
         match d {
             Decoration::Originator => {
                 let a = match self.rng.range(0, 3) {
@@ -991,7 +1027,10 @@ impl<'a> Gen<'a> {
                 };
                 let before = self.rng.chance(1, 2);
                 sms.extra_ies.push((before, iei, data));
-                self.note(format!("IE {iei:02X} {}", if before { "before" } else { "after" }));
+                self.note(format!(
+                    "IE {iei:02X} {}",
+                    if before { "before" } else { "after" }
+                ));
             }
             Decoration::NoLe => {
                 env.le = false;

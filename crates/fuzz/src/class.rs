@@ -296,7 +296,11 @@ pub fn table_markdown() -> String {
             c.name(),
             c.doc(),
             c.base_expect(),
-            if c.destructive() { "; emulator only" } else { "" }
+            if c.destructive() {
+                "; emulator only"
+            } else {
+                ""
+            }
         ));
     }
     s

@@ -94,7 +94,9 @@ impl<T> Guarded<T> {
 impl<T: Transport> Transport for Guarded<T> {
     fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
         if let Some(p) = &self.panicked {
-            return Err(TransportError::Io(format!("the card panicked earlier: {p}")));
+            return Err(TransportError::Io(format!(
+                "the card panicked earlier: {p}"
+            )));
         }
         let inner = &mut self.inner;
         match catch_unwind(AssertUnwindSafe(|| inner.transmit(capdu))) {
@@ -113,7 +115,9 @@ impl<T: Transport> Transport for Guarded<T> {
             Err(p) => {
                 let m = panic_message(p.as_ref());
                 self.panicked = Some(m.clone());
-                Err(TransportError::Io(format!("the card panicked at reset: {m}")))
+                Err(TransportError::Io(format!(
+                    "the card panicked at reset: {m}"
+                )))
             }
         }
     }
@@ -274,7 +278,9 @@ pub fn path_text(p: &[u16]) -> String {
 pub fn parse_path(s: &str) -> Result<Vec<u16>, String> {
     let h: String = s.chars().filter(|c| !matches!(c, '/' | ' ')).collect();
     if h.is_empty() || h.len() % 4 != 0 {
-        return Err(format!("path {s:?}: expected FIDs of 4 hex digits (3F00/2FE2)"));
+        return Err(format!(
+            "path {s:?}: expected FIDs of 4 hex digits (3F00/2FE2)"
+        ));
     }
     let b = apdu::hex::decode(&h).map_err(|e| format!("path {s:?}: {e}"))?;
     let mut v: Vec<u16> = b
@@ -311,9 +317,13 @@ impl<T: Transport> ReaderDut<T> {
             }
             match sw >> 8 {
                 0x61 => {
-                    r = self
-                        .card
-                        .transmit(&[apdu.first().copied().unwrap_or(0) & 0x03, 0xC0, 0, 0, sw as u8])?;
+                    r = self.card.transmit(&[
+                        apdu.first().copied().unwrap_or(0) & 0x03,
+                        0xC0,
+                        0,
+                        0,
+                        sw as u8,
+                    ])?;
                     let (d, s) = split(&r)?;
                     data.extend_from_slice(d);
                     sw = s;

@@ -7,12 +7,12 @@
 //! can be rebuilt (the emulator). Findings are deduplicated by (class, kind); the first
 //! [`Config::keep_per_kind`] of each are minimized (emulator) and saved.
 
+use crate::build::{EnvelopeSpec, PacketSpec, SmsSpec};
 use crate::case::{baseline_spi, canary_commands, Canary, Case, Context, Gen, Step};
 use crate::class::{Class, Expect};
 use crate::dut::{kvn_of, Dut, Observation};
 use crate::exchange::{deliver, Delivery};
 use crate::oracle::{check_step, decode_por, Finding, FindingKind, Violation};
-use crate::build::{EnvelopeSpec, PacketSpec, SmsSpec};
 use ota::{Counter, CounterMode, Keyset};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -125,6 +125,9 @@ pub struct Repro {
     pub setup: Option<(Vec<Vec<u8>>, Counter)>,
     /// The case.
     pub case: Case,
+    /// A counter check after the case: a correct packet in counter mode 11 (CNTR = the
+    /// counter the card must have + 1, PoR in clear), which a correct card accepts.
+    pub counter_check: Option<(Vec<Vec<u8>>, Counter)>,
 }
 
 /// Progress numbers (for the live line).
@@ -188,9 +191,7 @@ pub struct Fuzzer<D: Dut> {
 }
 
 fn probe(card: &mut dyn transport::Transport) -> Result<(), String> {
-    let ok = |r: &[u8]| {
-        r.len() >= 2 && matches!(r[r.len() - 2], 0x90 | 0x91 | 0x61 | 0x6C)
-    };
+    let ok = |r: &[u8]| r.len() >= 2 && matches!(r[r.len() - 2], 0x90 | 0x91 | 0x61 | 0x6C);
     let status = card.transmit(&[0x80, 0xF2, 0x00, 0x0C, 0x00]);
     match &status {
         Ok(r) if ok(r) => return Ok(()),
@@ -366,7 +367,10 @@ impl<D: Dut> Fuzzer<D> {
         }
         let status = por.as_ref().and_then(|p| p.status());
         if status == Some(0)
-            && matches!(step.spi().counter, CounterMode::Higher | CounterMode::OneHigher)
+            && matches!(
+                step.spi().counter,
+                CounterMode::Higher | CounterMode::OneHigher
+            )
         {
             self.model_counter = step.cntr;
         }
@@ -438,7 +442,11 @@ impl<D: Dut> Fuzzer<D> {
                 .join("; ");
             return Err(EngineError::Calibration(format!(
                 "{} (SW {})",
-                if why.is_empty() { "no PoR".to_string() } else { why },
+                if why.is_empty() {
+                    "no PoR".to_string()
+                } else {
+                    why
+                },
                 d.sws
                     .iter()
                     .map(|s| format!("{s:04X}"))
@@ -502,7 +510,12 @@ impl<D: Dut> Fuzzer<D> {
             let mut broken = false;
             for (i, step) in case.steps.iter().enumerate() {
                 let (v, post, d, status) = self.run_step(step, &cur);
-                *classes.entry(class).or_default().statuses.entry(status).or_default() += 1;
+                *classes
+                    .entry(class)
+                    .or_default()
+                    .statuses
+                    .entry(status)
+                    .or_default() += 1;
                 broken = v
                     .iter()
                     .any(|x| matches!(x.kind, FindingKind::Panic | FindingKind::NoAnswer));
@@ -574,7 +587,8 @@ impl<D: Dut> Fuzzer<D> {
     }
 
     fn restore_canary(&mut self, notes: &mut Vec<String>) {
-        let (Some(orig), Some(path)) = (self.canary_original.clone(), self.cfg.canary.clone()) else {
+        let (Some(orig), Some(path)) = (self.canary_original.clone(), self.cfg.canary.clone())
+        else {
             return;
         };
         let Ok(pre) = self.observe() else { return };
@@ -620,9 +634,13 @@ impl<D: Dut> Fuzzer<D> {
         let mut repro = Repro {
             setup,
             case: case.clone(),
+            counter_check: None,
         };
         let mut minimized = false;
-        if self.cfg.minimize && self.dut.trusted_counter() && finding.kind() != FindingKind::StateLoad {
+        if self.cfg.minimize
+            && self.dut.trusted_counter()
+            && finding.kind() != FindingKind::StateLoad
+        {
             let kind = finding.kind();
             // 1. without decorations
             if self.cfg.decorate {
@@ -632,6 +650,7 @@ impl<D: Dut> Fuzzer<D> {
                     let cand = Repro {
                         setup: repro.setup.clone(),
                         case: plain,
+                        counter_check: None,
                     };
                     if self.reproduces(&cand, kind) {
                         repro = cand;
@@ -643,7 +662,8 @@ impl<D: Dut> Fuzzer<D> {
             let mut si = 0;
             while si < repro.case.steps.len() {
                 let mut ai = 0;
-                while repro.case.steps[si].apdus.len() > 1 && ai < repro.case.steps[si].apdus.len() {
+                while repro.case.steps[si].apdus.len() > 1 && ai < repro.case.steps[si].apdus.len()
+                {
                     let mut cand = repro.clone();
                     cand.case.steps[si].apdus.remove(ai);
                     if self.reproduces(&cand, kind) {
@@ -655,17 +675,9 @@ impl<D: Dut> Fuzzer<D> {
                 }
                 si += 1;
             }
-            // 3. without the setup
-            if repro.setup.is_some() {
-                let mut cand = repro.clone();
-                cand.setup = None;
-                if self.reproduces(&cand, kind) {
-                    repro = cand;
-                    minimized = true;
-                }
-            }
             let _ = self.recover();
         }
+        repro.counter_check = self.counter_check(&repro, stored, &finding);
         Recorded {
             finding,
             repro,
@@ -675,6 +687,48 @@ impl<D: Dut> Fuzzer<D> {
             counter_before: pre.counter,
             canary_before: pre.canary.clone(),
         }
+    }
+
+    /// The counter a correct card has after the reproducer's steps, when it is determined,
+    /// as a mode-11 check packet (CNTR = that + 1).
+    fn counter_check(
+        &self,
+        r: &Repro,
+        before: Counter,
+        f: &Finding,
+    ) -> Option<(Vec<Vec<u8>>, Counter)> {
+        self.cfg.keys.kid_alg()?;
+        let mut c = before;
+        for (i, st) in r.case.steps.iter().enumerate() {
+            let counted = matches!(
+                st.spi().counter,
+                CounterMode::Higher | CounterMode::OneHigher
+            );
+            match st.expect {
+                Expect::Rejected(_) | Expect::Refused => {}
+                Expect::Accepted | Expect::Executed if counted => c = st.cntr,
+                Expect::Accepted | Expect::Executed
+                    if st.spi().counter == CounterMode::NoCounter => {}
+                _ if i == f.step && f.kind() == FindingKind::CounterBackwards => {}
+                _ => return None,
+            }
+        }
+        let next = c.next()?;
+        let mut step = self.setup_step(next, None, &[]);
+        // Mode 11: only exactly stored + 1 is accepted.
+        let mut spi = baseline_spi(&self.cfg.keys, CounterMode::OneHigher);
+        spi[1] = 0x01;
+        let data = canary_commands(None, &[]).concat();
+        let p = PacketSpec::new(spi, &self.cfg.keys, self.cfg.tar, next.to_bytes(), data);
+        let packet = p.seal(&self.cfg.keys, &self.cfg.keys).ok()?;
+        let sms = SmsSpec::default();
+        let env = EnvelopeSpec::default();
+        step.apdus = sms
+            .user_data(&packet)
+            .iter()
+            .map(|u| env.apdu(&sms.tpdu(u)))
+            .collect();
+        Some((step.apdus, next))
     }
 
     /// Replay a reproducer on a fresh card and tell whether `kind` shows up again.

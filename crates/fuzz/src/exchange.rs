@@ -1,6 +1,6 @@
 //! Delivering a step's ENVELOPEs and collecting the PoR from whichever path the card used
-//! (TS 31.111 §7.1.1.2, spec digest D.8): ENVELOPE response data (`9000` with data, `61xx`
-//! + GET RESPONSE for T=0), a data download error (`62xx`/`63xx` with data), or an
+//! (TS 31.111 §7.1.1.2, spec digest D.8): ENVELOPE response data (`9000` with data, or
+//! `61xx` and GET RESPONSE for T=0), a data download error (`62xx`/`63xx` with data), or an
 //! SMS-SUBMIT in a proactive SEND SHORT MESSAGE after `91xx` (run through the terminal
 //! simulator, reassembled when concatenated).
 
@@ -41,7 +41,10 @@ fn sw_of(r: &[u8]) -> Option<(Vec<u8>, u16)> {
     if n < 2 {
         return None;
     }
-    Some((r[..n - 2].to_vec(), u16::from_be_bytes([r[n - 2], r[n - 1]])))
+    Some((
+        r[..n - 2].to_vec(),
+        u16::from_be_bytes([r[n - 2], r[n - 1]]),
+    ))
 }
 
 /// Send `apdus` (ENVELOPEs) one after the other and collect what came back.

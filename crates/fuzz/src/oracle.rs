@@ -167,7 +167,11 @@ fn status_text(p: &Option<PorSeen>) -> String {
     match p {
         None => "no PoR".into(),
         Some(p) => match &p.report.packet {
-            Ok(r) => format!("PoR status {:02X} ({})", r.status.to_byte(), r.status.name()),
+            Ok(r) => format!(
+                "PoR status {:02X} ({})",
+                r.status.to_byte(),
+                r.status.name()
+            ),
             Err(e) => format!("undecodable PoR {} ({e})", apdu::hex::encode(&p.report.ud)),
         },
     }
@@ -190,10 +194,16 @@ pub fn check_step(
         } else {
             FindingKind::NoAnswer
         };
-        add(&mut v, kind, "an answer to every ENVELOPE".into(), e.clone());
+        add(
+            &mut v,
+            kind,
+            "an answer to every ENVELOPE".into(),
+            e.clone(),
+        );
     }
     if let Err(e) = &probe {
-        add(&mut v, 
+        add(
+            &mut v,
             FindingKind::NoAnswer,
             "the card answers STATUS / SELECT MF after the case".into(),
             e.clone(),
@@ -212,10 +222,14 @@ pub fn check_step(
     };
     if let (Some(a), Some(b)) = (pre.counter, post.counter) {
         if b < a {
-            add(&mut v, 
+            add(
+                &mut v,
                 FindingKind::CounterBackwards,
                 format!("counter ≥ {a}"),
-                format!("counter {b} after CNTR {} (SPI {:02X}{:02X})", step.cntr, step.spi[0], step.spi[1]),
+                format!(
+                    "counter {b} after CNTR {} (SPI {:02X}{:02X})",
+                    step.cntr, step.spi[0], step.spi[1]
+                ),
             );
         }
     }
@@ -224,11 +238,7 @@ pub fn check_step(
             v.push(Violation {
                 kind: FindingKind::SideEffect,
                 expected: format!("{expected_text}: counter stays {}", opt(pre.counter)),
-                observed: format!(
-                    "counter {} after {}",
-                    opt(post.counter),
-                    status_text(por)
-                ),
+                observed: format!("counter {} after {}", opt(post.counter), status_text(por)),
             });
         }
         if canary_changed {
@@ -268,8 +278,15 @@ pub fn check_step(
                 if want != got {
                     v.push(Violation {
                         kind: FindingKind::MissingEffect,
-                        expected: format!("accepted: canary written as {}", apdu::hex::encode(want)),
-                        observed: format!("canary {} after {}", apdu::hex::encode(got), status_text(por)),
+                        expected: format!(
+                            "accepted: canary written as {}",
+                            apdu::hex::encode(want)
+                        ),
+                        observed: format!(
+                            "canary {} after {}",
+                            apdu::hex::encode(got),
+                            status_text(por)
+                        ),
                     });
                 }
             }
@@ -277,7 +294,8 @@ pub fn check_step(
     };
     let undecodable = por.as_ref().is_some_and(|p| p.status().is_none());
     if undecodable {
-        add(&mut v, 
+        add(
+            &mut v,
             FindingKind::PorUndecodable,
             "a PoR that decodes and verifies with the keys and the SPI".into(),
             status_text(por),
@@ -286,9 +304,14 @@ pub fn check_step(
     if let (Some(p), Some(0x00)) = (por, status) {
         if let Ok(r) = &p.report.packet {
             if r.tar.0 != step.tar || r.counter != step.cntr {
-                add(&mut v, 
+                add(
+                    &mut v,
                     FindingKind::PorEcho,
-                    format!("PoR echoes TAR {} and CNTR {}", apdu::hex::encode(&step.tar), step.cntr),
+                    format!(
+                        "PoR echoes TAR {} and CNTR {}",
+                        apdu::hex::encode(&step.tar),
+                        step.cntr
+                    ),
                     format!("TAR {} CNTR {}", r.tar, r.counter),
                 );
             }
@@ -298,13 +321,24 @@ pub fn check_step(
         Expect::Accepted | Expect::Executed => {
             match (spi.por, status) {
                 (_, Some(s)) if s != 0 => {
-                    add(&mut v, FindingKind::WrongStatus, expected_text.clone(), status_text(por));
+                    add(
+                        &mut v,
+                        FindingKind::WrongStatus,
+                        expected_text.clone(),
+                        status_text(por),
+                    );
                 }
                 (PorRequest::Always, None) if por.is_none() => {
-                    add(&mut v, FindingKind::MissingPor, "a PoR with status 00 (SPI2 asks always)".into(), "no PoR".into());
+                    add(
+                        &mut v,
+                        FindingKind::MissingPor,
+                        "a PoR with status 00 (SPI2 asks always)".into(),
+                        "no PoR".into(),
+                    );
                 }
                 (PorRequest::None | PorRequest::OnError, Some(0)) => {
-                    add(&mut v, 
+                    add(
+                        &mut v,
                         FindingKind::UnexpectedPor,
                         format!("no PoR (SPI2 PoR {})", spi.por.name()),
                         status_text(por),
@@ -323,13 +357,19 @@ pub fn check_step(
             side_effects(&mut v);
             match status {
                 Some(s) if !set.contains(&s) => {
-                    add(&mut v, FindingKind::WrongStatus, expected_text.clone(), status_text(por));
+                    add(
+                        &mut v,
+                        FindingKind::WrongStatus,
+                        expected_text.clone(),
+                        status_text(por),
+                    );
                 }
                 None if por.is_none()
                     && matches!(spi.por, PorRequest::Always | PorRequest::OnError)
                     && delivery.error.is_none() =>
                 {
-                    add(&mut v, 
+                    add(
+                        &mut v,
                         FindingKind::MissingPor,
                         format!("{expected_text} in a PoR (SPI2 PoR {})", spi.por.name()),
                         format!("no PoR (SW {})", sws(delivery)),
@@ -341,7 +381,12 @@ pub fn check_step(
         Expect::Refused => {
             side_effects(&mut v);
             if status == Some(0) {
-                add(&mut v, FindingKind::WrongStatus, expected_text.clone(), status_text(por));
+                add(
+                    &mut v,
+                    FindingKind::WrongStatus,
+                    expected_text.clone(),
+                    status_text(por),
+                );
             }
         }
         Expect::Either => match status {
@@ -352,7 +397,8 @@ pub fn check_step(
                 let counted = matches!(spi.counter, CounterMode::Higher | CounterMode::OneHigher);
                 let canary_expected = step.canary_after.is_some() && post.canary.is_some();
                 if counted && canary_expected && counter_changed != canary_changed {
-                    add(&mut v, 
+                    add(
+                        &mut v,
                         FindingKind::SideEffect,
                         "all effects or none".into(),
                         format!(
@@ -389,4 +435,108 @@ fn sws(d: &Delivery) -> String {
         .map(|s| format!("{s:04X}"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ota::{ChecksumAlgorithm, CipherAlgorithm, Counter, ResponsePacket, Tar};
+    use terminal::PorPath;
+
+    fn keys() -> Keyset {
+        Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, &[1; 16], 1)
+            .unwrap()
+            .with_kid(ChecksumAlgorithm::AesCmac, &[2; 16], 1)
+            .unwrap()
+    }
+
+    fn step(expect: Expect, spi: [u8; 2], cntr: u64) -> Step {
+        Step {
+            apdus: vec![],
+            spi,
+            cntr: Counter::new(cntr).unwrap(),
+            tar: [0xB0, 0, 0],
+            expect,
+            canary_after: Some(vec![2]),
+            reset_after: false,
+        }
+    }
+
+    fn obs(c: u64, canary: u8) -> Observation {
+        Observation {
+            counter: Some(Counter::new(c).unwrap()),
+            canary: Some(vec![canary]),
+        }
+    }
+
+    fn delivery(status: u8, cntr: u64, secured: bool) -> Delivery {
+        let p = ResponsePacket::new(
+            Tar([0xB0, 0, 0]),
+            Counter::new(cntr).unwrap(),
+            ResponseStatus::from_byte(status),
+        );
+        let ud = if secured {
+            p.seal(ota::Spi::from_bytes([0x16, 0x19]).por_security(), &keys())
+                .unwrap()
+        } else {
+            p.seal_unsecured().unwrap()
+        };
+        Delivery {
+            por: Some((PorPath::EnvelopeResponse, ud)),
+            sws: vec![0x9000],
+            ..Delivery::default()
+        }
+    }
+
+    fn kinds(st: &Step, d: &Delivery, pre: &Observation, post: &Observation) -> Vec<FindingKind> {
+        let por = decode_por(d, st, &keys());
+        check_step(st, d, &por, pre, post, Ok(()))
+            .into_iter()
+            .map(|v| v.kind)
+            .collect()
+    }
+
+    #[test]
+    fn rejected_without_effects_is_clean() {
+        let st = step(Expect::Rejected(&[0x01]), [0x16, 0x19], 6);
+        assert!(kinds(&st, &delivery(0x01, 6, false), &obs(5, 1), &obs(5, 1)).is_empty());
+    }
+
+    #[test]
+    fn rejected_with_counter_moved_is_a_side_effect() {
+        let st = step(Expect::Rejected(&[0x01]), [0x16, 0x19], 6);
+        let k = kinds(&st, &delivery(0x01, 6, false), &obs(5, 1), &obs(6, 1));
+        assert_eq!(k, vec![FindingKind::SideEffect]);
+    }
+
+    #[test]
+    fn accepted_needs_status_00_and_its_effects() {
+        let st = step(Expect::Accepted, [0x16, 0x19], 6);
+        assert!(kinds(&st, &delivery(0x00, 6, true), &obs(5, 1), &obs(6, 2)).is_empty());
+        let k = kinds(&st, &delivery(0x00, 6, true), &obs(5, 1), &obs(5, 1));
+        assert_eq!(
+            k,
+            vec![FindingKind::MissingEffect, FindingKind::MissingEffect]
+        );
+        let k = kinds(&st, &delivery(0x01, 6, false), &obs(5, 1), &obs(5, 1));
+        assert_eq!(k, vec![FindingKind::WrongStatus]);
+        let k = kinds(&st, &Delivery::default(), &obs(5, 1), &obs(6, 2));
+        assert_eq!(k, vec![FindingKind::MissingPor]);
+    }
+
+    #[test]
+    fn wrong_echo_and_backwards_counter() {
+        let st = step(Expect::Either, [0x0E, 0x19], 2);
+        let k = kinds(&st, &delivery(0x00, 3, true), &obs(5, 1), &obs(2, 2));
+        assert!(k.contains(&FindingKind::CounterBackwards), "{k:?}");
+        assert!(k.contains(&FindingKind::PorEcho), "{k:?}");
+    }
+
+    #[test]
+    fn unsecured_ok_por_where_security_was_asked_is_undecodable() {
+        let st = step(Expect::Accepted, [0x16, 0x19], 6);
+        let k = kinds(&st, &delivery(0x00, 6, false), &obs(5, 1), &obs(6, 2));
+        assert_eq!(k, vec![FindingKind::PorUndecodable]);
+    }
 }

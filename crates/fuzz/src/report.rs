@@ -54,9 +54,13 @@ pub fn apdu_script(r: &Recorded, seed: u64, ctx: &ReportContext) -> String {
         f.case,
         f.step
     );
-    let _ = writeln!(s, "# mutation path: {}", f.path.join(" / "));
+    let _ = writeln!(s, "# mutation path: {}", r.repro.case.path.join(" / "));
     for v in &f.violations {
-        let _ = writeln!(s, "# {}: expected {}; observed {}", v.kind, v.expected, v.observed);
+        let _ = writeln!(
+            s,
+            "# {}: expected {}; observed {}",
+            v.kind, v.expected, v.observed
+        );
     }
     let _ = writeln!(
         s,
@@ -127,6 +131,20 @@ pub fn apdu_script(r: &Recorded, seed: u64, ctx: &ReportContext) -> String {
             s.push_str("fetch-all\n");
         }
     }
+    if let Some((apdus, c)) = &r.repro.counter_check {
+        let _ = writeln!(
+            s,
+            "# counter check: a correct packet in counter mode 11 with CNTR {c} is accepted only if\n\
+             # the card's counter is exactly one below it"
+        );
+        for (i, a) in apdus.iter().enumerate() {
+            if i + 1 == apdus.len() {
+                let _ = writeln!(s, "{} => {}", spaced(a), por_pattern(ctx.tar, 0x00));
+            } else {
+                let _ = writeln!(s, "{} => 90 00", spaced(a));
+            }
+        }
+    }
     if let (Some(path), Some(before)) = (&ctx.canary, &r.canary_before) {
         let last = r.repro.case.steps.last();
         let after = match last.map(|st| st.expect) {
@@ -163,7 +181,8 @@ pub fn json_record(r: &Recorded, seed: u64, ctx: &ReportContext, script: &str) -
         "step": f.step,
         "class": f.class.name(),
         "kind": f.kind().name(),
-        "mutation_path": f.path,
+        "mutation_path": r.repro.case.path,
+        "original_mutation_path": f.path,
         "expected": f.violations.first().map(|v| v.expected.clone()),
         "observed": f.violations.first().map(|v| v.observed.clone()),
         "violations": f.violations.iter().map(|v| json!({
@@ -204,7 +223,10 @@ pub fn save(dir: &Path, s: &RunSummary, ctx: &ReportContext) -> std::io::Result<
         out.push(p);
     }
     if !s.state_failures.is_empty() {
-        std::fs::write(dir.join("state-load-failures.txt"), s.state_failures.join("\n") + "\n")?;
+        std::fs::write(
+            dir.join("state-load-failures.txt"),
+            s.state_failures.join("\n") + "\n",
+        )?;
     }
     Ok(out)
 }
@@ -231,14 +253,18 @@ pub fn summary_table(s: &RunSummary) -> String {
                 )
             })
             .collect();
-        st_s.sort_by(|a, b| b.0.cmp(&a.0));
+        st_s.sort_by_key(|b| std::cmp::Reverse(b.0));
         let _ = writeln!(
             t,
             "{:<30} {:>8} {:>8}  {}",
             c.name(),
             st.cases,
             st.findings,
-            st_s.into_iter().take(4).map(|x| x.1).collect::<Vec<_>>().join(" ")
+            st_s.into_iter()
+                .take(4)
+                .map(|x| x.1)
+                .collect::<Vec<_>>()
+                .join(" ")
         );
     }
     let _ = writeln!(
@@ -295,8 +321,14 @@ pub fn junit(s: &RunSummary) -> String {
                         "case {}: {}: expected {}; observed {}",
                         r.finding.case,
                         r.finding.kind(),
-                        r.finding.violations.first().map_or("", |v| v.expected.as_str()),
-                        r.finding.violations.first().map_or("", |v| v.observed.as_str())
+                        r.finding
+                            .violations
+                            .first()
+                            .map_or("", |v| v.expected.as_str()),
+                        r.finding
+                            .violations
+                            .first()
+                            .map_or("", |v| v.observed.as_str())
                     )
                 })
                 .collect();

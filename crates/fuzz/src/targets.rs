@@ -12,8 +12,11 @@ use apdu::tlv::{BerTlv, CompTlv};
 use ota::{ChecksumAlgorithm, CipherAlgorithm, Keyset};
 use std::sync::OnceLock;
 
+/// A target body.
+pub type Target = fn(&[u8]);
+
 /// Every target by name (the names of `fuzz/fuzz_targets/*.rs`).
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("apdu", apdu),
     ("ber_tlv", ber_tlv),
     ("comp_tlv", comp_tlv),
@@ -309,7 +312,10 @@ pub fn ota_receiver(data: &[u8]) {
         counter = counter.saturating_add(u64::from(*c));
         let mode = if flags & 0x08 != 0 { 0x18 } else { 0x10 };
         let cipher = if flags & 0x20 != 0 { 0 } else { 0x04 };
-        let spi = [mode | cipher | 0x02, if flags & 0x10 != 0 { 0x39 } else { 0x19 }];
+        let spi = [
+            mode | cipher | 0x02,
+            if flags & 0x10 != 0 { 0x39 } else { 0x19 },
+        ];
         let mut body = script.to_vec();
         if flags & 0x40 != 0 {
             let mut e = vec![0xAA];

@@ -66,7 +66,11 @@ impl Transport for SkipCcWhenPadded {
         if let Some((at, p)) = packet_of(capdu) {
             if let Some((mut plain, ilen)) = plain_of(&p, &self.keys) {
                 let pcntr = plain.get(5).copied().unwrap_or(0);
-                if pcntr > 0 && ilen > 0 && plain.len() >= 6 + ilen && !cc_ok(&p, &plain, ilen, &self.keys) {
+                if pcntr > 0
+                    && ilen > 0
+                    && plain.len() >= 6 + ilen
+                    && !cc_ok(&p, &plain, ilen, &self.keys)
+                {
                     let c = self
                         .keys
                         .checksum(&[&p[..10], &plain[..6], &plain[6 + ilen..]], ilen)
@@ -111,12 +115,20 @@ impl Transport for CounterBeforeChecks {
         if let Some((_, p)) = packet_of(capdu) {
             if let Some((plain, ilen)) = plain_of(&p, &self.keys) {
                 if ilen > 0 && plain.len() >= 6 + ilen && !cc_ok(&p, &plain, ilen, &self.keys) {
-                    let cntr = ota::Counter::from_bytes([plain[0], plain[1], plain[2], plain[3], plain[4]]);
+                    let cntr = ota::Counter::from_bytes([
+                        plain[0], plain[1], plain[2], plain[3], plain[4],
+                    ]);
                     // Store it: a correct no-op packet with that CNTR, no PoR.
                     let spi = ota::Spi::from_bytes([0x16, 0x00]);
-                    let pk = ota::CommandPacket::new(spi, &self.keys, ota::Tar([0xB0, 0, 0]), cntr, vec![])
-                        .seal(&self.keys)
-                        .unwrap();
+                    let pk = ota::CommandPacket::new(
+                        spi,
+                        &self.keys,
+                        ota::Tar([0xB0, 0, 0]),
+                        cntr,
+                        vec![],
+                    )
+                    .seal(&self.keys)
+                    .unwrap();
                     let sms = fuzz::build::SmsSpec::default();
                     let env = fuzz::build::EnvelopeSpec::default();
                     for ud in sms.user_data(&pk) {
@@ -206,7 +218,10 @@ fn skipped_cc_check_is_found() {
         let mut cfg = config(seed);
         cfg.stop_after = Some(1);
         let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
-        assert!(s.findings_total > 0, "seed {seed}: not found in {BOUND} cases");
+        assert!(
+            s.findings_total > 0,
+            "seed {seed}: not found in {BOUND} cases"
+        );
         let f = &s.recorded[0].finding;
         assert!(f.case <= BOUND);
         assert!(
@@ -216,7 +231,11 @@ fn skipped_cc_check_is_found() {
             "{}",
             describe(&s)
         );
-        assert!(f.class.name().starts_with("crypto.") || f.class.name().starts_with("hdr."), "{}", describe(&s));
+        assert!(
+            f.class.name().starts_with("crypto.") || f.class.name().starts_with("hdr."),
+            "{}",
+            describe(&s)
+        );
     }
 }
 
@@ -233,12 +252,86 @@ fn counter_stored_before_checks_is_found() {
         let mut cfg = config(seed);
         cfg.stop_after = Some(1);
         let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
-        assert!(s.findings_total > 0, "seed {seed}: not found in {BOUND} cases");
+        assert!(
+            s.findings_total > 0,
+            "seed {seed}: not found in {BOUND} cases"
+        );
         let f = &s.recorded[0].finding;
         assert!(
-            f.violations.iter().any(|v| v.kind == FindingKind::SideEffect),
+            f.violations
+                .iter()
+                .any(|v| v.kind == FindingKind::SideEffect),
             "{}",
             describe(&s)
         );
     }
+}
+
+/// Run a saved reproducer with the script runner (as `simota run` does).
+fn replay(path: &std::path::Path, card: &mut dyn Transport) -> u8 {
+    let s = script::load(path.to_str().unwrap(), None).unwrap();
+    let mut term = terminal::Terminal::new(terminal::TerminalConfig::default());
+    let mut r = script::Runner::new(card, script::RunOptions::default()).with_toolkit(&mut term);
+    let run = r.run(&s);
+    assert!(run.checks() > 0);
+    run.exit_code()
+}
+
+fn ctx() -> fuzz::report::ReportContext {
+    fuzz::report::ReportContext {
+        tar: [0xB0, 0, 0],
+        kvn: 1,
+        canary: Some(vec![0x3F00, 0x2FE2]),
+        terminal_profile: terminal::TerminalConfig::default().profile.0,
+        card: "test".into(),
+    }
+}
+
+#[test]
+fn reproducers_fail_on_the_broken_card_and_pass_on_the_correct_one() {
+    let dut = EmulatedDut::new(Box::new(|| {
+        Ok(SkipCcWhenPadded {
+            inner: Emulator::default_card().map_err(|e| e.to_string())?,
+            keys: aes_keys(),
+        })
+    }))
+    .unwrap();
+    let mut cfg = config(5);
+    cfg.stop_after = Some(3);
+    let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
+    assert!(!s.recorded.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let files = fuzz::report::save(dir.path(), &s, &ctx()).unwrap();
+    assert_eq!(files.len(), s.recorded.len());
+    for f in &files {
+        let json = std::fs::read_to_string(f.with_extension("json")).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["seed"], 5);
+        let mut good = Emulator::default_card().unwrap();
+        assert_eq!(
+            replay(f, &mut good),
+            0,
+            "{}",
+            std::fs::read_to_string(f).unwrap()
+        );
+        let mut bad = SkipCcWhenPadded {
+            inner: Emulator::default_card().unwrap(),
+            keys: aes_keys(),
+        };
+        assert_eq!(
+            replay(f, &mut bad),
+            1,
+            "{}",
+            std::fs::read_to_string(f).unwrap()
+        );
+    }
+}
+
+#[test]
+fn same_seed_same_cases() {
+    let a = run_correct(11);
+    let b = run_correct(11);
+    assert_eq!(a.classes, b.classes);
+    let c = run_correct(12);
+    assert_ne!(a.classes, c.classes);
 }

@@ -28,11 +28,8 @@ impl uicc::Store for CountingStore {
 fn rfm_round_trip(c: &mut Criterion) {
     let card = uicc::Card::new(uicc::Profile::default_profile()).expect("default card");
     round_trip(c, card, "MemoryStore snapshot per commit");
-    let card = uicc::Card::with_store(
-        uicc::Profile::default_profile(),
-        Box::new(CountingStore(0)),
-    )
-    .expect("default card");
+    let card = uicc::Card::with_store(uicc::Profile::default_profile(), Box::new(CountingStore(0)))
+        .expect("default card");
     round_trip(c, card, "commit without snapshot");
 }
 
@@ -57,7 +54,9 @@ fn round_trip(c: &mut Criterion, card: uicc::Card, store: &str) {
     let data = apdu::hex::decode("00D6880004 01020304").expect("hex");
     let mut n = 0u64;
     c.bench_function(
-        &format!("ota: RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC; {store})"),
+        &format!(
+            "ota: RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC; {store})"
+        ),
         |b| {
             b.iter(|| {
                 n += 1;

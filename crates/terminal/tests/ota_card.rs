@@ -372,7 +372,11 @@ fn por_modes_and_paths() {
             assert_eq!(p.path, path, "SPI {spi:04X}");
             // The PoR is secured exactly as SPI2 asks: RHL 10 without CC, 18 with; it opens
             // only with the requested security.
-            let want_rhl = if integ == ota::IntegrityMode::Cc { 0x12 } else { 0x0A };
+            let want_rhl = if integ == ota::IntegrityMode::Cc {
+                0x12
+            } else {
+                0x0A
+            };
             assert_eq!(p.ud[5], want_rhl, "SPI {spi:04X}");
             let sec = Spi::from_u16(spi).por_security();
             assert_eq!((sec.ciphering, sec.integrity), (ciph, integ));
@@ -381,7 +385,11 @@ fn por_modes_and_paths() {
             assert_eq!(pk.counter.value(), n as u64 + 1, "the PoR echoes CNTR");
             let r = CompactResponse::parse(&pk.data).unwrap();
             assert_eq!(r.count, 1);
-            assert_eq!(r.sw.0 >> 8, 0x61, "SELECT without Le leaves data for GET RESPONSE");
+            assert_eq!(
+                r.sw.0 >> 8,
+                0x61,
+                "SELECT without Le leaves data for GET RESPONSE"
+            );
             if ciph {
                 assert!(ResponsePacket::open(&p.ud, PorSecurity::NONE, &k)
                     .map_or(true, |x| x.data != pk.data));
@@ -724,8 +732,16 @@ fn ram_install_select_lock_delete_put_key() {
     let (_, sw) = tx(&mut e, "00A4040009F073696D6F74610102");
     assert_eq!(sw, 0x9000);
     // DELETE.
-    let r = ram(&mut e, &mut t, 5, "80E400000B4F09F073696D6F74610102 00C0000000");
-    assert_eq!((r.count, r.sw.0, r.data.as_slice()), (2, 0x9000, &[0u8][..]));
+    let r = ram(
+        &mut e,
+        &mut t,
+        5,
+        "80E400000B4F09F073696D6F74610102 00C0000000",
+    );
+    assert_eq!(
+        (r.count, r.sw.0, r.data.as_slice()),
+        (2, 0x9000, &[0u8][..])
+    );
     let (_, sw) = tx(&mut e, "00A4040009F073696D6F74610102");
     assert_ne!(sw, 0x9000);
     assert!(!nv(&mut e)
@@ -787,11 +803,18 @@ fn ram_installs_a_toolkit_applet_with_tar_and_menu_entry() {
     let mut data = vec![0xF0];
     data.extend_from_slice(b"Confirm?");
     let o = deliver(&mut e, &mut t, &req(&k, 0x1619, tar, 4, data));
-    assert_eq!(o.envelope_sws[0] >> 8, 0x91, "the ENVELOPE starts a proactive session");
+    assert_eq!(
+        o.envelope_sws[0] >> 8,
+        0x91,
+        "the ENVELOPE starts a proactive session"
+    );
     let p = o.por.as_ref().expect("deferred PoR");
     assert_eq!(p.path, PorPath::SendShortMessage);
     let pk = p.packet.clone().unwrap();
-    assert_eq!((pk.status, pk.data.as_slice()), (ResponseStatus::PorOk, &b"yes please"[..]));
+    assert_eq!(
+        (pk.status, pk.data.as_slice()),
+        (ResponseStatus::PorOk, &b"yes please"[..])
+    );
     assert_eq!(pk.counter.value(), 4);
     assert!(t.shown().iter().any(|s| s.text == "Confirm?"));
     // Its MSL (06) refuses a packet with CC only.
@@ -808,7 +831,9 @@ fn put_key_and_get_data() {
     let kid = h("B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF").unwrap();
     // One AES block: CBC with a zero IV is ECB.
     let enc = |key: &[u8], data: &[u8]| {
-        let k = Keyset::new().with_kic(CipherAlgorithm::AesCbc, key, 1).unwrap();
+        let k = Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, key, 1)
+            .unwrap();
         let mut b = data.to_vec();
         k.encrypt(&mut b).unwrap();
         b
@@ -1048,15 +1073,12 @@ fn real_card_command_packets_are_accepted_by_the_emulated_card() {
             alg("kic_algo"),
             if alg("kid_algo") == "3des2" { "3des2-mac" } else { "aes-cmac" },
         );
-        // The default profile's key sets 1 and 2 and TAR B00011 are replaced.
+        // The default profile's key sets and TARs are replaced by the vector's key set, with
+        // RFM on the MF for TARs B00011 and B00000.
         let base = uicc::profile::DEFAULT_PROFILE_TOML;
         let start = base.find("[[ota.keyset]]").unwrap();
         let end = base.find("# Applets:").unwrap();
         let text = format!("{}{}\n{}", &base[..start], extra, &base[end..]);
-        let text = text.replace(
-            "tar = \"B00011\"\ntarget = \"rfm-uicc\"",
-            "tar = \"B00011\"\ntarget = \"rfm-uicc\"",
-        );
         let extra_tar = "[[ota.tar]]\ntar = \"B00000\"\ntarget = \"rfm-uicc\"\n";
         let text = format!("{text}\n{extra_tar}");
         let mut e = emulator(Profile::from_toml_str(&text).unwrap());
@@ -1078,4 +1100,3 @@ fn real_card_command_packets_are_accepted_by_the_emulated_card() {
     }
     assert!(n >= 8);
 }
-

@@ -25,7 +25,10 @@ impl Emulator {
             name: "simota emulated UICC".into(),
         }
     }
-    /// A card built from the default profile, with a volatile store.
+    /// A card built from the `uicc` default profile (no extra applet classes), with a volatile
+    /// store and the profile's deterministic random source. The `simota` CLI's built-in card
+    /// adds the WPKI applet and OS randomness on top (`crates/cli/src/card.rs`; `transport`
+    /// cannot depend on `wpki`).
     pub fn default_card() -> Result<Self, uicc::CardError> {
         Ok(Self::new(
             uicc::Card::new(uicc::Profile::default_profile())?,

@@ -154,12 +154,7 @@ impl Card {
         self.cat.menu_sent = None;
         self.cat.menu_fp = None;
         for aid in self.toolkit_applets(event::PROFILE_DOWNLOAD) {
-            let _ = self.toolkit_call(
-                &aid,
-                &ToolkitEvent::ProfileDownload(&cmd.data),
-                None,
-                None,
-            );
+            let _ = self.toolkit_call(&aid, &ToolkitEvent::ProfileDownload(&cmd.data), None, None);
         }
         Ok(Resp::ok())
     }
@@ -229,14 +224,13 @@ impl Card {
                 item_id,
                 help_request,
             } => {
-                let aid = self
-                    .menu_owner(*item_id)
-                    .ok_or(0x6A80u16)?;
+                let aid = self.menu_owner(*item_id).ok_or(0x6A80u16)?;
                 let ev = ToolkitEvent::MenuSelection {
                     item: *item_id,
                     help: *help_request,
                 };
-                let o = self.toolkit_call(&aid, &ev, Some(EnvelopeHandler::new(tag, objects)), None);
+                let o =
+                    self.toolkit_call(&aid, &ev, Some(EnvelopeHandler::new(tag, objects)), None);
                 Ok(Resp::data(o.posted.unwrap_or_default()))
             }
             EnvelopeKind::EventDownload { events, .. } => {
@@ -334,7 +328,11 @@ impl Card {
                 continue;
             }
             for m in t.menu.iter().filter(|m| m.enabled) {
-                let pos = if m.position == 0 { 0x100 } else { u16::from(m.position) };
+                let pos = if m.position == 0 {
+                    0x100
+                } else {
+                    u16::from(m.position)
+                };
                 v.push((pos, t.params.priority, m.id, m.text.clone()));
             }
         }

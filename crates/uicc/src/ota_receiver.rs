@@ -176,7 +176,10 @@ impl Card {
             Err(_) => {
                 // A new message replaces an unfinished one.
                 self.cat.reassembler = Default::default();
-                self.cat.reassembler.push(&deliver.ud).map_err(|_| 0x6A80u16)?
+                self.cat
+                    .reassembler
+                    .push(&deliver.ud)
+                    .map_err(|_| 0x6A80u16)?
             }
         };
         let Some(whole) = whole else {
@@ -295,7 +298,10 @@ impl Card {
             .and_then(|c| <[u8; 5]>::try_from(c.0.as_slice()).ok())
             .map(Counter::from_bytes)
             .unwrap_or_default();
-        if let Err(status) = self.counter_policy().check(h.spi.counter, stored, cmd.counter) {
+        if let Err(status) = self
+            .counter_policy()
+            .check(h.spi.counter, stored, cmd.counter)
+        {
             return Processed::Por {
                 status,
                 data: Vec::new(),
@@ -362,7 +368,13 @@ impl Card {
             .unwrap_or_default()
     }
 
-    fn send_por(&mut self, t: &PorTarget, status: ResponseStatus, data: Vec<u8>, secured: bool) -> R {
+    fn send_por(
+        &mut self,
+        t: &PorTarget,
+        status: ResponseStatus,
+        data: Vec<u8>,
+        secured: bool,
+    ) -> R {
         let wanted = match t.spi.por {
             PorRequest::Always => true,
             PorRequest::OnError => status != ResponseStatus::PorOk,
@@ -381,7 +393,10 @@ impl Card {
 
     /// The PoR of a deferred (applet session) OTA message: always via SEND SHORT MESSAGE.
     pub(crate) fn send_deferred_por(&mut self, t: PorTarget, data: Vec<u8>) {
-        if matches!(t.spi.por, PorRequest::None | PorRequest::Reserved | PorRequest::OnError) {
+        if matches!(
+            t.spi.por,
+            PorRequest::None | PorRequest::Reserved | PorRequest::OnError
+        ) {
             return;
         }
         let ud = Self::por_ud(&t, ResponseStatus::PorOk, data, true);

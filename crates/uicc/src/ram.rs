@@ -115,7 +115,11 @@ fn key_type(alg: &str) -> u8 {
 
 /// Key check value: 3DES/DES(8 × 00) or AES(16 × 01), first 3 bytes.
 fn kcv(kind: u8, key: &[u8]) -> Option<[u8; 3]> {
-    let mut b = if kind == 0x88 { [1u8; 16].to_vec() } else { [0u8; 8].to_vec() };
+    let mut b = if kind == 0x88 {
+        [1u8; 16].to_vec()
+    } else {
+        [0u8; 8].to_vec()
+    };
     ecb(kind, key, &mut b, true)?;
     Some([b[0], b[1], b[2]])
 }
@@ -149,6 +153,9 @@ fn ecb(kind: u8, key: &[u8], buf: &mut [u8], encrypt: bool) -> Option<()> {
         _ => None,
     }
 }
+
+/// One GET STATUS entry: AID, life cycle, privileges, module AIDs.
+type StatusRow = (Vec<u8>, u8, u8, Vec<Vec<u8>>);
 
 /// A key set's material (profile or PUT KEY), before building an `ota::Keyset`.
 struct Material {
@@ -264,8 +271,7 @@ impl Card {
             0x02 => true,
             _ => return Err(0x6A86),
         };
-        // (AID, life cycle, privileges, modules)
-        let mut rows: Vec<(Vec<u8>, u8, u8, Vec<Vec<u8>>)> = Vec::new();
+        let mut rows: Vec<StatusRow> = Vec::new();
         match cmd.p1 {
             0x80 => rows.push((ISD_AID.to_vec(), 0x0F, 0x9E, vec![])),
             0x40 => {
@@ -509,7 +515,11 @@ impl Card {
             at += 1 + cn;
             if let Some(k) = &kik {
                 let kk = if kind == 0x88 { 0x88 } else { 0x80 };
-                let kik_kind = if k.len() == 16 && kind == 0x88 { 0x88 } else { kk };
+                let kik_kind = if k.len() == 16 && kind == 0x88 {
+                    0x88
+                } else {
+                    kk
+                };
                 ecb(kik_kind, k, &mut key, false).ok_or(0x6A80u16)?;
             }
             let v = kcv(kind, &key).ok_or(0x6A80u16)?;
@@ -567,15 +577,19 @@ impl Card {
                     let Some(m) = self.key_material(kvn) else {
                         continue;
                     };
-                    let keys = [
-                        (1u8, &m.kic_alg, m.kic.len()),
-                        (2, &m.kid_alg, m.kid.len()),
-                    ];
+                    let keys = [(1u8, &m.kic_alg, m.kic.len()), (2, &m.kid_alg, m.kid.len())];
                     for (id, alg, len) in keys {
                         inner.extend_from_slice(&[0xC0, 0x04, id, kvn, key_type(alg), len as u8]);
                     }
                     if let Some(k) = &m.kik {
-                        inner.extend_from_slice(&[0xC0, 0x04, 3, kvn, key_type(&m.kic_alg), k.len() as u8]);
+                        inner.extend_from_slice(&[
+                            0xC0,
+                            0x04,
+                            3,
+                            kvn,
+                            key_type(&m.kic_alg),
+                            k.len() as u8,
+                        ]);
                     }
                 }
                 let mut out = vec![0xE0];

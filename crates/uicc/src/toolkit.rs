@@ -28,11 +28,11 @@ use crate::nv::NvState;
 use apdu::tlv::CompTlv;
 use apdu::StatusWord;
 use ota::cat::objects::{DataObject, ResponseLength};
-use ota::cat::profile::bits;
 use ota::cat::proactive::{DisplayText, GetInkey, GetInput, SelectItem};
+use ota::cat::profile::bits;
 use ota::cat::{
-    AlphaId, Command, CommandDetails, CommandType, DeviceId, DeviceIdentities, GeneralResult,
-    Item, ProactiveCommand, TerminalProfile, TerminalResponse, TextString,
+    AlphaId, Command, CommandDetails, CommandType, DeviceId, DeviceIdentities, GeneralResult, Item,
+    ProactiveCommand, TerminalProfile, TerminalResponse, TextString,
 };
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -177,7 +177,9 @@ impl ToolkitParams {
         };
         let tl = take_byte(b, &mut at, "length of TAR values")?;
         if tl % 3 != 0 {
-            return Err(format!("TAR value field of {tl} bytes is not a multiple of 3"));
+            return Err(format!(
+                "TAR value field of {tl} bytes is not a multiple of 3"
+            ));
         }
         let tars = take_n(b, &mut at, usize::from(tl), "TAR values")?
             .chunks(3)
@@ -430,7 +432,9 @@ impl<'c, 'a> ToolkitRegistry<'c, 'a> {
 
     /// The TARs the applet answers (from its install parameters).
     pub fn tars(&self) -> Vec<[u8; 3]> {
-        self.entry().map(|t| t.params.tars.clone()).unwrap_or_default()
+        self.entry()
+            .map(|t| t.params.tars.clone())
+            .unwrap_or_default()
     }
 
     /// The install parameters in force.
@@ -494,7 +498,8 @@ impl ProactiveHandler {
 
     /// `appendTLV`: add a COMPREHENSION-TLV (`tag` with or without the CR bit `80`).
     pub fn append_tlv(&mut self, tag: u8, value: &[u8]) {
-        self.objects.push(CompTlv::new(tag & 0x7F, tag & 0x80 != 0, value));
+        self.objects
+            .push(CompTlv::new(tag & 0x7F, tag & 0x80 != 0, value));
     }
 
     /// `findTLV`: the value of the `occurrence`-th (from 1) object with `tag` (CR ignored).
@@ -544,7 +549,7 @@ impl ProactiveHandler {
             details.to_tlv(),
             DeviceIdentities::new(DeviceId::Uicc, DeviceId::from(dst)).to_tlv(),
         ];
-        objs.extend(self.objects.drain(..));
+        objs.append(&mut self.objects);
         let mut raw = Vec::new();
         for o in &objs {
             o.emit_into(&mut raw);

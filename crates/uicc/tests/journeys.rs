@@ -622,13 +622,25 @@ fn aid_occurrences_first_next_last_previous() {
     assert_eq!(status_aid(&mut c), decode(USIM_AID).unwrap());
     ok(&mut c, "00A4040E05A000000087"); // next
     assert_eq!(status_aid(&mut c), decode(isim).unwrap());
-    assert_eq!(ok(&mut c, "00B0820005"), decode("8003616263").unwrap(), "SFI in ADF.ISIM");
-    assert_eq!(sw(&mut c, "00A4040E05A000000087"), 0x6A82, "no further occurrence");
+    assert_eq!(
+        ok(&mut c, "00B0820005"),
+        decode("8003616263").unwrap(),
+        "SFI in ADF.ISIM"
+    );
+    assert_eq!(
+        sw(&mut c, "00A4040E05A000000087"),
+        0x6A82,
+        "no further occurrence"
+    );
     ok(&mut c, "00A4040F05A000000087"); // previous
     assert_eq!(status_aid(&mut c), decode(USIM_AID).unwrap());
     ok(&mut c, "00A4040D05A000000087"); // last
     assert_eq!(status_aid(&mut c), decode(isim).unwrap());
     // termination of the current application
     ok(&mut c, &format!("00A4044C10{isim}"));
-    assert_eq!(sw(&mut c, "80F2000100"), 0x9000, "no application selected any more");
+    assert_eq!(
+        sw(&mut c, "80F2000100"),
+        0x9000,
+        "no application selected any more"
+    );
 }

@@ -1,0 +1,10 @@
+//! SMS TPDUs, UDH and concatenation (TS 23.040).
+//! The body is `fuzz::targets::tpdu` (crates/fuzz), also replayed over the corpus by
+//! `cargo test -p simota-fuzz --test corpus_replay`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    fuzz::targets::tpdu(data);
+});
