@@ -35,8 +35,8 @@ use ota::cat::Address;
 use ota::sms::udh::{InformationElement, IEI_COMMAND_PACKET, IEI_RESPONSE_PACKET};
 use ota::sms::{split, Charset, ConcatRef, SmsAddress, SmsDeliver, SmsSubmit, Udh};
 use ota::{
-    Counter, CounterMode, CounterPolicy, IntegrityMode, Keyset, PorRequest, PorSecurity,
-    PorTransport, ResponsePacket, ResponseStatus, SecuredCommand, Spi, Tar,
+    Counter, CounterMode, CounterPolicy, IntegrityMode, Keyset, PorRequest, PorTransport,
+    ResponsePacket, ResponseStatus, SecuredCommand, Spi, Tar,
 };
 
 /// What a TAR addresses.
@@ -70,7 +70,8 @@ pub(crate) struct PorTarget {
     pub(crate) tar: Tar,
     pub(crate) counter: Counter,
     pub(crate) spi: Spi,
-    pub(crate) keys: Option<Keyset>,
+    /// The key set version proven by the packet's RC/CC (`None`: PoR sent unsecured).
+    pub(crate) kvn: Option<u8>,
     pub(crate) originator: SmsAddress,
     pub(crate) sc: Option<Address>,
 }
@@ -199,7 +200,7 @@ impl Card {
             tar,
             counter: Counter::default(),
             spi,
-            keys: None,
+            kvn: None,
             originator: deliver.oa.clone(),
             sc,
         };
@@ -257,13 +258,13 @@ impl Card {
             (Some(a), _) | (None, Some(a)) => Some(a),
             (None, None) => None,
         };
-        let keys = match kvn {
+        let key_index = match kvn {
             Some(k) => {
                 if !entry.keysets.is_empty() && !entry.keysets.contains(&k) {
                     return fail(S::UnidentifiedSecurityError);
                 }
-                match self.ota_keyset(k) {
-                    Some(ks) => Some(ks),
+                match self.keyset_index(k) {
+                    Some(i) => Some(i),
                     None => return fail(S::UnidentifiedSecurityError),
                 }
             }
@@ -273,20 +274,29 @@ impl Card {
         if counted && kvn.is_none() {
             return fail(S::UnidentifiedSecurityError);
         }
-        let none = Keyset::new();
-        let ks = keys.as_ref().unwrap_or(&none);
-        // 5. decipher
-        let dec = match sc.decipher(ks) {
-            Ok(d) => d,
-            Err(e) => return fail(e.por_status()),
+        let checked = {
+            let none = Keyset::new();
+            let ks = key_index
+                .and_then(|i| self.cat.keysets.get(i))
+                .map(|(_, k)| k)
+                .unwrap_or(&none);
+            // 5. decipher, 6. RC/CC
+            sc.decipher(ks).map(|dec| {
+                let counter = dec.counter();
+                (counter, dec.verify(ks))
+            })
         };
-        t.counter = dec.counter();
-        // 6. RC/CC
-        let cmd = match dec.verify(ks) {
-            Ok(c) => c,
+        let cmd = match checked {
             Err(e) => return fail(e.por_status()),
+            Ok((counter, verified)) => {
+                t.counter = counter;
+                match verified {
+                    Ok(c) => c,
+                    Err(e) => return fail(e.por_status()),
+                }
+            }
         };
-        t.keys = keys;
+        t.kvn = kvn;
         // 7. counter
         let slot = kvn.unwrap_or(0);
         let stored = self
@@ -353,19 +363,24 @@ impl Card {
 
     /// Build the PoR TP-UD (`02 71 00 …`); falls back to an unsecured PoR when the key set
     /// cannot provide the requested security.
-    fn por_ud(t: &PorTarget, status: ResponseStatus, data: Vec<u8>, secured: bool) -> Vec<u8> {
+    fn por_ud(
+        &mut self,
+        t: &PorTarget,
+        status: ResponseStatus,
+        data: Vec<u8>,
+        secured: bool,
+    ) -> Vec<u8> {
         let p = ResponsePacket::new(t.tar, t.counter, status).with_data(data);
         if secured {
-            if let Some(k) = &t.keys {
-                if let Ok(ud) = p.seal(t.spi.por_security(), k) {
-                    return ud;
+            if let Some(i) = t.kvn.and_then(|k| self.keyset_index(k)) {
+                if let Some((_, k)) = self.cat.keysets.get(i) {
+                    if let Ok(ud) = p.seal(t.spi.por_security(), k) {
+                        return ud;
+                    }
                 }
             }
         }
-        let none = Keyset::new();
-        p.seal(PorSecurity::NONE, &none)
-            .or_else(|_| p.seal_unsecured())
-            .unwrap_or_default()
+        p.seal_unsecured().unwrap_or_default()
     }
 
     fn send_por(
@@ -383,7 +398,7 @@ impl Card {
         if !wanted {
             return Ok(Resp::ok());
         }
-        let ud = Self::por_ud(t, status, data, secured);
+        let ud = self.por_ud(t, status, data, secured);
         if t.spi.por_transport == PorTransport::Submit && self.cat.supports(0x13) {
             self.queue_por_submit(t, &ud);
             return Ok(Resp::ok());
@@ -399,7 +414,7 @@ impl Card {
         ) {
             return;
         }
-        let ud = Self::por_ud(&t, ResponseStatus::PorOk, data, true);
+        let ud = self.por_ud(&t, ResponseStatus::PorOk, data, true);
         self.queue_por_submit(&t, &ud);
     }
 

@@ -201,16 +201,16 @@ impl Card {
         })
     }
 
-    /// The OTA key set with key version `kvn` (PUT KEY result, else the profile's); key
-    /// schedules are cached until the next PUT KEY or reset.
-    pub(crate) fn ota_keyset(&mut self, kvn: u8) -> Option<Keyset> {
-        if let Some((_, k)) = self.cat.keysets.iter().find(|(v, _)| *v == kvn) {
-            return Some(k.clone());
+    /// Index in the key schedule cache of the OTA key set with key version `kvn` (PUT KEY
+    /// result, else the profile's); the cache lives until the next PUT KEY or reset.
+    pub(crate) fn keyset_index(&mut self, kvn: u8) -> Option<usize> {
+        if let Some(i) = self.cat.keysets.iter().position(|(v, _)| *v == kvn) {
+            return Some(i);
         }
         let m = self.key_material(kvn)?;
         let k = build_keyset(kvn, &m.kic_alg, &m.kic, &m.kid_alg, &m.kid)?;
-        self.cat.keysets.push((kvn, k.clone()));
-        Some(k)
+        self.cat.keysets.push((kvn, k));
+        Some(self.cat.keysets.len() - 1)
     }
 
     fn all_kvns(&self) -> Vec<u8> {
@@ -223,7 +223,10 @@ impl Card {
 
     /// RAM: run a script against the issuer security domain.
     pub(crate) fn ram_run(&mut self, script: &[u8]) -> Vec<u8> {
-        let mut exec = |card: &mut Card, _: &[u8], cmd: &CommandApdu| card.isd_apdu(cmd);
+        let mut exec = |card: &mut Card, raw: &[u8]| match CommandApdu::parse(raw) {
+            Ok(cmd) => card.isd_apdu(&cmd),
+            Err(_) => (Vec::new(), 0x6700),
+        };
         self.run_script(script, &mut exec)
     }
 

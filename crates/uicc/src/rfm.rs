@@ -20,7 +20,7 @@
 use crate::card::Card;
 use crate::fs::NodeId;
 use crate::remote::RemoteSession;
-use apdu::{CommandApdu, ResponseApdu, StatusWord};
+use apdu::{CommandApduRef, ResponseApdu, StatusWord};
 use ota::remote::{ExpandedResponse, ScriptCommand, ScriptResponse};
 use ota::{CompactResponse, RemoteScript};
 
@@ -29,8 +29,8 @@ fn continues(sw: u16) -> bool {
     matches!(sw >> 8, 0x90 | 0x91 | 0x92 | 0x9F | 0x61 | 0x62 | 0x63)
 }
 
-/// Executes one C-APDU (raw bytes, and parsed) and returns its data and status word.
-pub(crate) type Exec<'e> = dyn FnMut(&mut Card, &[u8], &CommandApdu) -> (Vec<u8>, u16) + 'e;
+/// Executes one C-APDU (raw bytes, known to parse) and returns its data and status word.
+pub(crate) type Exec<'e> = dyn FnMut(&mut Card, &[u8]) -> (Vec<u8>, u16) + 'e;
 
 /// T=0 emulation around an executor: pending GET RESPONSE data.
 struct T0 {
@@ -39,7 +39,7 @@ struct T0 {
 
 impl T0 {
     fn run(&mut self, card: &mut Card, raw: &[u8], exec: &mut Exec<'_>) -> (Vec<u8>, u16) {
-        let cmd = match CommandApdu::parse(raw) {
+        let cmd = match CommandApduRef::parse(raw) {
             Ok(c) => c,
             Err(_) => return (Vec::new(), 0x6700),
         };
@@ -58,7 +58,7 @@ impl T0 {
             return (out, sw);
         }
         self.pending.clear();
-        let (data, sw) = exec(card, raw, &cmd);
+        let (data, sw) = exec(card, raw);
         if cmd.le.is_none() && !data.is_empty() && sw == 0x9000 {
             let n = (data.len().min(256) & 0xFF) as u16;
             self.pending = data;
@@ -150,7 +150,7 @@ impl Card {
     /// MF) with the key references `access` granted. Writes are committed by the caller.
     pub(crate) fn rfm_run(&mut self, script: &[u8], adf: Option<NodeId>, access: &[u8]) -> Vec<u8> {
         let mut session = RemoteSession::new(adf, access);
-        let mut exec = |card: &mut Card, raw: &[u8], _: &CommandApdu| {
+        let mut exec = |card: &mut Card, raw: &[u8]| {
             let mut r = card.remote_apdu(&mut session, raw);
             let n = r.len();
             if n < 2 {
