@@ -45,7 +45,8 @@ pub struct RunArgs {
     /// Use the card in this PC/SC reader (name, unique part of a name, or index from `simota readers`).
     #[arg(long, value_name = "NAME|INDEX")]
     reader: Option<String>,
-    /// Card profile (TOML) for the emulated card (default: the built-in profile).
+    /// Card profile (TOML) for the emulated card (default: the built-in profile with the WPKI
+    /// applet; the WPKI applet class is available to any profile).
     #[arg(long, value_name = "FILE", conflicts_with = "reader")]
     profile: Option<PathBuf>,
     /// Persistent state file for the emulated card (created when missing).

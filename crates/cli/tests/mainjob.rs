@@ -130,8 +130,9 @@ fn main_job_shows_what_it_signs_and_the_signature_verifies() {
     assert!(t.contains(&format!("-- sms-pp: shown Text: {TEXT}")), "{t}");
     assert!(t.contains("-- sms-pp: shown Prompt: Enter PIN"), "{t}");
     assert!(t.contains("-- sms-pp: DisplayText -> result 00"), "{t}");
-    // The PIN typed by the user never shows up in the transcript.
+    // The notes do not echo hidden input (the TERMINAL RESPONSE bytes carry it, as on the air).
     assert!(t.contains("typed 4 hidden characters"), "{t}");
+    assert!(!t.contains("typed \"1234\""), "{t}");
     // What the WYSIWYS claim means: the bytes the card showed are the bytes it signed. The
     // answers in the PoRs: the public key from KEYGEN, then the signatures.
     let answers: Vec<wpki::protocol::Answer> = pors(&t)

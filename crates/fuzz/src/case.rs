@@ -341,8 +341,9 @@ impl<'a> Gen<'a> {
                 }
             }
         }
-        let mut cipher_keys = keys.clone();
-        let mut mac_keys = keys.clone();
+        // Other keys, only for the wrong-key classes (cloning a keyset costs key schedules).
+        let mut wrong_cipher: Option<Keyset> = None;
+        let mut wrong_mac: Option<Keyset> = None;
         // Packet-level edits are collected here and applied to the spec below.
         let mut edit: PacketEdit = Box::new(|_, _| {});
         let mut concat: Option<(usize, ConcatSpec)> = None;
@@ -762,10 +763,10 @@ impl<'a> Gen<'a> {
             }
             Class::CryptoWrongKey => {
                 let k = random_keyset(keys, &mut self.rng);
-                cipher_keys = k.clone();
-                mac_keys = k;
+                wrong_cipher = Some(k.clone());
+                wrong_mac = Some(k);
             }
-            Class::CryptoMacWrongKey => mac_keys = random_keyset(keys, &mut self.rng),
+            Class::CryptoMacWrongKey => wrong_mac = Some(random_keyset(keys, &mut self.rng)),
             Class::CryptoCcFieldShort => {
                 let k = self.rng.range(1, 7) as usize;
                 self.note(format!("{k} CC bytes missing"));
@@ -899,19 +900,21 @@ impl<'a> Gen<'a> {
             p.mac_len = 0;
         }
         edit(&mut p, &mut self.rng);
+        let cipher_keys = wrong_cipher.as_ref().unwrap_or(keys);
+        let mac_keys = wrong_mac.as_ref().unwrap_or(keys);
         if let Some(d) = cpl_delta {
             // The true CPL is only known after an honest seal.
-            if let Ok(honest) = p.seal(&cipher_keys, &mac_keys) {
+            if let Ok(honest) = p.seal(cipher_keys, mac_keys) {
                 let true_cpl = honest.len().saturating_sub(2) as i32;
                 p.cpl = Some((true_cpl + d).clamp(0, 0xFFFF) as u16);
             }
         }
-        let packet = match p.seal(&cipher_keys, &mac_keys) {
+        let packet = match p.seal(cipher_keys, mac_keys) {
             Ok(b) => b,
             Err(e) => {
                 self.note(format!("seal failed ({e}); sent without RC/CC"));
                 p.mac_len = 0;
-                p.seal(&cipher_keys, &Keyset::new()).unwrap_or_default()
+                p.seal(cipher_keys, &Keyset::new()).unwrap_or_default()
             }
         };
         // Segmenting: explicit concatenation, or automatic when the packet is too long.

@@ -131,11 +131,28 @@ pub fn decode_por(d: &Delivery, step: &Step, keys: &Keyset) -> Option<PorSeen> {
     let spi = step.spi();
     let wanted = spi.por_security();
     let none = Keyset::new();
+    // RHL > 10: an RC/CC is present, so the PoR is secured (no clear reading to try).
+    let header = ota::SecuredResponse::parse(ud).ok();
+    let rhl = header.as_ref().map_or(0, |h| h.header().rhl);
+    if rhl > ota::response::RHL_MIN && wanted != PorSecurity::NONE {
+        let packet = ResponsePacket::open(ud, wanted, keys).map_err(|e| e.to_string());
+        return Some(PorSeen {
+            report: PorReport {
+                path: *path,
+                ud: ud.clone(),
+                packet,
+                security: wanted,
+            },
+        });
+    }
     let clear = ResponsePacket::open(ud, PorSecurity::NONE, &none);
     // A command without ciphering and RC/CC names no key set: its PoR cannot be secured.
     let keyless = !spi.ciphering && spi.integrity == ota::IntegrityMode::None;
     let plain_error = matches!(&clear, Ok(p) if keyless || (p.status != ResponseStatus::PorOk && p.data.is_empty()))
-        && ud.get(14) == Some(&0);
+        && header
+            .as_ref()
+            .and_then(|h| h.decipher(PorSecurity::NONE, &none).ok())
+            .is_some_and(|d| d.pcntr() == 0);
     let (security, packet) = if plain_error || wanted == PorSecurity::NONE {
         (PorSecurity::NONE, clear)
     } else {

@@ -178,6 +178,23 @@ pub(crate) fn integrity_report(
     }
 }
 
+/// Constant-time equality of two RC/CC values: up to 16 bytes are compared as one `u128`
+/// (lengths are public; longer values fall back to the byte-wise `subtle` comparison).
+fn ct_equal(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = ([0u8; 16], [0u8; 16]);
+    match (x.get_mut(..a.len()), y.get_mut(..b.len())) {
+        (Some(xs), Some(ys)) => {
+            xs.copy_from_slice(a);
+            ys.copy_from_slice(b);
+            u128::from_ne_bytes(x).ct_eq(&u128::from_ne_bytes(y)).into()
+        }
+        _ => a.ct_eq(b).into(),
+    }
+}
+
 /// `Ok(())` when `computed` is None or equals `received` (constant time); allocates only on
 /// failure.
 pub(crate) fn integrity_result(
@@ -186,7 +203,7 @@ pub(crate) fn integrity_result(
     received: &[u8],
 ) -> Result<()> {
     match computed {
-        Some(c) if !bool::from(c.as_bytes().ct_eq(received)) => Err(OtaError::IntegrityFailed {
+        Some(c) if !ct_equal(c.as_bytes(), received) => Err(OtaError::IntegrityFailed {
             kind: mode.name(),
             received: hex::encode(received),
             computed: hex::encode(c.as_bytes()),
@@ -435,6 +452,27 @@ impl DecipheredCommand {
         Ok(self.to_packet())
     }
 
+    /// [`DecipheredCommand::verify`] consuming `self`: the deciphered buffer becomes the
+    /// packet's `data` (no second allocation).
+    fn into_verified(self, keys: &Keyset) -> Result<CommandPacket> {
+        let c = self.compute(keys)?;
+        integrity_result(self.header.spi.integrity, c, self.integrity_value())?;
+        let start = 6 + self.header.integrity_len();
+        let end = start + self.data().len();
+        let mut data = self.plain;
+        data.truncate(end);
+        let start = start.min(data.len());
+        data.drain(..start);
+        Ok(CommandPacket {
+            spi: self.header.spi,
+            kic: self.header.kic,
+            kid: self.header.kid,
+            tar: self.header.tar,
+            counter: self.counter,
+            data,
+        })
+    }
+
     /// The packet without checking the RC/CC.
     pub fn to_packet(&self) -> CommandPacket {
         CommandPacket {
@@ -508,22 +546,25 @@ impl CommandPacket {
                 reason: format!("{} bytes do not fit a 16-bit CPL", self.data.len()),
             }
         })?;
-        out.reserve(2 + usize::from(cpl));
-        out.extend_from_slice(&cpl.to_be_bytes());
-        out.push(chl);
-        out.extend_from_slice(&self.spi.to_bytes());
-        out.push(self.kic.to_byte());
-        out.push(self.kid.to_byte());
-        out.extend_from_slice(&self.tar.0);
-        out.extend_from_slice(&self.counter.to_bytes());
-        out.push(pad as u8);
-        let cc_at = out.len();
-        out.resize(cc_at + ilen, 0);
-        out.extend_from_slice(&self.data);
-        out.resize(out.len() + pad, 0);
+        // One zero-filled resize, then the fields in place: the RC/CC slot and the padding
+        // stay zero, the data is copied once.
+        let cc_at = CNTR_OFFSET + 6;
+        let data_at = cc_at + ilen;
+        out.resize(2 + usize::from(cpl), 0);
+        let mut hdr = [0u8; CNTR_OFFSET + 6];
+        hdr[..2].copy_from_slice(&cpl.to_be_bytes());
+        hdr[2] = chl;
+        hdr[3..5].copy_from_slice(&self.spi.to_bytes());
+        hdr[5] = self.kic.to_byte();
+        hdr[6] = self.kid.to_byte();
+        hdr[7..10].copy_from_slice(&self.tar.0);
+        hdr[10..15].copy_from_slice(&self.counter.to_bytes());
+        hdr[15] = pad as u8;
+        let (head, tail) = out.split_at_mut(data_at);
+        head[..cc_at].copy_from_slice(&hdr);
+        tail[..self.data.len()].copy_from_slice(&self.data);
         if ilen > 0 {
-            let (head, tail) = out.split_at_mut(cc_at + ilen);
-            let c = keys.checksum(&[&head[..cc_at], tail], ilen)?;
+            let c = keys.checksum(&[&hdr, tail], ilen)?;
             head[cc_at..].copy_from_slice(c.as_bytes());
         }
         if self.spi.ciphering {
@@ -534,7 +575,9 @@ impl CommandPacket {
 
     /// Parse, decipher and verify in one go (see the module doc for the separate steps).
     pub fn open(b: &[u8], keys: &Keyset) -> Result<CommandPacket> {
-        SecuredCommand::parse(b)?.decipher(keys)?.verify(keys)
+        SecuredCommand::parse(b)?
+            .decipher(keys)?
+            .into_verified(keys)
     }
 }
 

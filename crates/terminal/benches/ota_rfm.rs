@@ -5,6 +5,7 @@
 //! packet, wraps it into SMS-DELIVER and ENVELOPE, runs the card's OTA receiver (checks,
 //! decipher, CMAC, counter, RFM, commit, PoR sealing) and decodes and verifies the PoR.
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, Criterion};
 use ota::{ChecksumAlgorithm, CipherAlgorithm, Counter, Keyset, Spi, Tar};
 use std::hint::black_box;
@@ -25,6 +26,48 @@ impl uicc::Store for CountingStore {
     }
 }
 
+/// On-CPU time of the benchmark thread (Linux `/proc/thread-self/schedstat`, first field, in
+/// nanoseconds): the cost per core even when other processes share the machine. Falls back to
+/// 0 elsewhere (then only the wall-time group is meaningful).
+struct CpuTime;
+
+fn thread_cpu_ns() -> u64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+static WALL: WallTime = WallTime;
+
+impl Measurement for CpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+    fn start(&self) -> u64 {
+        thread_cpu_ns()
+    }
+    fn end(&self, i: u64) -> u64 {
+        thread_cpu_ns().saturating_sub(i)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, v: &u64) -> f64 {
+        *v as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WALL.formatter()
+    }
+}
+
+fn rfm_round_trip_cpu(c: &mut Criterion<CpuTime>) {
+    let card = uicc::Card::new(uicc::Profile::default_profile()).expect("default card");
+    round_trip(c, card, "MemoryStore, CPU time");
+}
+
 fn rfm_round_trip(c: &mut Criterion) {
     let card = uicc::Card::new(uicc::Profile::default_profile()).expect("default card");
     round_trip(c, card, "MemoryStore snapshot per commit");
@@ -33,7 +76,7 @@ fn rfm_round_trip(c: &mut Criterion) {
     round_trip(c, card, "commit without snapshot");
 }
 
-fn round_trip(c: &mut Criterion, card: uicc::Card, store: &str) {
+fn round_trip<M: Measurement + 'static>(c: &mut Criterion<M>, card: uicc::Card, store: &str) {
     let mut emu = Emulator::new(card);
     let mut term = Terminal::default();
     term.terminal_profile(&mut emu).expect("terminal profile");
@@ -53,10 +96,11 @@ fn round_trip(c: &mut Criterion, card: uicc::Card, store: &str) {
         .expect("keyset");
     let data = apdu::hex::decode("00D6880004 01020304").expect("hex");
     let mut n = 0u64;
-    c.bench_function(
-        &format!(
-            "ota: RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC; {store})"
-        ),
+    let mut g = c.benchmark_group("ota");
+    // Equal-sized samples: the CPU-time clock only advances at scheduler events.
+    g.sampling_mode(criterion::SamplingMode::Flat);
+    g.bench_function(
+        &format!("RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC; {store})"),
         |b| {
             b.iter(|| {
                 n += 1;
@@ -77,7 +121,13 @@ fn round_trip(c: &mut Criterion, card: uicc::Card, store: &str) {
             })
         },
     );
+    g.finish();
 }
 
 criterion_group!(benches, rfm_round_trip);
-criterion_main!(benches);
+criterion_group! {
+    name = cpu;
+    config = Criterion::default().with_measurement(CpuTime);
+    targets = rfm_round_trip_cpu
+}
+criterion_main!(benches, cpu);

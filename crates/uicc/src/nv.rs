@@ -182,13 +182,26 @@ impl Clone for NvState {
         }
     }
     fn clone_from(&mut self, o: &Self) {
+        // Most commits change one file and a counter: copy only the parts that differ
+        // (comparing allocates nothing; cloning the rest would reallocate every time).
+        fn sync<T: Clone + PartialEq>(a: &mut T, b: &T) {
+            if a != b {
+                a.clone_from(b);
+            }
+        }
         self.format = o.format;
-        self.profile_fingerprint.clone_from(&o.profile_fingerprint);
-        self.files.clone_from(&o.files);
-        self.pins.clone_from(&o.pins);
-        self.auth.clone_from(&o.auth);
-        self.ota.clone_from(&o.ota);
-        self.applets.clone_from(&o.applets);
+        sync(&mut self.profile_fingerprint, &o.profile_fingerprint);
+        if self.files.len() == o.files.len() {
+            for (a, b) in self.files.iter_mut().zip(&o.files) {
+                sync(a, b);
+            }
+        } else {
+            self.files.clone_from(&o.files);
+        }
+        sync(&mut self.pins, &o.pins);
+        sync(&mut self.auth, &o.auth);
+        sync(&mut self.ota, &o.ota);
+        sync(&mut self.applets, &o.applets);
     }
 }
 

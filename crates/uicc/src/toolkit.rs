@@ -60,10 +60,17 @@ pub mod event {
     /// EVENT_UNRECOGNIZED_ENVELOPE (`-1` in TS 102 241).
     pub const UNRECOGNIZED_ENVELOPE: u8 = 0xFF;
 
-    /// The toolkit event for a TS 102 223 event-list code of an EVENT DOWNLOAD (§8.25):
-    /// event-list code + 12 (MT call `00` → 12 … access technology change `0B` → 23+).
+    /// The toolkit event for a TS 102 223 §8.25 event-list code of an EVENT DOWNLOAD: MT call
+    /// (`00`) … card reader status (`06`) → 12…18; language selection (`07`) … channel status
+    /// (`0A`) → 20…23 (19 is STATUS COMMAND); access technology change (`0B`) … browsing
+    /// status (`0F`) → 25…29.
     pub fn for_event_download(code: u8) -> Option<u8> {
-        (code <= 0x13).then(|| code.wrapping_add(12))
+        match code {
+            0x00..=0x06 => Some(code + 12),
+            0x07..=0x0A => Some(code + 13),
+            0x0B..=0x0F => Some(code + 14),
+            _ => None,
+        }
     }
 }
 
@@ -848,6 +855,24 @@ mod tests {
         assert_eq!(ToolkitParams::parse(&q.emit()).unwrap(), q);
         assert!(ToolkitParams::parse(&[1, 0, 0, 2, 1]).is_err());
         assert!(ToolkitParams::parse(&[1, 0, 0, 0, 0, 0, 2, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn event_download_codes() {
+        assert_eq!(
+            event::for_event_download(0x04),
+            Some(event::EVENT_DOWNLOAD_USER_ACTIVITY)
+        );
+        assert_eq!(
+            event::for_event_download(0x05),
+            Some(event::EVENT_DOWNLOAD_IDLE_SCREEN_AVAILABLE)
+        );
+        assert_eq!(
+            event::for_event_download(0x07),
+            Some(event::EVENT_DOWNLOAD_LANGUAGE_SELECTION)
+        );
+        assert_eq!(event::for_event_download(0x0B), Some(25));
+        assert_eq!(event::for_event_download(0x10), None);
     }
 
     #[test]
