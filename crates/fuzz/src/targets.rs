@@ -177,7 +177,17 @@ pub fn tpdu(data: &[u8]) {
         let _ = d.user_data();
         if let Ok(b) = d.emit() {
             let again = ota::sms::SmsDeliver::parse(&b).expect("an emitted SMS-DELIVER parses");
-            assert_eq!(again, d, "SMS-DELIVER round trip");
+            // GSM 7-bit decoding of an alphanumeric TP-OA is lossy by design (TS 23.038: an
+            // unknown escape shows the base character), so exactness is required after one
+            // normalisation; digit addresses round-trip at once.
+            if !matches!(again.oa.value, ota::sms::AddressValue::Alphanumeric { .. }) {
+                assert_eq!(again, d, "SMS-DELIVER round trip");
+            }
+            if let Ok(b2) = again.emit() {
+                let third =
+                    ota::sms::SmsDeliver::parse(&b2).expect("a re-emitted SMS-DELIVER parses");
+                assert_eq!(third, again, "SMS-DELIVER round trip after normalisation");
+            }
         }
     }
     if let Ok(s) = ota::sms::SmsSubmit::parse(data) {

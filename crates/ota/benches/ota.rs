@@ -1,5 +1,7 @@
 //! Build+parse throughput of SCP80 command packets (32-byte payload): AES-128 (cipher + CMAC)
-//! and 3DES 2-key (cipher + CBC-MAC), keysets prepared once.
+//! and 3DES 2-key (cipher + CBC-MAC), keysets prepared once. `<alg>` is seal_into + the
+//! step-by-step parse → decipher → verify; `<alg>_open_into` is seal_into + the
+//! allocation-free `CommandPacket::open_into`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ota::{
@@ -35,6 +37,15 @@ fn bench_alg(
                 .expect("decipher");
             let p = d.verify(&keys).expect("verify");
             black_box(p.data.len())
+        })
+    });
+    let name_into = format!("{name}_open_into");
+    let mut rx = pkt.clone();
+    g.bench_function(&name_into, |b| {
+        b.iter(|| {
+            pkt.seal_into(black_box(&keys), &mut buf).expect("seal");
+            CommandPacket::open_into(&buf, &keys, &mut rx).expect("open");
+            black_box(rx.data.len())
         })
     });
     let name_seal = format!("{name}_seal_only");

@@ -315,11 +315,19 @@ impl<'a> SecuredCommand<'a> {
     /// Decipher CNTR..end if the SPI says so (checking KIc against the keyset and the block
     /// alignment) and split CNTR, PCNTR, RC/CC and data.
     pub fn decipher(&self, keys: &Keyset) -> Result<DecipheredCommand> {
-        let region = self.bytes.get(CNTR_OFFSET..).unwrap_or(&[]);
-        let mut plain = region.to_vec();
+        let mut plain = Vec::new();
+        self.decipher_region(keys, &mut plain)?;
+        DecipheredCommand::split(self.header, self.bytes, plain)
+    }
+
+    /// Copy CNTR..end into `plain` (cleared first, allocation reused) and decipher it in
+    /// place if the SPI says so.
+    fn decipher_region(&self, keys: &Keyset, plain: &mut Vec<u8>) -> Result<()> {
+        plain.clear();
+        plain.extend_from_slice(self.bytes.get(CNTR_OFFSET..).unwrap_or(&[]));
         if self.header.spi.ciphering {
             keys.check_kic(self.header.kic)?;
-            keys.decrypt(&mut plain).map_err(|e| match e {
+            keys.decrypt(plain).map_err(|e| match e {
                 OtaError::CipherLength {
                     len, alg, block, ..
                 } => OtaError::CipherLength {
@@ -331,8 +339,51 @@ impl<'a> SecuredCommand<'a> {
                 e => e,
             })?;
         }
-        DecipheredCommand::split(self.header, self.bytes, plain)
+        Ok(())
     }
+
+    /// Decipher into `plain`, split and verify (the steps of [`SecuredCommand::decipher`]
+    /// and [`DecipheredCommand::verify`], same checks in the same order); on success `plain`
+    /// holds exactly the secured data without padding.
+    fn open_in_place(&self, keys: &Keyset, plain: &mut Vec<u8>) -> Result<Counter> {
+        self.decipher_region(keys, plain)?;
+        let (counter, pcntr) = split_fields(&self.header, plain)?;
+        let ilen = self.header.integrity_len();
+        let clear = self.bytes.get(..CNTR_OFFSET).unwrap_or(&[]);
+        let received = plain.get(6..6 + ilen).unwrap_or(&[]);
+        let rest = plain.get(6 + ilen..).unwrap_or(&[]);
+        let c = compute_integrity(
+            keys,
+            self.header.spi.integrity,
+            self.header.kid,
+            &[clear, plain.get(..6).unwrap_or(&[]), rest],
+            received,
+            "CHL",
+            self.header.chl,
+        )?;
+        integrity_result(self.header.spi.integrity, c, received)?;
+        let end = plain.len().saturating_sub(usize::from(pcntr));
+        plain.truncate(end);
+        let start = (6 + ilen).min(plain.len());
+        plain.drain(..start);
+        Ok(counter)
+    }
+}
+
+/// CNTR and PCNTR of a deciphered CNTR..end region, checking that PCNTR fits the data.
+fn split_fields(header: &CommandHeader, plain: &[u8]) -> Result<(Counter, u8)> {
+    let c = take(plain, 0, 5, "CNTR")?;
+    let counter = Counter::from_bytes([c[0], c[1], c[2], c[3], c[4]]);
+    let pcntr = byte(plain, 5, "PCNTR")?;
+    let data_len = plain.len().saturating_sub(6 + header.integrity_len());
+    if usize::from(pcntr) > data_len {
+        return Err(OtaError::PaddingTooLong {
+            pcntr,
+            offset: 15,
+            available: data_len,
+        });
+    }
+    Ok((counter, pcntr))
 }
 
 /// A command packet after deciphering: CNTR, PCNTR, RC/CC and data are readable; the RC/CC
@@ -362,18 +413,7 @@ impl DecipheredCommand {
     fn split(header: CommandHeader, bytes: &[u8], plain: Vec<u8>) -> Result<Self> {
         let mut clear = [0u8; CNTR_OFFSET];
         clear.copy_from_slice(take(bytes, 0, CNTR_OFFSET, "header")?);
-        let c = take(&plain, 0, 5, "CNTR")?;
-        let counter = Counter::from_bytes([c[0], c[1], c[2], c[3], c[4]]);
-        let pcntr = byte(&plain, 5, "PCNTR")?;
-        let ilen = header.integrity_len();
-        let data_len = plain.len().saturating_sub(6 + ilen);
-        if usize::from(pcntr) > data_len {
-            return Err(OtaError::PaddingTooLong {
-                pcntr,
-                offset: 15,
-                available: data_len,
-            });
-        }
+        let (counter, pcntr) = split_fields(&header, &plain)?;
         Ok(DecipheredCommand {
             header,
             clear,
@@ -450,27 +490,6 @@ impl DecipheredCommand {
         let c = self.compute(keys)?;
         integrity_result(self.header.spi.integrity, c, self.integrity_value())?;
         Ok(self.to_packet())
-    }
-
-    /// [`DecipheredCommand::verify`] consuming `self`: the deciphered buffer becomes the
-    /// packet's `data` (no second allocation).
-    fn into_verified(self, keys: &Keyset) -> Result<CommandPacket> {
-        let c = self.compute(keys)?;
-        integrity_result(self.header.spi.integrity, c, self.integrity_value())?;
-        let start = 6 + self.header.integrity_len();
-        let end = start + self.data().len();
-        let mut data = self.plain;
-        data.truncate(end);
-        let start = start.min(data.len());
-        data.drain(..start);
-        Ok(CommandPacket {
-            spi: self.header.spi,
-            kic: self.header.kic,
-            kid: self.header.kid,
-            tar: self.header.tar,
-            counter: self.counter,
-            data,
-        })
     }
 
     /// The packet without checking the RC/CC.
@@ -575,9 +594,41 @@ impl CommandPacket {
 
     /// Parse, decipher and verify in one go (see the module doc for the separate steps).
     pub fn open(b: &[u8], keys: &Keyset) -> Result<CommandPacket> {
-        SecuredCommand::parse(b)?
-            .decipher(keys)?
-            .into_verified(keys)
+        let sc = SecuredCommand::parse(b)?;
+        let mut data = Vec::with_capacity(b.len().saturating_sub(CNTR_OFFSET));
+        let counter = sc.open_in_place(keys, &mut data)?;
+        Ok(CommandPacket {
+            spi: sc.header.spi,
+            kic: sc.header.kic,
+            kid: sc.header.kid,
+            tar: sc.header.tar,
+            counter,
+            data,
+        })
+    }
+
+    /// [`CommandPacket::open`] into an existing packet, reusing the allocation of
+    /// `out.data` (for receiving many packets without allocating). On error `out.data` is
+    /// left empty and the other fields unchanged.
+    pub fn open_into(b: &[u8], keys: &Keyset, out: &mut CommandPacket) -> Result<()> {
+        let r = SecuredCommand::parse(b).and_then(|sc| {
+            let counter = sc.open_in_place(keys, &mut out.data)?;
+            Ok((sc.header, counter))
+        });
+        match r {
+            Ok((h, counter)) => {
+                out.spi = h.spi;
+                out.kic = h.kic;
+                out.kid = h.kid;
+                out.tar = h.tar;
+                out.counter = counter;
+                Ok(())
+            }
+            Err(e) => {
+                out.data.clear();
+                Err(e)
+            }
+        }
     }
 }
 
@@ -609,5 +660,84 @@ pub(crate) fn integrity_len_for(mode: IntegrityMode, keys: &Keyset) -> Result<us
             }
             Ok(alg.default_len())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keyset::{ChecksumAlgorithm, CipherAlgorithm};
+
+    fn keys() -> Keyset {
+        Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, &[0x11; 16], 1)
+            .unwrap()
+            .with_kid(ChecksumAlgorithm::AesCmac, &[0x22; 16], 1)
+            .unwrap()
+    }
+
+    #[test]
+    fn open_into_matches_open_and_steps() {
+        let k = keys();
+        let mut rx = CommandPacket::new(
+            Spi::from_u16(0),
+            &k,
+            Tar([0; 3]),
+            Counter::new(0).unwrap(),
+            vec![9; 100],
+        );
+        for (spi, n) in [(0x1619, 32usize), (0x1621, 0), (0x1200, 17), (0x1605, 15)] {
+            let pkt = CommandPacket::new(
+                Spi::from_u16(spi),
+                &k,
+                Tar([0xB0, 0x00, 0x10]),
+                Counter::new(7).unwrap(),
+                (0..n as u8).collect(),
+            );
+            let sealed = pkt.seal(&k).unwrap();
+            let a = CommandPacket::open(&sealed, &k).unwrap();
+            let b = SecuredCommand::parse(&sealed)
+                .unwrap()
+                .decipher(&k)
+                .unwrap()
+                .verify(&k)
+                .unwrap();
+            CommandPacket::open_into(&sealed, &k, &mut rx).unwrap();
+            assert_eq!(a, pkt);
+            assert_eq!(a, b);
+            assert_eq!(rx, a);
+        }
+    }
+
+    #[test]
+    fn open_into_clears_data_on_error() {
+        let k = keys();
+        let pkt = CommandPacket::new(
+            Spi::from_u16(0x1619),
+            &k,
+            Tar([0xB0, 0x00, 0x10]),
+            Counter::new(7).unwrap(),
+            vec![0x5A; 32],
+        );
+        let mut sealed = pkt.seal(&k).unwrap();
+        let mut rx = pkt.clone();
+        let last = sealed.len() - 1;
+        sealed[last] ^= 1;
+        let e = CommandPacket::open_into(&sealed, &k, &mut rx).unwrap_err();
+        assert_eq!(e, CommandPacket::open(&sealed, &k).unwrap_err());
+        assert!(matches!(e, OtaError::IntegrityFailed { .. }), "{e:?}");
+        assert!(rx.data.is_empty());
+        assert_eq!(rx.counter, pkt.counter);
+    }
+
+    #[test]
+    fn ct_equal_is_equality() {
+        assert!(ct_equal(&[1, 2, 3], &[1, 2, 3]));
+        assert!(!ct_equal(&[1, 2, 3], &[1, 2, 4]));
+        assert!(!ct_equal(&[1, 2], &[1, 2, 0]));
+        assert!(ct_equal(&[], &[]));
+        assert!(ct_equal(&[7; 20], &[7; 20]));
+        assert!(!ct_equal(&[7; 20], &[[7; 19].as_slice(), &[8]].concat()));
+        assert!(!ct_equal(&[0; 16], &[[0; 15].as_slice(), &[1]].concat()));
     }
 }

@@ -374,6 +374,15 @@ fn parse_template(
             break;
         }
         let (t, tn) = read_tag(b, at)?;
+        if t == 0 {
+            // `00` is end-of-contents (BER), never the tag of a data object: an emitter could
+            // not write `00 00`-valued items back (found by the remote_apdu fuzz target).
+            return Err(OtaError::Malformed {
+                field: "tag",
+                offset: at,
+                reason: "tag 00 (end-of-contents) inside a template".into(),
+            });
+        }
         let (len, ln) = read_len(b, at + tn)?;
         let v = take(b, at + tn + ln, len, "TLV value").map_err(|_| OtaError::Malformed {
             field: "TLV",
@@ -595,6 +604,20 @@ mod tests {
         ));
         assert!(ExpandedScript::parse(&h("AE80220580E2900000").unwrap()).is_err());
         assert!(ExpandedScript::parse(&h("AA08220580E2900000").unwrap()).is_err());
+    }
+
+    #[test]
+    fn tag_00_inside_a_template_is_rejected() {
+        // Regression (remote_apdu fuzz target): `00 81 00` parsed as a tag-00 item that
+        // re-emits as `00 00`, the end-of-contents of an indefinite template.
+        let crash = h("AE80220580F2000000008100 0000").unwrap();
+        assert!(ExpandedScript::parse(&crash).is_err());
+        assert!(ExpandedScript::parse(&h("AA050001FF2200").unwrap()).is_err());
+        assert!(ExpandedResponse::parse(&h("AF8000810000 00").unwrap()).is_err());
+        // Every script that parses re-emits into one that parses to the same value.
+        let ok = h("AE8022058022000000810100 0000").unwrap();
+        let s = ExpandedScript::parse(&ok).unwrap();
+        assert_eq!(ExpandedScript::parse(&s.emit()).unwrap(), s);
     }
 
     #[test]

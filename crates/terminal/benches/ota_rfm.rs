@@ -3,7 +3,13 @@
 //! "higher", one UPDATE BINARY (EF.UMPC by SFI in the MF session of TAR B00000), PoR
 //! required, ciphered + CC, in the ENVELOPE response. Each iteration builds and secures the
 //! packet, wraps it into SMS-DELIVER and ENVELOPE, runs the card's OTA receiver (checks,
-//! decipher, CMAC, counter, RFM, commit, PoR sealing) and decodes and verifies the PoR.
+//! decipher, CMAC, counter, RFM, non-volatile commit, PoR sealing) and decodes and verifies
+//! the PoR.
+//!
+//! Three measurements: wall time with the default `MemoryStore` (a snapshot of the whole
+//! non-volatile state at every commit), wall time with a store that keeps no snapshot, and
+//! on-CPU time of the bench thread with `MemoryStore` (per-core cost even when other
+//! processes share the machine).
 
 use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -100,7 +106,7 @@ fn round_trip<M: Measurement + 'static>(c: &mut Criterion<M>, card: uicc::Card, 
     // Equal-sized samples: the CPU-time clock only advances at scheduler events.
     g.sampling_mode(criterion::SamplingMode::Flat);
     g.bench_function(
-        &format!("RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC; {store})"),
+        format!("RFM round trip (AES-128 cipher+CMAC, 1 UPDATE BINARY, PoR ciphered+CC; {store})"),
         |b| {
             b.iter(|| {
                 n += 1;

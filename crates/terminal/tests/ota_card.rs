@@ -1100,3 +1100,60 @@ fn real_card_command_packets_are_accepted_by_the_emulated_card() {
     }
     assert!(n >= 8);
 }
+
+#[test]
+fn counter_and_effects_are_committed_together() {
+    // Power is cut after the 1st or 2nd non-volatile write of an accepted packet (the counter,
+    // then the UPDATE BINARY): after the restart neither the counter nor the file changed.
+    for k in 1..=2 {
+        let mut e = emulator(Profile::default_profile());
+        let keys = aes();
+        let before = nv(&mut e);
+        let ud = command_ud(&keys, 0x1619, RFM_USIM, 9, &spn_script(&[0x55; 17]));
+        e.card().tear_after_writes(k);
+        let oa = SmsAddress::digits(1, 1, "1234").unwrap();
+        let tpdu =
+            SmsDeliver::data_download(oa, Timestamp([0x42, 0x10, 0x10, 0, 0, 0, 0]), ud, true)
+                .unwrap()
+                .emit()
+                .unwrap();
+        let d1 = ota::SmsPpDownload::new(tpdu).emit().unwrap();
+        let mut apdu = vec![0x80, 0xC2, 0x00, 0x00, d1.len() as u8];
+        apdu.extend_from_slice(&d1);
+        apdu.push(0x00);
+        assert!(
+            e.transmit(&apdu).unwrap().is_empty(),
+            "power cut: no answer"
+        );
+        e.card().reset();
+        assert_eq!(nv(&mut e), before, "tear after write {k}");
+        // The same packet is accepted after the restart (its counter was never stored).
+        let ud = command_ud(&keys, 0x1619, RFM_USIM, 9, &spn_script(&[0x55; 17]));
+        let (d, _) = send_ud(&mut e, &ud, true);
+        let rep =
+            PorReport::decode_with(PorPath::EnvelopeResponse, d, &keys, Spi::from_u16(0x1619));
+        assert_eq!(rep.status(), Some(ResponseStatus::PorOk));
+        assert_eq!(read_spn(&mut e), vec![0x55; 17]);
+    }
+}
+
+#[test]
+fn other_envelopes() {
+    let mut e = emulator(Profile::default_profile());
+    // EVENT DOWNLOAD (idle screen available) with no applet registered for it: 9000.
+    assert_eq!(tx(&mut e, "80C2000009 D60799010582020281").1, 0x9000);
+    // An SMS-PP download without a command packet (no UDH) and nobody registered for
+    // unformatted SMS-PP: 9000, no data.
+    let oa = SmsAddress::digits(1, 1, "1234").unwrap();
+    let tpdu = SmsDeliver::data_download(oa, Timestamp([0; 7]), b"hello".to_vec(), false)
+        .unwrap()
+        .emit()
+        .unwrap();
+    let d1 = ota::SmsPpDownload::new(tpdu).emit().unwrap();
+    let mut apdu = vec![0x80, 0xC2, 0x00, 0x00, d1.len() as u8];
+    apdu.extend_from_slice(&d1);
+    assert_eq!(e.transmit(&apdu).unwrap(), vec![0x90, 0x00]);
+    // MENU SELECTION of an item nobody owns: 6A80; an unknown envelope template: 6A80.
+    assert_eq!(tx(&mut e, "80C2000009 D307820201819001 7F").1, 0x6A80);
+    assert_eq!(tx(&mut e, "80C2000004 DF02 8202").1, 0x6A80);
+}

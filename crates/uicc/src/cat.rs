@@ -485,3 +485,58 @@ fn env_value(b: &[u8]) -> &[u8] {
     };
     b.get(off..).unwrap_or(&[])
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Card, Profile};
+    use proptest::prelude::*;
+
+    fn envelope(data: &[u8]) -> Vec<u8> {
+        let mut a = vec![0x80, 0xC2, 0x00, 0x00, data.len() as u8];
+        a.extend_from_slice(data);
+        a.push(0x00);
+        a
+    }
+
+    /// An SMS-PP download ENVELOPE around a TP-UD (SMS-DELIVER, PID 7F, DCS F6).
+    fn sms_pp(ud: &[u8]) -> Vec<u8> {
+        let mut tpdu = vec![0x40, 0x04, 0x91, 0x21, 0x43, 0x7F, 0xF6];
+        tpdu.extend_from_slice(&[0x42, 0x10, 0x10, 0, 0, 0, 0]);
+        tpdu.push(ud.len() as u8);
+        tpdu.extend_from_slice(ud);
+        let mut d1 = vec![0xD1, (tpdu.len() + 6) as u8, 0x82, 0x02, 0x83, 0x81, 0x8B];
+        d1.push(tpdu.len() as u8);
+        d1.extend_from_slice(&tpdu);
+        envelope(&d1)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Arbitrary envelopes, secured packets and CAT sequences never panic, and a packet
+        /// the card rejects never changes its non-volatile state.
+        #[test]
+        fn arbitrary_cat_input_is_answered(
+            raw in proptest::collection::vec(any::<u8>(), 0..120),
+            packet in proptest::collection::vec(any::<u8>(), 0..120),
+            tr in proptest::collection::vec(any::<u8>(), 0..40),
+        ) {
+            let mut c = Card::new(Profile::default_profile()).unwrap();
+            let r = c.process(&[0x80, 0x10, 0x00, 0x00, 0x04, 0xFF, 0xFF, 0xFF, 0xFF]);
+            prop_assert!(r.len() >= 2);
+            let before = c.nv_state().clone();
+            let r = c.process(&envelope(&raw));
+            prop_assert!(r.len() >= 2);
+            let mut ud = vec![0x02, 0x70, 0x00];
+            ud.extend_from_slice(&packet);
+            let r = c.process(&sms_pp(&ud[..ud.len().min(140)]));
+            prop_assert!(r.len() >= 2);
+            // Random bytes cannot carry a valid CC for key set 1 or 2.
+            prop_assert_eq!(c.nv_state(), &before);
+            let mut t = vec![0x80, 0x14, 0x00, 0x00, tr.len() as u8];
+            t.extend_from_slice(&tr);
+            prop_assert!(c.process(&t).len() >= 2);
+            prop_assert!(c.process(&[0x80, 0x12, 0x00, 0x00, 0x10]).len() >= 2);
+        }
+    }
+}

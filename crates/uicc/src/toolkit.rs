@@ -683,9 +683,19 @@ fn find(objs: &[CompTlv], tag: u8, occurrence: usize) -> Option<&[u8]> {
 
 /// The TERMINAL RESPONSE to the applet's last proactive command (TS 102 241 §6.6
 /// `ProactiveResponseHandler`), from [`AppletContext::proactive_response`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ProactiveResponseHandler {
     tr: TerminalResponse,
+}
+
+// Not derived: the response may carry what the user typed (a PIN in GET INPUT).
+impl std::fmt::Debug for ProactiveResponseHandler {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProactiveResponseHandler")
+            .field("command", &self.tr.details())
+            .field("result", &self.tr.result().general)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ProactiveResponseHandler {
