@@ -85,18 +85,31 @@ impl PorReport {
     pub(crate) fn decode(path: PorPath, ud: Vec<u8>, ctx: Option<&PorContext>) -> PorReport {
         let none = Keyset::new();
         let (security, keys) = match SecuredResponse::parse(&ud) {
-            Ok(s) if s.header().rhl > RHL_MIN => match ctx {
-                Some(c) => (c.spi.por_security(), &c.keys),
-                None => {
-                    return PorReport {
-                        path,
-                        ud,
-                        packet: Err("PoR is secured but no keyset is known for it".into()),
-                        security: PorSecurity::NONE,
+            Ok(s) => {
+                let has_integrity = s.header().rhl > RHL_MIN;
+                match ctx {
+                    // RHL = 10 while the SPI asked for RC/CC: an error PoR the card sent
+                    // unsecured (status 06 and similar). Otherwise decode as the SPI asks —
+                    // this includes PoRs that are ciphered without RC/CC (SPI2 b5 set, b4b3 00).
+                    Some(c) => {
+                        let asked = c.spi.por_security();
+                        if has_integrity || asked.integrity == ota::IntegrityMode::None {
+                            (asked, &c.keys)
+                        } else {
+                            (PorSecurity::NONE, &none)
+                        }
                     }
+                    None if has_integrity => {
+                        return PorReport {
+                            path,
+                            ud,
+                            packet: Err("PoR is secured but no keyset is known for it".into()),
+                            security: PorSecurity::NONE,
+                        }
+                    }
+                    None => (PorSecurity::NONE, &none),
                 }
-            },
-            Ok(_) => (PorSecurity::NONE, &none),
+            }
             Err(e) => {
                 return PorReport {
                     path,

@@ -382,6 +382,13 @@ fn por_modes_and_paths() {
             assert_eq!((sec.ciphering, sec.integrity), (ciph, integ));
             let pk = ResponsePacket::open(&p.ud, sec, &k).unwrap();
             assert_eq!(pk.status, ResponseStatus::PorOk);
+            // The terminal's own decoding (the path users see) agrees, including PoRs that
+            // are ciphered without RC/CC (RHL 10 but SPI2 b5 set).
+            assert_eq!(
+                p.security, sec,
+                "SPI {spi:04X}: terminal decoded with other security"
+            );
+            assert_eq!(p.packet.as_ref().ok(), Some(&pk), "SPI {spi:04X}");
             assert_eq!(pk.counter.value(), n as u64 + 1, "the PoR echoes CNTR");
             let r = CompactResponse::parse(&pk.data).unwrap();
             assert_eq!(r.count, 1);
