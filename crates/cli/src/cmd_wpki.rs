@@ -3,9 +3,10 @@
 //! `split-keygen`).
 //!
 //! Delivery: `--applet-state FILE` runs the applet in process over a state image (created on
-//! first use) with a scripted user; `--reader`/`--state` (SCP80 to the applet's TAR through the
-//! terminal simulator and the emulated card) need the card-side CAT engine and OTA receiver
-//! and report that clearly until they exist.
+//! first use) with a scripted user; `--state S` (the built-in card, key set 1 of its profile,
+//! counter from its NV state) and `--reader R` (any PC/SC card, keys and counter from
+//! `--keyset-file F --keyset NAME [--counter N] [--tar T]`) both deliver SCP80 (TS 102 225)
+//! SMS-PP to the applet's TAR through the terminal simulator, over a `transport::Transport`.
 
 use crate::error::{hex_arg, CliError};
 use clap::{Args, Subcommand, ValueEnum};
@@ -34,9 +35,22 @@ struct Common {
     /// Run the applet in process over this state image (created if missing).
     #[arg(long, global = true, value_name = "FILE")]
     applet_state: Option<PathBuf>,
-    /// PC/SC reader of a real card (OTA via the terminal simulator).
+    /// PC/SC reader of a real card (OTA via the terminal simulator); needs --keyset-file/--keyset.
     #[arg(long, global = true, value_name = "R")]
     reader: Option<String>,
+    /// --reader: TOML keyset file (format of `simota ota build --keyset-file`).
+    #[arg(long, global = true, value_name = "F", requires = "keyset")]
+    keyset_file: Option<String>,
+    /// --reader: the OTA key set (KIc/KID) in --keyset-file.
+    #[arg(long, global = true, value_name = "NAME", requires = "keyset_file")]
+    keyset: Option<String>,
+    /// --reader: CNTR of the first message (default: the keyset file's counter). The card
+    /// only accepts counters above the last it saw: pass the `next --counter` printed.
+    #[arg(long, global = true, value_name = "N")]
+    counter: Option<String>,
+    /// TAR of the WPKI applet for --reader/--state (hex; default BFFF57).
+    #[arg(long, global = true, value_name = "HEX")]
+    tar: Option<String>,
     /// Emulated card state file (OTA via the terminal simulator).
     #[arg(long, global = true, value_name = "S")]
     state: Option<PathBuf>,
@@ -288,13 +302,17 @@ fn read_file(path: &PathBuf) -> Result<Vec<u8>, CliError> {
 
 type Direct = DirectCard<client::OsRng, FileSink>;
 
-/// The emulated card (default profile + the WPKI applet on TAR BF FF 57) driven over OTA by
-/// the terminal simulator with a scripted user.
+/// A card with the WPKI applet (the emulated built-in card, or a PC/SC reader) driven over OTA
+/// by the terminal simulator with a scripted user.
 struct OtaCard {
-    emu: transport::Emulator,
+    card: Box<dyn transport::Transport>,
     term: terminal::Terminal,
     keys: ota::Keyset,
+    tar: ota::Tar,
+    /// The counter of the last message sent.
     counter: u64,
+    /// The counter of the first message (to report the range used).
+    first: u64,
     /// Texts shown by the phone: (role, text, action taken is not recorded by the terminal).
     shown: usize,
 }
@@ -307,23 +325,58 @@ impl client::Exchange for OtaCard {
         let req = terminal::OtaRequest {
             keys: &self.keys,
             spi: ota::Spi::from_bytes([0x16, 0x39]),
-            tar: ota::Tar(client::DEFAULT_TAR),
+            tar: self.tar,
             counter,
             data: msg.to_vec(),
             concat_ref: self.counter as u8,
         };
         let o = self
             .term
-            .deliver_sms_pp(&mut self.emu, &req)
+            .deliver_sms_pp(self.card.as_mut(), &req)
             .map_err(|e| ClientError::Delivery(e.to_string()))?;
         let por = o.por.ok_or_else(|| {
             ClientError::Delivery(format!("no PoR from the card (SW {:04X})", o.final_sw))
         })?;
         let p = por.packet.map_err(ClientError::Delivery)?;
         if p.status != ota::ResponseStatus::PorOk {
-            return Err(ClientError::Delivery(format!("PoR status {:?}", p.status)));
+            let hint = if p.status == ota::ResponseStatus::CounterLow {
+                format!(
+                    " (counter {:#x} too low: pass a higher --counter)",
+                    self.counter
+                )
+            } else {
+                String::new()
+            };
+            return Err(ClientError::Delivery(format!(
+                "PoR status {:?}{hint}",
+                p.status
+            )));
         }
         Ok(p.data)
+    }
+}
+
+impl OtaCard {
+    /// TERMINAL PROFILE, then ready to send `first` as the counter of the first message.
+    fn start(
+        mut card: Box<dyn transport::Transport>,
+        keys: ota::Keyset,
+        tar: ota::Tar,
+        first: u64,
+    ) -> Result<OtaCard, CliError> {
+        let mut term = terminal::Terminal::default();
+        term.terminal_profile(card.as_mut())
+            .map_err(|e| CliError::transport(format!("TERMINAL PROFILE: {e}")))?;
+        let shown = term.shown().len();
+        Ok(OtaCard {
+            card,
+            term,
+            keys,
+            tar,
+            counter: first.saturating_sub(1),
+            first,
+            shown,
+        })
     }
 }
 
@@ -417,10 +470,9 @@ fn now_secs() -> u64 {
 
 impl Session {
     fn open(c: &Common) -> Result<Session, CliError> {
-        if c.reader.is_some() {
-            return Err(CliError::transport(
-                "--reader: WPKI over OTA to a real card needs that card's OTA keys and the applet's TAR; \
-                 not supported yet — use --state S (emulated card over OTA) or --applet-state FILE",
+        if c.reader.is_none() && (c.keyset_file.is_some() || c.counter.is_some()) {
+            return Err(CliError::input(
+                "--keyset-file/--keyset/--counter only apply to --reader (--state uses key set 1 of the built-in card)",
             ));
         }
         let key = match &c.e2e_key {
@@ -448,13 +500,39 @@ impl Session {
             );
         }
         let explicit_user = !user.is_empty();
-        let (card, first) = match (&c.applet_state, &c.state) {
-            (Some(_), Some(_)) => {
+        let tar = match &c.tar {
+            Some(t) => crate::cmd_ota::tar_arg(t)?,
+            None => ota::Tar(client::DEFAULT_TAR),
+        };
+        let (card, first) = match (&c.applet_state, &c.state, &c.reader) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
                 return Err(CliError::input(
-                    "give either --applet-state or --state, not both",
+                    "give one of --applet-state, --state or --reader",
                 ))
             }
-            (Some(path), None) => {
+            (None, None, Some(r)) => {
+                let (Some(file), Some(name)) = (&c.keyset_file, &c.keyset) else {
+                    return Err(CliError::input(
+                        "--reader needs the card's OTA keys: --keyset-file F --keyset NAME",
+                    ));
+                };
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| CliError::input(format!("--keyset-file {file}: {e}")))?;
+                let f = ota::keyfile::KeysetFile::parse(&text)
+                    .map_err(|e| CliError::input(format!("{file}: {e}")))?;
+                let n = f
+                    .get(name)
+                    .map_err(|e| CliError::input(format!("--keyset {name}: {e}")))?;
+                let counter =
+                    crate::cmd_ota::counter_arg(c.counter.as_deref(), Some(n.counter))?.value();
+                let card = crate::cmd_run::open_reader(r, "any", false)?;
+                let o = OtaCard::start(card, n.keyset.clone(), tar, counter)?;
+                (
+                    Card::Ota(Box::new(o)),
+                    u32::try_from(now_secs()).unwrap_or(u32::MAX / 2),
+                )
+            }
+            (Some(path), None, None) => {
                 let sink = FileSink::new(path);
                 let state = match sink.load().map_err(ce)? {
                     Some(s) => s,
@@ -474,7 +552,7 @@ impl Session {
                 );
                 (Card::Direct(Box::new(d), 0), first)
             }
-            (None, Some(path)) => {
+            (None, Some(path), None) => {
                 // The built-in card (OS randomness), personalised with --e2e-key when new.
                 let (card, _) = crate::card::build_card(&crate::card::CardSpec {
                     state: Some(path),
@@ -492,10 +570,6 @@ impl Session {
                 let last_id =
                     wpki::uicc_applet::stored_state(&card, wpki::uicc_applet::WPKI_INSTANCE_AID)
                         .map_or(0, |s| s.last_protected_id);
-                let mut emu = transport::Emulator::new(card);
-                let mut term = terminal::Terminal::default();
-                term.terminal_profile(&mut emu)
-                    .map_err(|e| CliError::transport(format!("TERMINAL PROFILE: {e}")))?;
                 // Key set 1 of the built-in profile (AES-128 CBC / CMAC).
                 let kic = hex_arg("KIc", "000102030405060708090A0B0C0D0E0F")?;
                 let kid = hex_arg("KID", "101112131415161718191A1B1C1D1E1F")?;
@@ -503,15 +577,8 @@ impl Session {
                     .with_kic(ota::CipherAlgorithm::AesCbc, &kic, 1)
                     .and_then(|k| k.with_kid(ota::ChecksumAlgorithm::AesCmac, &kid, 1))
                     .map_err(|e| CliError::input(format!("key set: {e}")))?;
-                let shown = term.shown().len();
-                let counter = stored;
-                let o = OtaCard {
-                    emu,
-                    term,
-                    keys,
-                    counter,
-                    shown,
-                };
+                let emu = Box::new(transport::Emulator::new(card));
+                let o = OtaCard::start(emu, keys, tar, stored.saturating_add(1))?;
                 (
                     Card::Ota(Box::new(o)),
                     u32::try_from(now_secs())
@@ -519,9 +586,9 @@ impl Session {
                         .max(last_id.saturating_add(1)),
                 )
             }
-            (None, None) => {
+            (None, None, None) => {
                 return Err(CliError::input(
-                    "no card: give --applet-state FILE or --state S",
+                    "no card: give --applet-state FILE, --state S or --reader R",
                 ))
             }
         };
@@ -661,7 +728,19 @@ pub fn run(a: WpkiArgs) -> Result<ExitCode, CliError> {
         }
         cmd => {
             let mut s = Session::open(c)?;
-            online(&mut s, c, cmd)
+            let r = online(&mut s, c, cmd);
+            if let (Card::Ota(o), Some(_)) = (&s.card, &c.reader) {
+                // A real card only accepts higher counters: say which ones this run used.
+                if o.counter >= o.first {
+                    println!(
+                        "OTA counters used: {:#x}..={:#x}; next time pass --counter {:#x}",
+                        o.first,
+                        o.counter,
+                        o.counter.saturating_add(1)
+                    );
+                }
+            }
+            r
         }
     }
 }
@@ -1000,7 +1079,7 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
                         return Err(CliError::failed("internal: card kind changed"));
                     };
                     o.term
-                        .select_menu_item(&mut o.emu, id, false)
+                        .select_menu_item(o.card.as_mut(), id, false)
                         .map_err(|e| CliError::transport(format!("MENU SELECTION: {e}")))?;
                     Step::Done
                 }

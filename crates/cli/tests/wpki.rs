@@ -245,10 +245,10 @@ fn sign_journey_and_split_key() {
             .unwrap();
         assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"));
     }
-    // a real card over PC/SC is not supported yet: a clear error, exit 2
+    // a real card over PC/SC needs its OTA keys: a clear error, exit 2
     let o = simota(&d, &["wpki", "--reader", "X", "keys"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("--reader"));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--keyset-file F --keyset NAME"));
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -296,5 +296,87 @@ fn ota_path_through_terminal_and_emulated_card() {
             .unwrap();
         assert!(String::from_utf8_lossy(&v.stdout).contains("Verified OK"));
     }
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// `--reader` option handling, all decided before any PC/SC call (no pcscd needed).
+#[test]
+fn reader_options() {
+    let d = dir("reader");
+    let ks = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../apdu-scripts/keysets.toml");
+    let ks = ks.to_str().unwrap();
+    let err = |args: &[&str]| {
+        let o = simota(&d, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&o.stderr).into_owned()
+    };
+    // --keyset-file without --keyset: clap names the missing option
+    let e = err(&[
+        "wpki",
+        "sign",
+        "--reader",
+        "X",
+        "--keyset-file",
+        ks,
+        "--key",
+        "1",
+    ]);
+    assert!(e.contains("--keyset <NAME>"), "{e}");
+    // a keyset that is not in the file
+    let e = err(&[
+        "wpki",
+        "keys",
+        "--reader",
+        "X",
+        "--keyset-file",
+        ks,
+        "--keyset",
+        "nope",
+    ]);
+    assert!(e.contains("--keyset nope"), "{e}");
+    // a bad counter and a bad TAR are named
+    let e = err(&[
+        "wpki",
+        "keys",
+        "--reader",
+        "X",
+        "--keyset-file",
+        ks,
+        "--keyset",
+        "wpki",
+        "--counter",
+        "zz",
+    ]);
+    assert!(e.contains("--counter"), "{e}");
+    let e = err(&[
+        "wpki",
+        "keys",
+        "--reader",
+        "X",
+        "--keyset-file",
+        ks,
+        "--keyset",
+        "wpki",
+        "--tar",
+        "BF",
+    ]);
+    assert!(e.contains("--tar"), "{e}");
+    // the key options belong to --reader only; one card source at a time
+    let e = err(&[
+        "wpki",
+        "keys",
+        "--state",
+        "s.bin",
+        "--keyset-file",
+        ks,
+        "--keyset",
+        "wpki",
+    ]);
+    assert!(e.contains("only apply to --reader"), "{e}");
+    let e = err(&["wpki", "keys", "--state", "s.bin", "--reader", "X"]);
+    assert!(
+        e.contains("one of --applet-state, --state or --reader"),
+        "{e}"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }

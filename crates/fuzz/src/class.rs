@@ -258,15 +258,23 @@ classes! {
 
 impl Class {
     /// The expectation in context: `msl` is the TAR's minimum security level (0 = none) and
-    /// `spi1` the SPI1 byte the case sent (for [`Class::HdrDowngrade`]).
+    /// `spi1` the SPI1 byte the case sent. A packet whose SPI1 is below the MSL gets 0A,
+    /// since the MSL check comes before key set, deciphering, RC/CC and counter; only the
+    /// header (06) and TAR (09) checks come earlier.
     pub fn expect(self, msl: u8, spi1: u8) -> Expect {
+        let below = !ota::Spi::from_bytes([spi1, 0]).satisfies_msl(msl);
+        let base = self.base_expect();
         match self {
-            Class::HdrDowngrade | Class::CntrMode00 | Class::ValidPorMode
-                if !ota::Spi::from_bytes([spi1, 0]).satisfies_msl(msl) =>
-            {
-                Rejected(&[0x0A])
-            }
-            c => c.base_expect(),
+            Class::HdrCplLie
+            | Class::HdrChlLie
+            | Class::HdrChlShort
+            | Class::HdrSpiDs
+            | Class::HdrTarUnknown => base,
+            _ if below => match base {
+                Refused | Either => base,
+                _ => Rejected(&[0x0A]),
+            },
+            _ => base,
         }
     }
 

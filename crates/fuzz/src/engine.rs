@@ -191,7 +191,7 @@ pub struct Fuzzer<D: Dut> {
 }
 
 fn probe(card: &mut dyn transport::Transport) -> Result<(), String> {
-    let ok = |r: &[u8]| r.len() >= 2 && matches!(r[r.len() - 2], 0x90 | 0x91 | 0x61 | 0x6C);
+    let ok = |r: &[u8]| r.len() >= 2 && matches!(r[r.len() - 2], 0x90 | 0x91 | 0x61 | 0x6C | 0x9F);
     let status = card.transmit(&[0x80, 0xF2, 0x00, 0x0C, 0x00]);
     match &status {
         Ok(r) if ok(r) => return Ok(()),
@@ -377,6 +377,43 @@ impl<D: Dut> Fuzzer<D> {
         (v, post, d, status)
     }
 
+    /// Where the counter cannot be read (a real card), bring the model back in step after a
+    /// step whose effect on the counter is unknown (no PoR in a counted mode, or an accepted
+    /// mode-01 packet): a correct packet with CNTR = max(model, CNTR) + 1 and a clear PoR
+    /// must be accepted. If it gets another status, the counter moved where no correct card
+    /// moves it.
+    fn resync(&mut self, step: &Step, status: Option<u8>) -> Option<Violation> {
+        if self.dut.trusted_counter() {
+            return None;
+        }
+        let mode = step.spi().counter;
+        let counted = matches!(mode, CounterMode::Higher | CounterMode::OneHigher);
+        let unknown =
+            (counted && status.is_none()) || (mode == CounterMode::NoCheck && status == Some(0));
+        if !unknown {
+            return None;
+        }
+        let next = self.model_counter.max(step.cntr).next()?;
+        let sync = self.setup_step(next, None, &[]);
+        let d = deliver(self.dut.transport(), &mut self.term, &sync.apdus);
+        let got = decode_por(&d, &sync, &self.cfg.keys).and_then(|p| p.status());
+        self.model_counter = next;
+        if got == Some(0) {
+            return None;
+        }
+        Some(Violation {
+            kind: FindingKind::SideEffect,
+            expected: format!(
+                "the card's counter at most {} after the step, so a correct packet with CNTR {next} is accepted",
+                self.model_counter.value().saturating_sub(1)
+            ),
+            observed: match got {
+                Some(s) => format!("that packet got PoR status {s:02X}"),
+                None => "that packet got no PoR".into(),
+            },
+        })
+    }
+
     fn recover(&mut self) -> Result<(), String> {
         if self.dut.rebuild()? {
             self.model_counter = self.cfg.initial_counter.unwrap_or_default();
@@ -434,6 +471,22 @@ impl<D: Dut> Fuzzer<D> {
             return Err(EngineError::Calibration("no step".into()));
         };
         let (v, post, d, status) = self.run_step(&step, &pre);
+        if v.len() == 1
+            && v[0].kind == FindingKind::MissingEffect
+            && status == Some(0)
+            && v[0].expected.contains("canary")
+        {
+            return Err(EngineError::Calibration(format!(
+                "the packet was accepted but the canary {} was not written; is {} an RFM TAR \
+                 that may update it? (use --canary none for other TARs)",
+                self.cfg
+                    .canary
+                    .as_deref()
+                    .map(crate::dut::path_text)
+                    .unwrap_or_default(),
+                apdu::hex::encode(&self.cfg.tar)
+            )));
+        }
         if !v.is_empty() || (status != Some(0) && step.spi().por == ota::PorRequest::Always) {
             let why = v
                 .iter()
@@ -509,7 +562,10 @@ impl<D: Dut> Fuzzer<D> {
             let mut found: Option<(Finding, Delivery, Option<Vec<u8>>)> = None;
             let mut broken = false;
             for (i, step) in case.steps.iter().enumerate() {
-                let (v, post, d, status) = self.run_step(step, &cur);
+                let (mut v, post, d, status) = self.run_step(step, &cur);
+                if let Some(x) = self.resync(step, status) {
+                    v.push(x);
+                }
                 *classes
                     .entry(class)
                     .or_default()

@@ -65,9 +65,11 @@ pub fn deliver(card: &mut dyn Transport, term: &mut Terminal, apdus: &[Vec<u8>])
             return d;
         };
         let mut guard = 0;
-        while sw >> 8 == 0x61 && guard < 8 {
+        while matches!(sw >> 8, 0x61 | 0x9F) && guard < 8 {
             guard += 1;
-            let g = [0x00, 0xC0, 0x00, 0x00, sw as u8];
+            // GET RESPONSE: UICC class after 61xx, GSM class A0 after 9Fxx (TS 51.011).
+            let cla = if sw >> 8 == 0x9F { 0xA0 } else { 0x00 };
+            let g = [cla, 0xC0, 0x00, 0x00, sw as u8];
             match card.transmit(&g) {
                 Ok(r2) => {
                     d.exchanges.push((g.to_vec(), r2.clone()));

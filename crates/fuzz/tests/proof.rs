@@ -335,3 +335,30 @@ fn same_seed_same_cases() {
     let c = run_correct(12);
     assert_ne!(a.classes, c.classes);
 }
+
+#[test]
+fn reader_path_with_plain_apdu_observation_gives_no_findings() {
+    // The emulated card driven as if it were a card in a reader: the canary is read with
+    // plain APDUs, the counter is tracked from PoRs, destructive classes stay off.
+    let dut = fuzz::ReaderDut::new(Emulator::default_card().unwrap());
+    let s = Fuzzer::new(config(4), dut).run(&mut |_| {}).unwrap();
+    assert_eq!(s.cases, BOUND);
+    assert!(!s.classes.contains_key(&Class::CntrMax));
+    assert_eq!(s.findings_total, 0, "{}", describe(&s));
+}
+
+#[test]
+fn reader_path_notices_a_counter_moved_behind_its_back() {
+    // Without direct state access the stored counter of a rejected packet shows up on the
+    // next correct packet (02), one case later.
+    let card = CounterBeforeChecks {
+        inner: Emulator::default_card().unwrap(),
+        keys: aes_keys(),
+    };
+    let mut cfg = config(6);
+    cfg.stop_after = Some(1);
+    let s = Fuzzer::new(cfg, fuzz::ReaderDut::new(card))
+        .run(&mut |_| {})
+        .unwrap();
+    assert!(s.findings_total > 0, "not found in {BOUND} cases");
+}
