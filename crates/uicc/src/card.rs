@@ -124,7 +124,10 @@ pub struct Card {
     pub(crate) objs: BTreeMap<Vec<u8>, Box<dyn crate::applet::Applet>>,
     pub(crate) rng: Box<dyn RandomSource>,
     pub(crate) chans: [Option<Chan>; CHANNELS],
+    /// Verified global key references (01–08, 0A–0E, 11), plus RFM-granted ones.
     pub(crate) verified: [bool; 256],
+    /// Verified local key references (81–88, 8A–8E), per owning ADF (TS 102 221 §9.5.1).
+    pub(crate) verified_local: Vec<(NodeId, u8)>,
     /// Volatile state of the CAT engine.
     pub cat: CatState,
 }
@@ -179,6 +182,7 @@ impl Card {
             rng,
             chans: Default::default(),
             verified: [false; 256],
+            verified_local: Vec::new(),
             cat: CatState::default(),
         };
         if fresh {
@@ -247,10 +251,8 @@ impl Card {
         };
         self.nv.write(|s| s.applets.push(entry))?;
         let mut obj = class.create();
-        let verified = self.verified;
-        let pins = self.nv.state.pins.clone();
-        let sat =
-            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let table = self.sat_table(None);
+        let sat = move |k: u8| table[k as usize];
         let r = {
             let mut ctx = AppletContext {
                 nv: &mut self.nv,
@@ -287,6 +289,7 @@ impl Card {
             ..Chan::default()
         });
         self.verified = [false; 256];
+        self.verified_local.clear();
         self.cat = CatState::default();
         // Implicit selection of the default applet on the basic channel.
         if let Some(a) = self.nv.state.applets.iter().find(|a| {
@@ -371,17 +374,6 @@ impl Card {
     /// The applet classes this card can instantiate.
     pub fn registry(&self) -> &AppletRegistry {
         &self.registry
-    }
-
-    /// Whether a key reference is verified in this session or its PIN is disabled.
-    pub(crate) fn key_ok(&self, kr: u8) -> bool {
-        self.verified[kr as usize]
-            || self
-                .nv
-                .state
-                .pins
-                .iter()
-                .any(|p| p.key_ref == kr && !p.enabled)
     }
 
     /// Process one C-APDU and return the R-APDU (data ‖ SW1 ‖ SW2). Never panics; a card
@@ -597,10 +589,8 @@ impl Card {
 
     /// Run an applet's `select()`; false if it refused.
     pub(crate) fn applet_select(&mut self, aid: &[u8]) -> bool {
-        let verified = self.verified;
-        let pins = self.nv.state.pins.clone();
-        let sat =
-            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let table = self.sat_table(None);
+        let sat = move |k: u8| table[k as usize];
         let Some(obj) = self.objs.get_mut(aid) else {
             return false;
         };
@@ -616,10 +606,8 @@ impl Card {
 
     /// Run an applet's `deselect()`.
     pub(crate) fn applet_deselect(&mut self, aid: &[u8]) {
-        let verified = self.verified;
-        let pins = self.nv.state.pins.clone();
-        let sat =
-            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let table = self.sat_table(None);
+        let sat = move |k: u8| table[k as usize];
         if let Some(obj) = self.objs.get_mut(aid) {
             let mut ctx = AppletContext {
                 nv: &mut self.nv,
@@ -640,10 +628,13 @@ impl Card {
         cmd: &CommandApdu,
         selecting: bool,
     ) -> R {
-        let verified = self.verified;
-        let pins = self.nv.state.pins.clone();
-        let sat =
-            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let adf = self
+            .chans
+            .get(ch)
+            .and_then(|c| c.as_ref())
+            .and_then(|c| c.adf);
+        let table = self.sat_table(adf);
+        let sat = move |k: u8| table[k as usize];
         let Some(obj) = self.objs.get_mut(aid) else {
             return Err(0x6F00);
         };

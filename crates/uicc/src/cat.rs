@@ -438,10 +438,8 @@ impl Card {
             envelope,
             envelope_response: Default::default(),
         };
-        let verified = self.verified;
-        let pins = self.nv.state.pins.clone();
-        let sat =
-            move |k: u8| verified[k as usize] || pins.iter().any(|p| p.key_ref == k && !p.enabled);
+        let table = self.sat_table(None);
+        let sat = move |k: u8| table[k as usize];
         let Some(obj) = self.objs.get_mut(aid) else {
             return CallOutcome {
                 result: Err(0x6F00),

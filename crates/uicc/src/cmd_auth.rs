@@ -33,7 +33,7 @@ impl Card {
             .iter()
             .position(|a| a.adf == adf)
             .ok_or(0x6985u16)?;
-        if !self.key_ok(0x01) {
+        if !self.key_ok(Some(adf), 0x01) {
             return Err(0x6982);
         }
         let d = &cmd.data;

@@ -44,19 +44,46 @@ impl Card {
             .ok_or(0x6881)
     }
 
-    /// PIN status template entries for a directory's FCP.
+    /// PIN status template entries for a directory's FCP: outside any ADF every key
+    /// reference the card declares (once); in an ADF (or a DF under it) its application PINs (01–08, with usage qualifier
+    /// 08 when replaced by the universal PIN), its own local PINs, and the universal PIN when
+    /// it stands in for one of them (TS 102 221 §9.5.2).
     fn pin_status(&self, id: NodeId) -> fs::PinStatusList {
-        let is_adf = matches!(
-            self.profile.tree.node(id).map(|n| &n.kind),
-            Some(NodeKind::Adf { .. })
-        );
-        self.nv
-            .state
-            .pins
-            .iter()
-            .filter(|p| !is_adf || matches!(p.key_ref, 0x01..=0x08 | 0x81..=0x88))
-            .map(|p| (p.key_ref, p.enabled))
-            .collect()
+        let adf = self.adf_of_node(id);
+        let pins = self.nv.state.pins.iter().zip(&self.profile.pins);
+        let mut out: fs::PinStatusList = match adf {
+            None => {
+                let mut v: fs::PinStatusList = Vec::new();
+                for (p, _) in pins {
+                    if !v.iter().any(|e| e.0 == p.key_ref) {
+                        v.push((p.key_ref, p.enabled, None));
+                    }
+                }
+                v
+            }
+            Some(a) => pins
+                .filter(|(p, c)| {
+                    matches!(p.key_ref, 0x01..=0x08)
+                        || (matches!(p.key_ref, 0x81..=0x88) && c.adf == Some(a))
+                })
+                .map(|(p, _)| {
+                    let uq = (p.use_universal && !p.enabled).then_some(0x08);
+                    (p.key_ref, p.enabled, uq)
+                })
+                .collect(),
+        };
+        if adf.is_some() && out.iter().any(|e| e.2.is_some()) {
+            if let Some(u) = self
+                .nv
+                .state
+                .pins
+                .iter()
+                .find(|p| p.key_ref == crate::cmd_pin::UNIVERSAL_PIN)
+            {
+                out.push((u.key_ref, u.enabled, None));
+            }
+        }
+        out
     }
 
     pub(crate) fn fcp_of(&self, id: NodeId) -> Vec<u8> {
@@ -77,7 +104,8 @@ impl Card {
                 .unwrap_or(&[]),
             _ => &[],
         };
-        if allowed(rule, op, &|k| self.key_ok(k)) {
+        let adf = self.adf_of_node(id);
+        if allowed(rule, op, &|k| self.key_ok(adf, k)) {
             Ok(())
         } else {
             Err(0x6982)

@@ -219,8 +219,9 @@ impl Tree {
 }
 
 /// The key references a PIN status template lists for a directory (C6, TS 102 221 §9.5.2):
-/// `(key_ref, enabled)` in the order given.
-pub type PinStatusList = Vec<(u8, bool)>;
+/// `(key_ref, enabled, usage qualifier)` in the order given; a usage qualifier (tag 95, e.g.
+/// `08` = use the universal PIN) precedes its key reference in the template.
+pub type PinStatusList = Vec<(u8, bool, Option<u8>)>;
 
 fn push_tlv(out: &mut Vec<u8>, tag: u8, value: &[u8]) {
     out.push(tag);
@@ -295,13 +296,16 @@ pub fn fcp(
         _ => {
             let mut c6 = Vec::new();
             let mut ps = 0u8;
-            for (i, (_, en)) in pins.iter().enumerate().take(8) {
+            for (i, (_, en, _)) in pins.iter().enumerate().take(8) {
                 if *en {
                     ps |= 0x80 >> i;
                 }
             }
             push_tlv(&mut c6, 0x90, &[ps]);
-            for (kr, _) in pins.iter().take(8) {
+            for (kr, _, uq) in pins.iter().take(8) {
+                if let Some(q) = uq {
+                    push_tlv(&mut c6, 0x95, &[*q]);
+                }
                 push_tlv(&mut c6, 0x83, &[*kr]);
             }
             push_tlv(&mut b, 0xC6, &c6);

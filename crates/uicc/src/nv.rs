@@ -92,6 +92,10 @@ pub struct PinState {
     pub left: u8,
     /// Whether verification is required (DISABLE / ENABLE PIN).
     pub enabled: bool,
+    /// Disabled and replaced by the universal PIN (DISABLE with P1 = 91, TS 102 221
+    /// §11.1.11): the universal PIN must be satisfied instead. Absent in older state files.
+    #[serde(default)]
+    pub use_universal: bool,
     /// The unblocking key, if the PIN has one.
     pub puk: Option<PukState>,
 }

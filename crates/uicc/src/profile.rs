@@ -178,6 +178,8 @@ struct PinDecl {
     #[serde(default = "default_puk_retries")]
     puk_retries: u8,
     adf: Option<String>,
+    #[serde(default)]
+    use_universal: bool,
 }
 
 #[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
@@ -934,9 +936,6 @@ impl Profile {
                     format!("key_ref {kr:02X} is not a PIN key reference (TS 102 221 §9.5.1)"),
                 ));
             }
-            if pins.iter().any(|c: &PinConfig| c.key_ref == kr) {
-                return Err(cx.err(sp.span(), format!("key_ref {kr:02X} declared twice")));
-            }
             if !(1..=15).contains(&p.retries) || !(1..=15).contains(&p.puk_retries) {
                 return Err(cx.err(sp.span(), "retries and puk_retries must be 1..=15"));
             }
@@ -954,8 +953,29 @@ impl Profile {
                 }
                 (None, false) => None,
             };
+            if pins
+                .iter()
+                .any(|c: &PinConfig| c.key_ref == kr && c.adf == adf)
+            {
+                let owner = if adf.is_some() { " for this adf" } else { "" };
+                return Err(cx.err(sp.span(), format!("key_ref {kr:02X} declared twice{owner}")));
+            }
             if !p.enabled && matches!(kr, 0x0A..=0x0E | 0x8A..=0x8E) {
                 return Err(cx.err(sp.span(), "ADM keys cannot be disabled"));
+            }
+            if p.use_universal {
+                if !matches!(kr, 0x01..=0x08) {
+                    return Err(cx.err(
+                        sp.span(),
+                        "use_universal is only for application PINs (01..08)",
+                    ));
+                }
+                if !doc.pins.iter().any(|q| q.get_ref().key_ref == 0x11) {
+                    return Err(cx.err(
+                        sp.span(),
+                        "use_universal needs a universal PIN (key_ref = 0x11)",
+                    ));
+                }
             }
             pins.push(PinConfig {
                 key_ref: kr,
@@ -971,7 +991,8 @@ impl Profile {
                 value: Secret8(p.value.0.clone()),
                 max: p.retries,
                 left: p.retries,
-                enabled: p.enabled,
+                enabled: p.enabled && !p.use_universal,
+                use_universal: p.use_universal,
                 puk: p.puk.as_ref().map(|v| PukState {
                     value: Secret8(v.0.clone()),
                     max: p.puk_retries,

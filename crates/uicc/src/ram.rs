@@ -446,8 +446,8 @@ impl Card {
             }
         }
         if let Some(mut obj) = self.objs.remove(&aid) {
-            let verified = self.verified;
-            let sat = move |k: u8| verified[k as usize];
+            let table = self.sat_table(None);
+            let sat = move |k: u8| table[k as usize];
             let mut ctx = crate::applet::AppletContext {
                 nv: &mut self.nv,
                 aid: &aid,

@@ -52,8 +52,10 @@ impl Card {
         }
         let saved_chan = self.chans[0].replace(session.chan.clone());
         let saved_verified = std::mem::replace(&mut self.verified, session.granted);
+        let saved_local = std::mem::take(&mut self.verified_local);
         let r = self.dispatch_fs(0, &cmd, class.is_proprietary());
         session.granted = std::mem::replace(&mut self.verified, saved_verified);
+        self.verified_local = saved_local;
         if let Some(c) = std::mem::replace(&mut self.chans[0], saved_chan) {
             session.chan = c;
         }

@@ -33,11 +33,11 @@ impl Recording {
 const POOL: &[&str] = &[
     "0020000A083838383838383838",                   // VERIFY ADM (right)
     "0020000A083030303030303030",                   // VERIFY ADM (wrong)
-    "0020008108 35363738FFFFFFFF",                  // VERIFY PIN2 (right)
-    "0020008108 30303030FFFFFFFF",                  // VERIFY PIN2 (wrong)
+    "00A4080C04 7FF0 6F7B", // select FPLMN (ADF.USIM current: PIN2 81 is its local PIN)
+    "0020008108 35363738FFFFFFFF", // VERIFY PIN2 (right)
+    "0020008108 30303030FFFFFFFF", // VERIFY PIN2 (wrong)
     "002C008110 3837363534333231 35363738FFFFFFFF", // UNBLOCK PIN2
-    "00A4080C04 7FF0 6F7B",                         // select FPLMN
-    "00D6000003 13F001",                            // UPDATE BINARY
+    "00D6000003 13F001",    // UPDATE BINARY
     "00D6000203 42F010",
     "00A4080C04 7FF0 6F39",          // select ACM (cyclic)
     "8032000001 07 00",              // INCREASE
