@@ -467,8 +467,8 @@ impl Card {
             .filter(|&e| e <= size)
             .ok_or(0x6700u16)?;
         let data = &cmd.data;
-        self.nv.write(|st| {
-            if let Some(Content::Bytes(b)) = st.files.get_mut(id).map(|f| &mut f.content) {
+        self.nv.write_file(id, |f| {
+            if let Content::Bytes(b) = &mut f.content {
                 if let Some(dst) = b.get_mut(off..end) {
                     dst.copy_from_slice(data);
                 }
@@ -562,8 +562,8 @@ impl Card {
             if mode != 0x03 {
                 return Err(0x6A86);
             }
-            self.nv.write(|st| {
-                if let Some(Content::Records(r)) = st.files.get_mut(id).map(|f| &mut f.content) {
+            self.nv.write_file(id, |f| {
+                if let Content::Records(r) = &mut f.content {
                     r.rotate_right(1);
                     if let Some(first) = r.first_mut() {
                         *first = data;
@@ -574,8 +574,8 @@ impl Card {
             return Ok(Resp::ok());
         }
         let r = self.record_number(ch, s, cmd.p1, mode, true)?;
-        self.nv.write(|st| {
-            if let Some(Content::Records(recs)) = st.files.get_mut(id).map(|f| &mut f.content) {
+        self.nv.write_file(id, |f| {
+            if let Content::Records(recs) = &mut f.content {
                 if let Some(dst) = recs.get_mut(r - 1) {
                     *dst = data;
                 }
@@ -701,8 +701,8 @@ impl Card {
             return Err(0x9850);
         }
         let new = sum.clone();
-        self.nv.write(|st| {
-            if let Some(Content::Records(r)) = st.files.get_mut(id).map(|f| &mut f.content) {
+        self.nv.write_file(id, |f| {
+            if let Content::Records(r) = &mut f.content {
                 r.rotate_right(1);
                 if let Some(first) = r.first_mut() {
                     *first = new;
@@ -785,10 +785,8 @@ impl Card {
             lcsi::DEACTIVATED
         };
         if self.nv.state.files.get(id).map(|f| f.lcsi) != Some(want) {
-            self.nv.write(|st| {
-                if let Some(f) = st.files.get_mut(id) {
-                    f.lcsi = want;
-                }
+            self.nv.write_file(id, |f| {
+                f.lcsi = want;
             })?;
         }
         Ok(Resp::ok())
@@ -852,10 +850,8 @@ impl Card {
         if out.len() > size {
             return Err(0x6A84);
         }
-        self.nv.write(|st| {
-            if let Some(f) = st.files.get_mut(id) {
-                f.content = Content::Bytes(out);
-            }
+        self.nv.write_file(id, |f| {
+            f.content = Content::Bytes(out);
         })?;
         Ok(Resp::ok())
     }

@@ -119,7 +119,7 @@ pub struct SqnState {
 }
 
 /// OTA-related non-volatile data (filled in by the OTA receiver).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OtaNv {
     /// The replay counter (5 bytes) per key set version (TS 102 225 §5.1.1).
     pub counters: BTreeMap<u8, CounterBytes>,
@@ -188,13 +188,6 @@ impl Clone for NvState {
     fn clone_from(&mut self, o: &Self) {
         // Most commits change one file and a counter: copy only the parts that differ
         // (comparing allocates nothing; cloning the rest would reallocate every time).
-        fn sync<T: Clone + PartialEq>(a: &mut T, b: &T) {
-            if a != b {
-                a.clone_from(b);
-            }
-        }
-        self.format = o.format;
-        sync(&mut self.profile_fingerprint, &o.profile_fingerprint);
         if self.files.len() == o.files.len() {
             for (a, b) in self.files.iter_mut().zip(&o.files) {
                 sync(a, b);
@@ -202,10 +195,67 @@ impl Clone for NvState {
         } else {
             self.files.clone_from(&o.files);
         }
+        self.sync_rest_from(o);
+    }
+}
+
+/// Copy `b` into `a` only when they differ (comparing allocates nothing).
+fn sync<T: Clone + PartialEq>(a: &mut T, b: &T) {
+    if a != b {
+        a.clone_from(b);
+    }
+}
+
+impl NvState {
+    /// Make `self` equal to `o` when `self` already equals `o` except perhaps for the files
+    /// at indices `ids` (the store's previous snapshot and the card's list of files written
+    /// since): copies those files, and the non-file parts that differ.
+    pub(crate) fn sync_files_from(&mut self, o: &NvState, ids: &[usize]) {
+        if self.files.len() != o.files.len() {
+            return self.clone_from(o);
+        }
+        for &i in ids {
+            if let (Some(a), Some(b)) = (self.files.get_mut(i), o.files.get(i)) {
+                a.clone_from(b);
+            }
+        }
+        self.sync_rest_from(o);
+    }
+
+    fn sync_rest_from(&mut self, o: &NvState) {
+        self.format = o.format;
+        sync(&mut self.profile_fingerprint, &o.profile_fingerprint);
         sync(&mut self.pins, &o.pins);
         sync(&mut self.auth, &o.auth);
         sync(&mut self.ota, &o.ota);
         sync(&mut self.applets, &o.applets);
+    }
+}
+
+// Clone by hand so that `clone_from` (a snapshot after a counter update) copies the changed
+// counter in place instead of reallocating the maps and the stored key sets.
+impl Clone for OtaNv {
+    fn clone(&self) -> Self {
+        OtaNv {
+            counters: self.counters.clone(),
+            keys: self.keys.clone(),
+            toolkit: self.toolkit.clone(),
+        }
+    }
+    fn clone_from(&mut self, o: &Self) {
+        let same_slots =
+            self.counters.len() == o.counters.len() && self.counters.keys().eq(o.counters.keys());
+        if same_slots {
+            for (a, b) in self.counters.values_mut().zip(o.counters.values()) {
+                if a != b {
+                    a.0.clone_from(&b.0);
+                }
+            }
+        } else {
+            self.counters.clone_from(&o.counters);
+        }
+        sync(&mut self.keys, &o.keys);
+        sync(&mut self.toolkit, &o.toolkit);
     }
 }
 

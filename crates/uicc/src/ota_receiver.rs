@@ -323,8 +323,8 @@ impl Card {
             let v = CounterBytes(cmd.counter.to_bytes().to_vec());
             if self
                 .nv
-                .write(|s| {
-                    s.ota.counters.insert(slot, v);
+                .write_ota(|o| {
+                    o.counters.insert(slot, v);
                 })
                 .is_err()
             {

@@ -37,6 +37,17 @@ pub trait Store: Send {
     fn load(&mut self) -> Result<Option<NvState>, StoreError>;
     /// Atomically replace the stored state.
     fn commit(&mut self, state: &NvState) -> Result<(), StoreError>;
+    /// Atomically replace the stored state, knowing that since the previous successful
+    /// commit only the files at indices `files` (into [`NvState::files`]) may have changed
+    /// (`None`: anything may have changed). The default ignores the hint and calls `commit`.
+    fn commit_changed(
+        &mut self,
+        state: &NvState,
+        files: Option<&[usize]>,
+    ) -> Result<(), StoreError> {
+        let _ = files;
+        self.commit(state)
+    }
 }
 
 /// In-memory store. Clones share the same slot, so a test can keep a handle, "cut power"
@@ -45,6 +56,8 @@ pub trait Store: Send {
 pub struct MemoryStore {
     slot: Arc<Mutex<Option<NvState>>>,
     commits: Arc<Mutex<u64>>,
+    /// The shared commit count right after this handle's last commit.
+    own_commits: u64,
 }
 
 impl MemoryStore {
@@ -70,16 +83,30 @@ impl Store for MemoryStore {
     }
 
     fn commit(&mut self, state: &NvState) -> Result<(), StoreError> {
+        self.commit_changed(state, None)
+    }
+
+    fn commit_changed(
+        &mut self,
+        state: &NvState,
+        files: Option<&[usize]>,
+    ) -> Result<(), StoreError> {
         if let Ok(mut s) = self.slot.lock() {
-            // Reuse the previous snapshot's buffers (NvState::clone_from) instead of
-            // allocating a whole new state at every commit.
-            match s.as_mut() {
-                Some(prev) => prev.clone_from(state),
-                None => *s = Some(state.clone()),
+            let count = self.commits.lock().map(|c| *c).unwrap_or(0);
+            // The hint holds only if the snapshot is this handle's own last commit (another
+            // card sharing the slot may have committed since).
+            let files = files.filter(|_| count == self.own_commits);
+            // Copy only the files written, or else reuse the previous snapshot's buffers
+            // (NvState::clone_from) instead of allocating a whole new state at every commit.
+            match (s.as_mut(), files) {
+                (Some(prev), Some(ids)) => prev.sync_files_from(state, ids),
+                (Some(prev), None) => prev.clone_from(state),
+                (None, _) => *s = Some(state.clone()),
             }
-        }
-        if let Ok(mut c) = self.commits.lock() {
-            *c += 1;
+            if let Ok(mut c) = self.commits.lock() {
+                *c += 1;
+                self.own_commits = *c;
+            }
         }
         Ok(())
     }

@@ -19,6 +19,10 @@ pub struct Nv {
     pub(crate) state: NvState,
     store: Box<dyn Store>,
     dirty: bool,
+    /// Files written since the last commit (indices into `state.files`), unless
+    /// `all_touched` (a write that may have changed any part, or a state not from the store).
+    touched: Vec<usize>,
+    all_touched: bool,
     tx: Option<NvState>,
     tear_in: Option<u64>,
     writes: u64,
@@ -32,6 +36,8 @@ impl Nv {
             state,
             store,
             dirty: false,
+            touched: Vec::new(),
+            all_touched: true,
             tx: None,
             tear_in: None,
             writes: 0,
@@ -50,6 +56,43 @@ impl Nv {
         if self.lost {
             return Err(SW_MEMORY);
         }
+        self.all_touched = true;
+        self.apply(f)
+    }
+
+    /// A non-volatile write to file `id` only (nothing happens if there is no such file); the
+    /// next commit then copies just the files written. Same tearing and errors as [`Nv::write`].
+    pub(crate) fn write_file(
+        &mut self,
+        id: usize,
+        f: impl FnOnce(&mut crate::nv::NvFile),
+    ) -> Result<(), u16> {
+        if self.lost {
+            return Err(SW_MEMORY);
+        }
+        if !self.touched.contains(&id) {
+            self.touched.push(id);
+        }
+        self.apply(|s| {
+            if let Some(file) = s.files.get_mut(id) {
+                f(file);
+            }
+        })
+    }
+
+    /// A non-volatile write to the OTA part only (no file). Same tearing and errors as
+    /// [`Nv::write`].
+    pub(crate) fn write_ota<R>(
+        &mut self,
+        f: impl FnOnce(&mut crate::nv::OtaNv) -> R,
+    ) -> Result<R, u16> {
+        if self.lost {
+            return Err(SW_MEMORY);
+        }
+        self.apply(|s| f(&mut s.ota))
+    }
+
+    fn apply<R>(&mut self, f: impl FnOnce(&mut NvState) -> R) -> Result<R, u16> {
         let r = f(&mut self.state);
         self.dirty = true;
         self.writes = self.writes.wrapping_add(1);
@@ -73,12 +116,15 @@ impl Nv {
             self.tx = Some(self.state.clone());
         }
         if self.dirty {
-            if let Err(e) = self.store.commit(&self.state) {
+            let files = (!self.all_touched).then_some(self.touched.as_slice());
+            if let Err(e) = self.store.commit_changed(&self.state, files) {
                 self.last_error = Some(e);
                 self.lost = true;
                 return Err(SW_MEMORY);
             }
             self.dirty = false;
+            self.all_touched = false;
+            self.touched.clear();
         }
         Ok(())
     }
@@ -153,6 +199,8 @@ impl Nv {
     pub(crate) fn restart(&mut self, fresh: impl FnOnce() -> NvState) -> Result<(), StoreError> {
         self.tx = None;
         self.dirty = false;
+        self.all_touched = true;
+        self.touched.clear();
         self.tear_in = None;
         let s = self.store.load()?;
         self.state = s.unwrap_or_else(fresh);
@@ -168,5 +216,56 @@ impl Nv {
     /// Take the store back.
     pub(crate) fn into_store(self) -> Box<dyn Store> {
         self.store
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::nv::{Content, CounterBytes};
+    use crate::store::MemoryStore;
+
+    /// The store's snapshot must equal the working state after every checkpoint, whether
+    /// the writes named their file (`write_file`), touched no file (`write_ota`), or may have
+    /// touched anything (`write`), also across an aborted transaction.
+    #[test]
+    fn snapshot_follows_file_hints() {
+        let state = crate::Profile::default_profile().initial_state().clone();
+        let n = state.files.len();
+        let bytes: Vec<usize> = (0..n)
+            .filter(|&i| matches!(state.files[i].content, Content::Bytes(ref b) if !b.is_empty()))
+            .collect();
+        assert!(bytes.len() >= 2, "profile has transparent EFs");
+        let store = MemoryStore::new();
+        let mut nv = Nv::new(state, Box::new(store.clone()));
+        let check = |nv: &Nv| assert_eq!(store.committed().as_ref(), Some(nv.state()));
+        nv.write(|_| ()).unwrap();
+        nv.checkpoint().unwrap();
+        check(&nv);
+        for (k, &i) in bytes.iter().enumerate() {
+            let v = k as u8 + 1;
+            nv.write_file(i, |f| {
+                if let Content::Bytes(b) = &mut f.content {
+                    b[0] = v;
+                }
+            })
+            .unwrap();
+            nv.write_ota(|o| o.counters.insert(1, CounterBytes(vec![0, 0, 0, 0, v])))
+                .unwrap();
+            nv.checkpoint().unwrap();
+            check(&nv);
+        }
+        // A transaction that writes a file and is aborted at the APDU's end.
+        nv.begin().unwrap();
+        nv.write_file(bytes[0], |f| f.lcsi ^= 1).unwrap();
+        nv.end_apdu().unwrap();
+        check(&nv);
+        // A write that may touch anything, then a file hint again.
+        nv.write(|s| s.files[bytes[1]].lcsi ^= 1).unwrap();
+        nv.checkpoint().unwrap();
+        check(&nv);
+        nv.write_file(bytes[1], |f| f.lcsi ^= 1).unwrap();
+        nv.checkpoint().unwrap();
+        check(&nv);
     }
 }
