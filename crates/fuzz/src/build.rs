@@ -118,8 +118,18 @@ impl PacketSpec {
         if self.mac_len > 0 {
             let (head, tail) = out.split_at_mut(cc_at + self.mac_len);
             let (clear, cc) = head.split_at_mut(cc_at);
-            let c = mac_keys.checksum(&[clear, tail], self.mac_len)?;
-            cc.copy_from_slice(c.as_bytes());
+            match mac_keys.checksum(&[clear, tail], self.mac_len) {
+                Ok(c) => cc.copy_from_slice(c.as_bytes()),
+                Err(_) => {
+                    // A length the algorithm refuses (a lie): the leftmost bytes of the
+                    // full-length value, zero-extended.
+                    let full = mac_keys.kid_alg().map_or(8, |a| a.default_len());
+                    let c = mac_keys.checksum(&[clear, tail], full)?;
+                    for (i, b) in cc.iter_mut().enumerate() {
+                        *b = c.as_bytes().get(i).copied().unwrap_or(0);
+                    }
+                }
+            }
             if let Some((i, m)) = self.flip_cc {
                 if let Some(b) = cc.get_mut(i % self.mac_len) {
                     *b ^= m.max(1);

@@ -223,6 +223,10 @@ fn skipped_cc_check_is_found() {
             "seed {seed}: not found in {BOUND} cases"
         );
         let f = &s.recorded[0].finding;
+        eprintln!(
+            "skip-CC card, seed {seed}: found at case {} ({})",
+            f.case, f.class
+        );
         assert!(f.case <= BOUND);
         assert!(
             f.violations
@@ -257,6 +261,10 @@ fn counter_stored_before_checks_is_found() {
             "seed {seed}: not found in {BOUND} cases"
         );
         let f = &s.recorded[0].finding;
+        eprintln!(
+            "counter-first card, seed {seed}: found at case {} ({})",
+            f.case, f.class
+        );
         assert!(
             f.violations
                 .iter()

@@ -132,7 +132,7 @@ pub(crate) fn compute_integrity(
         which: "KID",
         what: mode.name(),
     })?;
-    if !alg.accepts_len(received.len()) {
+    if !alg.accepts_received_len(received.len()) {
         return Err(OtaError::IntegrityLength {
             field,
             value: hl,
@@ -142,7 +142,7 @@ pub(crate) fn compute_integrity(
             expected: match alg.default_len() {
                 2 => "exactly 2",
                 4 => "exactly 4",
-                _ => "1 to 8 (16 for AES-CMAC)",
+                _ => "4 or 8",
             },
         });
     }
@@ -674,6 +674,41 @@ mod tests {
             .unwrap()
             .with_kid(ChecksumAlgorithm::AesCmac, &[0x22; 16], 1)
             .unwrap()
+    }
+
+    /// Seal without ciphering with a CC of `n` bytes (CHL = 13 + n), the MAC computed right.
+    fn with_cc_len(n: usize) -> Vec<u8> {
+        let k = keys();
+        let data = [0x00u8, 0xA4, 0x00, 0x0C, 0x02, 0x3F, 0x00];
+        let mut out = Vec::new();
+        let cpl = (1 + 13 + n + data.len()) as u16;
+        out.extend_from_slice(&cpl.to_be_bytes());
+        out.push(13 + n as u8);
+        out.extend_from_slice(&[0x12, 0x00, 0x12, 0x12, 0xB0, 0x00, 0x00]);
+        out.extend_from_slice(&[0, 0, 0, 0, 1, 0]);
+        let cc = k.checksum(&[&out[..], &data], n).unwrap();
+        out.extend_from_slice(cc.as_bytes());
+        out.extend_from_slice(&data);
+        out
+    }
+
+    #[test]
+    fn received_cc_must_be_4_or_8_bytes() {
+        // Regression (`simota fuzz ota`, class hdr.chl-lie): a 1-byte CC was checked, so a
+        // forger needed at most 256 tries.
+        let k = keys();
+        for n in [1, 2, 3, 5, 7, 16] {
+            let p = with_cc_len(n);
+            let e = CommandPacket::open(&p, &k).unwrap_err();
+            assert_eq!(
+                e.por_status(),
+                crate::ResponseStatus::UnidentifiedSecurityError,
+                "{n}"
+            );
+        }
+        for n in [4, 8] {
+            assert!(CommandPacket::open(&with_cc_len(n), &k).is_ok(), "{n}");
+        }
     }
 
     #[test]

@@ -158,14 +158,26 @@ impl ChecksumAlgorithm {
             _ => 8,
         }
     }
-    /// Whether a received RC/CC of `len` bytes can be checked: CRCs need exactly their size;
-    /// CCs may be truncated to 1..=block size (the length is taken from CHL/RHL).
+    /// Whether an RC/CC of `len` bytes can be computed: CRCs need exactly their size; CCs
+    /// may be truncated to 1..=block size.
     pub fn accepts_len(self, len: usize) -> bool {
         match self {
             ChecksumAlgorithm::Crc16 => len == 2,
             ChecksumAlgorithm::Crc32 => len == 4,
             ChecksumAlgorithm::AesCmac => (1..=16).contains(&len),
             _ => (1..=8).contains(&len),
+        }
+    }
+    /// Whether a *received* RC/CC of `len` bytes (its length taken from CHL/RHL) is
+    /// acceptable: CRCs exactly their size; a CC 8 bytes (real cards, spec digest A.4) or 4
+    /// (the length \[UNSURE\] pySim mentions for AES). Shorter CCs are refused: a receiver
+    /// that checked a 1-byte CC could be forged in 256 tries (found by `simota fuzz ota`,
+    /// class `hdr.chl-lie`).
+    pub fn accepts_received_len(self, len: usize) -> bool {
+        match self {
+            ChecksumAlgorithm::Crc16 => len == 2,
+            ChecksumAlgorithm::Crc32 => len == 4,
+            _ => len == 4 || len == 8,
         }
     }
     /// All algorithms.
