@@ -319,7 +319,10 @@ impl Card {
             };
         }
         // 8. accepted: store the counter, run the commands (one commit at the APDU's end).
-        if h.spi.counter != CounterMode::NoCounter {
+        // The stored counter never goes backwards: in mode 01 (no replay check) a lower CNTR
+        // is accepted but not stored, or captured mode-10 packets could be replayed later
+        // (finding of `simota fuzz ota`, class cntr.mode01-lower).
+        if h.spi.counter != CounterMode::NoCounter && cmd.counter.value() > stored.value() {
             let v = CounterBytes(cmd.counter.to_bytes().to_vec());
             if self
                 .nv
