@@ -119,7 +119,17 @@ impl PorReport {
                 }
             }
         };
-        let packet = ResponsePacket::open(&ud, security, keys).map_err(|e| e.to_string());
+        let mut security = security;
+        let mut packet = ResponsePacket::open(&ud, security, keys).map_err(|e| e.to_string());
+        // RHL 10 with SPI2 asking "ciphered, no RC/CC" is ambiguous: an error PoR the card
+        // sent unsecured (its 7 bytes from CNTR on are no whole cipher block) fails to
+        // decipher — read it as unsecured then.
+        if packet.is_err() && security.ciphering && security.integrity == ota::IntegrityMode::None {
+            if let Ok(p) = ResponsePacket::open(&ud, PorSecurity::NONE, &none) {
+                security = PorSecurity::NONE;
+                packet = Ok(p);
+            }
+        }
         PorReport {
             path,
             ud,
@@ -283,5 +293,37 @@ impl Terminal {
             out.por = self.captured_por.take();
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod por_decode_tests {
+    use super::*;
+    use ota::{CipherAlgorithm, Counter, ResponseStatus, Tar};
+
+    #[test]
+    fn unsecured_error_por_under_ciphered_no_cc_spi() {
+        let keys = Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, &[7u8; 16], 1)
+            .unwrap();
+        let tar = Tar([0xB0, 0x00, 0x00]);
+        // SPI2 0x11: PoR required, ciphered, no RC/CC.
+        let spi = Spi::from_u16(0x1611);
+        let err = ResponsePacket::new(
+            tar,
+            Counter::new(5).unwrap(),
+            ResponseStatus::UnidentifiedSecurityError,
+        )
+        .seal_unsecured()
+        .unwrap();
+        let r = PorReport::decode_with(PorPath::SendShortMessage, err, &keys, spi);
+        assert_eq!(r.status(), Some(ResponseStatus::UnidentifiedSecurityError));
+        assert_eq!(r.security, PorSecurity::NONE);
+        let ok = ResponsePacket::new(tar, Counter::new(5).unwrap(), ResponseStatus::PorOk)
+            .seal(spi.por_security(), &keys)
+            .unwrap();
+        let r = PorReport::decode_with(PorPath::SendShortMessage, ok, &keys, spi);
+        assert_eq!(r.status(), Some(ResponseStatus::PorOk));
+        assert_eq!(r.security, spi.por_security());
     }
 }
