@@ -521,6 +521,26 @@ fn line(
     text.push(format!("{label:<9}{shown}"));
 }
 
+/// The RC/CC and data lines shared by the command and PoR dissections; true when the
+/// integrity check failed.
+fn integrity_and_data(
+    j: &mut Map<String, Value>,
+    text: &mut Vec<String>,
+    chk: &Result<IntegrityCheck, OtaError>,
+    integrity_value: &[u8],
+    data: &[u8],
+) -> bool {
+    let (state, shown) = integrity_line(chk);
+    let failed = state == "failed";
+    j.insert("integrity_value".into(), json!(hx(integrity_value)));
+    line(j, text, "integrity", "RC/CC:", json!(state), shown);
+    if let Err(e) = chk.clone().and_then(|c| c.into_result()) {
+        j.insert("integrity_error".into(), json!(e.to_string()));
+    }
+    line(j, text, "data", "data:", json!(hx(data)), hx(data));
+    failed
+}
+
 fn integrity_line(c: &Result<IntegrityCheck, OtaError>) -> (String, String) {
     match c {
         Ok(c) => match c.outcome {
@@ -690,28 +710,12 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
                 json!(d.pcntr()),
                 d.pcntr().to_string(),
             );
-            let chk = d.check_integrity(&keys);
-            let (state, shown) = integrity_line(&chk);
-            failed = state == "failed";
-            j.insert("integrity_value".into(), json!(hx(d.integrity_value())));
-            line(
+            failed = integrity_and_data(
                 &mut j,
                 &mut text,
-                "integrity",
-                "RC/CC:",
-                json!(state),
-                shown,
-            );
-            if let Err(e) = chk.clone().and_then(|c| c.into_result()) {
-                j.insert("integrity_error".into(), json!(e.to_string()));
-            }
-            line(
-                &mut j,
-                &mut text,
-                "data",
-                "data:",
-                json!(hx(d.data())),
-                hx(d.data()),
+                &d.check_integrity(&keys),
+                d.integrity_value(),
+                d.data(),
             );
             line(
                 &mut j,
@@ -825,28 +829,12 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
                 d.status().to_string(),
             );
             j.insert("status_name".into(), json!(d.status().name()));
-            let chk = d.check_integrity(&keys);
-            let (state, shown) = integrity_line(&chk);
-            failed = state == "failed";
-            j.insert("integrity_value".into(), json!(hx(d.integrity_value())));
-            line(
+            failed = integrity_and_data(
                 &mut j,
                 &mut text,
-                "integrity",
-                "RC/CC:",
-                json!(state),
-                shown,
-            );
-            if let Err(e) = chk.clone().and_then(|c| c.into_result()) {
-                j.insert("integrity_error".into(), json!(e.to_string()));
-            }
-            line(
-                &mut j,
-                &mut text,
-                "data",
-                "data:",
-                json!(hx(d.data())),
-                hx(d.data()),
+                &d.check_integrity(&keys),
+                d.integrity_value(),
+                d.data(),
             );
             if !d.data().is_empty() {
                 match RemoteResponse::parse(d.data()) {
