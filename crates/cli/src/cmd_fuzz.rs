@@ -36,7 +36,8 @@ pub struct OtaFuzzArgs {
     /// PC/SC protocol to request with --reader.
     #[arg(long, value_parser = ["any", "T=0", "T=1"], default_value = "any")]
     protocol: String,
-    /// Card profile (TOML) for the emulated card (default: the built-in profile).
+    /// Card profile (TOML) for the emulated card (default: the built-in card's profile, with
+    /// the WPKI applet on TAR BFFF57).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
     /// TOML file with `[keyset.NAME]` tables (the keys the card has for --tar).
@@ -263,9 +264,10 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
             let profile = match &a.profile {
                 Some(p) => uicc::Profile::load(p)
                     .map_err(|e| CliError::input(format!("--profile {}: {e}", p.display())))?,
-                None => uicc::Profile::default_profile(),
+                None => crate::card::builtin_profile(None)
+                    .map_err(|e| CliError::input(format!("built-in profile: {e}")))?,
             };
-            let dut = EmulatedDut::from_profile(profile)
+            let dut = EmulatedDut::from_profile_with(profile, crate::card::registry())
                 .map_err(|e| CliError::input(format!("emulated card: {e}")))?;
             fuzz_with(cfg, dut, &mut live)?
         }

@@ -34,13 +34,7 @@ fn fuzz_ota_runs_writes_junit_and_is_reproducible() {
             .args(["fuzz", "ota", "--keyset-file"])
             .arg(&keys)
             .args(["--keyset", "aes", "--tar", "B00000", "--iterations", "300"])
-            .args([
-                "--seed",
-                "42",
-                "--skip-class",
-                "cntr.mode01-lower",
-                "--junit",
-            ])
+            .args(["--seed", "42", "--junit"])
             .arg(dir.join(junit))
             .output()
             .unwrap();
@@ -100,8 +94,10 @@ fn bad_input_is_exit_2_and_list_classes_works() {
 
 #[test]
 fn findings_are_saved_and_replay_with_simota_run() {
-    // Counter mode 01 with a lower CNTR: the emulated card stores it (the counter goes
-    // backwards). While that holds, the saved reproducer fails when replayed.
+    // The user declares a minimum security level (`--msl 06`: CC and ciphering) that the
+    // built-in card does not enforce on B00000 (its profile sets none). Packets below it are
+    // executed (PoR 00) where the fuzzer requires 0A: a real finding about this card, every
+    // time, so saving and replaying are exercised.
     let dir = scratch("out");
     let keys = dir.join("keys.toml");
     std::fs::write(&keys, KEYS).unwrap();
@@ -109,33 +105,19 @@ fn findings_are_saved_and_replay_with_simota_run() {
     let out = simota()
         .args(["fuzz", "ota", "--keyset-file"])
         .arg(&keys)
-        .args([
-            "--keyset",
-            "aes",
-            "--tar",
-            "B00000",
-            "--iterations",
-            "200",
-            "--seed",
-            "7",
-        ])
-        .args([
-            "--class",
-            "cntr.mode01-lower",
-            "--class",
-            "valid.compact",
-            "--out",
-        ])
+        .args(["--keyset", "aes", "--tar", "B00000", "--msl", "06"])
+        .args(["--iterations", "200", "--seed", "7"])
+        .args(["--class", "hdr.below-msl", "--class", "valid.compact"])
+        .arg("--out")
         .arg(&out_dir)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-    if out.status.code() == Some(0) {
-        // The card has been fixed: nothing to replay.
-        assert!(stdout.contains("total"), "{stdout}");
-        return;
-    }
     assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("finding: hdr.below-msl wrong-status"),
+        "{stdout}"
+    );
     let mut scripts: Vec<_> = std::fs::read_dir(&out_dir)
         .unwrap()
         .flatten()
@@ -147,12 +129,40 @@ fn findings_are_saved_and_replay_with_simota_run() {
     let json = std::fs::read_to_string(scripts[0].with_extension("json")).unwrap();
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["seed"], 7);
-    assert_eq!(v["kind"], "counter-backwards");
+    assert_eq!(v["class"], "hdr.below-msl");
+    assert_eq!(v["kind"], "wrong-status");
+    assert_eq!(v["minimized"], true);
+    // Replayed on the same card, the reproducer fails where the fuzzer saw the finding.
     let r = simota().arg("run").arg(&scripts[0]).output().unwrap();
+    let text = String::from_utf8_lossy(&r.stdout);
+    assert_eq!(r.status.code(), Some(1), "{text}");
+    assert!(text.contains("1 failed"), "{text}");
+}
+
+#[test]
+fn the_wpki_applet_tar_of_the_built_in_card_can_be_fuzzed() {
+    // The emulated card is the built-in one (with the WPKI applet on TAR BFFF57), as for
+    // every other subcommand; the applet answers correct packets, so calibration passes and
+    // the run is clean.
+    let dir = scratch("wpki");
+    let keys = dir.join("keys.toml");
+    std::fs::write(&keys, KEYS).unwrap();
+    let out = simota()
+        .args(["fuzz", "ota", "--keyset-file"])
+        .arg(&keys)
+        .args(["--keyset", "aes", "--tar", "BFFF57", "--canary", "none"])
+        .args(["--iterations", "400", "--seed", "3"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
-        r.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&r.stdout)
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("total                               400        0"),
+        "{stdout}"
     );
 }

@@ -188,10 +188,25 @@ impl<T: EmulatedCard> EmulatedDut<T> {
 }
 
 impl EmulatedDut<transport::Emulator> {
-    /// The default profile, or `profile`, in a fresh in-memory card each time.
+    /// `profile` in a fresh in-memory card each time, with the `uicc` built-in applet classes.
     pub fn from_profile(profile: uicc::Profile) -> Result<Self, String> {
+        Self::from_profile_with(profile, uicc::AppletRegistry::builtin())
+    }
+
+    /// `profile` in a fresh in-memory card each time, able to instantiate the classes of
+    /// `registry` (for example the CLI's built-in card with the WPKI applet). The random
+    /// source is the profile's deterministic one, so the same seed gives the same run.
+    pub fn from_profile_with(
+        profile: uicc::Profile,
+        registry: uicc::AppletRegistry,
+    ) -> Result<Self, String> {
         EmulatedDut::new(Box::new(move || {
-            Card::new(profile.clone())
+            let options = uicc::CardOptions {
+                store: Box::new(MemoryStore::new()),
+                registry: registry.clone(),
+                rng: None,
+            };
+            Card::with_options(profile.clone(), options)
                 .map(transport::Emulator::new)
                 .map_err(|e| e.to_string())
         }))
@@ -231,8 +246,12 @@ impl<T: EmulatedCard> Dut for EmulatedDut<T> {
         store
             .commit(&back)
             .map_err(|e| format!("state cannot be stored: {e}"))?;
-        let profile = card.profile().clone();
-        let again = Card::with_store(profile, Box::new(store))
+        let options = uicc::CardOptions {
+            store: Box::new(store),
+            registry: card.registry().clone(),
+            rng: None,
+        };
+        let again = Card::with_options(card.profile().clone(), options)
             .map_err(|e| format!("a card does not start from the saved state: {e}"))?;
         if *again.nv_state() != state {
             return Err("a card started from the saved state has another state".into());
