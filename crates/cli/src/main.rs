@@ -5,6 +5,7 @@
 //! expectation failed, 2 bad input (with a message naming the field and offset) or a transport
 //! error.
 
+mod broken_pipe;
 mod card;
 mod cmd_apdu;
 mod cmd_apdu_send;
@@ -56,6 +57,7 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
+    broken_pipe::install();
     let cli = Cli::parse();
     let r = match cli.cmd {
         Cmd::Apdu(a) => cmd_apdu::run(a),

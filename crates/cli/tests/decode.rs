@@ -279,3 +279,22 @@ fn readme_examples_are_real_output() {
     let checked = examples.len();
     assert!(checked >= 10, "only {checked} README examples found");
 }
+
+/// Output into a pipe whose reader has gone ends the program quietly with status 141 (as a
+/// SIGPIPE would), not with a panic report.
+#[test]
+fn a_closed_output_pipe_is_exit_141_without_a_panic() {
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(["profile", "show"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end before the program writes its (larger than one write) output.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
