@@ -560,23 +560,15 @@ impl Session {
                     ..Default::default()
                 })?;
                 // The OTA counter of key set 1 stored in the card: send above it.
-                let stored = card
-                    .nv_state()
-                    .ota
-                    .counters
-                    .get(&1)
-                    .map(|c| c.0.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b)))
-                    .unwrap_or(0);
+                let stored = card.ota_counter(1).value();
                 let last_id =
                     wpki::uicc_applet::stored_state(&card, wpki::uicc_applet::WPKI_INSTANCE_AID)
                         .map_or(0, |s| s.last_protected_id);
-                // Key set 1 of the built-in profile (AES-128 CBC / CMAC).
-                let kic = hex_arg("KIc", "000102030405060708090A0B0C0D0E0F")?;
-                let kid = hex_arg("KID", "101112131415161718191A1B1C1D1E1F")?;
-                let keys = ota::Keyset::new()
-                    .with_kic(ota::CipherAlgorithm::AesCbc, &kic, 1)
-                    .and_then(|k| k.with_kid(ota::ChecksumAlgorithm::AesCmac, &kid, 1))
-                    .map_err(|e| CliError::input(format!("key set: {e}")))?;
+                // Key set 1 as the card holds it (the built-in profile's AES-128 keys, or what
+                // PUT KEY replaced them with).
+                let keys = card.ota_keyset(1).ok_or_else(|| {
+                    CliError::input(format!("--state {}: no OTA key set 1", path.display()))
+                })?;
                 let emu = Box::new(transport::Emulator::new(card));
                 let o = OtaCard::start(emu, keys, tar, stored.saturating_add(1))?;
                 (

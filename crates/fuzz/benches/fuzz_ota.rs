@@ -3,16 +3,10 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use fuzz::{Config, EmulatedDut, Fuzzer};
-use ota::{ChecksumAlgorithm, CipherAlgorithm, Keyset};
+use ota::Keyset;
 
 fn aes_keys() -> Keyset {
-    let kic: Vec<u8> = (0x00..0x10).collect();
-    let kid: Vec<u8> = (0x10..0x20).collect();
-    Keyset::new()
-        .with_kic(CipherAlgorithm::AesCbc, &kic, 1)
-        .unwrap()
-        .with_kid(ChecksumAlgorithm::AesCmac, &kid, 1)
-        .unwrap()
+    fuzz::dut::default_profile_keyset(1).unwrap()
 }
 
 fn bench(c: &mut Criterion) {

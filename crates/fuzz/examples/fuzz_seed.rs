@@ -5,7 +5,7 @@
 
 use fuzz::case::{Canary, Context, Gen};
 use fuzz::class::Class;
-use ota::{ChecksumAlgorithm, CipherAlgorithm, Counter, Keyset};
+use ota::{Counter, Keyset};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -73,13 +73,7 @@ fn walk(c: &mut Corpus, key: &str, v: &Value) {
 }
 
 fn aes() -> Keyset {
-    let kic: Vec<u8> = (0x00..0x10).collect();
-    let kid: Vec<u8> = (0x10..0x20).collect();
-    Keyset::new()
-        .with_kic(CipherAlgorithm::AesCbc, &kic, 1)
-        .unwrap()
-        .with_kid(ChecksumAlgorithm::AesCmac, &kid, 1)
-        .unwrap()
+    fuzz::dut::default_profile_keyset(1).unwrap()
 }
 
 fn main() {

@@ -141,15 +141,13 @@ impl EmulatedCard for transport::Emulator {
     }
 }
 
-/// Where the counter of key set `kvn` lives in the state (absent = 0).
-pub fn nv_counter(state: &NvState, kvn: u8) -> Counter {
-    state
-        .ota
-        .counters
-        .get(&kvn)
-        .and_then(|c| <[u8; 5]>::try_from(c.0.as_slice()).ok())
-        .map(Counter::from_bytes)
-        .unwrap_or_default()
+/// Key set `kvn` of the `uicc` default profile (KVN 1 AES-128, KVN 2 3DES-2key), read from a
+/// fresh card rather than written out again.
+pub fn default_profile_keyset(kvn: u8) -> Result<Keyset, String> {
+    Card::new(uicc::Profile::default_profile())
+        .map_err(|e| e.to_string())?
+        .ota_keyset(kvn)
+        .ok_or_else(|| format!("the default profile has no key set {kvn}"))
 }
 
 /// The contents of the transparent EF at `path` (from the MF, MF included).
@@ -225,7 +223,7 @@ impl<T: EmulatedCard> Dut for EmulatedDut<T> {
             return Err(DutError::Panic(p.clone()));
         }
         let card = self.card();
-        let counter = Some(nv_counter(card.nv_state(), kvn));
+        let counter = Some(card.ota_counter(kvn));
         let canary = match canary {
             Some(p) => Some(nv_file(card, p).ok_or_else(|| {
                 DutError::Other(format!("canary {} is not a transparent EF", path_text(p)))

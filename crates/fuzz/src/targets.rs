@@ -9,7 +9,7 @@
 //! answer of the card ends with a status word.
 
 use apdu::tlv::{BerTlv, CompTlv};
-use ota::{ChecksumAlgorithm, CipherAlgorithm, Keyset};
+use ota::Keyset;
 use std::sync::OnceLock;
 
 /// A target body.
@@ -96,19 +96,8 @@ pub fn atr(data: &[u8]) {
 fn keysets() -> &'static (Keyset, Keyset) {
     static K: OnceLock<(Keyset, Keyset)> = OnceLock::new();
     K.get_or_init(|| {
-        let kic: Vec<u8> = (0x00..0x10).collect();
-        let kid: Vec<u8> = (0x10..0x20).collect();
-        let aes = Keyset::new()
-            .with_kic(CipherAlgorithm::AesCbc, &kic, 1)
-            .and_then(|k| k.with_kid(ChecksumAlgorithm::AesCmac, &kid, 1))
-            .expect("AES keyset");
-        let k2 = apdu::hex::decode("0123456789ABCDEFFEDCBA9876543210").unwrap_or_default();
-        let d2 = apdu::hex::decode("112233445566778899AABBCCDDEEFF00").unwrap_or_default();
-        let des = Keyset::new()
-            .with_kic(CipherAlgorithm::TripleDes2Cbc, &k2, 2)
-            .and_then(|k| k.with_kid(ChecksumAlgorithm::TripleDes2Mac, &d2, 2))
-            .expect("3DES keyset");
-        (aes, des)
+        let key = |kvn| crate::dut::default_profile_keyset(kvn).expect("default key set");
+        (key(1), key(2))
     })
 }
 

@@ -6,17 +6,11 @@
 use fuzz::class::Class;
 use fuzz::dut::EmulatedCard;
 use fuzz::{Config, EmulatedDut, FindingKind, Fuzzer, RunSummary};
-use ota::{ChecksumAlgorithm, CipherAlgorithm, Keyset};
+use ota::Keyset;
 use transport::{Emulator, ResetKind, Transport, TransportError};
 
 fn aes_keys() -> Keyset {
-    let kic: Vec<u8> = (0x00..0x10).collect();
-    let kid: Vec<u8> = (0x10..0x20).collect();
-    Keyset::new()
-        .with_kic(CipherAlgorithm::AesCbc, &kic, 1)
-        .unwrap()
-        .with_kid(ChecksumAlgorithm::AesCmac, &kid, 1)
-        .unwrap()
+    fuzz::dut::default_profile_keyset(1).unwrap()
 }
 
 /// The command packet inside an SMS-PP ENVELOPE (single segment), and its offset.

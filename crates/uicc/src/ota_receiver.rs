@@ -299,15 +299,7 @@ impl Card {
         t.kvn = kvn;
         // 7. counter
         let slot = kvn.unwrap_or(0);
-        let stored = self
-            .nv
-            .state
-            .ota
-            .counters
-            .get(&slot)
-            .and_then(|c| <[u8; 5]>::try_from(c.0.as_slice()).ok())
-            .map(Counter::from_bytes)
-            .unwrap_or_default();
+        let stored = self.ota_counter(slot);
         if let Err(status) = self
             .counter_policy()
             .check(h.spi.counter, stored, cmd.counter)

@@ -181,6 +181,26 @@ fn be_len(v: &[u8]) -> Vec<u8> {
 }
 
 impl Card {
+    /// The OTA key set the card holds now for key version `kvn` (the PUT KEY result, else the
+    /// profile's), as the receiver uses it (TS 102 225 §5.1.2): the trusted path test tools
+    /// take instead of repeating the profile's keys.
+    pub fn ota_keyset(&self, kvn: u8) -> Option<Keyset> {
+        let m = self.key_material(kvn)?;
+        build_keyset(kvn, &m.kic_alg, &m.kic, &m.kid_alg, &m.kid)
+    }
+
+    /// The replay counter stored for key set `kvn` (TS 102 225 §5.1.1; 0 when none is).
+    pub fn ota_counter(&self, kvn: u8) -> ota::Counter {
+        self.nv
+            .state
+            .ota
+            .counters
+            .get(&kvn)
+            .and_then(|c| <[u8; 5]>::try_from(c.0.as_slice()).ok())
+            .map(ota::Counter::from_bytes)
+            .unwrap_or_default()
+    }
+
     fn key_material(&self, kvn: u8) -> Option<Material> {
         if let Some(k) = self.nv.state.ota.keys.get(&kvn) {
             return Some(Material {
@@ -659,6 +679,19 @@ mod tests {
         assert_eq!(v, [b[0], b[1], b[2]]);
         assert_eq!(v, [0xD5, 0xD4, 0x4F]);
         assert!(kcv(0x88, &[0u8; 15]).is_none());
+    }
+
+    #[test]
+    fn ota_keyset_and_counter_come_from_the_card() {
+        let card = Card::new(crate::Profile::default_profile()).unwrap();
+        let aes = card.ota_keyset(1).unwrap();
+        assert_eq!(aes.kic_alg(), Some(ota::CipherAlgorithm::AesCbc));
+        assert_eq!(aes.kid_alg(), Some(ota::ChecksumAlgorithm::AesCmac));
+        assert_eq!(aes.kic().key_index, 1);
+        let des = card.ota_keyset(2).unwrap();
+        assert_eq!(des.kic_alg(), Some(ota::CipherAlgorithm::TripleDes2Cbc));
+        assert!(card.ota_keyset(9).is_none());
+        assert_eq!(card.ota_counter(1).value(), 0);
     }
 
     #[test]
