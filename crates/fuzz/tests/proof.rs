@@ -191,29 +191,42 @@ fn correct_card_gives_no_findings() {
     }
 }
 
+/// Run the fuzzer with `seed` against the broken card `make` builds, until its first
+/// finding, which must come within [`BOUND`] cases; returns the run.
+fn first_finding<T: EmulatedCard + 'static>(
+    seed: u64,
+    label: &str,
+    make: fn(Emulator, Keyset) -> T,
+) -> RunSummary {
+    let dut = EmulatedDut::new(Box::new(move || {
+        let inner = Emulator::default_card().map_err(|e| e.to_string())?;
+        Ok(make(inner, aes_keys()))
+    }))
+    .unwrap();
+    let mut cfg = config(seed);
+    cfg.stop_after = Some(1);
+    let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
+    assert!(
+        s.findings_total > 0,
+        "{label}, seed {seed}: not found in {BOUND} cases"
+    );
+    let f = &s.recorded[0].finding;
+    eprintln!(
+        "{label}, seed {seed}: found at case {} ({})",
+        f.case, f.class
+    );
+    assert!(f.case <= BOUND);
+    s
+}
+
 #[test]
 fn skipped_cc_check_is_found() {
     for seed in [1, 2, 3] {
-        let dut = EmulatedDut::new(Box::new(|| {
-            Ok(SkipCcWhenPadded {
-                inner: Emulator::default_card().map_err(|e| e.to_string())?,
-                keys: aes_keys(),
-            })
-        }))
-        .unwrap();
-        let mut cfg = config(seed);
-        cfg.stop_after = Some(1);
-        let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
-        assert!(
-            s.findings_total > 0,
-            "seed {seed}: not found in {BOUND} cases"
-        );
+        let s = first_finding(seed, "skip-CC card", |inner, keys| SkipCcWhenPadded {
+            inner,
+            keys,
+        });
         let f = &s.recorded[0].finding;
-        eprintln!(
-            "skip-CC card, seed {seed}: found at case {} ({})",
-            f.case, f.class
-        );
-        assert!(f.case <= BOUND);
         assert!(
             f.violations
                 .iter()
@@ -232,27 +245,13 @@ fn skipped_cc_check_is_found() {
 #[test]
 fn counter_stored_before_checks_is_found() {
     for seed in [1, 2, 3] {
-        let dut = EmulatedDut::new(Box::new(|| {
-            Ok(CounterBeforeChecks {
-                inner: Emulator::default_card().map_err(|e| e.to_string())?,
-                keys: aes_keys(),
-            })
-        }))
-        .unwrap();
-        let mut cfg = config(seed);
-        cfg.stop_after = Some(1);
-        let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
+        let s = first_finding(seed, "counter-first card", |inner, keys| {
+            CounterBeforeChecks { inner, keys }
+        });
         assert!(
-            s.findings_total > 0,
-            "seed {seed}: not found in {BOUND} cases"
-        );
-        let f = &s.recorded[0].finding;
-        eprintln!(
-            "counter-first card, seed {seed}: found at case {} ({})",
-            f.case, f.class
-        );
-        assert!(
-            f.violations
+            s.recorded[0]
+                .finding
+                .violations
                 .iter()
                 .any(|v| v.kind == FindingKind::SideEffect),
             "{}",
