@@ -229,11 +229,15 @@ fn help_everywhere() {
     }
 }
 
-/// Every `$ simota apdu|tlv|atr decode …` example in README.md prints exactly what the README shows.
+/// Every `$ simota apdu|tlv|atr decode …` example in the manual's decoding chapter prints
+/// exactly what the chapter shows.
 #[test]
-fn readme_examples_are_real_output() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
-        .expect("README.md at the workspace root");
+fn manual_examples_are_real_output() {
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/src/decode.md"
+    ))
+    .expect("docs/src/decode.md in the workspace");
     let mut examples: Vec<(Vec<String>, String)> = Vec::new();
     let mut in_console = false;
     let mut current: Option<usize> = None;
@@ -273,11 +277,11 @@ fn readme_examples_are_real_output() {
         assert_eq!(
             got.trim_end(),
             expected.trim_end(),
-            "README example: simota {args:?}"
+            "manual example: simota {args:?}"
         );
     }
     let checked = examples.len();
-    assert!(checked >= 10, "only {checked} README examples found");
+    assert!(checked >= 10, "only {checked} manual examples found");
 }
 
 /// Output into a pipe whose reader has gone ends the program quietly with status 141 (as a
