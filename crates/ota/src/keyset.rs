@@ -13,15 +13,14 @@
 use crate::crc::{Crc16, Crc32};
 use crate::error::{OtaError, Result};
 use crate::keyid::{Kic, KicAlg, Kid, KidAlg};
+use crate::mac::{cbc_mac, Cmac};
 use crate::spi::IntegrityMode;
 use aes::{Aes128, Aes192, Aes256};
 use cipher::block_padding::NoPadding;
-use cipher::crypto_common::InnerInit;
-use cipher::generic_array::GenericArray;
 use cipher::{
-    BlockCipher, BlockDecrypt, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, InnerIvInit, KeyInit,
+    Array, BlockCipherDecrypt, BlockCipherEncrypt, BlockModeDecrypt, BlockModeEncrypt, InnerIvInit,
+    KeyInit,
 };
-use cmac::{Cmac, CmacCore, Mac};
 use des::{Des, TdesEde2, TdesEde3};
 use std::fmt;
 use std::str::FromStr;
@@ -271,75 +270,46 @@ fn aes_block(which: &'static str, alg: &'static str, key: &[u8]) -> Result<Block
 
 /// CBC encryption with zero IV of a block-aligned buffer, in one pass through the cipher
 /// backend (the caller has checked the alignment).
-fn cbc_encrypt<C: BlockEncrypt + BlockCipher>(c: &C, buf: &mut [u8]) -> bool {
+fn cbc_encrypt<C: BlockCipherEncrypt>(c: &C, buf: &mut [u8]) -> bool {
     let n = buf.len();
-    cbc::Encryptor::<&C>::inner_iv_init(c, &GenericArray::default())
-        .encrypt_padded_mut::<NoPadding>(buf, n)
+    cbc::Encryptor::<&C>::inner_iv_init(c, &Array::default())
+        .encrypt_padded::<NoPadding>(buf, n)
         .is_ok()
 }
 
 /// CBC decryption with zero IV of a block-aligned buffer (parallel blocks where the backend
 /// has them).
-fn cbc_decrypt<C: BlockDecrypt + BlockCipher>(c: &C, buf: &mut [u8]) -> bool {
-    cbc::Decryptor::<&C>::inner_iv_init(c, &GenericArray::default())
-        .decrypt_padded_mut::<NoPadding>(buf)
+fn cbc_decrypt<C: BlockCipherEncrypt + BlockCipherDecrypt>(c: &C, buf: &mut [u8]) -> bool {
+    cbc::Decryptor::<&C>::inner_iv_init(c, &Array::default())
+        .decrypt_padded::<NoPadding>(buf)
         .is_ok()
 }
 
-/// CBC-MAC with zero IV over the concatenation of `parts`, zero-padded to the block size
-/// (ISO/IEC 9797-1 MAC algorithm 1, padding method 1): the last CBC ciphertext block.
-fn cbc_mac<C: BlockEncrypt + BlockCipher>(c: &C, parts: &[&[u8]], out: &mut [u8; 16]) {
-    let mut e = cbc::Encryptor::<&C>::inner_iv_init(c, &GenericArray::default());
-    let mut blk = GenericArray::<u8, C::BlockSize>::default();
-    let bs = C::block_size();
-    let mut fill = 0;
-    let mut any = false;
-    for p in parts {
-        for &x in p.iter() {
-            if let Some(slot) = blk.get_mut(fill) {
-                *slot = x;
+/// ECB over a block-aligned buffer (DES-ECB, TS 102 225 §5.1.2).
+fn ecb<C: BlockCipherEncrypt + BlockCipherDecrypt>(c: &C, buf: &mut [u8], encrypt: bool) {
+    for blk in buf.chunks_exact_mut(8) {
+        if let Ok(b) = <&mut Array<u8, C::BlockSize>>::try_from(blk) {
+            if encrypt {
+                c.encrypt_block(b);
+            } else {
+                c.decrypt_block(b);
             }
-            fill += 1;
-            if fill == bs {
-                e.encrypt_block_mut(&mut blk);
-                any = true;
-                if let Some(o) = out.get_mut(..bs) {
-                    o.copy_from_slice(&blk);
-                }
-                fill = 0;
-            }
-        }
-    }
-    if fill > 0 || !any {
-        for slot in blk.iter_mut().skip(fill) {
-            *slot = 0;
-        }
-        e.encrypt_block_mut(&mut blk);
-        if let Some(o) = out.get_mut(..bs) {
-            o.copy_from_slice(&blk);
         }
     }
 }
 
-/// AES-CMAC over `parts` with a prepared AES key schedule: a `Cmac<&Aes>` borrows the
-/// schedule, so nothing key-sized is copied or re-derived per message (the CMAC subkeys cost
-/// one block encryption at finalisation).
-fn cmac_run<C>(c: &C, parts: &[&[u8]], out: &mut [u8; 16])
-where
-    C: BlockEncrypt + BlockCipher<BlockSize = cipher::consts::U16>,
-{
-    let mut m = Cmac::<&C>::from_core(CmacCore::inner_init(c));
-    for p in parts {
-        m.update(p);
-    }
-    let tag = m.finalize().into_bytes();
-    out.copy_from_slice(&tag);
+/// A prepared AES-CMAC key (subkeys derived once, see [`crate::mac`]).
+#[derive(Clone)]
+enum CmacKey {
+    Aes128(Cmac<Aes128>),
+    Aes192(Cmac<Aes192>),
+    Aes256(Cmac<Aes256>),
 }
 
 #[derive(Clone)]
 enum MacKey {
     Block(Box<Block>),
-    Cmac(Box<Block>),
+    Cmac(Box<CmacKey>),
     Crc16,
     Crc32,
 }
@@ -437,7 +407,12 @@ impl Keyset {
             ChecksumAlgorithm::TripleDes3Mac => {
                 MacKey::Block(Box::new(des_block("KID", n, key, 24)?))
             }
-            ChecksumAlgorithm::AesCmac => MacKey::Cmac(Box::new(aes_block("KID", n, key)?)),
+            ChecksumAlgorithm::AesCmac => MacKey::Cmac(Box::new(match aes_block("KID", n, key)? {
+                Block::Aes128(c) => CmacKey::Aes128(Cmac::new(c)),
+                Block::Aes192(c) => CmacKey::Aes192(Cmac::new(c)),
+                Block::Aes256(c) => CmacKey::Aes256(Cmac::new(c)),
+                _ => return Err(key_err("KID", n, "16, 24 or 32", key.len())),
+            })),
             ChecksumAlgorithm::Crc16 | ChecksumAlgorithm::Crc32 => {
                 if !key.is_empty() {
                     return Err(key_err("KID", n, "0 (a CRC takes no key)", key.len()));
@@ -543,9 +518,7 @@ impl Keyset {
         let k = self.cipher_for(buf.len())?;
         if k.alg == CipherAlgorithm::DesEcb {
             if let Block::Des(c) = &k.block {
-                for blk in buf.chunks_exact_mut(8) {
-                    c.encrypt_block(GenericArray::from_mut_slice(blk));
-                }
+                ecb(c, buf, true);
             }
             return Ok(());
         }
@@ -566,9 +539,7 @@ impl Keyset {
         let k = self.cipher_for(buf.len())?;
         if k.alg == CipherAlgorithm::DesEcb {
             if let Block::Des(c) = &k.block {
-                for blk in buf.chunks_exact_mut(8) {
-                    c.decrypt_block(GenericArray::from_mut_slice(blk));
-                }
+                ecb(c, buf, false);
             }
             return Ok(());
         }
@@ -611,11 +582,10 @@ impl Keyset {
         let mut buf = [0u8; 16];
         match &k.key {
             MacKey::Block(b) => with_block!(b.as_ref(), c => cbc_mac(c, parts, &mut buf)),
-            MacKey::Cmac(b) => match b.as_ref() {
-                Block::Aes128(c) => cmac_run(c, parts, &mut buf),
-                Block::Aes192(c) => cmac_run(c, parts, &mut buf),
-                Block::Aes256(c) => cmac_run(c, parts, &mut buf),
-                _ => {}
+            MacKey::Cmac(m) => match m.as_ref() {
+                CmacKey::Aes128(m) => m.tag(parts, &mut buf),
+                CmacKey::Aes192(m) => m.tag(parts, &mut buf),
+                CmacKey::Aes256(m) => m.tag(parts, &mut buf),
             },
             MacKey::Crc16 => {
                 let mut c = Crc16::new();

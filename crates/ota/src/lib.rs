@@ -5,7 +5,7 @@
 //! * ETSI TS 102 225 / 3GPP TS 31.115 — command and response packets ([`command`],
 //!   [`response`]), SPI ([`spi`]), KIc/KID ([`keyid`]), TAR/CNTR and the counter policy
 //!   ([`counter`]), status codes ([`status`]), keysets and algorithms ([`keyset`], [`crc`],
-//!   [`keyfile`]).
+//!   [`keyfile`]); the AES-CMAC (NIST SP 800-38B) and DES/3DES CBC-MAC of the CC ([`mac`]).
 //! * ETSI TS 102 226 — remote APDU formats, compact and expanded ([`remote`]).
 //! * 3GPP TS 23.040 / 23.038 — SMS TPDUs, UDH, concatenation ([`sms`]) and the GSM 7-bit
 //!   default alphabet ([`gsm7`]).
@@ -28,6 +28,7 @@ pub mod gsm7;
 pub mod keyfile;
 pub mod keyid;
 pub mod keyset;
+pub mod mac;
 pub mod remote;
 pub mod response;
 pub mod sms;

@@ -4,7 +4,7 @@
 //! Constants (TS 35.206 §4.1): r1 = 64, r2 = 0, r3 = 32, r4 = 64, r5 = 96 bits;
 //! c1 = 0, c2 = 1, c3 = 2, c4 = 4, c5 = 8 (in the last byte).
 
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 

@@ -28,7 +28,7 @@ use crate::nv::{life_cycle, CounterBytes};
 use crate::toolkit::{ToolkitNv, ToolkitParams};
 use apdu::tlv::BerTlv;
 use apdu::CommandApdu;
-use cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 use ota::{ChecksumAlgorithm, CipherAlgorithm, Keyset};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
@@ -133,7 +133,9 @@ fn ecb(kind: u8, key: &[u8], buf: &mut [u8], encrypt: bool) -> Option<()> {
                 return None;
             }
             for chunk in buf.chunks_mut($bs) {
-                let blk = cipher::generic_array::GenericArray::from_mut_slice(chunk);
+                let Ok(blk) = <&mut cipher::Array<u8, _>>::try_from(chunk) else {
+                    return None;
+                };
                 if encrypt {
                     c.encrypt_block(blk)
                 } else {

@@ -2,7 +2,7 @@
 //! never reads OS entropy itself). The default is AES-128 in counter mode keyed by the
 //! profile's `rng_seed`; hosts that want real randomness inject their own [`RandomSource`].
 
-use aes::cipher::{BlockEncrypt, KeyInit};
+use aes::cipher::{BlockCipherEncrypt, KeyInit};
 use aes::Aes128;
 
 /// A source of random bytes for GET CHALLENGE, applets and key generation.
