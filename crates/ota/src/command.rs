@@ -128,10 +128,7 @@ pub(crate) fn compute_integrity(
         IntegrityMode::Rc | IntegrityMode::Cc => {}
     }
     keys.check_kid(kid, mode)?;
-    let alg = keys.kid_alg().ok_or(OtaError::KeyMissing {
-        which: "KID",
-        what: mode.name(),
-    })?;
+    let alg = keys.kid_alg_for(mode)?;
     if !alg.accepts_received_len(received.len()) {
         return Err(OtaError::IntegrityLength {
             field,
@@ -146,7 +143,7 @@ pub(crate) fn compute_integrity(
             },
         });
     }
-    keys.checksum(parts, received.len()).map(Some)
+    keys.checksum_for(mode, parts, received.len()).map(Some)
 }
 
 /// Build the [`IntegrityCheck`] report from a computed value.
@@ -583,7 +580,7 @@ impl CommandPacket {
         head[..cc_at].copy_from_slice(&hdr);
         tail[..self.data.len()].copy_from_slice(&self.data);
         if ilen > 0 {
-            let c = keys.checksum(&[&hdr, tail], ilen)?;
+            let c = keys.checksum_for(self.spi.integrity, &[&hdr, tail], ilen)?;
             head[cc_at..].copy_from_slice(c.as_bytes());
         }
         if self.spi.ciphering {
@@ -639,27 +636,7 @@ pub(crate) fn integrity_len_for(mode: IntegrityMode, keys: &Keyset) -> Result<us
         IntegrityMode::Ds => Err(OtaError::Unsupported(
             "digital signature (SPI b2b1 = 11) is not supported".into(),
         )),
-        m => {
-            let what = if m == IntegrityMode::Rc {
-                "a redundancy check"
-            } else {
-                "a cryptographic checksum"
-            };
-            let alg = keys
-                .kid_alg()
-                .ok_or(OtaError::KeyMissing { which: "KID", what })?;
-            if alg.mode() != m {
-                return Err(OtaError::InvalidValue {
-                    field: "kid_alg",
-                    reason: format!(
-                        "SPI asks for {} but the keyset's KID algorithm is {}",
-                        m.name(),
-                        alg.name()
-                    ),
-                });
-            }
-            Ok(alg.default_len())
-        }
+        m => Ok(keys.kid_alg_for(m)?.default_len()),
     }
 }
 

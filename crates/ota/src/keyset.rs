@@ -6,6 +6,9 @@
 //! * Cryptographic checksum: DES/3DES CBC-MAC (zero IV, zero padding to the block size,
 //!   last block) and AES-CMAC (NIST SP 800-38B), truncated to the CC length (8 when building).
 //! * Redundancy check: CRC16 / CRC32 (see [`crate::crc`]).
+//! * The KID nibble is read per mode (§5.1.3.1 for a CC, §5.1.3.2 for an RC): the SPI of
+//!   each packet (SPI1 b2b1 for the command, SPI2 b4b3 for its PoR) says RC or CC, so one
+//!   keyset serves both: nibble 5 is 3DES 2-key CBC-MAC for a CC and CRC32 for an RC.
 //!
 //! Keys are only held as prepared cipher instances, which the RustCrypto crates zeroize on
 //! drop; `Debug` shows algorithms and indices, never key bytes.
@@ -104,9 +107,11 @@ pub enum ChecksumAlgorithm {
     TripleDes3Mac,
     /// AES-CMAC, 16/24/32-byte key.
     AesCmac,
-    /// CRC16 redundancy check (no key).
+    /// CRC16 redundancy check (KID nibble 1; with a CC the nibble means DES CBC-MAC, so the
+    /// keyset may hold an 8-byte key for that).
     Crc16,
-    /// CRC32 redundancy check (no key).
+    /// CRC32 redundancy check (KID nibble 5; with a CC the nibble means 3DES 2-key CBC-MAC,
+    /// so the keyset may hold a 16-byte key for that).
     Crc32,
 }
 
@@ -310,8 +315,8 @@ enum CmacKey {
 enum MacKey {
     Block(Box<Block>),
     Cmac(Box<CmacKey>),
-    Crc16,
-    Crc32,
+    /// No key: only the RC meaning of the nibble (CRC16/CRC32) can be computed.
+    None,
 }
 
 /// The ciphering half of a keyset.
@@ -395,7 +400,10 @@ impl Keyset {
         Ok(self)
     }
 
-    /// Set the RC/CC algorithm, key and index. CRCs take no key (`key` must be empty).
+    /// Set the RC/CC algorithm, key and index. The algorithm gives the KID nibble, which
+    /// each packet's SPI reads as an RC or a CC ([`Keyset::kid_alg_for`]). CRCs take no key
+    /// or, for the CC reading of their nibble, an 8-byte (crc16: DES) or 16-byte (crc32:
+    /// 3DES 2-key) key.
     pub fn with_kid(mut self, alg: ChecksumAlgorithm, key: &[u8], index: u8) -> Result<Self> {
         check_index("kid_index", index)?;
         let n = alg.name();
@@ -413,16 +421,32 @@ impl Keyset {
                 Block::Aes256(c) => CmacKey::Aes256(Cmac::new(c)),
                 _ => return Err(key_err("KID", n, "16, 24 or 32", key.len())),
             })),
-            ChecksumAlgorithm::Crc16 | ChecksumAlgorithm::Crc32 => {
-                if !key.is_empty() {
-                    return Err(key_err("KID", n, "0 (a CRC takes no key)", key.len()));
+            // A CRC needs no key. The same nibble with a CC means DES (1) or 3DES 2-key (5)
+            // CBC-MAC (TS 102 225 §5.1.3.1), so a CRC keyset may hold that key too.
+            ChecksumAlgorithm::Crc16 => match key.len() {
+                0 => MacKey::None,
+                8 => MacKey::Block(Box::new(des_block("KID", n, key, 8)?)),
+                l => {
+                    return Err(key_err(
+                        "KID",
+                        n,
+                        "0 (RC only) or 8 (nibble 1 with a CC is DES CBC-MAC)",
+                        l,
+                    ))
                 }
-                if alg == ChecksumAlgorithm::Crc16 {
-                    MacKey::Crc16
-                } else {
-                    MacKey::Crc32
+            },
+            ChecksumAlgorithm::Crc32 => match key.len() {
+                0 => MacKey::None,
+                16 => MacKey::Block(Box::new(des_block("KID", n, key, 16)?)),
+                l => {
+                    return Err(key_err(
+                        "KID",
+                        n,
+                        "0 (RC only) or 16 (nibble 5 with a CC is 3DES 2-key CBC-MAC)",
+                        l,
+                    ))
                 }
-            }
+            },
         };
         self.kid = Some(ChecksumKey { alg, key: k });
         self.kid_index = index;
@@ -434,7 +458,8 @@ impl Keyset {
         self.kic.as_ref().map(|k| k.alg)
     }
 
-    /// The RC/CC algorithm, if any.
+    /// The RC/CC algorithm the keyset was declared with (it gives the KID nibble), if any;
+    /// what a packet uses depends on its SPI: [`Keyset::kid_alg_for`].
     pub fn kid_alg(&self) -> Option<ChecksumAlgorithm> {
         self.kid.as_ref().map(|k| k.alg)
     }
@@ -475,33 +500,66 @@ impl Keyset {
         }
     }
 
-    /// Check that a received KID byte is compatible with this keyset's algorithm for the
-    /// given mode (implicit codings are accepted).
-    pub fn check_kid(&self, kid: Kid, mode: IntegrityMode) -> Result<()> {
-        let what = if mode == IntegrityMode::Rc {
-            "a redundancy check"
-        } else {
-            "a cryptographic checksum"
+    /// The RC or CC algorithm this keyset's KID nibble means in `mode` (TS 102 225 §5.1.3:
+    /// the nibble is read per mode). With an RC, nibble 1 is CRC16 and 5 is CRC32 whatever
+    /// the keyset was declared as (a 3DES 2-key MAC keyset does CRC32); with a CC, 1/5/9/2
+    /// are DES / 3DES 2-key / 3DES 3-key CBC-MAC / AES-CMAC with the keyset's key (a CRC32
+    /// keyset holding a 16-byte key does 3DES 2-key CBC-MAC). Errors: no KID, a nibble that
+    /// codes nothing in that mode, a CC with no key.
+    pub fn kid_alg_for(&self, mode: IntegrityMode) -> Result<ChecksumAlgorithm> {
+        let what = match mode {
+            IntegrityMode::Rc => "a redundancy check",
+            _ => "a cryptographic checksum",
         };
-        let alg = self
-            .kid_alg()
+        let k = self
+            .kid
+            .as_ref()
             .ok_or(OtaError::KeyMissing { which: "KID", what })?;
-        let coded = kid.alg(mode);
-        if alg.mode() != mode {
-            return Err(OtaError::AlgorithmMismatch {
-                which: "KID",
-                byte: kid.to_byte(),
-                coded: format!("{} ({coded})", mode.name()),
-                keyset: alg.name(),
-            });
+        match mode {
+            IntegrityMode::Rc => match k.alg.nibble() {
+                0x1 => Ok(ChecksumAlgorithm::Crc16),
+                0x5 => Ok(ChecksumAlgorithm::Crc32),
+                n => Err(OtaError::InvalidValue {
+                    field: "kid_alg",
+                    reason: format!(
+                        "SPI asks for RC but the keyset's KID nibble {n:X} ({}) codes no \
+                         redundancy check (TS 102 225 §5.1.3.2: 1 = CRC16, 5 = CRC32)",
+                        k.alg.name()
+                    ),
+                }),
+            },
+            IntegrityMode::Cc => match (k.alg, &k.key) {
+                (ChecksumAlgorithm::Crc16, MacKey::None) => Err(OtaError::KeyMissing {
+                    which: "KID 8-byte DES (nibble 1 with a CC)",
+                    what,
+                }),
+                (ChecksumAlgorithm::Crc32, MacKey::None) => Err(OtaError::KeyMissing {
+                    which: "KID 16-byte 3DES (nibble 5 with a CC)",
+                    what,
+                }),
+                (ChecksumAlgorithm::Crc16, _) => Ok(ChecksumAlgorithm::DesMac),
+                (ChecksumAlgorithm::Crc32, _) => Ok(ChecksumAlgorithm::TripleDes2Mac),
+                (a, _) => Ok(a),
+            },
+            IntegrityMode::None | IntegrityMode::Ds => Err(OtaError::InvalidValue {
+                field: "SPI",
+                reason: format!("{} has no KID algorithm", mode.name()),
+            }),
         }
-        match coded {
+    }
+
+    /// Check that a received KID byte is compatible with this keyset for the given mode: its
+    /// nibble, read for `mode`, must name the algorithm [`Keyset::kid_alg_for`] gives
+    /// (implicit codings are accepted).
+    pub fn check_kid(&self, kid: Kid, mode: IntegrityMode) -> Result<()> {
+        let alg = self.kid_alg_for(mode)?;
+        match kid.alg(mode) {
             KidAlg::Implicit(_) => Ok(()),
             a if a == alg.kid_alg() => Ok(()),
             a => Err(OtaError::AlgorithmMismatch {
                 which: "KID",
                 byte: kid.to_byte(),
-                coded: a.to_string(),
+                coded: format!("{} {a}", mode.name()),
                 keyset: alg.name(),
             }),
         }
@@ -573,49 +631,69 @@ impl Keyset {
     }
 
     /// Compute the RC/CC over the concatenation of `parts`, truncated to `len` bytes
-    /// (CC: leftmost bytes of the MAC; RC: the full CRC, big-endian).
+    /// (CC: leftmost bytes of the MAC; RC: the full CRC, big-endian), in the mode the
+    /// keyset's declared KID algorithm has (RC for CRCs, CC for MACs); see
+    /// [`Keyset::checksum_for`] for the mode a packet's SPI asks for.
     pub fn checksum(&self, parts: &[&[u8]], len: usize) -> Result<Checksum> {
-        let k = self.kid.as_ref().ok_or(OtaError::KeyMissing {
-            which: "KID",
-            what: "a redundancy check or cryptographic checksum",
-        })?;
-        let mut buf = [0u8; 16];
-        match &k.key {
-            MacKey::Block(b) => with_block!(b.as_ref(), c => cbc_mac(c, parts, &mut buf)),
-            MacKey::Cmac(m) => match m.as_ref() {
-                CmacKey::Aes128(m) => m.tag(parts, &mut buf),
-                CmacKey::Aes192(m) => m.tag(parts, &mut buf),
-                CmacKey::Aes256(m) => m.tag(parts, &mut buf),
-            },
-            MacKey::Crc16 => {
-                let mut c = Crc16::new();
-                parts.iter().for_each(|p| c.update(p));
-                buf[..2].copy_from_slice(&c.finish().to_be_bytes());
-            }
-            MacKey::Crc32 => {
-                let mut c = Crc32::new();
-                parts.iter().for_each(|p| c.update(p));
-                buf[..4].copy_from_slice(&c.finish().to_be_bytes());
-            }
-        }
-        if !k.alg.accepts_len(len) {
+        let mode = self.kid_alg().map_or(IntegrityMode::Cc, |a| a.mode());
+        self.checksum_for(mode, parts, len)
+    }
+
+    /// Compute the RC (`mode` = RC) or CC (`mode` = CC) over the concatenation of `parts`
+    /// with the algorithm the KID nibble means in that mode ([`Keyset::kid_alg_for`]),
+    /// truncated to `len` bytes.
+    pub fn checksum_for(
+        &self,
+        mode: IntegrityMode,
+        parts: &[&[u8]],
+        len: usize,
+    ) -> Result<Checksum> {
+        let alg = self.kid_alg_for(mode)?;
+        if !alg.accepts_len(len) {
             return Err(OtaError::IntegrityLength {
                 field: "RC/CC length",
                 value: u8::try_from(len).unwrap_or(u8::MAX),
                 len,
-                kind: if k.alg.mode() == IntegrityMode::Rc {
+                kind: if alg.mode() == IntegrityMode::Rc {
                     "RC"
                 } else {
                     "CC"
                 },
-                alg: k.alg.name(),
-                expected: match k.alg {
+                alg: alg.name(),
+                expected: match alg {
                     ChecksumAlgorithm::Crc16 => "2",
                     ChecksumAlgorithm::Crc32 => "4",
                     ChecksumAlgorithm::AesCmac => "1..=16",
                     _ => "1..=8",
                 },
             });
+        }
+        let mut buf = [0u8; 16];
+        match (alg, self.kid.as_ref().map(|k| &k.key)) {
+            (ChecksumAlgorithm::Crc16, _) => {
+                let mut c = Crc16::new();
+                parts.iter().for_each(|p| c.update(p));
+                buf[..2].copy_from_slice(&c.finish().to_be_bytes());
+            }
+            (ChecksumAlgorithm::Crc32, _) => {
+                let mut c = Crc32::new();
+                parts.iter().for_each(|p| c.update(p));
+                buf[..4].copy_from_slice(&c.finish().to_be_bytes());
+            }
+            (_, Some(MacKey::Block(b))) => {
+                with_block!(b.as_ref(), c => cbc_mac(c, parts, &mut buf))
+            }
+            (_, Some(MacKey::Cmac(m))) => match m.as_ref() {
+                CmacKey::Aes128(m) => m.tag(parts, &mut buf),
+                CmacKey::Aes192(m) => m.tag(parts, &mut buf),
+                CmacKey::Aes256(m) => m.tag(parts, &mut buf),
+            },
+            _ => {
+                return Err(OtaError::KeyMissing {
+                    which: "KID",
+                    what: "a cryptographic checksum",
+                })
+            }
         }
         Ok(Checksum { buf, len })
     }

@@ -101,8 +101,9 @@ impl ResponsePacket {
     }
 
     /// Build the TP-UD (`02 71 00` RPL RHL …), secured as `security` says, using the
-    /// keyset's KIc for ciphering and KID for the RC/CC. `kid` is not sent in a PoR, so the
-    /// keyset's KID algorithm decides RC vs CC; it must match `security.integrity`.
+    /// keyset's KIc for ciphering and KID for the RC/CC: `security.integrity` (SPI2 b4b3)
+    /// says RC or CC, and the keyset's KID nibble read for that mode says which one
+    /// ([`Keyset::kid_alg_for`]), so a command with a CC may get a PoR with a CRC32.
     pub fn seal(&self, security: PorSecurity, keys: &Keyset) -> Result<Vec<u8>> {
         let ilen = integrity_len_for(security.integrity, keys)?;
         let bs = if security.ciphering {
@@ -136,7 +137,7 @@ impl ResponsePacket {
         out.resize(out.len() + pad, 0);
         if ilen > 0 {
             let (head, tail) = out.split_at_mut(cc_at + ilen);
-            let c = keys.checksum(&[&head[..cc_at], tail], ilen)?;
+            let c = keys.checksum_for(security.integrity, &[&head[..cc_at], tail], ilen)?;
             head[cc_at..].copy_from_slice(c.as_bytes());
         }
         if security.ciphering {
@@ -354,8 +355,8 @@ impl DecipheredResponse {
         )
     }
 
-    /// Compute and compare the RC/CC. The keyset's KID algorithm decides RC vs CC (a PoR
-    /// carries no KID byte); it must match the requested mode.
+    /// Compute and compare the RC/CC. The requested mode decides RC vs CC and the keyset's
+    /// KID nibble read for that mode the algorithm (a PoR carries no KID byte).
     pub fn check_integrity(&self, keys: &Keyset) -> Result<IntegrityCheck> {
         let c = self.compute(keys)?;
         Ok(integrity_report(
