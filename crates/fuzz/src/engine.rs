@@ -6,6 +6,16 @@
 //! canary before it. Classes that drive the counter to its maximum run only where the card
 //! can be rebuilt (the emulator). Findings are deduplicated by (class, kind); the first
 //! [`Config::keep_per_kind`] of each are minimized (emulator) and saved.
+//!
+//! Every finding kept is verified before it is reported, where the card can be rebuilt: its
+//! `.apdu` reproducer ([`crate::report::apdu_script`]) is run with the script runner (as
+//! `simota run` does) on a fresh card and must fail there. When the case alone does not fail,
+//! up to [`PRELUDE_MAX`] preceding cases of the run are put in front of it (the fewest that
+//! make it fail, then each one that is not needed is left out again), because state left by
+//! earlier cases (say, a partial concatenated message) can be what the card trips on. A
+//! finding whose script never fails but which the oracles see again on a fresh card is
+//! labelled [`Verdict::OraclesOnly`]; one that does not come back at all is not a finding:
+//! it goes to [`RunSummary::unreproducible`].
 
 use crate::build::{EnvelopeSpec, PacketSpec, SmsSpec};
 use crate::case::{baseline_spi, canary_commands, Canary, Case, Context, Gen, Step};
@@ -14,7 +24,7 @@ use crate::dut::{kvn_of, Dut, Observation};
 use crate::exchange::{deliver, Delivery};
 use crate::oracle::{check_step, decode_por, Finding, FindingKind, Violation};
 use ota::{Counter, CounterMode, Keyset};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 use terminal::{Terminal, TerminalConfig};
 use transport::ResetKind;
@@ -98,11 +108,46 @@ pub struct ClassStats {
     pub statuses: BTreeMap<Option<u8>, u64>,
 }
 
+/// Preceding cases a reproducer may replay before its case (see the module doc).
+pub const PRELUDE_MAX: usize = 32;
+
+/// Verification attempts per (class, kind) whose findings have not reproduced yet; beyond
+/// them such findings are counted as not reproducible without replaying them.
+const VERIFY_MAX: usize = 4;
+
+/// How a finding was verified on a fresh card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// `simota run` of the saved `.apdu` fails on a fresh card.
+    Reproduced,
+    /// The oracles (with their direct view of the card's state) see the finding again on a
+    /// fresh card, but the `.apdu` script alone passes there.
+    OraclesOnly,
+    /// Not replayed: the card cannot be replaced by a fresh one (a card in a reader).
+    Unverified,
+    /// Neither the script nor the oracles see it again on a fresh card.
+    NotReproducible,
+}
+
+impl Verdict {
+    /// The label in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Reproduced => "reproduced",
+            Verdict::OraclesOnly => "reproduced-by-oracles-only",
+            Verdict::Unverified => "unverified",
+            Verdict::NotReproducible => "not-reproducible",
+        }
+    }
+}
+
 /// A saved finding with its reproducer.
 #[derive(Debug, Clone)]
 pub struct Recorded {
     /// The finding.
     pub finding: Finding,
+    /// How it was verified on a fresh card.
+    pub verdict: Verdict,
     /// The setup (correct packet bringing a fresh card to the counter/canary before the case),
     /// the case's ENVELOPEs, and the read-back.
     pub repro: Repro,
@@ -121,8 +166,13 @@ pub struct Recorded {
 /// A reproducer: what to send to a fresh card.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Repro {
-    /// Setup ENVELOPEs (a correct packet, SPI2 01 so the PoR is in clear) with the CNTR used.
+    /// Setup ENVELOPEs (a correct packet, SPI2 01 so the PoR is in clear) with the CNTR used:
+    /// they bring a fresh card to the counter and canary before the first prelude case (or,
+    /// without a prelude, before the case).
     pub setup: Option<(Vec<Vec<u8>>, Counter)>,
+    /// Preceding cases of the run replayed (without checks) after the setup, because the
+    /// case fails only after them.
+    pub prelude: Vec<Case>,
     /// The case.
     pub case: Case,
     /// A counter check after the case: a correct packet in counter mode 11 (CNTR = the
@@ -150,8 +200,13 @@ pub struct RunSummary {
     pub cases: u64,
     /// Findings (all).
     pub findings_total: u64,
-    /// Findings kept (deduplicated, minimized).
+    /// Findings kept (deduplicated, minimized, verified).
     pub recorded: Vec<Recorded>,
+    /// Oracle violations that did not come back on a fresh card (kept per (class, kind) like
+    /// the findings); not findings.
+    pub unreproducible: Vec<Recorded>,
+    /// Violations not reproducible on a fresh card (all, also those not kept).
+    pub unreproducible_total: u64,
     /// Per-class statistics.
     pub classes: BTreeMap<Class, ClassStats>,
     /// State-load failures (emulator).
@@ -188,6 +243,11 @@ pub struct Fuzzer<D: Dut> {
     last: Option<Observation>,
     pool: Vec<Class>,
     canary_original: Option<Vec<u8>>,
+    /// The last cases since the card was last rebuilt, with the observation before each (a
+    /// reproducer's prelude comes from here).
+    history: VecDeque<(Case, Observation)>,
+    /// Bumped by every [`Fuzzer::recover`] (the history then starts again).
+    generation: u64,
 }
 
 fn probe(card: &mut dyn transport::Transport) -> Result<(), String> {
@@ -206,6 +266,18 @@ fn probe(card: &mut dyn transport::Transport) -> Result<(), String> {
             apdu::hex::encode(&r)
         )),
         Err(e) => Err(format!("SELECT MF: {e}")),
+    }
+}
+
+/// Reproducer scripts include nothing.
+struct NoInclude;
+
+impl script::native::Loader for NoInclude {
+    fn read(&mut self, path: &std::path::Path) -> std::io::Result<String> {
+        Err(std::io::Error::other(format!(
+            "{}: a reproducer includes nothing",
+            path.display()
+        )))
     }
 }
 
@@ -269,6 +341,8 @@ impl<D: Dut> Fuzzer<D> {
             last: None,
             pool,
             canary_original: None,
+            history: VecDeque::with_capacity(PRELUDE_MAX + 1),
+            generation: 0,
         }
     }
 
@@ -425,6 +499,8 @@ impl<D: Dut> Fuzzer<D> {
         }
         self.start_session();
         self.last = None;
+        self.history.clear();
+        self.generation += 1;
         Ok(())
     }
 
@@ -517,7 +593,10 @@ impl<D: Dut> Fuzzer<D> {
         self.calibrate()?;
         let mut classes: BTreeMap<Class, ClassStats> = BTreeMap::new();
         let mut recorded: Vec<Recorded> = Vec::new();
+        let mut unreproducible: Vec<Recorded> = Vec::new();
+        let mut unreproducible_total = 0u64;
         let mut kept: BTreeMap<(Class, FindingKind), usize> = BTreeMap::new();
+        let mut tries: BTreeMap<(Class, FindingKind), usize> = BTreeMap::new();
         let mut total = 0u64;
         let mut state_failures = Vec::new();
         let mut notes = Vec::new();
@@ -551,6 +630,7 @@ impl<D: Dut> Fuzzer<D> {
                 Some(o) => o,
                 None => self.observe().map_err(EngineError::Dut)?,
             };
+            let generation = self.generation;
             let canary = self.canary_of(&pre);
             let ctx = self.context(&pre, canary.as_ref());
             let mut g = Gen::new(ctx, self.cfg.seed, n);
@@ -599,18 +679,50 @@ impl<D: Dut> Fuzzer<D> {
                 }
             }
             self.last = Some(cur);
+            // The cases before this one, as a reproducer's prelude may need them.
+            let before: Vec<(Case, Observation)> = if found.is_some() {
+                self.history.iter().cloned().collect()
+            } else {
+                Vec::new()
+            };
             if case.rebuild_after || broken {
                 self.recover().map_err(EngineError::Dut)?;
             }
             if let Some((f, d, por)) = found {
-                total += 1;
-                classes.entry(class).or_default().findings += 1;
-                let k = kept.entry((class, f.kind())).or_default();
-                if *k < self.cfg.keep_per_kind {
-                    *k += 1;
-                    let rec = self.record(f, &case, &pre, d, por);
-                    recorded.push(rec);
+                let key = (class, f.kind());
+                let k = kept.get(&key).copied().unwrap_or(0);
+                let t = tries.entry(key).or_default();
+                let verdict = if k < self.cfg.keep_per_kind && *t < VERIFY_MAX + k {
+                    *t += 1;
+                    let rec = self.record(f, &case, &pre, d, por, &before);
+                    let v = rec.verdict;
+                    if v == Verdict::NotReproducible {
+                        if unreproducible.len() < self.cfg.keep_per_kind * 4 {
+                            unreproducible.push(rec);
+                        }
+                    } else {
+                        *kept.entry(key).or_default() += 1;
+                        recorded.push(rec);
+                    }
+                    v
+                } else if k > 0 {
+                    // Another one of a kind already reproduced.
+                    Verdict::Unverified
+                } else {
+                    Verdict::NotReproducible
+                };
+                if verdict == Verdict::NotReproducible {
+                    unreproducible_total += 1;
+                } else {
+                    total += 1;
+                    classes.entry(class).or_default().findings += 1;
                 }
+            }
+            if generation == self.generation {
+                if self.history.len() == PRELUDE_MAX {
+                    self.history.pop_front();
+                }
+                self.history.push_back((case, pre));
             }
             if self.cfg.state_check_every > 0 && n % self.cfg.state_check_every == 0 {
                 if let Err(e) = self.dut.state_loads() {
@@ -634,6 +746,8 @@ impl<D: Dut> Fuzzer<D> {
             cases: n,
             findings_total: total,
             recorded,
+            unreproducible,
+            unreproducible_total,
             classes,
             state_failures,
             elapsed: start.elapsed(),
@@ -666,9 +780,22 @@ impl<D: Dut> Fuzzer<D> {
         }
     }
 
+    /// The setup of a reproducer: a correct packet bringing a fresh card to the counter and
+    /// canary of `pre`.
+    fn setup_for(&self, pre: &Observation) -> Option<(Vec<Vec<u8>>, Counter)> {
+        let canary = self.canary_of(pre);
+        let stored = self.stored(pre);
+        let s = self.setup_step(
+            stored,
+            canary.as_ref(),
+            canary.as_ref().map(|c| c.content.as_slice()).unwrap_or(&[]),
+        );
+        Some((s.apdus, stored))
+    }
+
     /// Build the reproducer of a finding; on a rebuildable DUT, minimize it (drop the
     /// decorations, drop ENVELOPEs, drop the setup) while the same kind still reproduces on
-    /// a fresh card.
+    /// a fresh card, then verify it (module doc): `history` holds the cases before it.
     fn record(
         &mut self,
         finding: Finding,
@@ -676,27 +803,19 @@ impl<D: Dut> Fuzzer<D> {
         pre: &Observation,
         d: Delivery,
         por: Option<Vec<u8>>,
+        history: &[(Case, Observation)],
     ) -> Recorded {
         let canary = self.canary_of(pre);
         let stored = self.stored(pre);
-        let setup = {
-            let s = self.setup_step(
-                stored,
-                canary.as_ref(),
-                canary.as_ref().map(|c| c.content.as_slice()).unwrap_or(&[]),
-            );
-            Some((s.apdus, stored))
-        };
         let mut repro = Repro {
-            setup,
+            setup: self.setup_for(pre),
+            prelude: Vec::new(),
             case: case.clone(),
             counter_check: None,
         };
         let mut minimized = false;
-        if self.cfg.minimize
-            && self.dut.trusted_counter()
-            && finding.kind() != FindingKind::StateLoad
-        {
+        let rebuildable = self.dut.trusted_counter();
+        if self.cfg.minimize && rebuildable && finding.kind() != FindingKind::StateLoad {
             let kind = finding.kind();
             // 1. without decorations
             if self.cfg.decorate {
@@ -704,9 +823,8 @@ impl<D: Dut> Fuzzer<D> {
                 let plain = Gen::new(ctx, self.cfg.seed, case.number).case(case.class, false);
                 if plain != *case {
                     let cand = Repro {
-                        setup: repro.setup.clone(),
                         case: plain,
-                        counter_check: None,
+                        ..repro.clone()
                     };
                     if self.reproduces(&cand, kind) {
                         repro = cand;
@@ -734,15 +852,106 @@ impl<D: Dut> Fuzzer<D> {
             let _ = self.recover();
         }
         repro.counter_check = self.counter_check(&repro, stored, &finding);
-        Recorded {
+        let mut rec = Recorded {
             finding,
+            verdict: Verdict::Unverified,
             repro,
             exchanges: d.exchanges,
             por,
             minimized,
             counter_before: pre.counter,
             canary_before: pre.canary.clone(),
+        };
+        if rebuildable {
+            self.verify(&mut rec, history);
+            let _ = self.recover();
         }
+        rec
+    }
+
+    /// Replay the reproducer's script on fresh cards: alone, else with the fewest preceding
+    /// cases that make it fail (then without each one it does not need); else ask the
+    /// oracles. Sets `rec.verdict` (and `rec.repro.prelude`/`setup`).
+    fn verify(&mut self, rec: &mut Recorded, history: &[(Case, Observation)]) {
+        if self.script_fails(rec) {
+            rec.verdict = Verdict::Reproduced;
+            return;
+        }
+        let original = rec.repro.clone();
+        for k in 1..=history.len().min(PRELUDE_MAX) {
+            let from = history.len() - k;
+            let mut cand = rec.clone();
+            cand.repro.setup = self.setup_for(&history[from].1);
+            cand.repro.prelude = history[from..].iter().map(|(c, _)| c.clone()).collect();
+            if !self.script_fails(&cand) {
+                continue;
+            }
+            // The oldest is needed (one fewer did not fail); try without each later one.
+            let mut i = 1;
+            while i < cand.repro.prelude.len() {
+                let mut fewer = cand.clone();
+                fewer.repro.prelude.remove(i);
+                if self.script_fails(&fewer) {
+                    cand = fewer;
+                } else {
+                    i += 1;
+                }
+            }
+            *rec = cand;
+            rec.verdict = Verdict::Reproduced;
+            return;
+        }
+        let kind = rec.finding.kind();
+        if self.reproduces(&original, kind) {
+            rec.verdict = Verdict::OraclesOnly;
+            return;
+        }
+        if !history.is_empty() {
+            let mut cand = original.clone();
+            cand.setup = self.setup_for(&history[0].1);
+            cand.prelude = history.iter().map(|(c, _)| c.clone()).collect();
+            if self.reproduces(&cand, kind) {
+                rec.repro = cand;
+                rec.verdict = Verdict::OraclesOnly;
+                return;
+            }
+        }
+        rec.verdict = Verdict::NotReproducible;
+    }
+
+    /// The parameters the reproducer scripts are written with.
+    pub fn report_context(&self) -> crate::report::ReportContext {
+        crate::report::ReportContext {
+            tar: self.cfg.tar,
+            kvn: self.kvn,
+            canary: self.cfg.canary.clone(),
+            terminal_profile: TerminalConfig::default().profile.0,
+            card: self.dut.name(),
+        }
+    }
+
+    /// Run `rec`'s `.apdu` script with the script runner on a fresh card (as `simota run`
+    /// does); true when it fails (a failed expectation, or the card stops answering).
+    fn script_fails(&mut self, rec: &Recorded) -> bool {
+        if !matches!(self.dut.rebuild(), Ok(true)) {
+            return false;
+        }
+        let text = crate::report::apdu_script(rec, self.cfg.seed, &self.report_context());
+        let Ok(script) = script::parse_str(
+            "finding.apdu",
+            &text,
+            script::Format::Native,
+            &mut NoInclude,
+        ) else {
+            return false;
+        };
+        let mut term = Terminal::new(TerminalConfig::default());
+        let code = script::Runner::new(self.dut.transport(), script::RunOptions::default())
+            .with_toolkit(&mut term)
+            .run(&script)
+            .exit_code();
+        let _ = self.dut.take_panic();
+        code != 0
     }
 
     /// The counter a correct card has after the reproducer's steps, when it is determined,
@@ -800,6 +1009,21 @@ impl<D: Dut> Fuzzer<D> {
             if self.dut.take_panic().is_some() {
                 return false;
             }
+            let Ok(o) = self.observe() else { return false };
+            pre = o;
+        }
+        for step in r.prelude.iter().flat_map(|c| &c.steps) {
+            let _ = deliver(self.dut.transport(), &mut self.term, &step.apdus);
+            let _ = probe(self.dut.transport());
+            if step.reset_after {
+                let _ = self.dut.transport().reset(ResetKind::Cold);
+                self.start_session();
+            }
+            if self.dut.take_panic().is_some() {
+                return false;
+            }
+        }
+        if !r.prelude.is_empty() {
             let Ok(o) = self.observe() else { return false };
             pre = o;
         }

@@ -3,7 +3,7 @@
 
 use crate::class::Expect;
 use crate::dut::path_text;
-use crate::engine::{Recorded, RunSummary};
+use crate::engine::{Recorded, RunSummary, Verdict};
 use apdu::hex::encode as hx;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -75,6 +75,7 @@ pub fn apdu_script(r: &Recorded, seed: u64, ctx: &ReportContext) -> String {
         "# Replay: simota run THIS-FILE [--profile F | --reader R]. On a card that behaves as\n\
          # required every expectation holds; while the misbehaviour is there, one fails (exit 1)."
     );
+    let _ = writeln!(s, "# verified: {}: {}", r.verdict.label(), verdict_text(r));
     s.push_str("reset\n");
     let _ = writeln!(s, "terminal-profile {}", hx(&ctx.terminal_profile));
     if let Some((apdus, c)) = &r.repro.setup {
@@ -87,6 +88,24 @@ pub fn apdu_script(r: &Recorded, seed: u64, ctx: &ReportContext) -> String {
                 let _ = writeln!(s, "{} => {}", spaced(a), por_pattern(ctx.tar, 0x00));
             } else {
                 let _ = writeln!(s, "{} => 90 00", spaced(a));
+            }
+        }
+    }
+    for c in &r.repro.prelude {
+        let _ = writeln!(
+            s,
+            "# preceding case {} ({}): replayed without checks, the finding needs the state it leaves",
+            c.number, c.class
+        );
+        for step in &c.steps {
+            for a in &step.apdus {
+                let _ = writeln!(s, "{}", spaced(a));
+            }
+            // The fuzzer ran any proactive session and sent STATUS after every step.
+            s.push_str("fetch-all\n");
+            if step.reset_after {
+                s.push_str("reset\n");
+                let _ = writeln!(s, "terminal-profile {}", hx(&ctx.terminal_profile));
             }
         }
     }
@@ -130,6 +149,10 @@ pub fn apdu_script(r: &Recorded, seed: u64, ctx: &ReportContext) -> String {
         if step.spi[1] & 0x20 != 0 {
             s.push_str("fetch-all\n");
         }
+        if step.reset_after && si + 1 < r.repro.case.steps.len() {
+            s.push_str("reset\n");
+            let _ = writeln!(s, "terminal-profile {}", hx(&ctx.terminal_profile));
+        }
     }
     if let Some((apdus, c)) = &r.repro.counter_check {
         let _ = writeln!(
@@ -171,6 +194,29 @@ pub fn apdu_script(r: &Recorded, seed: u64, ctx: &ReportContext) -> String {
     s
 }
 
+/// What a verdict means, for the script header.
+fn verdict_text(r: &Recorded) -> String {
+    match r.verdict {
+        Verdict::Reproduced if r.repro.prelude.is_empty() => {
+            "this script fails on a fresh card".into()
+        }
+        Verdict::Reproduced => format!(
+            "this script fails on a fresh card; the case alone does not, so the {} preceding \
+             case(s) it needs come first",
+            r.repro.prelude.len()
+        ),
+        Verdict::OraclesOnly => "the fuzzer's oracles (direct view of the card's state) see it \
+             again on a fresh card, but this script's expectations may all hold"
+            .into(),
+        Verdict::Unverified => {
+            "not replayed (the card under test cannot be replaced by a fresh one)".into()
+        }
+        Verdict::NotReproducible => "it did not come back on a fresh card, with or without the \
+             preceding cases; not a finding"
+            .into(),
+    }
+}
+
 /// The JSON record of a finding.
 pub fn json_record(r: &Recorded, seed: u64, ctx: &ReportContext, script: &str) -> Value {
     let f = &r.finding;
@@ -196,11 +242,14 @@ pub fn json_record(r: &Recorded, seed: u64, ctx: &ReportContext, script: &str) -
         "exchanges": r.exchanges.iter().map(|(c, a)| json!({"c": hx(c), "r": hx(a)})).collect::<Vec<_>>(),
         "por": r.por.as_ref().map(|p| hx(p)),
         "minimized": r.minimized,
+        "verified": r.verdict.label(),
+        "preceding_cases": r.repro.prelude.iter().map(|c| c.number).collect::<Vec<_>>(),
         "replay": script,
     })
 }
 
-/// Save every recorded finding into `dir` (created); returns the script paths.
+/// Save every recorded finding into `dir` (created), and the violations that did not come
+/// back on a fresh card into `dir/not-reproducible/`; returns the findings' script paths.
 pub fn save(dir: &Path, s: &RunSummary, ctx: &ReportContext) -> std::io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut out = Vec::new();
@@ -221,6 +270,26 @@ pub fn save(dir: &Path, s: &RunSummary, ctx: &ReportContext) -> std::io::Result<
             serde_json::to_string_pretty(&j).unwrap_or_default() + "\n",
         )?;
         out.push(p);
+    }
+    if !s.unreproducible.is_empty() {
+        let sub = dir.join("not-reproducible");
+        std::fs::create_dir_all(&sub)?;
+        for (i, r) in s.unreproducible.iter().enumerate() {
+            let base = format!(
+                "violation-{:03}-{}-{}",
+                i + 1,
+                r.finding.class.name().replace('.', "_"),
+                r.finding.kind().name()
+            );
+            let script_name = format!("{base}.apdu");
+            let script = apdu_script(r, s.seed, ctx);
+            std::fs::write(sub.join(&script_name), &script)?;
+            let j = json_record(r, s.seed, ctx, &script_name);
+            std::fs::write(
+                sub.join(format!("{base}.json")),
+                serde_json::to_string_pretty(&j).unwrap_or_default() + "\n",
+            )?;
+        }
     }
     if !s.state_failures.is_empty() {
         std::fs::write(
@@ -276,6 +345,13 @@ pub fn summary_table(s: &RunSummary) -> String {
         s.rate(),
         s.seed
     );
+    if s.unreproducible_total > 0 {
+        let _ = writeln!(
+            t,
+            "not reproducible on a fresh card (not findings): {}",
+            s.unreproducible_total
+        );
+    }
     t
 }
 

@@ -355,3 +355,168 @@ fn reader_path_notices_a_counter_moved_behind_its_back() {
         .unwrap();
     assert!(s.findings_total > 0, "not found in {BOUND} cases");
 }
+
+/// Broken card 3, whose misbehaviour needs state from an earlier case: after a PoR with
+/// status 01 (RC/CC wrong) it corrupts the next single-segment packet it gets (its last
+/// byte), until the next reset — as the card once let a stale partial concatenated message
+/// spoil the next one. The case that trips over it passes alone on a fresh card.
+struct SpoilsAfterBadMac {
+    inner: Emulator,
+    armed: bool,
+}
+
+impl Transport for SpoilsAfterBadMac {
+    fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut c = capdu.to_vec();
+        if self.armed {
+            if let Some((at, p)) = packet_of(capdu) {
+                c[at + p.len() - 1] ^= 0x01;
+                self.armed = false;
+            }
+        }
+        let mut r = self.inner.transmit(&c)?;
+        if r.len() == 2 && r[0] == 0x61 {
+            // See the PoR: take it here and hand it on as 9000 + data.
+            r = self.inner.transmit(&[0x00, 0xC0, 0x00, 0x00, r[1]])?;
+        }
+        if r.len() > 16 && r[..3] == [0x02, 0x71, 0x00] && r[15] == 0x01 {
+            self.armed = true;
+        }
+        Ok(r)
+    }
+    fn reset(&mut self, kind: ResetKind) -> Result<Vec<u8>, TransportError> {
+        self.armed = false;
+        self.inner.reset(kind)
+    }
+    fn atr(&self) -> Vec<u8> {
+        self.inner.atr()
+    }
+    fn name(&self) -> String {
+        "broken: spoils the packet after a wrong CC".into()
+    }
+}
+
+impl EmulatedCard for SpoilsAfterBadMac {
+    fn card(&mut self) -> &mut uicc::Card {
+        self.inner.card()
+    }
+}
+
+fn spoiler() -> SpoilsAfterBadMac {
+    SpoilsAfterBadMac {
+        inner: Emulator::default_card().unwrap(),
+        armed: false,
+    }
+}
+
+#[test]
+fn a_finding_that_needs_preceding_cases_is_saved_with_them() {
+    let dut = EmulatedDut::new(Box::new(|| Ok(spoiler()))).unwrap();
+    let mut cfg = config(8);
+    cfg.stop_after = Some(1);
+    let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
+    assert!(s.findings_total > 0, "not found in {BOUND} cases");
+    let r = &s.recorded[0];
+    assert_eq!(
+        r.verdict,
+        fuzz::engine::Verdict::Reproduced,
+        "{}",
+        describe(&s)
+    );
+    assert!(
+        !r.repro.prelude.is_empty(),
+        "the case alone passes on a fresh card: {}",
+        describe(&s)
+    );
+    assert!(r.repro.prelude.len() <= fuzz::engine::PRELUDE_MAX);
+    let dir = tempfile::tempdir().unwrap();
+    let files = fuzz::report::save(dir.path(), &s, &ctx()).unwrap();
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(text.contains("# preceding case"), "{text}");
+    assert!(text.contains("# verified: reproduced:"), "{text}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(files[0].with_extension("json")).unwrap())
+            .unwrap();
+    assert_eq!(json["verified"], "reproduced");
+    assert_eq!(
+        json["preceding_cases"].as_array().unwrap().len(),
+        r.repro.prelude.len()
+    );
+    // `simota run FINDING.apdu`: fails on the broken card, passes on the correct one.
+    assert_eq!(replay(&files[0], &mut spoiler()), 1, "{text}");
+    assert_eq!(
+        replay(&files[0], &mut Emulator::default_card().unwrap()),
+        0,
+        "{text}"
+    );
+    // Without its preceding cases the script passes on the broken card too.
+    let mut alone = r.clone();
+    alone.repro.prelude.clear();
+    alone.repro.setup = None;
+    let p = dir.path().join("alone.apdu");
+    std::fs::write(&p, fuzz::report::apdu_script(&alone, 8, &ctx())).unwrap();
+    assert_eq!(replay(&p, &mut spoiler()), 0);
+}
+
+/// Broken card 4: misbehaves once in its life, on the 40th single-segment packet any card of
+/// its factory receives — a fluke no fresh card shows again.
+struct OnceEver {
+    inner: Emulator,
+    seen: std::rc::Rc<std::cell::Cell<u32>>,
+}
+
+impl Transport for OnceEver {
+    fn transmit(&mut self, capdu: &[u8]) -> Result<Vec<u8>, TransportError> {
+        let mut c = capdu.to_vec();
+        if let Some((at, p)) = packet_of(capdu) {
+            self.seen.set(self.seen.get() + 1);
+            if self.seen.get() == 40 {
+                c[at + p.len() - 1] ^= 0x01;
+            }
+        }
+        self.inner.transmit(&c)
+    }
+    fn reset(&mut self, kind: ResetKind) -> Result<Vec<u8>, TransportError> {
+        self.inner.reset(kind)
+    }
+    fn atr(&self) -> Vec<u8> {
+        self.inner.atr()
+    }
+    fn name(&self) -> String {
+        "broken: one fluke".into()
+    }
+}
+
+impl EmulatedCard for OnceEver {
+    fn card(&mut self) -> &mut uicc::Card {
+        self.inner.card()
+    }
+}
+
+#[test]
+fn a_violation_a_fresh_card_does_not_show_again_is_not_a_finding() {
+    let seen = std::rc::Rc::new(std::cell::Cell::new(0));
+    let dut = EmulatedDut::new(Box::new(move || {
+        Ok(OnceEver {
+            inner: Emulator::default_card().map_err(|e| e.to_string())?,
+            seen: seen.clone(),
+        })
+    }))
+    .unwrap();
+    let mut cfg = config(9);
+    cfg.iterations = Some(200);
+    let s = Fuzzer::new(cfg, dut).run(&mut |_| {}).unwrap();
+    assert_eq!(s.findings_total, 0, "{}", describe(&s));
+    assert!(s.recorded.is_empty());
+    assert_eq!(s.unreproducible_total, 1);
+    assert_eq!(
+        s.unreproducible[0].verdict,
+        fuzz::engine::Verdict::NotReproducible
+    );
+    assert!(fuzz::report::summary_table(&s).contains("not reproducible on a fresh card"));
+    let dir = tempfile::tempdir().unwrap();
+    assert!(fuzz::report::save(dir.path(), &s, &ctx())
+        .unwrap()
+        .is_empty());
+    assert!(dir.path().join("not-reproducible").is_dir());
+}

@@ -32,7 +32,6 @@ use ota::cat::{
     Address, AlphaId, Command, Envelope, EnvelopeKind, Item, ProactiveCommand, TerminalProfile,
     TerminalResponse,
 };
-use ota::sms::Reassembler;
 use std::collections::VecDeque;
 
 /// Title of the SET UP MENU the card builds from the applets' menu entries.
@@ -63,7 +62,8 @@ pub struct CatState {
     pub(crate) queue: VecDeque<Queued>,
     pub(crate) outstanding: Option<Queued>,
     pub(crate) deferred: Option<DeferredPor>,
-    pub(crate) reassembler: Reassembler,
+    /// The partial concatenated OTA message (`ota_concat`: segment 1 restarts it).
+    pub(crate) segments: crate::ota_concat::SegmentBuffer,
     pub(crate) menu_sent: Option<Vec<(u8, String)>>,
     pub(crate) next_number: u8,
     pub(crate) message_ref: u8,

@@ -32,6 +32,7 @@ mod hexser;
 pub mod menu_applet;
 pub mod milenage;
 pub mod nv;
+pub mod ota_concat;
 pub mod ota_receiver;
 pub mod profile;
 pub mod ram;

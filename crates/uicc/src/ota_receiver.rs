@@ -1,8 +1,9 @@
 //! The OTA receiver (ETSI TS 102 225 / 3GPP TS 31.115 over SMS-PP, TS 31.111 §7.1.1): an
 //! ENVELOPE (SMS-PP DOWNLOAD) carries an SMS-DELIVER (PID `7F`, class 2 8-bit) whose UDH holds
 //! IE `70` (command packet); concatenated packets are reassembled across ENVELOPEs
-//! (`ota::sms::Reassembler`, volatile). The secured packet is checked in this order, each
-//! check with its PoR status:
+//! ([`crate::ota_concat`], volatile: segment 1 restarts, a segment that does not fit is
+//! refused with `6A80` and discards the partial message). The secured packet is checked in
+//! this order, each check with its PoR status:
 //!
 //! | # | check | status | PoR security |
 //! |---|---|---|---|
@@ -146,18 +147,18 @@ impl Card {
         objects: &[apdu::tlv::CompTlv],
     ) -> R {
         let deliver = SmsDeliver::parse(tpdu).map_err(|_| 0x6A80u16)?;
+        // Formatted (TS 31.115): IE 70, or a later segment continuing the partial message.
         let formatted = deliver.udhi
             && deliver.dcs.charset() == Charset::EightBit
             && match Udh::parse(&deliver.ud) {
                 Ok((udh, _)) => {
-                    udh.find(IEI_COMMAND_PACKET).is_some()
-                        || (!self.cat.reassembler.missing().is_empty()
-                            && (udh.find(ota::sms::udh::IEI_CONCAT_8).is_some()
-                                || udh.find(ota::sms::udh::IEI_CONCAT_16).is_some()))
+                    udh.find(IEI_COMMAND_PACKET).is_some() || self.cat.segments.continues(&udh)
                 }
                 Err(_) => false,
             };
         if !formatted {
+            // Any other message ends a partial concatenated one (module `ota_concat`).
+            self.cat.segments.discard();
             let mut posted = Vec::new();
             for aid in self.toolkit_applets(event::UNFORMATTED_SMS_PP_ENV) {
                 let o = self.toolkit_call(
@@ -172,17 +173,9 @@ impl Card {
             }
             return Ok(Resp::data(posted));
         }
-        let whole = match self.cat.reassembler.push(&deliver.ud) {
-            Ok(w) => w,
-            Err(_) => {
-                // A new message replaces an unfinished one.
-                self.cat.reassembler = Default::default();
-                self.cat
-                    .reassembler
-                    .push(&deliver.ud)
-                    .map_err(|_| 0x6A80u16)?
-            }
-        };
+        // Segment 1 restarts, a segment that does not fit is refused (6A80) and discards
+        // the partial message (module `ota_concat`).
+        let whole = self.cat.segments.push(&deliver.ud).map_err(|_| 0x6A80u16)?;
         let Some(whole) = whole else {
             return Ok(Resp::ok());
         };
