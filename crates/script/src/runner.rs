@@ -688,6 +688,9 @@ mod tests {
         assert_eq!(run.checks(), 2);
         assert_eq!(run.failures(), 1);
         assert_eq!(run.steps[1].wire.len(), 1, "the ENVELOPE is recorded");
+        // The transcript names the PoR status (`< PoR SS (name) DATA`).
+        let t = crate::report::text(&run);
+        assert!(t.contains("\n< PoR 00 (ok) 01 90 00\n"), "{t}");
     }
 
     #[test]
