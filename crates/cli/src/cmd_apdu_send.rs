@@ -21,6 +21,10 @@ pub struct SendArgs {
     /// Reset the card (cold) before sending.
     #[arg(long)]
     pub reset: bool,
+    /// Refuse a C-APDU whose Lc/Le do not match its bytes (exit 2) instead of sending it as
+    /// written with a warning on stderr.
+    #[arg(long)]
+    pub strict: bool,
     /// C-APDUs in hex, sent in order (one argument per APDU).
     #[arg(value_name = "HEX", required = true)]
     pub apdus: Vec<String>,
@@ -37,6 +41,19 @@ pub fn run(a: SendArgs) -> Result<ExitCode, CliError> {
                 i + 1,
                 b.len()
             )));
+        }
+        // ISO/IEC 7816-4 §5.1: Lc must count the data bytes (what `apdu decode` checks).
+        if let Err(e) = apdu::CommandApduRef::parse(&b) {
+            if a.strict {
+                return Err(CliError::input(format!(
+                    "C-APDU #{}: malformed, not sent (--strict): {e}",
+                    i + 1
+                )));
+            }
+            eprintln!(
+                "simota: warning: C-APDU #{}: malformed, sent as written: {e}",
+                i + 1
+            );
         }
         cmds.push(b);
     }

@@ -491,7 +491,38 @@ fn detect(inputs: &[Vec<u8>]) -> Result<Found, CliError> {
             packet: first.clone(),
         });
     }
-    // SMS TPDU(s).
+    // SMS TPDU(s); when that fails on bytes that start like a command packet whose CPL is
+    // wrong (a truncated or padded packet), the command packet's error is the one to report.
+    let tpdus = from_tpdus(inputs);
+    match (tpdus, inputs) {
+        (Err(e), [one]) if starts_like_command_packet(one) => {
+            let why = SecuredCommand::parse(one)
+                .err()
+                .map_or(e.to_string(), |c| c.to_string());
+            Err(CliError::input(format!(
+                "command packet (CHL {:02X}, SPI {}): {why}",
+                one[2],
+                hx(one.get(3..5).unwrap_or_default())
+            )))
+        }
+        (r, _) => r,
+    }
+}
+
+/// The bytes begin like a TS 102 225 §5.1.1 command packet whatever its CPL says: room for
+/// CPL and CHL, a CHL of 13 plus an RC/CC/DS of 0–8 bytes, and a CPL that covers the header.
+fn starts_like_command_packet(b: &[u8]) -> bool {
+    let [c0, c1, chl, ..] = *b else {
+        return false;
+    };
+    let cpl = usize::from(u16::from_be_bytes([c0, c1]));
+    (ota::command::CHL_MIN..=ota::command::CHL_MIN + 8).contains(&chl)
+        && cpl > usize::from(chl)
+        && b.len() > 3
+}
+
+/// SMS TPDUs (SMS-DELIVER or SMS-SUBMIT), one per segment.
+fn from_tpdus(inputs: &[Vec<u8>]) -> Result<Found, CliError> {
     let mut uds = Vec::new();
     let mut kind = String::new();
     for b in inputs {

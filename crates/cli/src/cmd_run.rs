@@ -77,6 +77,10 @@ pub struct RunArgs {
     /// Never complete 61xx/6Cxx answers automatically (pure T=0 view).
     #[arg(long)]
     raw: bool,
+    /// Refuse to send a C-APDU whose Lc/Le do not match its bytes (exit 2); without it such an
+    /// APDU is sent as written with a warning on stderr naming the field and offset.
+    #[arg(long)]
+    strict: bool,
     /// PC/SC protocol to request with --reader.
     #[arg(long, value_parser = ["any", "T=0", "T=1"], default_value = "any")]
     protocol: String,
@@ -189,6 +193,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     let opts = RunOptions {
         keep_going: a.keep_going,
         raw: a.raw,
+        strict: a.strict,
     };
     let mut runs: Vec<ScriptRun> = Vec::with_capacity(scripts.len());
     let stdout = std::io::stdout();
@@ -212,6 +217,9 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
                 print(t.header(&s.name));
             }
             let run = runner.run_observed(s, &mut |step| {
+                for w in &step.warnings {
+                    eprintln!("simota: {w}");
+                }
                 if let Some(t) = live.as_mut() {
                     print(t.step(step));
                 }

@@ -80,8 +80,8 @@ fn simota(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// The applet answers carried in the PoRs of a text transcript (`< PoR SS <data>` plus the
-/// indented continuation lines), in order, with their PoR status.
+/// The applet answers carried in the PoRs of a text transcript (`< PoR SS (name) <data>` plus
+/// the indented continuation lines), in order, with their PoR status.
 fn pors(transcript: &str) -> Vec<(u8, Vec<u8>)> {
     let mut out = Vec::new();
     let mut lines = transcript.lines().peekable();
@@ -89,7 +89,19 @@ fn pors(transcript: &str) -> Vec<(u8, Vec<u8>)> {
         let Some(rest) = l.strip_prefix("< PoR ") else {
             continue;
         };
-        let mut hex = rest.to_string();
+        // `SS (name) DATA`: the status byte, its short name, then the data.
+        let (status, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        let (name, data) = rest
+            .strip_prefix('(')
+            .and_then(|r| r.split_once(')'))
+            .unwrap_or_else(|| panic!("PoR line {l:?}: no `(name)` after the status"));
+        let s = u8::from_str_radix(status, 16).unwrap_or_else(|e| panic!("PoR line {l:?}: {e}"));
+        assert_eq!(
+            ota::ResponseStatus::from_byte(s).short_name(),
+            name,
+            "PoR line {l:?}"
+        );
+        let mut hex = format!("{status} {data}");
         while let Some(next) = lines.peek() {
             if !next.starts_with("  ") || next.trim().is_empty() {
                 break;

@@ -106,6 +106,73 @@ impl ResponseStatus {
     }
 }
 
+/// The short names of the assigned status codes 00–0C, in code order (TS 102 225 §5.1.2
+/// table "Response Status Codes", TS 31.115 for 0B/0C): what [`ResponseStatus::short_name`] prints and
+/// [`ResponseStatus::parse_name`] reads.
+const SHORT_NAMES: [&str; 13] = [
+    "ok",
+    "rc-cc-ds-failed",
+    "cntr-low",
+    "cntr-high",
+    "cntr-blocked",
+    "ciphering-error",
+    "undefined-security-error",
+    "insufficient-memory",
+    "more-time",
+    "tar-unknown",
+    "insufficient-security-level",
+    "via-sms-submit",
+    "via-ussd",
+];
+
+/// Older spellings [`ResponseStatus::parse_name`] still reads (scripts written before the
+/// short names were fixed).
+const ALIASES: [(&str, u8); 3] = [
+    ("por-ok", 0x00),
+    ("security-error", 0x06),
+    ("insufficient-security", 0x0A),
+];
+
+impl ResponseStatus {
+    /// A one-word lower-case name for transcripts, scripts and command lines (`ok`,
+    /// `cntr-low`, `tar-unknown`, …; TS 102 225 §5.1.2). Unassigned codes are
+    /// `reserved` or `proprietary` (their byte is printed beside the name).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            ResponseStatus::Reserved(_) => "reserved",
+            ResponseStatus::Proprietary(_) => "proprietary",
+            s => SHORT_NAMES
+                .get(usize::from(s.to_byte()))
+                .copied()
+                .unwrap_or("reserved"),
+        }
+    }
+
+    /// The status a short name or a byte stands for: a name of [`ResponseStatus::known_names`]
+    /// (any case), or the byte in hex (`0A`, `0x0a`; two digits are always hex). `None` for
+    /// anything else.
+    pub fn parse_name(s: &str) -> Option<Self> {
+        let w = s.trim();
+        let lower = w.to_ascii_lowercase();
+        if let Some(i) = SHORT_NAMES.iter().position(|n| *n == lower) {
+            return u8::try_from(i).ok().map(Self::from_byte);
+        }
+        if let Some((_, b)) = ALIASES.iter().find(|(n, _)| *n == lower) {
+            return Some(Self::from_byte(*b));
+        }
+        let h = lower.strip_prefix("0x").unwrap_or(&lower);
+        if h.is_empty() || h.len() > 2 {
+            return None;
+        }
+        u8::from_str_radix(h, 16).ok().map(Self::from_byte)
+    }
+
+    /// Every short name [`ResponseStatus::parse_name`] accepts, in code order (00–0C).
+    pub fn known_names() -> &'static [&'static str] {
+        &SHORT_NAMES
+    }
+}
+
 impl fmt::Display for ResponseStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:02X} ({})", self.to_byte(), self.name())
@@ -137,5 +204,35 @@ mod tests {
             ResponseStatus::from_byte(6).name(),
             "unidentified security error"
         );
+    }
+
+    #[test]
+    fn short_names_round_trip_and_hex_is_read() {
+        for (i, n) in ResponseStatus::known_names().iter().enumerate() {
+            let s = ResponseStatus::from_byte(i as u8);
+            assert_eq!(s.short_name(), *n);
+            assert_eq!(ResponseStatus::parse_name(n), Some(s));
+            assert_eq!(ResponseStatus::parse_name(&n.to_uppercase()), Some(s));
+        }
+        assert_eq!(ResponseStatus::from_byte(0).short_name(), "ok");
+        assert_eq!(ResponseStatus::from_byte(2).short_name(), "cntr-low");
+        assert_eq!(ResponseStatus::from_byte(0x0D).short_name(), "reserved");
+        assert_eq!(ResponseStatus::from_byte(0xC5).short_name(), "proprietary");
+        // two digits are hex, with or without 0x
+        assert_eq!(
+            ResponseStatus::parse_name("10"),
+            Some(ResponseStatus::Reserved(0x10))
+        );
+        assert_eq!(
+            ResponseStatus::parse_name("0x0a"),
+            Some(ResponseStatus::InsufficientSecurityLevel)
+        );
+        assert_eq!(
+            ResponseStatus::parse_name("security-error"),
+            Some(ResponseStatus::UnidentifiedSecurityError)
+        );
+        for bad in ["", "okay", "123", "0x", "zz"] {
+            assert_eq!(ResponseStatus::parse_name(bad), None, "{bad}");
+        }
     }
 }

@@ -217,29 +217,10 @@ fn offset_of(line: &str, part: &str) -> usize {
         .min(line.len())
 }
 
-/// PoR response status names (TS 102 225 table 5.5).
+/// A PoR status: a short name (`ok`, `tar-unknown`, …) or the byte in hex
+/// (`ota::ResponseStatus::parse_name`, TS 102 225 §5.1.2).
 fn por_status(word: &str) -> Option<u8> {
-    Some(match word.to_ascii_lowercase().as_str() {
-        "ok" => 0x00,
-        "rc-cc-ds-failed" => 0x01,
-        "cntr-low" => 0x02,
-        "cntr-high" => 0x03,
-        "cntr-blocked" => 0x04,
-        "ciphering-error" => 0x05,
-        "security-error" => 0x06,
-        "insufficient-memory" => 0x07,
-        "more-time" => 0x08,
-        "tar-unknown" => 0x09,
-        "insufficient-security" => 0x0A,
-        _ => {
-            let h = word.strip_prefix("0x").unwrap_or(word);
-            return if h.len() == 2 {
-                u8::from_str_radix(h, 16).ok()
-            } else {
-                None
-            };
-        }
-    })
+    ota::ResponseStatus::parse_name(word).map(ota::ResponseStatus::to_byte)
 }
 
 fn parse_sms_pp(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<ToolkitDirective, ParseError> {
@@ -311,7 +292,13 @@ fn parse_sms_pp(ctx: &Ctx<'_>, line: &str, args: &str) -> Result<ToolkitDirectiv
                 )
             })?;
             let status = por_status(st).ok_or_else(|| {
-                ctx.err(at(st), format!("expected a PoR status byte (hex) or name such as `ok`, `tar-unknown`, found `{st}`"))
+                ctx.err(
+                    at(st),
+                    format!(
+                        "expected a PoR status byte (hex) or one of {}, found `{st}`",
+                        ota::ResponseStatus::known_names().join(", ")
+                    ),
+                )
             })?;
             let after = line
                 .get(at(st) + st.len()..offset_of(line, e) + e.len())

@@ -24,6 +24,9 @@ pub struct RunOptions {
     pub keep_going: bool,
     /// Never complete `61xx`/`6Cxx` answers, even when an expectation wants data.
     pub raw: bool,
+    /// Refuse to send a C-APDU whose length fields do not match its bytes (ISO/IEC 7816-4
+    /// §5.1; `apdu::CommandApduRef::parse`) instead of sending it with a warning.
+    pub strict: bool,
 }
 
 /// The result of checking one expectation.
@@ -99,6 +102,9 @@ pub struct Step {
     pub wire: Vec<Exchange>,
     /// The result.
     pub outcome: Outcome,
+    /// Warnings about the statement (`t.apdu:3: warning: …`), e.g. a malformed C-APDU that was
+    /// sent as written.
+    pub warnings: Vec<String>,
 }
 
 impl Step {
@@ -190,6 +196,10 @@ pub struct Runner<'a> {
     toolkit: Option<&'a mut dyn Toolkit>,
     vars: HashMap<String, Vec<u8>>,
     opts: RunOptions,
+    /// Warnings of the statement running now.
+    warnings: Vec<String>,
+    /// The syntax of the script running now (`echo` expands `$variables` in the native one).
+    format: Format,
 }
 
 impl<'a> Runner<'a> {
@@ -200,6 +210,8 @@ impl<'a> Runner<'a> {
             toolkit: None,
             vars: HashMap::new(),
             opts,
+            warnings: Vec::new(),
+            format: Format::Native,
         }
     }
     /// Use `tk` for terminal directives.
@@ -224,6 +236,7 @@ impl<'a> Runner<'a> {
         let start = Instant::now();
         let mut steps = Vec::with_capacity(script.stmts.len());
         let mut skipped = 0;
+        self.format = script.format;
         for (i, stmt) in script.stmts.iter().enumerate() {
             let outcome = self.exec(&stmt.kind, &stmt.loc);
             let wire = self.card.take_log();
@@ -239,6 +252,7 @@ impl<'a> Runner<'a> {
                 source: stmt.source.clone(),
                 wire,
                 outcome,
+                warnings: std::mem::take(&mut self.warnings),
             };
             on_step(&step);
             steps.push(step);
@@ -298,6 +312,33 @@ impl<'a> Runner<'a> {
         })
     }
 
+    /// `echo` text with each `$name` / `${name}` replaced by the variable's bytes in hex; a
+    /// `$` not followed by a name stays as it is.
+    fn expand_text(&self, t: &str) -> Result<String, String> {
+        let mut out = String::with_capacity(t.len());
+        let mut rest = t;
+        while let Some(i) = rest.find('$') {
+            out.push_str(&rest[..i]);
+            let tail = &rest[i..];
+            match crate::pattern::parse_var(tail, 0) {
+                Ok((name, end)) => {
+                    let v = self
+                        .vars
+                        .get(&name)
+                        .ok_or_else(|| format!("undefined variable `${name}` in echo"))?;
+                    out.push_str(&apdu::hex::encode(v));
+                    rest = tail.get(end..).unwrap_or_default();
+                }
+                Err(_) => {
+                    out.push('$');
+                    rest = &tail[1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
     fn exec(&mut self, kind: &StmtKind, loc: &Loc) -> Outcome {
         match self.exec_inner(kind, loc) {
             Ok(o) => o,
@@ -305,7 +346,7 @@ impl<'a> Runner<'a> {
         }
     }
 
-    fn exec_inner(&mut self, kind: &StmtKind, _loc: &Loc) -> Result<Outcome, String> {
+    fn exec_inner(&mut self, kind: &StmtKind, loc: &Loc) -> Result<Outcome, String> {
         Ok(match kind {
             StmtKind::Apdu { command, expect } => {
                 let cmd = command
@@ -315,6 +356,15 @@ impl<'a> Runner<'a> {
                     return Err(format!(
                         "C-APDU of {} byte(s) after expansion needs at least CLA INS P1 P2",
                         cmd.len()
+                    ));
+                }
+                if let Err(e) = apdu::CommandApduRef::parse(&cmd) {
+                    let hex = apdu::hex::encode_spaced(&cmd);
+                    if self.opts.strict {
+                        return Err(format!("malformed C-APDU {hex} not sent (--strict): {e}"));
+                    }
+                    self.warnings.push(format!(
+                        "{loc}: warning: malformed C-APDU {hex} sent as written: {e}"
                     ));
                 }
                 let raw = self
@@ -391,7 +441,10 @@ impl<'a> Runner<'a> {
                 self.vars.insert(name.clone(), v);
                 Outcome::Set(name.clone())
             }
-            StmtKind::Echo(t) => Outcome::Echo(t.clone()),
+            StmtKind::Echo(t) => Outcome::Echo(match self.format {
+                Format::Native => self.expand_text(t)?,
+                Format::Apdutool => t.clone(),
+            }),
             StmtKind::Delay(ms) => {
                 std::thread::sleep(Duration::from_millis(*ms));
                 Outcome::Delay(*ms)
@@ -562,6 +615,7 @@ mod tests {
             RunOptions {
                 raw: true,
                 keep_going: false,
+                strict: false,
             },
         );
         assert_eq!(raw.exit_code(), 1);
@@ -604,9 +658,57 @@ mod tests {
             RunOptions {
                 keep_going: true,
                 raw: false,
+                strict: false,
             },
         );
         assert_eq!((run.exit_code(), run.failures(), run.checks()), (1, 1, 2));
+    }
+
+    #[test]
+    fn malformed_apdu_warns_and_strict_refuses() {
+        // Lc says 2, one data byte follows.
+        let text = "00A40004023F\n00B0000002\n";
+        let run = run_text(text, RunOptions::default());
+        assert_eq!(run.exit_code(), 0);
+        assert_eq!(run.steps[0].wire.len(), 1, "sent as written");
+        assert_eq!(
+            run.steps[0].warnings,
+            vec!["t.apdu:1: warning: malformed C-APDU 00 A4 00 04 02 3F sent as written: offset 6: APDU truncated: Lc = 2 (at offset 4) announces 2 data bytes but only 1 follow".to_string()]
+        );
+        assert!(run.steps[1].warnings.is_empty());
+        let run = run_text(
+            text,
+            RunOptions {
+                strict: true,
+                ..RunOptions::default()
+            },
+        );
+        assert_eq!(run.exit_code(), 2);
+        assert!(run.steps[0].wire.is_empty(), "nothing sent");
+        let e = run.error().unwrap();
+        assert!(
+            e.starts_with(
+                "t.apdu:1: malformed C-APDU 00 A4 00 04 02 3F not sent (--strict): offset 6:"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn echo_expands_variables() {
+        let run = run_text(
+            "set $sw 9000\necho sw=$sw, ${sw}! costs $5 $\necho $nope\n",
+            RunOptions::default(),
+        );
+        assert_eq!(
+            run.steps[1].outcome,
+            Outcome::Echo("sw=9000, 9000! costs $5 $".into())
+        );
+        assert_eq!(run.exit_code(), 2);
+        assert_eq!(
+            run.error(),
+            Some("t.apdu:3: undefined variable `$nope` in echo")
+        );
     }
 
     #[test]
@@ -681,6 +783,7 @@ mod tests {
             RunOptions {
                 keep_going: true,
                 raw: false,
+                strict: false,
             },
         )
         .with_toolkit(&mut term)
@@ -688,6 +791,9 @@ mod tests {
         assert_eq!(run.checks(), 2);
         assert_eq!(run.failures(), 1);
         assert_eq!(run.steps[1].wire.len(), 1, "the ENVELOPE is recorded");
+        // The transcript names the PoR status (`< PoR SS (name) DATA`).
+        let t = crate::report::text(&run);
+        assert!(t.contains("\n< PoR 00 (ok) 01 90 00\n"), "{t}");
     }
 
     #[test]
@@ -697,6 +803,7 @@ mod tests {
             RunOptions {
                 keep_going: true,
                 raw: false,
+                strict: false,
             },
         );
         let s = crate::report::scriptor(&run);

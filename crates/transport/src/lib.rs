@@ -12,6 +12,7 @@ pub mod gsmtap;
 pub mod pcap;
 #[cfg(feature = "pcsc")]
 pub mod pcsc;
+pub mod readers;
 pub mod record;
 pub mod t0;
 pub mod vpcd;
@@ -31,6 +32,20 @@ pub enum TransportError {
     /// The reader disappeared.
     #[error("reader gone: {0}")]
     ReaderGone(String),
+    /// A `--reader NAME|INDEX` that names none of the readers present (index out of range, no
+    /// match, several matches): not a reader that went away. Lists the readers there are.
+    #[error(
+        "no such reader {spec:?}: {why}; readers present: {}",
+        readers::list_text(readers)
+    )]
+    NoSuchReader {
+        /// The name, part of a name or index asked for.
+        spec: String,
+        /// Why it names no single reader.
+        why: String,
+        /// The readers PC/SC lists, in order.
+        readers: Vec<String>,
+    },
     /// The card did not answer in time.
     #[error("timeout after {0} ms waiting for the card")]
     Timeout(u64),

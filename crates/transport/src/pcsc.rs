@@ -111,45 +111,9 @@ pub fn reader_status() -> Result<Vec<ReaderInfo>, TransportError> {
 }
 
 /// Resolve `NAME|INDEX` against the reader list: an index, an exact name, or a unique
-/// case-insensitive substring.
+/// case-insensitive substring ([`crate::readers::resolve_reader_in`]).
 pub fn resolve_reader(spec: &str) -> Result<String, TransportError> {
-    let readers = list_readers()?;
-    if readers.is_empty() {
-        return Err(TransportError::ReaderGone(
-            "no PC/SC readers (is pcscd running?)".into(),
-        ));
-    }
-    if let Ok(i) = spec.parse::<usize>() {
-        return readers.get(i).cloned().ok_or_else(|| {
-            TransportError::ReaderGone(format!(
-                "reader index {i} out of range: {} reader(s) present",
-                readers.len()
-            ))
-        });
-    }
-    if let Some(r) = readers.iter().find(|r| *r == spec) {
-        return Ok(r.clone());
-    }
-    let low = spec.to_lowercase();
-    let hits: Vec<&String> = readers
-        .iter()
-        .filter(|r| r.to_lowercase().contains(&low))
-        .collect();
-    match hits.as_slice() {
-        [one] => Ok((*one).clone()),
-        [] => Err(TransportError::ReaderGone(format!(
-            "no reader matches {spec:?}; readers: {}",
-            readers.join(", ")
-        ))),
-        many => Err(TransportError::ReaderGone(format!(
-            "{spec:?} matches {} readers: {}",
-            many.len(),
-            many.iter()
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))),
-    }
+    crate::readers::resolve_reader_in(spec, &list_readers()?)
 }
 
 /// A card in a PC/SC reader.

@@ -1,0 +1,205 @@
+//! What a new user trips on (issue 12 items 9, 11, 13, 14): each test runs `simota` as a
+//! user would and checks the message, not only the exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn simota(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run simota")
+}
+
+fn out(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn err(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const AES: &str = "00112233445566778899AABBCCDDEEFF";
+
+/// A secured command packet (from CPL) built by `simota ota build`.
+fn packet() -> String {
+    let o = simota(&[
+        "ota",
+        "build",
+        "--spi",
+        "1219",
+        "--kic-alg",
+        "aes-cbc",
+        "--kic",
+        AES,
+        "--kid-alg",
+        "aes-cmac",
+        "--kid",
+        AES,
+        "--tar",
+        "B00010",
+        "--data",
+        "00A40004023F00",
+        "--format",
+        "packet",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    out(&o).lines().last().unwrap().trim().to_string()
+}
+
+/// Item 11: a truncated (or padded) command packet is reported as the CPL mismatch of a
+/// command packet, not as an SMS TPDU's TP-OA address length.
+#[test]
+fn ota_parse_of_a_truncated_packet_reports_the_cpl() {
+    let p = packet();
+    let short = &p[..p.len() - 4];
+    let o = simota(&["ota", "parse", short]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = err(&o);
+    assert!(
+        e.contains("command packet (CHL 15, SPI 1219): CPL at offset 0: value 0x001d says 29 byte(s) follow but 27 do"),
+        "{e}"
+    );
+    assert!(!e.contains("TP-OA"), "{e}");
+    let long = format!("{p}00");
+    let e = err(&simota(&["ota", "parse", &long]));
+    assert!(e.contains("says 29 byte(s) follow but 30 do"), "{e}");
+    // The whole packet still parses.
+    let o = simota(&[
+        "ota",
+        "parse",
+        &p,
+        "--kic-alg",
+        "aes-cbc",
+        "--kic",
+        AES,
+        "--kid-alg",
+        "aes-cmac",
+        "--kid",
+        AES,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    // An SMS-DELIVER TPDU is still read as one.
+    let o = simota(&[
+        "ota",
+        "build",
+        "--spi",
+        "1219",
+        "--kic-alg",
+        "aes-cbc",
+        "--kic",
+        AES,
+        "--kid-alg",
+        "aes-cmac",
+        "--kid",
+        AES,
+        "--tar",
+        "B00010",
+        "--data",
+        "00A40004023F00",
+        "--format",
+        "tpdu",
+    ]);
+    let tpdu = out(&o).lines().last().unwrap().trim().to_string();
+    let o = simota(&[
+        "ota",
+        "parse",
+        &tpdu,
+        "--kic-alg",
+        "aes-cbc",
+        "--kic",
+        AES,
+        "--kid-alg",
+        "aes-cmac",
+        "--kid",
+        AES,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(out(&o).contains("SMS-DELIVER"), "{}", out(&o));
+}
+
+fn tmp(name: &str, text: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("newuser");
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const LC_MSG: &str =
+    "offset 6: APDU truncated: Lc = 2 (at offset 4) announces 2 data bytes but only 1 follow";
+
+/// Item 13: `simota apdu` warns about a malformed C-APDU (Lc 2, one data byte) and sends it;
+/// `--strict` refuses it.
+#[test]
+fn apdu_warns_about_a_malformed_apdu_and_strict_refuses() {
+    let o = simota(&["apdu", "--card", "emu", "00A40004023F"]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(
+        err(&o).trim(),
+        format!("simota: warning: C-APDU #1: malformed, sent as written: {LC_MSG}")
+    );
+    assert!(out(&o).contains("> 00 A4 00 04 02 3F\n"), "{}", out(&o));
+    let o = simota(&["apdu", "--strict", "--card", "emu", "00A40004023F"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains(&format!(
+            "C-APDU #1: malformed, not sent (--strict): {LC_MSG}"
+        )),
+        "{}",
+        err(&o)
+    );
+    assert_eq!(out(&o), "", "nothing sent");
+    // A well-formed APDU draws no warning.
+    let o = simota(&["apdu", "--strict", "--card", "emu", "00A4000C023F00"]);
+    assert_eq!((o.status.code(), err(&o)), (Some(0), String::new()));
+}
+
+/// Item 13: the same line in a script warns (with its line) and `run --strict` refuses.
+#[test]
+fn run_warns_about_a_malformed_apdu_and_strict_refuses() {
+    let p = tmp(
+        "malformed.apdu",
+        "# Lc says 2, one data byte\n00A40004023F\n",
+    );
+    let p = p.to_str().unwrap();
+    let o = simota(&["run", p]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(
+        err(&o).contains(&format!(
+            "malformed.apdu:2: warning: malformed C-APDU 00 A4 00 04 02 3F sent as written: {LC_MSG}"
+        )),
+        "{}",
+        err(&o)
+    );
+    let o = simota(&["run", "--strict", p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o)
+            .contains("malformed.apdu:2: malformed C-APDU 00 A4 00 04 02 3F not sent (--strict)"),
+        "{}",
+        err(&o)
+    );
+    assert!(!out(&o).contains("> 00 A4"), "{}", out(&o));
+}
+
+/// Item 14: `echo` expands `$variables`.
+#[test]
+fn echo_expands_variables_in_a_script() {
+    let p = tmp(
+        "echo.apdu",
+        "set $mf 3F00\n00A4000C02 $mf => 9000\necho SELECT $mf answered ${mf}!\n",
+    );
+    let o = simota(&["run", p.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(
+        out(&o).contains("\nSELECT 3F00 answered 3F00!\n"),
+        "{}",
+        out(&o)
+    );
+}
