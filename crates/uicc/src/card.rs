@@ -130,6 +130,9 @@ pub struct Card {
     pub(crate) verified_local: Vec<(NodeId, u8)>,
     /// Volatile state of the CAT engine.
     pub cat: CatState,
+    /// Set only while a GSM (class A0) command runs: the ADF whose local key references
+    /// (CHV2 = PIN2, 81) apply to files outside any ADF (TS 51.011 mode, [`crate::gsm_sim`]).
+    pub(crate) gsm_key_adf: Option<NodeId>,
 }
 
 impl std::fmt::Debug for Card {
@@ -184,6 +187,7 @@ impl Card {
             verified: [false; 256],
             verified_local: Vec::new(),
             cat: CatState::default(),
+            gsm_key_adf: None,
         };
         if fresh {
             card.install_profile_applets()?;
@@ -398,6 +402,9 @@ impl Card {
             Err(ApduError::TooShort { .. }) | Err(_) => return sw_bytes(0x6700),
         };
         let class = cmd.class();
+        if class.kind == ClassKind::Gsm {
+            return self.gsm_process(&cmd);
+        }
         match class.kind {
             ClassKind::Interindustry
             | ClassKind::InterindustryFurther

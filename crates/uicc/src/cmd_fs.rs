@@ -33,11 +33,11 @@ enum AidTarget {
 }
 
 impl Card {
-    fn chan(&self, ch: usize) -> Result<&Chan, u16> {
+    pub(crate) fn chan(&self, ch: usize) -> Result<&Chan, u16> {
         self.chans.get(ch).and_then(|c| c.as_ref()).ok_or(0x6881)
     }
 
-    fn chan_mut(&mut self, ch: usize) -> Result<&mut Chan, u16> {
+    pub(crate) fn chan_mut(&mut self, ch: usize) -> Result<&mut Chan, u16> {
         self.chans
             .get_mut(ch)
             .and_then(|c| c.as_mut())
@@ -104,7 +104,9 @@ impl Card {
                 .unwrap_or(&[]),
             _ => &[],
         };
-        let adf = self.adf_of_node(id);
+        // Outside any ADF, a GSM (class A0) command resolves local key references (CHV2 =
+        // PIN2) in the card's GSM ADF.
+        let adf = self.adf_of_node(id).or(self.gsm_key_adf);
         if allowed(rule, op, &|k| self.key_ok(adf, k)) {
             Ok(())
         } else {
@@ -112,7 +114,7 @@ impl Card {
         }
     }
 
-    fn is_active(&self, id: NodeId) -> bool {
+    pub(crate) fn is_active(&self, id: NodeId) -> bool {
         self.nv
             .state
             .files
@@ -121,7 +123,7 @@ impl Card {
     }
 
     /// Make `id` current on channel `ch` (EF: its directory becomes the current DF).
-    fn set_current(&mut self, ch: usize, id: NodeId) -> Result<(), u16> {
+    pub(crate) fn set_current(&mut self, ch: usize, id: NodeId) -> Result<(), u16> {
         let tree = &self.profile.tree;
         let node = tree.node(id).ok_or(NOT_FOUND)?;
         let dir = tree.dir_of(id);
@@ -147,7 +149,7 @@ impl Card {
     }
 
     /// Resolve a FID relative to the channel's current DF (TS 102 221 §8.4.1).
-    fn find_fid(&self, c: &Chan, fid: u16) -> Option<NodeId> {
+    pub(crate) fn find_fid(&self, c: &Chan, fid: u16) -> Option<NodeId> {
         let tree = &self.profile.tree;
         match fid {
             0x3F00 => return Some(MF),
@@ -380,7 +382,7 @@ impl Card {
     /// The target EF after the checks in the order a card makes them: an EF is selected
     /// (6986), its structure fits the command (6981), it is activated (6283), and the access
     /// condition holds (6982).
-    fn ef_checked(
+    pub(crate) fn ef_checked(
         &mut self,
         ch: usize,
         sfi: Option<u8>,
@@ -477,7 +479,7 @@ impl Card {
         Ok(Resp::ok())
     }
 
-    fn records(&self, id: NodeId) -> Result<&Vec<Vec<u8>>, u16> {
+    pub(crate) fn records(&self, id: NodeId) -> Result<&Vec<Vec<u8>>, u16> {
         match self.nv.state.files.get(id).map(|f| &f.content) {
             Some(Content::Records(r)) => Ok(r),
             _ => Err(0x6981),
@@ -485,7 +487,7 @@ impl Card {
     }
 
     /// Resolve the record a READ/UPDATE RECORD addresses (1-based) and the new pointer.
-    fn record_number(
+    pub(crate) fn record_number(
         &self,
         ch: usize,
         s: EfStructure,

@@ -55,12 +55,15 @@ impl Card {
         None
     }
 
-    /// The ADF current on channel `ch`, if any.
+    /// The ADF current on channel `ch`, if any (during a GSM class A0 command: the card's
+    /// GSM ADF).
     pub(crate) fn chan_adf(&self, ch: usize) -> Option<NodeId> {
-        self.chans
-            .get(ch)
-            .and_then(|c| c.as_ref())
-            .and_then(|c| c.adf)
+        self.gsm_key_adf.or_else(|| {
+            self.chans
+                .get(ch)
+                .and_then(|c| c.as_ref())
+                .and_then(|c| c.adf)
+        })
     }
 
     /// The PIN entry for `kr` as seen from `adf`: a global PIN, or the local PIN of `adf`.

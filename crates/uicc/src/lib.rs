@@ -9,6 +9,8 @@
 //!   (§9.2), PINs (§9.5, §11.1.9–13), status words (§10.2).
 //! * 3GPP TS 31.102 §7.1.2 AUTHENTICATE with MILENAGE (TS 35.206) and TS 33.102 Annex C
 //!   sequence-number handling ([`milenage`]).
+//! * 3GPP TS 51.011 GSM SIM mode: the class `A0` command set on the same files and PINs,
+//!   RUN GSM ALGORITHM from MILENAGE via c2/c3 ([`gsm_sim`]).
 //! * Card profiles in TOML ([`Profile`]), with a built-in USIM profile.
 //! * An applet runtime shaped like Java Card / TS 102 241 ([`applet`]).
 //! * A persistent store with atomic per-APDU commits, JavaCard-style transactions and a
@@ -28,6 +30,7 @@ mod cmd_auth;
 mod cmd_fs;
 mod cmd_pin;
 pub mod fs;
+pub mod gsm_sim;
 mod hexser;
 pub mod menu_applet;
 pub mod milenage;

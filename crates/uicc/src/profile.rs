@@ -888,7 +888,9 @@ impl Profile {
             if !(6..=15).contains(&s.len()) || !s.bytes().all(|c| c.is_ascii_digit()) {
                 return Err(cx.err(imsi.span(), "imsi must be 6 to 15 digits"));
             }
-            if let Some(id) = find_under_adf(0x6F07) {
+            // The USIM's EF.IMSI and the one in DF.GSM (TS 51.011 §10.3.2), if declared.
+            let gsm_imsi = paths.get([0x3F00, 0x7F20, 0x6F07].as_slice()).copied();
+            for id in find_under_adf(0x6F07).into_iter().chain(gsm_imsi) {
                 let v = encode_imsi(s);
                 if let Content::Bytes(b) = &mut files[id].content {
                     if b.len() < v.len() {

@@ -37,14 +37,16 @@ impl RemoteSession {
 impl Card {
     /// Execute one C-APDU of an RFM script in `session` and return data ‖ SW (no `61xx`
     /// procedure: response data is returned directly, cut to Ne when Le is present). The
-    /// class byte's channel bits are ignored. Non-volatile writes are left uncommitted.
+    /// class byte's channel bits are ignored; class `A0` runs the TS 51.011 command set
+    /// ([`crate::gsm_sim`]). Non-volatile writes are left uncommitted.
     pub fn remote_apdu(&mut self, session: &mut RemoteSession, capdu: &[u8]) -> Vec<u8> {
         let cmd = match CommandApdu::parse(capdu) {
             Ok(c) => c,
             Err(_) => return vec![0x67, 0x00],
         };
         let class = cmd.class();
-        if !class.has_channel() {
+        let gsm = class.kind == apdu::class::ClassKind::Gsm;
+        if !class.has_channel() && !gsm {
             return vec![0x6E, 0x00];
         }
         if matches!(cmd.ins, 0x70 | 0xC0 | 0x10 | 0x12 | 0x14 | 0xC2) {
@@ -53,7 +55,11 @@ impl Card {
         let saved_chan = self.chans[0].replace(session.chan.clone());
         let saved_verified = std::mem::replace(&mut self.verified, session.granted);
         let saved_local = std::mem::take(&mut self.verified_local);
-        let r = self.dispatch_fs(0, &cmd, class.is_proprietary());
+        let r = if gsm {
+            self.gsm_dispatch(0, &cmd)
+        } else {
+            self.dispatch_fs(0, &cmd, class.is_proprietary())
+        };
         session.granted = std::mem::replace(&mut self.verified, saved_verified);
         self.verified_local = saved_local;
         if let Some(c) = std::mem::replace(&mut self.chans[0], saved_chan) {
