@@ -332,7 +332,13 @@ pub fn default_profile_with_wpki(
 /// The WPKI state stored in a card for the instance `aid` (read-only, for host tools: e.g. to
 /// continue request ids above the last protected one).
 pub fn stored_state(card: &uicc::Card, aid: &[u8]) -> Option<WpkiState> {
-    let a = card.nv_state().applets.iter().find(|a| a.aid == aid)?;
+    stored_state_in(card.nv_state(), aid)
+}
+
+/// The WPKI state of the instance `aid` in a card's non-volatile state (e.g. read from a state
+/// file before the card is built, to tell a wrong end-to-end key from another profile).
+pub fn stored_state_in(nv: &uicc::NvState, aid: &[u8]) -> Option<WpkiState> {
+    let a = nv.applets.iter().find(|a| a.aid == aid)?;
     WpkiState::from_bytes(&a.data.get(STATE_FIELD)?.0).ok()
 }
 
