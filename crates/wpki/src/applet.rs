@@ -308,6 +308,11 @@ impl WpkiApplet {
         self.menu_result
     }
 
+    /// Whether the terminal displays UCS2 (from its TERMINAL PROFILE, TS 102 223 §5.2).
+    pub fn set_ucs2_display(&mut self, on: bool) {
+        self.config.ucs2_display = on;
+    }
+
     /// Is a user dialogue in progress?
     pub fn in_session(&self) -> bool {
         self.flow.is_some()

@@ -504,3 +504,68 @@ fn menu_sessions_end_with_the_right_message_and_result() {
     assert_eq!(c.applet.menu_result(), Some(ResultCode::NotActivated));
     assert_eq!(wpki::text::menu_outcome(&last_display(&c)), Some(false));
 }
+
+/// Item 2 on the emulated UICC: the applet reads "UCS2 display" from the TERMINAL PROFILE.
+#[test]
+fn the_card_applet_follows_the_terminal_profile_for_ucs2() {
+    use ota::cat::profile::bits;
+    use ota::cat::TerminalProfile;
+    use uicc::card::CardOptions;
+    use wpki::uicc_applet::{INS_WPKI_REQUEST, WPKI_CLASS_AID, WPKI_INSTANCE_AID};
+    let sw = |r: &[u8]| u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]]);
+    for ucs2 in [false, true] {
+        let mut card = uicc::Card::with_options(
+            uicc::Profile::default_profile(),
+            CardOptions {
+                store: Box::new(uicc::MemoryStore::new()),
+                registry: wpki::uicc_applet::registry_with_wpki(),
+                rng: None,
+            },
+        )
+        .unwrap();
+        card.install_applet(WPKI_CLASS_AID, WPKI_INSTANCE_AID, &[], 0x07, false)
+            .unwrap();
+        let mut tp = TerminalProfile::simulator_default();
+        tp.set(bits::UCS2_DISPLAY, ucs2);
+        let mut c = vec![0x80, 0x10, 0x00, 0x00, tp.bytes().len() as u8];
+        c.extend_from_slice(tp.bytes());
+        let r = card.process(&c);
+        assert!(matches!(sw(&r), 0x9000 | 0x9100..=0x91FF), "{:04X}", sw(&r));
+        let mut sel = vec![0x00, 0xA4, 0x04, 0x00, WPKI_INSTANCE_AID.len() as u8];
+        sel.extend_from_slice(WPKI_INSTANCE_AID);
+        card.process(&sel);
+        let mut ask = |req: &Request| -> Answer {
+            let m = req.encode();
+            let mut c = vec![0x80, INS_WPKI_REQUEST, 0, 0, m.len() as u8];
+            c.extend_from_slice(&m);
+            c.push(0);
+            let mut r = card.process(&c);
+            let mut data = Vec::new();
+            while sw(&r) >> 8 == 0x61 {
+                data.extend_from_slice(&r[..r.len() - 2]);
+                r = card.process(&[0x00, 0xC0, 0, 0, (sw(&r) & 0xFF) as u8]);
+            }
+            data.extend_from_slice(&r[..r.len() - 2]);
+            // 91xx: the SET UP MENU is still waiting to be fetched
+            assert!(matches!(sw(&r), 0x9000 | 0x9100..=0x91FF), "{:04X}", sw(&r));
+            Answer::open(&data, None).unwrap()
+        };
+        let mut k = Request::new(1, OpCode::Keygen);
+        k.group = Some(0);
+        k.key = Some(0);
+        k.algorithm = Some(KeyAlgorithm::EcP256);
+        k.max_answer = Some(200);
+        assert_eq!(ask(&k).result, ResultCode::Ok);
+        let mut s = sign(0, SignMode::Text, "Платёж 10 EUR".as_bytes());
+        s.id = 2;
+        s.max_answer = Some(250);
+        let a = ask(&s);
+        if ucs2 {
+            // accepted as far as the PIN (not activated on this card)
+            assert_eq!(a.result, ResultCode::NotActivated, "{a:?}");
+        } else {
+            assert_eq!((a.result, a.field), (ResultCode::BadRequest, Some(0x88)));
+            assert!(a.reason.unwrap().contains("UCS2"));
+        }
+    }
+}
