@@ -100,6 +100,14 @@ pub fn build_card(spec: &CardSpec<'_>) -> Result<(uicc::Card, Option<[u8; 16]>),
         ),
         None => Box::new(uicc::MemoryStore::new()),
     };
+    let mut profile = profile;
+    if spec.profile.is_none() {
+        if let Some(path) = spec.state {
+            if let Some(p) = check_e2e_key(path, spec.e2e_key, &profile)? {
+                profile = p;
+            }
+        }
+    }
     let card = uicc::Card::with_options(
         profile,
         uicc::CardOptions {
@@ -113,6 +121,53 @@ pub fn build_card(spec: &CardSpec<'_>) -> Result<(uicc::Card, Option<[u8; 16]>),
         None => CliError::input(format!("emulated card: {e}")),
     })?;
     Ok((card, seed))
+}
+
+/// The end-to-end key of the built-in card goes into its profile (the WPKI instance's install
+/// parameters), so a wrong `--e2e-key` on an existing `--state` would surface as "state was
+/// created from a different profile". Read the state first and name the real problem. Without
+/// `--e2e-key`, a state made with a key is opened with the built-in profile carrying that key
+/// (returned).
+fn check_e2e_key(
+    path: &Path,
+    given: Option<&E2eKey>,
+    profile: &uicc::Profile,
+) -> Result<Option<uicc::Profile>, CliError> {
+    use uicc::Store;
+    let Ok(Some(nv)) = uicc::FileStore::open(path).and_then(|mut s| s.load()) else {
+        return Ok(None); // new state, or an error the card reports itself
+    };
+    if nv.profile_fingerprint == profile.fingerprint() {
+        return Ok(None);
+    }
+    let Some(stored) =
+        wpki::uicc_applet::stored_state_in(&nv, wpki::uicc_applet::WPKI_INSTANCE_AID)
+    else {
+        return Ok(None);
+    };
+    // Only when the built-in profile with the stored key is the state's profile is the key
+    // the difference.
+    let Some(same) = builtin_profile(stored.e2e_key.as_ref())
+        .ok()
+        .filter(|p| p.fingerprint() == nv.profile_fingerprint)
+    else {
+        return Ok(None);
+    };
+    let at = path.display();
+    if given.is_none() {
+        return Ok(Some(same));
+    }
+    Err(CliError::input(match (given, &stored.e2e_key) {
+        (Some(_), Some(_)) => format!(
+            "--state {at}: wrong --e2e-key: the card in this state has another end-to-end key \
+             (fixed when the state was created)"
+        ),
+        (Some(_), None) => format!(
+            "--state {at}: wrong --e2e-key: the card in this state has no end-to-end key \
+             (it is fixed when the state is created; drop --e2e-key or start a new state)"
+        ),
+        (None, _) => return Ok(Some(same)),
+    }))
 }
 
 /// Build the card behind the [`Transport`] seam.

@@ -119,8 +119,9 @@ enum WpkiCmd {
         key: u8,
         #[arg(long, value_enum)]
         alg: Alg,
-        /// Comma-separated: sign, authn, decrypt, consent (default sign,authn).
-        #[arg(long, default_value = "sign,authn")]
+        /// Comma-separated: sign, authn, decrypt, consent. Fixed for the key's life; each
+        /// operation needs its usage (a sign key never signs an authn challenge or a consent).
+        #[arg(long, default_value = "sign")]
         usage: String,
         /// Public key output (.pem or .der).
         #[arg(long)]
@@ -659,6 +660,52 @@ fn typ(s: &str) -> UserAction {
     UserAction::Type(Zeroizing::new(s.to_string()))
 }
 
+fn usage_names(u: u8) -> String {
+    let names: Vec<&str> = [
+        (protocol::usage::SIGN, "sign"),
+        (protocol::usage::AUTHN, "authn"),
+        (protocol::usage::DECRYPT, "decrypt"),
+        (protocol::usage::CONSENT, "consent"),
+        (protocol::usage::SPLIT, "split"),
+    ]
+    .iter()
+    .filter(|(b, _)| u & b != 0)
+    .map(|(_, n)| *n)
+    .collect();
+    if names.is_empty() {
+        format!("{u:#04x}")
+    } else {
+        names.join(",")
+    }
+}
+
+/// Read a split-key share file, checking its PEM label: `--card-share` must be the card share,
+/// `--split-share` the server share (PROTOCOL.md §8).
+fn read_share(opt: &str, path: &PathBuf, want: &str) -> Result<client::Share, CliError> {
+    let (label, der) = client::from_pem_or_der(&read_file(path)?).map_err(ce)?;
+    let at = path.display();
+    match label.as_deref() {
+        Some(l) if l == want => {}
+        Some(l) if l == client::SPLIT_SERVER_LABEL || l == client::SPLIT_CARD_LABEL => {
+            return Err(CliError::input(format!(
+                "{opt} {at}: this is the {} (PEM label `{l}`); {opt} wants the file labelled `{want}`",
+                if l == client::SPLIT_SERVER_LABEL { "server share" } else { "card share" }
+            )))
+        }
+        Some(l) => {
+            return Err(CliError::input(format!(
+                "{opt} {at}: PEM label `{l}` is not a share file; want `{want}`"
+            )))
+        }
+        None => {
+            return Err(CliError::input(format!(
+                "{opt} {at}: not a PEM share file; want the PEM file labelled `{want}` that `wpki split-keygen` wrote"
+            )))
+        }
+    }
+    client::decode_share(&der).map_err(ce)
+}
+
 fn usage_bits(s: &str) -> Result<u8, CliError> {
     let mut u = 0;
     for w in s.split(',').filter(|w| !w.is_empty()) {
@@ -699,18 +746,15 @@ pub fn run(a: WpkiArgs) -> Result<ExitCode, CliError> {
                 "PUBLIC KEY",
                 &sk.spki().map_err(|e| CliError::input(e.to_string()))?,
             )?;
+            // Share files hold secret exponent shares: mode 0600.
             let s = client::encode_share(&sk.n, &sk.e, &sk.d_server);
-            std::fs::write(
-                &server_share,
-                client::to_pem(client::SPLIT_SERVER_LABEL, &s).map_err(ce)?,
-            )
-            .map_err(|e| CliError::input(format!("{}: {e}", server_share.display())))?;
+            let pem = Zeroizing::new(client::to_pem(client::SPLIT_SERVER_LABEL, &s).map_err(ce)?);
+            client::write_private(&server_share, pem.as_bytes())
+                .map_err(|e| CliError::input(format!("{}: {e}", server_share.display())))?;
             let s = client::encode_share(&sk.n, &sk.e, &sk.d_card);
-            std::fs::write(
-                &card_share,
-                client::to_pem(client::SPLIT_CARD_LABEL, &s).map_err(ce)?,
-            )
-            .map_err(|e| CliError::input(format!("{}: {e}", card_share.display())))?;
+            let pem = Zeroizing::new(client::to_pem(client::SPLIT_CARD_LABEL, &s).map_err(ce)?);
+            client::write_private(&card_share, pem.as_bytes())
+                .map_err(|e| CliError::input(format!("{}: {e}", card_share.display())))?;
             println!(
                 "wrote {} and {} (load the card share with `wpki split-put`, then delete it)",
                 server_share.display(),
@@ -809,7 +853,8 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
                 .public_key
                 .ok_or_else(|| CliError::failed("answer lacks the public key"))?;
             println!(
-                "key {key} generated in group {group}; public key {} bytes",
+                "key {key} generated in group {group}; usage {}; public key {} bytes",
+                usage_names(a.usage.unwrap_or(0)),
                 spki.len()
             );
             match out {
@@ -1036,8 +1081,7 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
                     "split-put carries a secret: --e2e-key is required",
                 ));
             }
-            let (_, der) = client::from_pem_or_der(&read_file(&card_share)?).map_err(ce)?;
-            let sh = client::decode_share(&der).map_err(ce)?;
+            let sh = read_share("--card-share", &card_share, client::SPLIT_CARD_LABEL)?;
             let mut r = Request::new(0, OpCode::SplitKeyPut);
             r.group = Some(group);
             r.key = Some(key);
@@ -1049,11 +1093,17 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
         }
         WpkiCmd::Menu { item } => {
             s.verbose = true;
+            let outcome: Option<bool>;
             let step = match &mut s.card {
                 Card::Direct(d, _) => {
                     let u = std::mem::take(&mut s.user);
                     d.script(u);
-                    d.menu(item)
+                    let step = d.menu(item);
+                    outcome = d
+                        .applet
+                        .menu_result()
+                        .map(|r| r == protocol::ResultCode::Ok);
+                    step
                 }
                 Card::Ota(o) => {
                     let Some(id) = o.term.menu().and_then(|m| {
@@ -1073,12 +1123,26 @@ fn online(s: &mut Session, c: &Common, cmd: WpkiCmd) -> Result<ExitCode, CliErro
                     o.term
                         .select_menu_item(o.card.as_mut(), id, false)
                         .map_err(|e| CliError::transport(format!("MENU SELECTION: {e}")))?;
+                    // The card's closing message says how the session ended.
+                    let all = o.term.shown();
+                    outcome = all
+                        .get(o.shown.min(all.len())..)
+                        .unwrap_or_default()
+                        .iter()
+                        .rev()
+                        .find(|x| x.command == ota::cat::CommandType::DisplayText)
+                        .and_then(|x| wpki::text::menu_outcome(&x.text));
                     Step::Done
                 }
             };
             s.report()?;
             if step != Step::Done {
                 return Err(CliError::failed("menu session did not end"));
+            }
+            if outcome == Some(false) {
+                return Err(CliError::failed(
+                    "menu session failed (see the message shown above)",
+                ));
             }
         }
         WpkiCmd::SplitKeygen { .. } => unreachable_offline()?,
@@ -1162,8 +1226,7 @@ fn sign(s: &mut Session, c: &Common, a: SignArgs) -> Result<(), CliError> {
         .output
         .ok_or_else(|| CliError::failed("answer lacks the signature"))?;
     if let Some(share) = &a.split_share {
-        let (_, der) = client::from_pem_or_der(&read_file(share)?).map_err(ce)?;
-        let sh = client::decode_share(&der).map_err(ce)?;
+        let sh = read_share("--split-share", share, client::SPLIT_SERVER_LABEL)?;
         let digest = client::signed_digest(mode, hash, &data).map_err(ce)?;
         sig = wpki::keys::split_combine(&sh.n, &sh.e, &sh.d, hash, &digest, &sig)
             .map_err(|e| CliError::failed(format!("split combine: {e}")))?;

@@ -43,6 +43,11 @@ fn have_openssl() -> bool {
     ok
 }
 
+/// What the card signs for a text SIGN (PROTOCOL.md §5.3): `"WPKI-SIG" 01 01 ‖ text`.
+fn signed_text(t: &str) -> Vec<u8> {
+    [b"WPKI-SIG".as_slice(), &[0x01, 0x01], t.as_bytes()].concat()
+}
+
 #[test]
 fn profiles_offline() {
     let d = dir("prof");
@@ -190,7 +195,7 @@ fn sign_journey_and_split_key() {
         "--new-pin",
         "3690",
     ]));
-    std::fs::write(d.join("msg.txt"), "split signed").unwrap();
+    std::fs::write(d.join("msg.txt"), signed_text("split signed")).unwrap();
     ok(&run(&[
         "sign",
         "--key",
@@ -229,7 +234,7 @@ fn sign_journey_and_split_key() {
             .output()
             .unwrap();
         assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
-        std::fs::write(d.join("t.txt"), "Transfer 5 EUR").unwrap();
+        std::fs::write(d.join("t.txt"), signed_text("Transfer 5 EUR")).unwrap();
         let v = Command::new("openssl")
             .current_dir(&d)
             .args([
@@ -280,7 +285,7 @@ fn ota_path_through_terminal_and_emulated_card() {
     let o = run(&["sign", "--key", "2", "--text", "x", "--user", "cancel"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("UserCancelled"));
     if have_openssl() {
-        std::fs::write(d.join("m.txt"), "OTA signed").unwrap();
+        std::fs::write(d.join("m.txt"), signed_text("OTA signed")).unwrap();
         let v = Command::new("openssl")
             .current_dir(&d)
             .args([
@@ -378,5 +383,198 @@ fn reader_options() {
         e.contains("one of --applet-state, --state or --reader"),
         "{e}"
     );
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+fn fails(o: &Output) -> String {
+    let s = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!o.status.success(), "expected a failure: {s}");
+    s
+}
+
+/// Issue 12 items 1, 4, 5: key usages from the CLI, share and state files 0600, the share
+/// file's PEM label, empty PIN entries, the SIM menu's messages and exit codes.
+#[test]
+fn findings_usage_files_shares_and_menu() {
+    let d = dir("findings");
+    let run = |extra: &[&str]| {
+        let mut a = vec!["wpki", "--applet-state", "st.bin", "--e2e-key", KEY];
+        a.extend_from_slice(extra);
+        simota(&d, &a)
+    };
+    // menu 3 (activate) ends with "PIN activated", exit 0; no group without PIN left → failure
+    ok(&run(&["keygen", "--key", "1", "--alg", "p256"]));
+    let out = ok(&run(&[
+        "menu", "3", "--user", "2580", "--user", "2580", "--user", "ok", "--user", "ok",
+    ]));
+    assert!(out.contains("\"PIN activated\""), "{out}");
+    assert!(!out.contains("PIN changed"), "{out}");
+    let o = run(&["menu", "3", "--user", "ok"]);
+    assert_eq!(o.status.code(), Some(1), "{}", fails(&o));
+    // menu 1 (change) with a wrong PIN fails, exit 1
+    let o = run(&["menu", "1", "--user", "0000", "--user", "ok"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(fails(&o).contains("Wrong PIN"));
+    // the default usage is sign: KEYGEN says so, authn and consent are refused
+    let out = ok(&run(&["keygen", "--key", "2", "--alg", "p256"]));
+    assert!(out.contains("usage sign;"), "{out}");
+    let o = run(&[
+        "authn",
+        "--key",
+        "2",
+        "--challenge",
+        "0102",
+        "--user-pin",
+        "2580",
+    ]);
+    assert!(fails(&o).contains("UsageNotAllowed"), "{}", fails(&o));
+    let o = run(&["consent", "--key", "2", "--text", "I agree"]);
+    assert!(fails(&o).contains("UsageNotAllowed"));
+    // an empty PIN entry uses no try
+    let o = run(&[
+        "sign", "--key", "2", "--text", "x", "--user", "ok", "--user", "ok",
+    ]);
+    assert!(fails(&o).contains("NothingEntered"));
+    let out = ok(&run(&["pin", "status"]));
+    assert!(out.contains("PIN tries left 2,"), "{out}"); // 3 minus the wrong PIN of menu 1
+                                                         // a profile for another operation is refused
+    let o = run(&[
+        "sign",
+        "--profile",
+        "mss::authn:loa3",
+        "--text",
+        "x",
+        "--user-pin",
+        "2580",
+    ]);
+    assert!(fails(&o).contains("ProfileMismatch"), "{}", fails(&o));
+    // split key: shares written 0600; the server share is refused as --card-share
+    ok(&simota(
+        &d,
+        &[
+            "wpki",
+            "split-keygen",
+            "--public",
+            "split.pem",
+            "--server-share",
+            "server.pem",
+            "--card-share",
+            "card.pem",
+        ],
+    ));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for f in ["server.pem", "card.pem", "st.bin"] {
+            let m = std::fs::metadata(d.join(f)).unwrap().permissions().mode() & 0o777;
+            assert_eq!(m, 0o600, "{f}");
+        }
+    }
+    let o = run(&["split-put", "--key", "4", "--card-share", "server.pem"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = fails(&o);
+    assert!(
+        e.contains("this is the server share") && e.contains("WPKI SPLIT CARD SHARE"),
+        "{e}"
+    );
+    let o = run(&["split-put", "--key", "4", "--card-share", "split.pem"]);
+    assert!(fails(&o).contains("PEM label `PUBLIC KEY` is not a share file"));
+    ok(&run(&[
+        "split-put",
+        "--key",
+        "4",
+        "--card-share",
+        "card.pem",
+    ]));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Issue 12 items 2, 4, 10 on the built-in card: the state file is 0600, a wrong --e2e-key is
+/// named as such, an over-long text is refused with its length and the limit.
+#[test]
+fn findings_state_file_e2e_key_and_text_limits() {
+    let d = dir("findings-state");
+    let with_key = |key: &str, extra: &[&str]| {
+        let mut a = vec!["wpki", "--state", "card.json", "--e2e-key", key];
+        a.extend_from_slice(extra);
+        simota(&d, &a)
+    };
+    ok(&with_key(KEY, &["pin", "activate", "--new-pin", "4321"]));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let m = std::fs::metadata(d.join("card.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(m & 0o777, 0o600);
+    }
+    let o = with_key("ffffffffffffffffffffffffffffffff", &["keys"]);
+    let e = fails(&o);
+    assert!(e.contains("wrong --e2e-key"), "{e}");
+    assert!(!e.contains("different profile"), "{e}");
+    // without --e2e-key the card still opens (plain requests)
+    ok(&simota(&d, &["wpki", "--state", "card.json", "keys"]));
+    // a 180-character mixed-script text: refused before anything is shown
+    ok(&with_key(KEY, &["keygen", "--key", "1", "--alg", "p256"]));
+    let text: String = "Überweisung 250,00 € an Иван Петров, Αθήνα 参考番号 "
+        .chars()
+        .cycle()
+        .take(180)
+        .collect();
+    let o = with_key(
+        KEY,
+        &[
+            "sign",
+            "--key",
+            "1",
+            "--text",
+            &text,
+            "--user-pin",
+            "4321",
+            "-v",
+        ],
+    );
+    let e = fails(&o);
+    assert!(
+        e.contains("DISPLAY TEXT would be") && e.contains("the limit is 255 bytes"),
+        "{e}"
+    );
+    assert!(!e.contains("user saw"), "nothing shown: {e}");
+    let o = with_key(
+        KEY,
+        &[
+            "sign",
+            "--key",
+            "1",
+            "--text",
+            "Pay \u{202E}01 RUE",
+            "--user-pin",
+            "4321",
+        ],
+    );
+    assert!(fails(&o).contains("U+202E"));
+    // a wrong --e2e-key on a card made without one
+    ok(&simota(
+        &d,
+        &[
+            "wpki",
+            "--state",
+            "plain.json",
+            "pin",
+            "activate",
+            "--new-pin",
+            "1111",
+        ],
+    ));
+    let o = simota(
+        &d,
+        &["wpki", "--state", "plain.json", "--e2e-key", KEY, "keys"],
+    );
+    assert!(fails(&o).contains("wrong --e2e-key: the card in this state has no end-to-end key"));
     let _ = std::fs::remove_dir_all(&d);
 }

@@ -1,6 +1,10 @@
 //! Persistence of the non-volatile state behind the [`Store`] trait: [`MemoryStore`] (the
 //! default) and [`FileStore`] (write a new file, fsync, rename over the old one, fsync the
 //! directory — so a crash at any point leaves either the old or the new state).
+//!
+//! The state file holds the card's secrets in clear (OTA keys, PINs and PUKs, applet state such
+//! as the WPKI private keys and end-to-end key): [`FileStore`] creates it with mode 0600. It is
+//! a test card's state, never a production card's.
 
 use crate::nv::NvState;
 use std::fs::{self, File, OpenOptions};
@@ -153,14 +157,23 @@ impl FileStore {
     }
 
     /// Write `bytes` to the temporary file and fsync it (the first half of a commit; exposed
-    /// for tearing tests that stop before the rename).
+    /// for tearing tests that stop before the rename). The file is created with mode 0600 (and
+    /// set to 0600 if it existed): the state holds the card's secrets in clear.
     pub fn write_tmp(&self, bytes: &[u8]) -> Result<(), StoreError> {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&self.tmp)
-            .map_err(|e| io(&self.tmp, e))?;
+        let mut o = OpenOptions::new();
+        o.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let mut f = o.open(&self.tmp).map_err(|e| io(&self.tmp, e))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            f.set_permissions(fs::Permissions::from_mode(0o600))
+                .map_err(|e| io(&self.tmp, e))?;
+        }
         f.write_all(bytes).map_err(|e| io(&self.tmp, e))?;
         f.sync_all().map_err(|e| io(&self.tmp, e))
     }

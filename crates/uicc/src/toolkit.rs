@@ -37,6 +37,10 @@ use ota::cat::{
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Longest DISPLAY TEXT / GET INPUT command (the whole `D0` template) the toolkit queues: a
+/// longer text is refused ([`ToolkitError::BadCommand`]) rather than sent.
+pub const MAX_TEXT_COMMAND_LEN: usize = 255;
+
 /// Toolkit event codes (TS 102 241 §6.2 `ToolkitConstants`; SMS-PP events from TS 31.130).
 pub mod event {
     /// EVENT_PROFILE_DOWNLOAD.
@@ -578,9 +582,21 @@ impl ProactiveHandler {
             .map(u8::from)
             .ok_or_else(|| ToolkitError::BadCommand("untyped command".into()))?;
         self.check(t)?;
+        let cmd = ProactiveCommand::new(self.next_number, qualifier, command);
+        let text_cmd = matches!(
+            cmd.command(),
+            Command::DisplayText(_) | Command::GetInput(_)
+        );
+        if text_cmd && cmd.buffer_len() > MAX_TEXT_COMMAND_LEN {
+            return Err(ToolkitError::BadCommand(format!(
+                "{:?} would be {} bytes, the limit is {MAX_TEXT_COMMAND_LEN}",
+                cmd.details().command_type,
+                cmd.buffer_len()
+            )));
+        }
         let number = self.number();
-        self.queued
-            .push(ProactiveCommand::new(number, qualifier, command));
+        debug_assert_eq!(number, cmd.details().number);
+        self.queued.push(cmd);
         Ok(number)
     }
 
@@ -906,5 +922,29 @@ mod tests {
         );
         let mut none = ProactiveHandler::new(None, 1, true);
         assert_eq!(none.more_time(), Err(ToolkitError::HandlerNotAvailable));
+    }
+
+    /// Issue 12 item 2: a DISPLAY TEXT / GET INPUT longer than 255 bytes is refused, not sent
+    /// (180 mixed-script characters, UCS2: 376 bytes).
+    #[test]
+    fn text_commands_never_exceed_255_bytes() {
+        let mut tp = TerminalProfile(vec![0; 4]);
+        tp.set(bits::DISPLAY_TEXT, true);
+        tp.set(bits::GET_INPUT, true);
+        let mut h = ProactiveHandler::new(Some(tp), 1, true);
+        let long: String = "Überweisung an Иван 参考 "
+            .chars()
+            .cycle()
+            .take(180)
+            .collect();
+        let e = h.display_text(&long, true).unwrap_err();
+        assert!(
+            matches!(&e, ToolkitError::BadCommand(m) if m.contains("the limit is 255")),
+            "{e:?}"
+        );
+        assert!(h.get_input(&long, true, true, 4, 8).is_err());
+        assert!(h.queued.is_empty(), "nothing queued");
+        assert_eq!(h.display_text(&"x".repeat(200), true), Ok(1));
+        assert!(h.queued[0].emit().len() <= 255);
     }
 }

@@ -645,3 +645,24 @@ fn aid_occurrences_first_next_last_previous() {
         "no application selected any more"
     );
 }
+
+/// Issue 12 item 4: the state file (and its temporary file) holds the card's secrets in clear,
+/// so it is created with mode 0600 — also over a stale 0644 temporary file.
+#[cfg(unix)]
+#[test]
+fn state_file_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("card.json");
+    let tmp = dir.path().join("card.json.tmp");
+    std::fs::write(&tmp, b"stale").unwrap();
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let store = FileStore::open(&path).unwrap();
+    store.write_tmp(b"{}").unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&tmp), 0o600, "temporary file");
+    let mut c = Card::with_store(Profile::default_profile(), Box::new(store)).unwrap();
+    ok(&mut c, "00A4080C047FF06F7B");
+    ok(&mut c, "00D6000003 13F001");
+    assert_eq!(mode(&path), 0o600, "state file");
+}

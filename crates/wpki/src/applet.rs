@@ -19,6 +19,7 @@ use crate::protocol::{
     self, usage, Answer, E2eKey, Envelope, HashAlg, KeyAlgorithm, KeyInfo, OpCode, PinOp,
     ProtoError, Request, ResultCode, Scheme, SignMode, DEFAULT_MAX_ANSWER,
 };
+use crate::shown;
 use crate::state::{KeyGroup, KeySlot, WpkiState, MAX_LANGUAGES};
 use crate::text::{text, Msg, LANGUAGES};
 use der::{Decode, Encode};
@@ -133,6 +134,9 @@ pub struct AppletConfig {
     pub max_display_chars: usize,
     /// Refuse plain (unprotected) requests other than GET MORE.
     pub require_e2e: bool,
+    /// The terminal can display UCS2 texts (TERMINAL PROFILE "UCS2 display"); when false, a
+    /// text that needs UCS2 is refused when the request is read ([`crate::shown`]).
+    pub ucs2_display: bool,
 }
 
 impl Default for AppletConfig {
@@ -145,6 +149,7 @@ impl Default for AppletConfig {
             pin_max: 8,
             max_display_chars: 240,
             require_e2e: false,
+            ucs2_display: true,
         }
     }
 }
@@ -157,6 +162,8 @@ struct Origin {
     max: usize,
     lang: [u8; 2],
     menu: bool,
+    /// The PIN operation of a menu session (for its closing message).
+    menu_op: Option<PinOp>,
 }
 
 /// The secret-using operation waiting for confirmation and/or PIN.
@@ -221,6 +228,7 @@ pub struct WpkiApplet {
     flow: Option<Flow>,
     pending: Option<(u32, Vec<u8>)>,
     cache: Vec<Option<(u8, LoadedKey)>>,
+    menu_result: Option<ResultCode>,
 }
 
 impl std::fmt::Debug for WpkiApplet {
@@ -280,6 +288,7 @@ impl WpkiApplet {
             flow: None,
             pending: None,
             cache: (0..8).map(|_| None).collect(),
+            menu_result: None,
         }
     }
 
@@ -291,6 +300,17 @@ impl WpkiApplet {
     /// The configuration.
     pub fn config(&self) -> &AppletConfig {
         &self.config
+    }
+
+    /// The outcome of the last SIM menu session that reached a result (`None`: no menu session
+    /// ended with one since the applet was loaded, e.g. a language choice).
+    pub fn menu_result(&self) -> Option<ResultCode> {
+        self.menu_result
+    }
+
+    /// Whether the terminal displays UCS2 (from its TERMINAL PROFILE, TS 102 223 §5.2).
+    pub fn set_ucs2_display(&mut self, on: bool) {
+        self.config.ucs2_display = on;
     }
 
     /// Is a user dialogue in progress?
@@ -348,6 +368,7 @@ impl WpkiApplet {
                     max: usize::from(DEFAULT_MAX_ANSWER),
                     lang: self.state.language,
                     menu: false,
+                    menu_op: None,
                 };
                 let a = proto_error_answer(o.id, &e);
                 return self.finish(o, a);
@@ -359,6 +380,7 @@ impl WpkiApplet {
             max: usize::from(DEFAULT_MAX_ANSWER),
             lang: self.state.language,
             menu: false,
+            menu_op: None,
         };
         let req = match env.request() {
             Ok(r) => r,
@@ -481,7 +503,10 @@ impl WpkiApplet {
         if let KeyAlgorithm::Unknown(_) = alg {
             return Err(bad(id, 0x84, "unknown algorithm"));
         }
-        let use_bits = req.usage.unwrap_or(usage::SIGN | usage::AUTHN);
+        let use_bits = req.usage.unwrap_or(usage::SIGN);
+        if use_bits == 0 {
+            return Err(bad(id, 0x8A, "key usage must name at least one usage"));
+        }
         if use_bits & !(usage::SIGN | usage::AUTHN | usage::DECRYPT | usage::CONSENT) != 0 {
             return Err(bad(
                 id,
@@ -518,6 +543,7 @@ impl WpkiApplet {
         let mut a = Answer::new(id, ResultCode::Ok);
         a.public_key = Some(spki);
         a.key = Some(k);
+        a.usage = Some(use_bits);
         Ok(a)
     }
 
@@ -597,6 +623,7 @@ impl WpkiApplet {
         let mut a = Answer::new(id, ResultCode::Ok);
         a.public_key = Some(spki);
         a.key = Some(k);
+        a.usage = Some(usage::SPLIT | usage::SIGN);
         Ok(a)
     }
 
@@ -754,6 +781,24 @@ impl WpkiApplet {
         if req.texts.is_empty() {
             return Err(bad(id, 0x97, "no texts given"));
         }
+        for t in &req.texts {
+            // Shown as a DISPLAY TEXT title or a GET INPUT prompt: each must fit one command.
+            let as_input = Interaction::Input {
+                prompt: t.text.clone(),
+                hidden: true,
+                digits: true,
+                min: self.config.pin_min,
+                max: self.config.pin_max,
+            };
+            let as_display = Interaction::Display {
+                text: t.text.clone(),
+                confirm: true,
+            };
+            for i in [as_input, as_display] {
+                shown::check_interaction(&i, self.config.ucs2_display)
+                    .map_err(|e| bad(id, 0x97, e.to_string()))?;
+            }
+        }
         self.ensure_group(g);
         let gi = self
             .group_index(g)
@@ -820,6 +865,18 @@ impl WpkiApplet {
             Some(p) => Some(Profile::parse(p).map_err(|e| bad(id, 0x92, e.to_string()))?),
             None => None,
         };
+        if let Some(w) = wanted.as_ref().and_then(|w| w.operation) {
+            if w != op {
+                let mut a = err(id, ResultCode::ProfileMismatch);
+                a.field = Some(0x92);
+                a.reason = Some(format!(
+                    "profile operation `{}` is not the operation requested (`{}`)",
+                    w.as_str(),
+                    op.as_str()
+                ));
+                return Err(a);
+            }
+        }
         let fits = |slot: &KeySlot| match &wanted {
             None => true,
             Some(w) => {
@@ -889,14 +946,28 @@ impl WpkiApplet {
             slot.algorithm,
             KeyAlgorithm::Rsa2048 | KeyAlgorithm::Rsa3072
         );
-        let need_usage = |bit: u8| {
+        let key_id = slot.id;
+        let need_usage = |bit: u8, what: &str| {
             if u & bit != 0 {
                 Ok(())
             } else {
-                Err(err(id, ResultCode::UnsupportedProfile))
+                let mut a = err(id, ResultCode::UsageNotAllowed);
+                a.reason = Some(format!(
+                    "key {key_id} has usage {u:#04x}: not usable for {what} (usages are fixed at KEYGEN)"
+                ));
+                Err(a)
             }
         };
         let max_chars = self.config.max_display_chars;
+        let ucs2 = self.config.ucs2_display;
+        // The confirmation the user will see must fit one DISPLAY TEXT (crate::shown).
+        let fits_display = |t: &str, tag: u8| -> Result<(), Answer> {
+            let i = Interaction::Display {
+                text: t.to_string(),
+                confirm: true,
+            };
+            shown::check_interaction(&i, ucs2).map_err(|e| bad(id, tag, e.to_string()))
+        };
         let display_of = |def: Msg| -> Result<String, Answer> {
             let t = req
                 .display
@@ -909,11 +980,13 @@ impl WpkiApplet {
                     format!("display text must be 1..{max_chars} characters"),
                 ));
             }
+            shown::check_text(&t).map_err(|e| bad(id, 0x89, e.to_string()))?;
+            fits_display(&t, 0x89)?;
             Ok(t)
         };
         match op {
             OpCode::Decrypt => {
-                need_usage(usage::DECRYPT)?;
+                need_usage(usage::DECRYPT, "decryption")?;
                 let scheme = req.scheme.unwrap_or(Scheme::RsaPkcs1v15Decrypt);
                 if !matches!(scheme, Scheme::RsaPkcs1v15Decrypt | Scheme::RsaOaepSha256)
                     || split
@@ -941,7 +1014,7 @@ impl WpkiApplet {
                 ))
             }
             OpCode::Pop => {
-                need_usage(usage::SIGN)?;
+                need_usage(usage::SIGN, "a certification request (POP)")?;
                 if split {
                     return Err(err(id, ResultCode::UnsupportedProfile));
                 }
@@ -965,7 +1038,9 @@ impl WpkiApplet {
                     Some(_) => display_of(Msg::ConfirmPop)?,
                     None => {
                         let s = format!("{}\n{}", text(lang, Msg::ConfirmPop), name);
-                        s.chars().take(max_chars).collect()
+                        let s: String = s.chars().take(max_chars).collect();
+                        fits_display(&s, 0x88)?;
+                        s
                     }
                 };
                 Ok((
@@ -980,13 +1055,14 @@ impl WpkiApplet {
                 ))
             }
             _ => {
-                let (need, pin) = match mode {
-                    SignMode::Text | SignMode::Digest => (usage::SIGN, true),
-                    SignMode::Authn => (usage::AUTHN, true),
-                    SignMode::Consent => (usage::CONSENT, false),
+                let (need, pin, what) = match mode {
+                    SignMode::Text => (usage::SIGN, true, "signing a text"),
+                    SignMode::Digest => (usage::SIGN, true, "signing a digest"),
+                    SignMode::Authn => (usage::AUTHN, true, "authentication"),
+                    SignMode::Consent => (usage::CONSENT, false, "consent"),
                     SignMode::Unknown(_) => return Err(bad(id, 0x87, "unknown sign mode")),
                 };
-                need_usage(need)?;
+                need_usage(need, what)?;
                 let default_scheme = if rsa {
                     Scheme::RsaPkcs1v15
                 } else {
@@ -1010,6 +1086,8 @@ impl WpkiApplet {
                     .data
                     .as_deref()
                     .ok_or_else(|| bad(id, 0x88, "data missing"))?;
+                // What is signed carries the mode (domain separation, PROTOCOL.md §5.3).
+                let signed = protocol::signed_message(mode, data);
                 let (digest, shown) = match mode {
                     SignMode::Text | SignMode::Consent => {
                         let t = std::str::from_utf8(data)
@@ -1023,8 +1101,10 @@ impl WpkiApplet {
                                 ),
                             ));
                         }
-                        let d =
-                            keys::digest(hash, data).map_err(|_| bad(id, 0x86, "unknown hash"))?;
+                        shown::check_text(t).map_err(|e| bad(id, 0x88, e.to_string()))?;
+                        fits_display(t, 0x88)?;
+                        let d = keys::digest(hash, &signed)
+                            .map_err(|_| bad(id, 0x86, "unknown hash"))?;
                         (d, t.to_string())
                     }
                     SignMode::Digest => {
@@ -1035,14 +1115,16 @@ impl WpkiApplet {
                             return Err(bad(id, 0x89, "display text missing for digest mode"));
                         }
                         let t = display_of(Msg::ConfirmAuthn)?;
-                        (data.to_vec(), t)
+                        let d = keys::digest(hash, &signed)
+                            .map_err(|_| bad(id, 0x86, "unknown hash"))?;
+                        (d, t)
                     }
                     _ => {
                         if data.is_empty() || data.len() > 256 {
                             return Err(bad(id, 0x88, "challenge must be 1..256 bytes"));
                         }
-                        let d =
-                            keys::digest(hash, data).map_err(|_| bad(id, 0x86, "unknown hash"))?;
+                        let d = keys::digest(hash, &signed)
+                            .map_err(|_| bad(id, 0x86, "unknown hash"))?;
                         (d, display_of(Msg::ConfirmAuthn)?)
                     }
                 };
@@ -1167,6 +1249,10 @@ impl WpkiApplet {
 
     fn start_pin_flow(&mut self, o: Origin, gi: usize, pin_op: PinOp) -> Step {
         let id = o.id;
+        let o = Origin {
+            menu_op: Some(pin_op),
+            ..o
+        };
         let Some(grp) = self.state.groups.get(gi) else {
             return self.finish(o, err(id, ResultCode::InternalError));
         };
@@ -1219,8 +1305,18 @@ impl WpkiApplet {
         if !o.menu {
             return self.finish(o, a);
         }
+        self.menu_result = Some(a.result);
         let msg = match a.result {
-            ResultCode::Ok => text(o.lang, Msg::PinChanged).to_string(),
+            ResultCode::Ok => text(
+                o.lang,
+                match o.menu_op {
+                    Some(PinOp::Activate) => Msg::PinActivated,
+                    Some(PinOp::Unblock) => Msg::PinUnblocked,
+                    _ => Msg::PinChanged,
+                },
+            )
+            .to_string(),
+            ResultCode::NothingEntered => text(o.lang, Msg::NothingEntered).to_string(),
             ResultCode::PinWrong => format!(
                 "{} {}",
                 text(o.lang, Msg::WrongPin),
@@ -1301,6 +1397,10 @@ impl WpkiApplet {
                 let UserResult::Input(pin) = result else {
                     return self.finish(o, user_abort(id, &UserResult::Cancelled));
                 };
+                if pin.is_empty() {
+                    // An empty entry is no attempt: no try is used.
+                    return self.finish(o, err(id, ResultCode::NothingEntered));
+                }
                 if let Err(a) = self.verify_secret(id, gi, pin.as_bytes(), false, sink) {
                     return self.finish(o, a);
                 }
@@ -1312,6 +1412,9 @@ impl WpkiApplet {
                 let UserResult::Input(v) = result else {
                     return self.end_with(o, user_abort(id, &UserResult::Cancelled));
                 };
+                if v.is_empty() {
+                    return self.end_with(o, err(id, ResultCode::NothingEntered));
+                }
                 if let Err(a) = self.verify_secret(id, gi, v.as_bytes(), puk, sink) {
                     return self.end_with(o, a);
                 }
@@ -1485,6 +1588,7 @@ impl WpkiApplet {
     /// The user chose the applet's single SET UP MENU entry: offer the menu (SELECT ITEM with
     /// the items of [`WpkiApplet::menu`]); the choice continues in [`WpkiApplet::resume`].
     pub fn menu_start(&mut self) -> Step {
+        self.menu_result = None;
         let (title, items) = self.menu();
         let o = Origin {
             id: 0,
@@ -1492,6 +1596,7 @@ impl WpkiApplet {
             max: usize::from(DEFAULT_MAX_ANSWER),
             lang: self.state.language,
             menu: true,
+            menu_op: None,
         };
         self.flow = Some(Flow {
             origin: o,
@@ -1505,6 +1610,7 @@ impl WpkiApplet {
     /// The user chose menu item `item` (numbered from 1, as in ENVELOPE MENU SELECTION).
     pub fn menu_select(&mut self, item: u8) -> Step {
         self.flow = None;
+        self.menu_result = None;
         let lang = self.state.language;
         let o = Origin {
             id: 0,
@@ -1512,6 +1618,7 @@ impl WpkiApplet {
             max: usize::from(DEFAULT_MAX_ANSWER),
             lang,
             menu: true,
+            menu_op: None,
         };
         if item == 4 {
             self.flow = Some(Flow {

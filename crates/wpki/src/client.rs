@@ -177,14 +177,13 @@ pub fn check(a: Answer) -> Result<Answer, ClientError> {
     }
 }
 
-/// The digest the card signs for a SIGN request (text/consent/authn: hash of the data; digest
-/// mode: the data itself).
+/// The digest the card signs for a SIGN request in `mode` with `data` (`88`): the hash of
+/// [`signed_message`] (PROTOCOL.md §5.3), in every mode.
 pub fn signed_digest(mode: SignMode, hash: HashAlg, data: &[u8]) -> Result<Vec<u8>, ClientError> {
-    match mode {
-        SignMode::Digest => Ok(data.to_vec()),
-        _ => Ok(keys::digest(hash, data)?),
-    }
+    Ok(keys::digest(hash, &signed_message(mode, data))?)
 }
+
+pub use crate::protocol::signed_message;
 
 /// Verify a SIGN answer's signature with the key's SubjectPublicKeyInfo.
 pub fn verify_signature(
@@ -528,7 +527,7 @@ impl FileSink {
         let mut tmp = self.path.clone().into_os_string();
         tmp.push(".tmp");
         let tmp = std::path::PathBuf::from(tmp);
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut f = create_private(&tmp)?;
         f.write_all(img)?;
         f.sync_all()?;
         std::fs::rename(&tmp, &self.path)
@@ -543,6 +542,33 @@ impl StateSink for FileSink {
             }
         }
     }
+}
+
+/// Create (or truncate) `path` for secrets: mode 0600 on Unix, set when the file is created
+/// and again on an existing file, so a state image or share file is never readable by others.
+pub fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        o.mode(0o600);
+        let f = o.open(path)?;
+        f.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+        Ok(f)
+    }
+    #[cfg(not(unix))]
+    {
+        o.open(path)
+    }
+}
+
+/// Write `bytes` to a new private file (mode 0600, see [`create_private`]).
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = create_private(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 /// The RNG type [`os_rng`] returns.

@@ -205,8 +205,35 @@ byte_enum!(
         PukWrong = 0x10,
         /// The PUK is blocked: the key group is unusable.
         PukBlocked = 0x11,
+        /// The key's usages (fixed at KEYGEN, `8A`) do not include this operation.
+        UsageNotAllowed = 0x12,
+        /// The operation of the requested signature profile (`92`) is not the operation
+        /// performed (e.g. `mss::authn:loa3` with a text SIGN).
+        ProfileMismatch = 0x13,
+        /// Nothing was entered where the PIN or PUK was asked for; no try was used.
+        NothingEntered = 0x14,
     }
 );
+
+/// Prefix of every message the applet signs for SIGN (PROTOCOL.md §5.3): domain separation
+/// from CSRs (which start with a DER `SEQUENCE`) and from anything else the key might sign.
+pub const SIGNED_PREFIX: &[u8; 8] = b"WPKI-SIG";
+/// Version byte after [`SIGNED_PREFIX`].
+pub const SIGNED_VERSION: u8 = 0x01;
+
+/// The message a SIGN in `mode` signs (PROTOCOL.md §5.3):
+/// `"WPKI-SIG" ‖ 01 ‖ mode ‖ data`, where *data* is the text (text, consent), the server's
+/// digest (digest) or the challenge (authn). The card signs `hash(message)`, so a signature
+/// made in one mode never verifies as one of another mode, and a verifier (OpenSSL
+/// `dgst -verify`) checks it over these bytes.
+pub fn signed_message(mode: SignMode, data: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(SIGNED_PREFIX.len() + 2 + data.len());
+    m.extend_from_slice(SIGNED_PREFIX);
+    m.push(SIGNED_VERSION);
+    m.push(mode.into());
+    m.extend_from_slice(data);
+    m
+}
 
 /// A display text of a key group (request tag `97`, PROTOCOL.md §5.9).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -347,6 +374,8 @@ pub struct Answer {
     pub puk_tries: Option<u8>,
     /// Key id that was used or created (`8F`).
     pub key: Option<u8>,
+    /// Usage bits of the key created (`8A`, KEYGEN and SPLIT KEY PUT answers).
+    pub usage: Option<u8>,
 }
 
 impl std::fmt::Debug for Answer {
@@ -365,6 +394,7 @@ impl std::fmt::Debug for Answer {
             .field("profiles", &self.profiles)
             .field("keys", &self.keys)
             .field("key", &self.key)
+            .field("usage", &self.usage)
             .finish_non_exhaustive()
     }
 }
@@ -829,6 +859,7 @@ impl Answer {
             pin_tries: None,
             puk_tries: None,
             key: None,
+            usage: None,
         }
     }
 
@@ -857,6 +888,9 @@ impl Answer {
         }
         if let Some(v) = &self.puk {
             tlv::put(&mut o, 0x89, v.as_bytes());
+        }
+        if let Some(v) = self.usage {
+            tlv::put(&mut o, 0x8A, &[v]);
         }
         for p in &self.profiles {
             tlv::put(&mut o, 0x8B, p.as_bytes());
@@ -941,6 +975,7 @@ impl Answer {
                 0x87 => set(&mut a.certificate, t, t.value.to_vec())?,
                 0x88 => set(&mut a.output, t, t.value.to_vec())?,
                 0x89 => set(&mut a.puk, t, Zeroizing::new(utf8(t)?))?,
+                0x8A => set(&mut a.usage, t, one(t)?)?,
                 0x8B => a.profiles.push(utf8(t)?),
                 0x8C => {
                     let v = fixed::<5>(t, "key info must be 5 bytes")?;

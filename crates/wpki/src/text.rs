@@ -22,8 +22,14 @@ pub enum Msg {
     ConfirmDecrypt,
     /// Default text shown before a certification request.
     ConfirmPop,
-    /// Result: PIN changed / set.
+    /// Result: PIN changed.
     PinChanged,
+    /// Result: PIN activated (first PIN set).
+    PinActivated,
+    /// Result: PIN unblocked with the PUK (new PIN set).
+    PinUnblocked,
+    /// Result: nothing was entered (no try used).
+    NothingEntered,
     /// Result: wrong PIN (tries follow).
     WrongPin,
     /// Result: PIN blocked.
@@ -117,6 +123,24 @@ pub fn text(lang: [u8; 2], m: Msg) -> &'static str {
             "Code PIN modifié",
             "PIN cambiado",
         ],
+        PinActivated => [
+            "PIN activated",
+            "PIN aktiviert",
+            "Code PIN activé",
+            "PIN activado",
+        ],
+        PinUnblocked => [
+            "PIN unblocked",
+            "PIN entsperrt",
+            "Code PIN débloqué",
+            "PIN desbloqueado",
+        ],
+        NothingEntered => [
+            "Nothing entered",
+            "Nichts eingegeben",
+            "Rien n'a été saisi",
+            "No se introdujo nada",
+        ],
         WrongPin => [
             "Wrong PIN, tries left:",
             "Falsche PIN, verbleibende Versuche:",
@@ -177,6 +201,35 @@ pub fn text(lang: [u8; 2], m: Msg) -> &'static str {
     };
     let i = LANGUAGES.iter().position(|(l, _)| *l == lang).unwrap_or(0);
     t.get(i).copied().unwrap_or(t[0])
+}
+
+/// Whether a menu session that ended showing `shown` succeeded: `Some(true)` for the success
+/// messages (PIN changed / activated / unblocked), `Some(false)` for the failure messages, in
+/// any built-in language; `None` for other texts.
+pub fn menu_outcome(shown: &str) -> Option<bool> {
+    use Msg::*;
+    let is = |m: Msg| {
+        LANGUAGES
+            .iter()
+            .any(|(l, _)| shown == text(*l, m) || shown.starts_with(&format!("{} ", text(*l, m))))
+    };
+    if [PinChanged, PinActivated, PinUnblocked].into_iter().any(is) {
+        return Some(true);
+    }
+    if [
+        WrongPin,
+        WrongPuk,
+        PinBlocked,
+        PinMismatch,
+        NotAvailable,
+        NothingEntered,
+    ]
+    .into_iter()
+    .any(is)
+    {
+        return Some(false);
+    }
+    None
 }
 
 #[cfg(test)]

@@ -13,6 +13,8 @@
 //!   back as [`ToolkitEvent::TerminalResponse`] and resumes the core. The answer is returned
 //!   when the session ends, so the OTA receiver sends it as the PoR (through SEND SHORT
 //!   MESSAGE after a session, in the ENVELOPE response otherwise).
+//! * TERMINAL PROFILE (EVENT_PROFILE_DOWNLOAD): whether the phone displays UCS2 texts; a
+//!   request whose text would need UCS2 on a phone without it is refused when it is read.
 //! * SIM menu: one SET UP MENU entry ("Mobile ID", registered at install); MENU SELECTION
 //!   opens the applet's menu (change/unblock/activate PIN, language).
 //! * For personalisation and tests, after SELECT the same request can be sent in an APDU:
@@ -28,7 +30,8 @@ use crate::protocol::E2eKey;
 use crate::state::WpkiState;
 use crate::tlv;
 use apdu::StatusWord;
-use ota::cat::GeneralResult;
+use ota::cat::profile::bits;
+use ota::cat::{GeneralResult, TerminalProfile};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 use uicc::applet::{Apdu, AppletContext, ToolkitEvent};
@@ -57,13 +60,18 @@ impl AppletClass for WpkiAppletClass {
         "simota WPKI mobile signature applet"
     }
     fn create(&self) -> Box<dyn Applet> {
-        Box::new(WpkiCardApplet { core: None })
+        Box::new(WpkiCardApplet {
+            core: None,
+            ucs2_display: None,
+        })
     }
 }
 
 /// One applet instance on the card: the sans-IO core, loaded lazily from the persistent field.
 struct WpkiCardApplet {
     core: Option<WpkiApplet>,
+    /// "UCS2 display" of the last TERMINAL PROFILE (`None`: none seen; assumed available).
+    ucs2_display: Option<bool>,
 }
 
 /// Install parameters of the applet.
@@ -116,6 +124,7 @@ impl WpkiCardApplet {
         };
         let config = AppletConfig {
             require_e2e: params.require_e2e,
+            ucs2_display: self.ucs2_display.unwrap_or(true),
             ..AppletConfig::default()
         };
         self.core = Some(WpkiApplet::new(state, config));
@@ -224,6 +233,8 @@ impl Applet for WpkiCardApplet {
         let mut reg = ctx.registry();
         reg.init_menu_entry(MENU_ENTRY_TEXT, 0, false)?;
         reg.set_event(event::FORMATTED_SMS_PP_ENV)?;
+        // The TERMINAL PROFILE says whether the phone can show UCS2 texts (crate::shown).
+        reg.set_event(event::PROFILE_DOWNLOAD)?;
         self.core = None;
         Ok(())
     }
@@ -280,6 +291,14 @@ impl Applet for WpkiCardApplet {
                 let u = user_result(ctx);
                 self.drive(ctx, true, |c, r, s| c.resume(u, r, s))?
             }
+            ToolkitEvent::ProfileDownload(p) => {
+                let on = TerminalProfile(p.to_vec()).has(bits::UCS2_DISPLAY);
+                self.ucs2_display = Some(on);
+                if let Some(c) = self.core.as_mut() {
+                    c.set_ucs2_display(on);
+                }
+                None
+            }
             ToolkitEvent::MenuSelection { help: false, .. } => {
                 self.drive(ctx, true, |c, _, _| c.menu_start())?
             }
@@ -332,7 +351,13 @@ pub fn default_profile_with_wpki(
 /// The WPKI state stored in a card for the instance `aid` (read-only, for host tools: e.g. to
 /// continue request ids above the last protected one).
 pub fn stored_state(card: &uicc::Card, aid: &[u8]) -> Option<WpkiState> {
-    let a = card.nv_state().applets.iter().find(|a| a.aid == aid)?;
+    stored_state_in(card.nv_state(), aid)
+}
+
+/// The WPKI state of the instance `aid` in a card's non-volatile state (e.g. read from a state
+/// file before the card is built, to tell a wrong end-to-end key from another profile).
+pub fn stored_state_in(nv: &uicc::NvState, aid: &[u8]) -> Option<WpkiState> {
+    let a = nv.applets.iter().find(|a| a.aid == aid)?;
     WpkiState::from_bytes(&a.data.get(STATE_FIELD)?.0).ok()
 }
 

@@ -121,6 +121,11 @@ fn openssl_verify(spki: &[u8], data: &[u8], sig: &[u8], dgst: &str, pss: bool) {
     assert!(ok && out.contains("Verified OK"), "openssl dgst: {out}");
 }
 
+/// The bytes the card signs (PROTOCOL.md §5.3).
+fn msg(mode: SignMode, data: &[u8]) -> Vec<u8> {
+    wpki::protocol::signed_message(mode, data)
+}
+
 fn sign_req(key: u8, text: &str) -> Request {
     let mut r = Request::new(0, OpCode::Sign);
     r.key = Some(key);
@@ -313,7 +318,14 @@ fn full_rsa_journey_with_openssl_and_key_material_scan() {
         &sig,
     )
     .unwrap();
-    openssl_verify(&spki, text.as_bytes(), &sig, "-sha256", false);
+    // OpenSSL verifies over the documented signed message (PROTOCOL.md §5.3)
+    openssl_verify(
+        &spki,
+        &msg(SignMode::Text, text.as_bytes()),
+        &sig,
+        "-sha256",
+        false,
+    );
     plain_answers.push(a);
 
     // PSS with SHA-384
@@ -332,7 +344,13 @@ fn full_rsa_journey_with_openssl_and_key_material_scan() {
         &sig,
     )
     .unwrap();
-    openssl_verify(&spki, b"PSS text", &sig, "-sha384", true);
+    openssl_verify(
+        &spki,
+        &msg(SignMode::Text, b"PSS text"),
+        &sig,
+        "-sha384",
+        true,
+    );
     plain_answers.push(a);
 
     // digest mode with SHA-512 and a display text
@@ -341,11 +359,18 @@ fn full_rsa_journey_with_openssl_and_key_material_scan() {
     r.key = Some(0);
     r.mode = Some(SignMode::Digest);
     r.hash = Some(HashAlg::Sha512);
-    r.data = Some(keys::digest(HashAlg::Sha512, &doc).unwrap());
+    let doc_digest = keys::digest(HashAlg::Sha512, &doc).unwrap();
+    r.data = Some(doc_digest.clone());
     r.display = Some("Sign contract #42?".into());
     rec.card.script([UserAction::Ok, typ("1234")]);
     let a = cl.call(&mut rec, r, &mut rng).unwrap();
-    openssl_verify(&spki, &doc, a.output.as_ref().unwrap(), "-sha512", false);
+    openssl_verify(
+        &spki,
+        &msg(SignMode::Digest, &doc_digest),
+        a.output.as_ref().unwrap(),
+        "-sha512",
+        false,
+    );
     plain_answers.push(a);
 
     // DECRYPT
@@ -423,7 +448,7 @@ fn full_rsa_journey_with_openssl_and_key_material_scan() {
         .unwrap();
     openssl_verify(
         &spki,
-        b"after unblock",
+        &msg(SignMode::Text, b"after unblock"),
         a.output.as_ref().unwrap(),
         "-sha256",
         false,
@@ -507,7 +532,7 @@ fn ec_keys_consent_and_authn() {
         let sig = cl.call(&mut c, r, &mut rng).unwrap().output.unwrap();
         client::verify_signature(&spki, Scheme::Ecdsa, hash, SignMode::Text, b"EC text", &sig)
             .unwrap();
-        openssl_verify(&spki, b"EC text", &sig, dgst, false);
+        openssl_verify(&spki, &msg(SignMode::Text, b"EC text"), &sig, dgst, false);
 
         // consent: click OK, no PIN
         let mut r = sign_req(kid, "I agree to the terms");
@@ -719,7 +744,7 @@ fn split_key_signature_verifies_with_openssl() {
         .unwrap()
         .output
         .unwrap();
-    let digest = keys::digest(HashAlg::Sha256, text.as_bytes()).unwrap();
+    let digest = client::signed_digest(SignMode::Text, HashAlg::Sha256, text.as_bytes()).unwrap();
     assert!(client::verify_signature(
         &spki,
         Scheme::RsaPkcs1v15,
@@ -738,7 +763,13 @@ fn split_key_signature_verifies_with_openssl() {
         &s_card,
     )
     .unwrap();
-    openssl_verify(&spki, text.as_bytes(), &sig, "-sha256", false);
+    openssl_verify(
+        &spki,
+        &msg(SignMode::Text, text.as_bytes()),
+        &sig,
+        "-sha256",
+        false,
+    );
     // PSS cannot be split (the server could not rebuild the encoded message)
     let mut r = sign_req(5, text);
     r.scheme = Some(Scheme::RsaPss);
