@@ -43,22 +43,23 @@ enum OtaCmd {
 /// Key options shared by all subcommands.
 #[derive(Debug, Args)]
 pub(crate) struct KeyArgs {
-    /// Ciphering algorithm: none | des-cbc | 3des2 | 3des3 | des-ecb | aes-cbc.
+    /// Ciphering algorithm: none | des-cbc | 3des2 | 3des3 | des-ecb | aes-cbc [default: none]
     #[arg(long)]
     kic_alg: Option<String>,
     /// Ciphering key (hex).
     #[arg(long)]
     kic: Option<String>,
-    /// Ciphering key index / KVN (0–15).
+    /// Ciphering key index / KVN (0–15) [default: 0]
     #[arg(long)]
     kic_index: Option<u8>,
-    /// RC/CC algorithm: none | des-mac | 3des2-mac | 3des3-mac | aes-cmac | crc16 | crc32.
+    /// RC/CC algorithm: none | des-mac | 3des2-mac | 3des3-mac | aes-cmac | crc16 | crc32
+    /// [default: none]
     #[arg(long)]
     kid_alg: Option<String>,
     /// RC/CC key (hex; none for CRCs).
     #[arg(long)]
     kid: Option<String>,
-    /// RC/CC key index / KVN (0–15).
+    /// RC/CC key index / KVN (0–15) [default: 0]
     #[arg(long)]
     kid_index: Option<u8>,
     /// TOML file with `[keyset.NAME]` tables.
@@ -91,7 +92,7 @@ struct BuildArgs {
     /// TAR, 3 bytes hex (e.g. B00010).
     #[arg(long)]
     tar: String,
-    /// CNTR, decimal or 0x hex (default: the keyset file's counter, else 0).
+    /// CNTR, decimal or 0x hex [default: the keyset file's counter, else 0]
     #[arg(long)]
     counter: Option<String>,
     /// Secured data (for RFM/RAM, the remote APDU script), hex.
@@ -147,10 +148,13 @@ struct PorArgs {
     /// TAR, 3 bytes hex.
     #[arg(long)]
     tar: String,
-    /// CNTR to echo, decimal or 0x hex.
+    /// CNTR to echo, decimal or 0x hex [default: the keyset file's counter, else 0]
     #[arg(long)]
     counter: Option<String>,
-    /// Response status code, decimal or 0x hex (0 = PoR OK).
+    /// Response status (TS 102 225 §5.1.2): a name (ok, rc-cc-ds-failed, cntr-low,
+    /// cntr-high, cntr-blocked, ciphering-error, undefined-security-error,
+    /// insufficient-memory, more-time, tar-unknown, insufficient-security-level,
+    /// via-sms-submit, via-ussd) or the byte in hex (two digits are hex: 10 is 0x10).
     #[arg(long)]
     status: String,
     /// Additional response data, hex (e.g. compact response `01 9000`).
@@ -348,13 +352,13 @@ fn por(a: PorArgs) -> Result<ExitCode, CliError> {
     let spi = spi_arg(&a.spi)?;
     let tar = tar_arg(&a.tar)?;
     let counter = counter_arg(a.counter.as_deref(), file_counter)?;
-    let status = parse_counter(&a.status)
-        .ok()
-        .and_then(|c| u8::try_from(c.value()).ok())
-        .ok_or_else(|| {
-            CliError::input(format!("--status: {:?} is not a number 0..=255", a.status))
-        })?;
-    let status = ResponseStatus::from_byte(status);
+    let status = ResponseStatus::parse_name(&a.status).ok_or_else(|| {
+        CliError::input(format!(
+            "--status: {:?} is neither a status byte in hex (00..FF) nor one of {}",
+            a.status,
+            ResponseStatus::known_names().join(", ")
+        ))
+    })?;
     let data = hex_arg("--data", &a.data)?;
     let sec = if a.unsecured || status == ResponseStatus::UnidentifiedSecurityError {
         PorSecurity::NONE

@@ -28,7 +28,7 @@ pub struct SendArgs {
     /// TAR, 3 bytes hex (e.g. B00010 for RFM).
     #[arg(long)]
     tar: String,
-    /// CNTR, decimal or 0x hex (default: the keyset file's counter, else 0).
+    /// CNTR, decimal or 0x hex [default: the keyset file's counter, else 0]
     #[arg(long)]
     counter: Option<String>,
     /// Secured data (e.g. the remote APDU script), hex.
@@ -37,7 +37,7 @@ pub struct SendArgs {
     /// Concatenation reference when the message needs several SMS.
     #[arg(long, default_value_t = 1)]
     concat_ref: u8,
-    /// Use the card in this PC/SC reader (default: the built-in emulated card).
+    /// Use the card in this PC/SC reader [default: the built-in emulated card]
     #[arg(long)]
     reader: Option<String>,
     /// PC/SC protocol to request with --reader.
@@ -49,7 +49,7 @@ pub struct SendArgs {
     /// Persistent state file for the emulated card (counters and files survive runs).
     #[arg(long, value_name = "FILE", conflicts_with = "reader")]
     state: Option<PathBuf>,
-    /// TERMINAL PROFILE to send first, hex (default: the simulator's full profile).
+    /// TERMINAL PROFILE to send first, hex [default: the simulator's full profile]
     #[arg(long)]
     terminal_profile: Option<String>,
     /// Do not send a TERMINAL PROFILE first.

@@ -44,11 +44,12 @@ struct Common {
     /// --reader: the OTA key set (KIc/KID) in --keyset-file.
     #[arg(long, global = true, value_name = "NAME", requires = "keyset_file")]
     keyset: Option<String>,
-    /// --reader: CNTR of the first message (default: the keyset file's counter). The card
-    /// only accepts counters above the last it saw: pass the `next --counter` printed.
+    /// --reader: CNTR of the first message. The card only accepts counters above the last it
+    /// saw: pass the `next --counter` printed [default: the counter file's, else the keyset
+    /// file's counter]
     #[arg(long, global = true, value_name = "N")]
     counter: Option<String>,
-    /// TAR of the WPKI applet for --reader/--state (hex; default BFFF57).
+    /// TAR of the WPKI applet for --reader/--state, hex [default: BFFF57]
     #[arg(long, global = true, value_name = "HEX")]
     tar: Option<String>,
     /// Emulated card state file (OTA via the terminal simulator).
@@ -150,7 +151,7 @@ enum WpkiCmd {
         challenge: String,
         #[arg(long)]
         display: Option<String>,
-        /// Public key (PEM/DER) to verify with (default: read from the card).
+        /// Public key (PEM/DER) to verify with [default: read from the card]
         #[arg(long)]
         public: Option<PathBuf>,
         #[arg(long)]
@@ -258,7 +259,7 @@ struct SignArgs {
     hash: Option<HashArg>,
     #[arg(long, value_enum)]
     scheme: Option<SchemeArg>,
-    /// Public key (PEM/DER) to verify with (default: read from the card).
+    /// Public key (PEM/DER) to verify with [default: read from the card]
     #[arg(long)]
     public: Option<PathBuf>,
     /// Server share of a split key: combine the card's partial signature.

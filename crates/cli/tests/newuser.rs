@@ -203,3 +203,125 @@ fn echo_expands_variables_in_a_script() {
         out(&o)
     );
 }
+
+/// The `--help` of a subcommand with every `[default: …]` cut out.
+fn help_without_clap_defaults(cmd: &[&str]) -> String {
+    let mut args = cmd.to_vec();
+    args.push("--help");
+    let o = simota(&args);
+    assert_eq!(o.status.code(), Some(0), "{cmd:?}: {}", err(&o));
+    let mut s = out(&o);
+    while let Some(i) = s.find("[default: ") {
+        let end = s[i..].find(']').map_or(s.len(), |j| i + j + 1);
+        s.replace_range(i..end, "");
+    }
+    s
+}
+
+/// Item 14: an option with a default shows it as `[default: …]` in `--help`, whether clap
+/// fills it in or the command does (`ota por` without `--counter` echoes CNTR 0).
+#[test]
+fn help_shows_every_default_as_default_brackets() {
+    let cmds: &[&[&str]] = &[
+        &["apdu", "send"],
+        &["apdu", "decode"],
+        &["run"],
+        &["serve"],
+        &["ota", "build"],
+        &["ota", "parse"],
+        &["ota", "por"],
+        &["ota", "send"],
+        &["wpki", "sign"],
+        // (`wpki keygen --usage` belongs to the key-usage work.)
+        &["wpki", "pin"],
+        &["wpki", "menu"],
+        &["tlv", "decode"],
+        &["atr", "decode"],
+        &["profile", "check"],
+    ];
+    let mut bad = Vec::new();
+    for c in cmds {
+        let h = help_without_clap_defaults(c);
+        for l in h.lines() {
+            let low = l.to_lowercase();
+            if low.contains("(default") || low.contains("default:") || low.contains("; default") {
+                bad.push(format!("simota {}: {}", c.join(" "), l.trim()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "defaults not shown as [default: …]:\n{}",
+        bad.join("\n")
+    );
+    let h = out(&simota(&["ota", "por", "--help"]));
+    assert!(
+        h.contains("[default: the keyset file's counter, else 0]"),
+        "{h}"
+    );
+}
+
+/// Item 14: `ota por --status` takes the names scripts take, and two digits are hex.
+#[test]
+fn ota_por_status_takes_names_and_hex() {
+    let por = |status: &str| {
+        simota(&[
+            "ota",
+            "por",
+            "--spi",
+            "1200",
+            "--tar",
+            "B00010",
+            "--counter",
+            "1",
+            "--status",
+            status,
+            "--json",
+        ])
+    };
+    for (arg, byte) in [
+        ("ok", 0),
+        ("cntr-low", 2),
+        ("TAR-UNKNOWN", 9),
+        ("10", 0x10),
+        ("0x0A", 10),
+    ] {
+        let o = por(arg);
+        assert_eq!(o.status.code(), Some(0), "{arg}: {}", err(&o));
+        let j: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+        assert_eq!(j["status"], byte, "{arg}");
+    }
+    let o = por("fine");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("--status: \"fine\" is neither a status byte in hex (00..FF) nor one of ok, rc-cc-ds-failed, cntr-low"),
+        "{}",
+        err(&o)
+    );
+}
+
+/// Item 14: an unknown keyset is reported once (`sms-pp: unknown keyset`, not `sms-pp: sms-pp:`)
+/// with the keysets known and where they were looked for.
+#[test]
+fn unknown_keyset_has_one_prefix_and_says_where_keysets_were_looked_for() {
+    let p = tmp("keyset.apdu", "sms-pp nope B00000 00A4000C023F00\n");
+    let p = p.to_str().unwrap();
+    let o = simota(&["run", p]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = err(&o);
+    assert!(!e.contains("sms-pp: sms-pp:"), "{e}");
+    let beside = Path::new(p).with_file_name("keysets.toml");
+    assert!(
+        e.contains(&format!(
+            "keyset.apdu:1: sms-pp: unknown keyset \"nope\" (known: none); keysets were looked for in: {} (not there), no --keysets FILE given",
+            beside.display()
+        )),
+        "{e}"
+    );
+    let o = simota(&["run", "--keysets", "apdu-scripts/keysets.toml", p]);
+    let e = err(&o);
+    assert!(
+        e.contains("unknown keyset \"nope\" (known: 3des, aes, wpki); keysets were looked for in: --keysets apdu-scripts/keysets.toml"),
+        "{e}"
+    );
+}

@@ -39,6 +39,12 @@ impl Terminal {
         self.keysets.insert(name.to_string(), e);
     }
 
+    /// Record a place keysets were looked for (`--keysets FILE`, `DIR/keysets.toml (not
+    /// there)`): an `sms-pp` naming an unknown keyset lists them.
+    pub fn note_keyset_place(&mut self, place: impl Into<String>) {
+        self.keyset_places.push(place.into());
+    }
+
     /// Register every keyset of a keyset file (their counters become the next CNTR).
     pub fn add_keyset_file(&mut self, f: &KeysetFile) {
         for (name, k) in &f.keysets {
@@ -100,7 +106,19 @@ impl Terminal {
                 options,
             } => {
                 let entry = self.keysets.get(keyset).cloned().ok_or_else(|| {
-                    TerminalError::Usage(format!("sms-pp: unknown keyset {keyset:?}"))
+                    let known = if self.keysets.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.keysets.keys().cloned().collect::<Vec<_>>().join(", ")
+                    };
+                    let places = if self.keyset_places.is_empty() {
+                        "nowhere (no keyset file given)".to_string()
+                    } else {
+                        self.keyset_places.join(", ")
+                    };
+                    TerminalError::Usage(format!(
+                        "unknown keyset {keyset:?} (known: {known}); keysets were looked for in: {places}"
+                    ))
                 })?;
                 let mut counter = entry.counter;
                 let mut keys = entry.keys.clone();
@@ -112,9 +130,7 @@ impl Terminal {
                             let b = parse_num(&format!("0x{}", v.trim_start_matches("0x")))
                                 .and_then(|n| u8::try_from(n).ok())
                                 .ok_or_else(|| {
-                                    TerminalError::Usage(format!(
-                                        "sms-pp: {k}={v:?} is not one hex byte"
-                                    ))
+                                    TerminalError::Usage(format!("{k}={v:?} is not one hex byte"))
                                 })?;
                             let have = if k == "kic" {
                                 keys.kic().to_byte()
@@ -123,7 +139,7 @@ impl Terminal {
                             };
                             if have & 0x0F != b & 0x0F {
                                 return Err(TerminalError::Usage(format!(
-                                    "sms-pp: {k}={b:02X} names another algorithm than keyset {keyset:?} ({have:02X})"
+                                    "{k}={b:02X} names another algorithm than keyset {keyset:?} ({have:02X})"
                                 )));
                             }
                             if k == "kic" {
@@ -134,13 +150,13 @@ impl Terminal {
                         }
                         "cntr" | "counter" => {
                             let n = parse_num(v).ok_or_else(|| {
-                                TerminalError::Usage(format!("sms-pp: cntr={v:?} is not a number"))
+                                TerminalError::Usage(format!("cntr={v:?} is not a number"))
                             })?;
                             counter = Counter::new(n)?;
                         }
                         _ => {
                             return Err(TerminalError::Usage(format!(
-                                "sms-pp: unknown option {k}={v} (known: spi=, cntr=, kic=, kid=)"
+                                "unknown option {k}={v} (known: spi=, cntr=, kic=, kid=)"
                             )))
                         }
                     }
