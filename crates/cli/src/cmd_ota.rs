@@ -64,10 +64,10 @@ pub(crate) struct KeyArgs {
     kid_index: Option<u8>,
     /// TOML file with `[keyset.NAME]` tables.
     #[arg(long, requires = "keyset")]
-    keyset_file: Option<String>,
+    pub(crate) keyset_file: Option<String>,
     /// Keyset name in --keyset-file.
     #[arg(long, requires = "keyset_file")]
-    keyset: Option<String>,
+    pub(crate) keyset: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -263,6 +263,48 @@ pub(crate) fn spi_arg(s: &str) -> Result<Spi, CliError> {
 pub(crate) fn tar_arg(s: &str) -> Result<Tar, CliError> {
     let b = hex_arg("--tar", s)?;
     Tar::from_slice(&b).map_err(|e| CliError::input(format!("--tar: {e}")))
+}
+
+/// The counter file to keep: `--counter-file PATH`, else the `counter_file` of the
+/// `--keyset-file` keyset (relative to that file's directory), else none.
+pub(crate) fn counter_file_arg(
+    given: Option<&std::path::Path>,
+    keyset_file: Option<&str>,
+    keyset: Option<&str>,
+) -> Result<Option<std::path::PathBuf>, CliError> {
+    if let Some(p) = given {
+        return Ok(Some(p.to_path_buf()));
+    }
+    let (Some(file), Some(name)) = (keyset_file, keyset) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::input(format!("--keyset-file {file}: {e}")))?;
+    let f = KeysetFile::parse(&text).map_err(|e| CliError::input(format!("{file}: {e}")))?;
+    let dir = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    Ok(f.get(name)
+        .map_err(input)?
+        .counter_file
+        .as_ref()
+        .map(|p| dir.join(p)))
+}
+
+/// The first CNTR: `--counter`, else the counter file's, else the keyset file's, else 0.
+pub(crate) fn first_counter(
+    given: Option<&str>,
+    counter_file: Option<&std::path::Path>,
+    keyset_counter: Option<Counter>,
+) -> Result<Counter, CliError> {
+    if given.is_none() {
+        if let Some(p) = counter_file {
+            if let Some(c) = terminal::counter_file::read(p).map_err(CliError::input)? {
+                return Ok(c);
+            }
+        }
+    }
+    counter_arg(given, keyset_counter)
 }
 
 pub(crate) fn counter_arg(s: Option<&str>, file: Option<Counter>) -> Result<Counter, CliError> {

@@ -203,7 +203,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;
         let file = ota::KeysetFile::parse(&text)
             .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;
-        term.add_keyset_file(&file);
+        term.add_keyset_file_in(&file, p.parent().unwrap_or(Path::new("")));
     }
     let opts = RunOptions {
         keep_going: a.keep_going,
