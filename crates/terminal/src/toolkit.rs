@@ -191,6 +191,8 @@ impl Terminal {
                 let (status, por_counter) = match o.por.as_ref().map(|p| &p.packet) {
                     None => (None, None),
                     Some(Ok(pkt)) => (Some(pkt.status), Some(pkt.counter)),
+                    // A PoR that did not decode says nothing: treated as a refusal that leaves
+                    // the counter file alone.
                     Some(Err(_)) => (Some(ota::ResponseStatus::Reserved(0xFF)), None),
                 };
                 let advice = crate::counter_file::next_counter(counter, status, por_counter);
