@@ -43,30 +43,31 @@ enum OtaCmd {
 /// Key options shared by all subcommands.
 #[derive(Debug, Args)]
 pub(crate) struct KeyArgs {
-    /// Ciphering algorithm: none | des-cbc | 3des2 | 3des3 | des-ecb | aes-cbc.
+    /// Ciphering algorithm: none | des-cbc | 3des2 | 3des3 | des-ecb | aes-cbc [default: none]
     #[arg(long)]
     kic_alg: Option<String>,
     /// Ciphering key (hex).
     #[arg(long)]
     kic: Option<String>,
-    /// Ciphering key index / KVN (0–15).
+    /// Ciphering key index / KVN (0–15) [default: 0]
     #[arg(long)]
     kic_index: Option<u8>,
-    /// RC/CC algorithm: none | des-mac | 3des2-mac | 3des3-mac | aes-cmac | crc16 | crc32.
+    /// RC/CC algorithm: none | des-mac | 3des2-mac | 3des3-mac | aes-cmac | crc16 | crc32
+    /// [default: none]
     #[arg(long)]
     kid_alg: Option<String>,
     /// RC/CC key (hex; none for CRCs).
     #[arg(long)]
     kid: Option<String>,
-    /// RC/CC key index / KVN (0–15).
+    /// RC/CC key index / KVN (0–15) [default: 0]
     #[arg(long)]
     kid_index: Option<u8>,
     /// TOML file with `[keyset.NAME]` tables.
     #[arg(long, requires = "keyset")]
-    keyset_file: Option<String>,
+    pub(crate) keyset_file: Option<String>,
     /// Keyset name in --keyset-file.
     #[arg(long, requires = "keyset_file")]
-    keyset: Option<String>,
+    pub(crate) keyset: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,7 +92,7 @@ struct BuildArgs {
     /// TAR, 3 bytes hex (e.g. B00010).
     #[arg(long)]
     tar: String,
-    /// CNTR, decimal or 0x hex (default: the keyset file's counter, else 0).
+    /// CNTR, decimal or 0x hex [default: the keyset file's counter, else 0]
     #[arg(long)]
     counter: Option<String>,
     /// Secured data (for RFM/RAM, the remote APDU script), hex.
@@ -147,10 +148,13 @@ struct PorArgs {
     /// TAR, 3 bytes hex.
     #[arg(long)]
     tar: String,
-    /// CNTR to echo, decimal or 0x hex.
+    /// CNTR to echo, decimal or 0x hex [default: the keyset file's counter, else 0]
     #[arg(long)]
     counter: Option<String>,
-    /// Response status code, decimal or 0x hex (0 = PoR OK).
+    /// Response status (TS 102 225 §5.1.2): a name (ok, rc-cc-ds-failed, cntr-low,
+    /// cntr-high, cntr-blocked, ciphering-error, undefined-security-error,
+    /// insufficient-memory, more-time, tar-unknown, insufficient-security-level,
+    /// via-sms-submit, via-ussd) or the byte in hex (two digits are hex: 10 is 0x10).
     #[arg(long)]
     status: String,
     /// Additional response data, hex (e.g. compact response `01 9000`).
@@ -261,6 +265,48 @@ pub(crate) fn tar_arg(s: &str) -> Result<Tar, CliError> {
     Tar::from_slice(&b).map_err(|e| CliError::input(format!("--tar: {e}")))
 }
 
+/// The counter file to keep: `--counter-file PATH`, else the `counter_file` of the
+/// `--keyset-file` keyset (relative to that file's directory), else none.
+pub(crate) fn counter_file_arg(
+    given: Option<&std::path::Path>,
+    keyset_file: Option<&str>,
+    keyset: Option<&str>,
+) -> Result<Option<std::path::PathBuf>, CliError> {
+    if let Some(p) = given {
+        return Ok(Some(p.to_path_buf()));
+    }
+    let (Some(file), Some(name)) = (keyset_file, keyset) else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::input(format!("--keyset-file {file}: {e}")))?;
+    let f = KeysetFile::parse(&text).map_err(|e| CliError::input(format!("{file}: {e}")))?;
+    let dir = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
+    Ok(f.get(name)
+        .map_err(input)?
+        .counter_file
+        .as_ref()
+        .map(|p| dir.join(p)))
+}
+
+/// The first CNTR: `--counter`, else the counter file's, else the keyset file's, else 0.
+pub(crate) fn first_counter(
+    given: Option<&str>,
+    counter_file: Option<&std::path::Path>,
+    keyset_counter: Option<Counter>,
+) -> Result<Counter, CliError> {
+    if given.is_none() {
+        if let Some(p) = counter_file {
+            if let Some(c) = terminal::counter_file::read(p).map_err(CliError::input)? {
+                return Ok(c);
+            }
+        }
+    }
+    counter_arg(given, keyset_counter)
+}
+
 pub(crate) fn counter_arg(s: Option<&str>, file: Option<Counter>) -> Result<Counter, CliError> {
     match s {
         Some(s) => parse_counter(s).map_err(|e| CliError::input(format!("--counter: {e}"))),
@@ -348,13 +394,13 @@ fn por(a: PorArgs) -> Result<ExitCode, CliError> {
     let spi = spi_arg(&a.spi)?;
     let tar = tar_arg(&a.tar)?;
     let counter = counter_arg(a.counter.as_deref(), file_counter)?;
-    let status = parse_counter(&a.status)
-        .ok()
-        .and_then(|c| u8::try_from(c.value()).ok())
-        .ok_or_else(|| {
-            CliError::input(format!("--status: {:?} is not a number 0..=255", a.status))
-        })?;
-    let status = ResponseStatus::from_byte(status);
+    let status = ResponseStatus::parse_name(&a.status).ok_or_else(|| {
+        CliError::input(format!(
+            "--status: {:?} is neither a status byte in hex (00..FF) nor one of {}",
+            a.status,
+            ResponseStatus::known_names().join(", ")
+        ))
+    })?;
     let data = hex_arg("--data", &a.data)?;
     let sec = if a.unsecured || status == ResponseStatus::UnidentifiedSecurityError {
         PorSecurity::NONE

@@ -2,7 +2,7 @@
 //! download through the terminal simulator (TS 31.111 §7.1.1) to the emulated card or a
 //! card in a PC/SC reader, and print the decoded PoR and what the user was shown.
 
-use crate::cmd_ota::{counter_arg, keys, spi_arg, tar_arg, KeyArgs};
+use crate::cmd_ota::{keys, spi_arg, tar_arg, KeyArgs};
 use crate::cmd_run::open_reader;
 use crate::error::{hex_arg, print_json, CliError};
 use apdu::hex::encode as hx;
@@ -28,16 +28,21 @@ pub struct SendArgs {
     /// TAR, 3 bytes hex (e.g. B00010 for RFM).
     #[arg(long)]
     tar: String,
-    /// CNTR, decimal or 0x hex (default: the keyset file's counter, else 0).
+    /// CNTR, decimal or 0x hex [default: the counter file's, else the keyset file's counter,
+    /// else 0]
     #[arg(long)]
     counter: Option<String>,
+    /// File holding the next CNTR: read first, written back (atomically) after the message
+    /// [default: the keyset's `counter_file`, if any]
+    #[arg(long, value_name = "PATH")]
+    counter_file: Option<PathBuf>,
     /// Secured data (e.g. the remote APDU script), hex.
     #[arg(long)]
     data: String,
     /// Concatenation reference when the message needs several SMS.
     #[arg(long, default_value_t = 1)]
     concat_ref: u8,
-    /// Use the card in this PC/SC reader (default: the built-in emulated card).
+    /// Use the card in this PC/SC reader [default: the built-in emulated card]
     #[arg(long)]
     reader: Option<String>,
     /// PC/SC protocol to request with --reader.
@@ -49,7 +54,7 @@ pub struct SendArgs {
     /// Persistent state file for the emulated card (counters and files survive runs).
     #[arg(long, value_name = "FILE", conflicts_with = "reader")]
     state: Option<PathBuf>,
-    /// TERMINAL PROFILE to send first, hex (default: the simulator's full profile).
+    /// TERMINAL PROFILE to send first, hex [default: the simulator's full profile]
     #[arg(long)]
     terminal_profile: Option<String>,
     /// Do not send a TERMINAL PROFILE first.
@@ -88,7 +93,13 @@ pub fn run(a: SendArgs) -> Result<ExitCode, CliError> {
     let (keyset, file_counter) = keys(&a.keys)?;
     let spi = spi_arg(&a.spi)?;
     let tar = tar_arg(&a.tar)?;
-    let counter = counter_arg(a.counter.as_deref(), file_counter)?;
+    let counter_file = crate::cmd_ota::counter_file_arg(
+        a.counter_file.as_deref(),
+        a.keys.keyset_file.as_deref(),
+        a.keys.keyset.as_deref(),
+    )?;
+    let counter =
+        crate::cmd_ota::first_counter(a.counter.as_deref(), counter_file.as_deref(), file_counter)?;
     let data = hex_arg("--data", &a.data)?;
     let mut config = TerminalConfig::default();
     if let Some(p) = &a.terminal_profile {
@@ -128,14 +139,53 @@ pub fn run(a: SendArgs) -> Result<ExitCode, CliError> {
         return Err(no_cat("ENVELOPE (SMS-PP DOWNLOAD)", sw));
     }
     let por_wanted = spi.por != PorRequest::None;
+    // What the PoR says about the counter: the next CNTR (kept in the counter file) and, after
+    // a refused counter, the card's own.
+    let advice = match o.por.as_ref().map(|p| &p.packet) {
+        Some(Ok(p)) => Some((
+            Some(p.status),
+            terminal::counter_file::next_counter(counter, Some(p.status), Some(p.counter)),
+        )),
+        None if !por_wanted && !o.busy => Some((
+            None,
+            terminal::counter_file::next_counter(counter, None, None),
+        )),
+        _ => None,
+    };
+    let hint = advice
+        .and_then(|(st, a)| st.and_then(|st| a.hint(st, counter)))
+        .map(|h| {
+            if counter_file.is_none() {
+                format!("{h} (pass --counter, or keep a --counter-file)")
+            } else {
+                h
+            }
+        });
+    let mut file_note = None;
+    if let (Some(p), Some((_, adv))) = (&counter_file, advice) {
+        if let Some(n) = adv.next {
+            terminal::counter_file::write(p, n).map_err(CliError::input)?;
+            file_note = Some(format!(
+                "counter file {}: next CNTR {:#x}",
+                p.display(),
+                n.value()
+            ));
+        }
+    }
     let ok = !o.busy
         && o.por.as_ref().map_or(!por_wanted, |p| {
             p.status() == Some(ota::ResponseStatus::PorOk)
         });
     if a.json {
-        print_json(&json_report(&term, &o))?;
+        let mut j = json_report(&term, &o);
+        j["counter_hint"] = json!(hint);
+        j["next_counter"] = json!(advice.and_then(|(_, a)| a.next).map(|c| c.value()));
+        print_json(&j)?;
     } else {
         print!("{}", text_report(&term, &o, por_wanted));
+        for l in hint.iter().chain(file_note.iter()) {
+            println!("{l}");
+        }
     }
     Ok(if ok {
         ExitCode::SUCCESS

@@ -45,15 +45,15 @@ pub struct RunArgs {
     /// Use the card in this PC/SC reader (name, unique part of a name, or index from `simota readers`).
     #[arg(long, value_name = "NAME|INDEX")]
     reader: Option<String>,
-    /// Card profile (TOML) for the emulated card (default: the built-in profile with the WPKI
-    /// applet; the WPKI applet class is available to any profile).
+    /// Card profile (TOML) for the emulated card; the WPKI applet class is available to any
+    /// profile [default: the built-in profile with the WPKI applet]
     #[arg(long, value_name = "FILE", conflicts_with = "reader")]
     profile: Option<PathBuf>,
     /// Persistent state file for the emulated card (created when missing).
     #[arg(long, value_name = "FILE", conflicts_with = "reader")]
     state: Option<PathBuf>,
     /// Deterministic card randomness from this 16-byte seed (hex), restarted at every cold
-    /// reset (default: the operating system's randomness).
+    /// reset [default: the operating system's randomness]
     #[arg(long, value_name = "HEX", conflicts_with = "reader")]
     rng_seed: Option<String>,
     /// Transcript printed on stdout.
@@ -71,7 +71,7 @@ pub struct RunArgs {
     /// Carry on after a failed expectation.
     #[arg(long)]
     keep_going: bool,
-    /// Script syntax for all scripts (default: by file extension).
+    /// Script syntax for all scripts [default: by file extension, `.scr` is apdutool]
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
     /// Never complete 61xx/6Cxx answers automatically (pure T=0 view).
@@ -87,8 +87,8 @@ pub struct RunArgs {
     /// Connect to the reader in exclusive mode.
     #[arg(long)]
     exclusive: bool,
-    /// OTA keyset file (TOML) naming the keysets that `sms-pp KEYSET …` lines use (default:
-    /// `keysets.toml` in each script's directory, when there is one).
+    /// OTA keyset file (TOML) naming the keysets that `sms-pp KEYSET …` lines use
+    /// [default: `keysets.toml` in each script's directory, when there is one]
     #[arg(long, value_name = "FILE")]
     keysets: Option<PathBuf>,
 }
@@ -131,20 +131,31 @@ pub fn open_reader(
 }
 
 /// The keyset files to load: `--keysets FILE`, else every `keysets.toml` found beside the
-/// scripts (each directory once, in the order of the scripts).
-fn keyset_files(a: &RunArgs) -> Vec<PathBuf> {
+/// scripts (each directory once, in the order of the scripts); with the places looked at
+/// (for the unknown-keyset error).
+fn keyset_files(a: &RunArgs) -> (Vec<PathBuf>, Vec<String>) {
     if let Some(p) = &a.keysets {
-        return vec![p.clone()];
+        return (vec![p.clone()], vec![format!("--keysets {}", p.display())]);
     }
     let mut out: Vec<PathBuf> = Vec::new();
+    let mut places = Vec::new();
     for s in &a.scripts {
         let dir = Path::new(s).parent().unwrap_or(Path::new(""));
         let p = dir.join(KEYSETS_BESIDE_SCRIPT);
+        let place = if p.is_file() {
+            p.display().to_string()
+        } else {
+            format!("{} (not there)", p.display())
+        };
+        if !places.contains(&place) {
+            places.push(place);
+        }
         if p.is_file() && !out.contains(&p) {
             out.push(p);
         }
     }
-    out
+    places.push("no --keysets FILE given".into());
+    (out, places)
 }
 
 /// The keyset file `simota run` picks up from a script's directory without `--keysets`.
@@ -183,12 +194,16 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
     };
     // The terminal (ME) side that executes terminal-profile, user, fetch-all, sms-pp, menu.
     let mut term = terminal::Terminal::new(terminal::TerminalConfig::default());
-    for p in keyset_files(&a) {
+    let (files, places) = keyset_files(&a);
+    for p in places {
+        term.note_keyset_place(p);
+    }
+    for p in files {
         let text = std::fs::read_to_string(&p)
             .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;
         let file = ota::KeysetFile::parse(&text)
             .map_err(|e| CliError::input(format!("--keysets {}: {e}", p.display())))?;
-        term.add_keyset_file(&file);
+        term.add_keyset_file_in(&file, p.parent().unwrap_or(Path::new("")));
     }
     let opts = RunOptions {
         keep_going: a.keep_going,

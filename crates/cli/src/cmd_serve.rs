@@ -13,7 +13,7 @@ use transport::vpcd::{self, ServeConfig, VpcdEvent};
 /// `simota serve …`
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Serve through vpcd at HOST:PORT (default 127.0.0.1:35963, vpcd's slot 0).
+    /// Serve through vpcd at HOST:PORT [default: 127.0.0.1:35963, vpcd's slot 0]
     #[arg(long, value_name = "HOST:PORT", num_args = 0..=1, default_missing_value = "127.0.0.1:35963", required = true)]
     vpcd: Option<String>,
     /// Reversed mode: listen on HOST:PORT and let vpcd connect (vpcd `DEVICENAME host:port`).
@@ -22,14 +22,14 @@ pub struct ServeArgs {
     /// Number of cards, on consecutive ports.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
     cards: u16,
-    /// Card profile (TOML) (default: the built-in profile with the WPKI applet).
+    /// Card profile (TOML) [default: the built-in profile with the WPKI applet]
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
     /// Persistent state file; card n > 0 uses FILE.n.
     #[arg(long, value_name = "FILE")]
     state: Option<PathBuf>,
     /// Deterministic card randomness from this 16-byte seed (hex), restarted at every cold
-    /// reset (default: the operating system's randomness).
+    /// reset [default: the operating system's randomness]
     #[arg(long, value_name = "HEX")]
     rng_seed: Option<String>,
     /// Log power events and every APDU on stderr.

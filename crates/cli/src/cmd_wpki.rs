@@ -44,11 +44,16 @@ struct Common {
     /// --reader: the OTA key set (KIc/KID) in --keyset-file.
     #[arg(long, global = true, value_name = "NAME", requires = "keyset_file")]
     keyset: Option<String>,
-    /// --reader: CNTR of the first message (default: the keyset file's counter). The card
-    /// only accepts counters above the last it saw: pass the `next --counter` printed.
+    /// --reader: CNTR of the first message. The card only accepts counters above the last it
+    /// saw: pass the `next --counter` printed [default: the counter file's, else the keyset
+    /// file's counter]
     #[arg(long, global = true, value_name = "N")]
     counter: Option<String>,
-    /// TAR of the WPKI applet for --reader/--state (hex; default BFFF57).
+    /// --reader: file holding the next CNTR, read first and written back (atomically) after
+    /// each message [default: the keyset's `counter_file`, if any]
+    #[arg(long, global = true, value_name = "PATH")]
+    counter_file: Option<PathBuf>,
+    /// TAR of the WPKI applet for --reader/--state, hex [default: BFFF57]
     #[arg(long, global = true, value_name = "HEX")]
     tar: Option<String>,
     /// Emulated card state file (OTA via the terminal simulator).
@@ -151,7 +156,7 @@ enum WpkiCmd {
         challenge: String,
         #[arg(long)]
         display: Option<String>,
-        /// Public key (PEM/DER) to verify with (default: read from the card).
+        /// Public key (PEM/DER) to verify with [default: read from the card]
         #[arg(long)]
         public: Option<PathBuf>,
         #[arg(long)]
@@ -259,7 +264,7 @@ struct SignArgs {
     hash: Option<HashArg>,
     #[arg(long, value_enum)]
     scheme: Option<SchemeArg>,
-    /// Public key (PEM/DER) to verify with (default: read from the card).
+    /// Public key (PEM/DER) to verify with [default: read from the card]
     #[arg(long)]
     public: Option<PathBuf>,
     /// Server share of a split key: combine the card's partial signature.
@@ -310,26 +315,30 @@ struct OtaCard {
     term: terminal::Terminal,
     keys: ota::Keyset,
     tar: ota::Tar,
-    /// The counter of the last message sent.
-    counter: u64,
-    /// The counter of the first message (to report the range used).
-    first: u64,
+    /// The CNTR of the next message.
+    next: u64,
+    /// The counters the card accepted in this run (first, last).
+    used: Option<(u64, u64)>,
+    /// The CNTR to use next time, when known (after an accepted message, or a refused
+    /// counter whose PoR gave the card's); `None` after a refusal that did not say.
+    known_next: Option<u64>,
+    /// `--counter-file` (or the keyset's `counter_file`): written after each message.
+    counter_file: Option<PathBuf>,
     /// Texts shown by the phone: (role, text, action taken is not recorded by the terminal).
     shown: usize,
 }
 
 impl client::Exchange for OtaCard {
     fn exchange(&mut self, msg: &[u8]) -> Result<Vec<u8>, ClientError> {
-        self.counter += 1;
-        let counter =
-            ota::Counter::new(self.counter).map_err(|e| ClientError::Delivery(e.to_string()))?;
+        let sent = self.next;
+        let counter = ota::Counter::new(sent).map_err(|e| ClientError::Delivery(e.to_string()))?;
         let req = terminal::OtaRequest {
             keys: &self.keys,
             spi: ota::Spi::from_bytes([0x16, 0x39]),
             tar: self.tar,
             counter,
             data: msg.to_vec(),
-            concat_ref: self.counter as u8,
+            concat_ref: sent as u8,
         };
         let o = self
             .term
@@ -339,20 +348,28 @@ impl client::Exchange for OtaCard {
             ClientError::Delivery(format!("no PoR from the card (SW {:04X})", o.final_sw))
         })?;
         let p = por.packet.map_err(ClientError::Delivery)?;
+        // The next CNTR from the PoR: above the one sent when accepted, above the card's own
+        // when it refused the counter and said which it has (TS 102 225 response packet CNTR).
+        let advice = terminal::counter_file::next_counter(counter, Some(p.status), Some(p.counter));
+        self.known_next = advice.next.map(|c| c.value());
+        if let Some(n) = advice.next {
+            self.next = n.value();
+            if let Some(f) = &self.counter_file {
+                terminal::counter_file::write(f, n).map_err(ClientError::Delivery)?;
+            }
+        }
         if p.status != ota::ResponseStatus::PorOk {
-            let hint = if p.status == ota::ResponseStatus::CounterLow {
-                format!(
-                    " (counter {:#x} too low: pass a higher --counter)",
-                    self.counter
-                )
-            } else {
-                String::new()
-            };
+            let hint = advice
+                .hint(p.status, counter)
+                .map(|h| format!(": {h}"))
+                .unwrap_or_default();
             return Err(ClientError::Delivery(format!(
-                "PoR status {:?}{hint}",
-                p.status
+                "PoR status {:02X} ({}){hint}",
+                p.status.to_byte(),
+                p.status.short_name()
             )));
         }
+        self.used = Some((self.used.map_or(sent, |(f, _)| f), sent));
         Ok(p.data)
     }
 }
@@ -374,10 +391,28 @@ impl OtaCard {
             term,
             keys,
             tar,
-            counter: first.saturating_sub(1),
-            first,
+            next: first,
+            used: None,
+            known_next: Some(first),
+            counter_file: None,
             shown,
         })
+    }
+
+    /// What to tell a `--reader` user about counters after the run: the ones the card
+    /// accepted and the one to use next time (only when it is known; never a guess).
+    fn counter_summary(&self) -> Option<String> {
+        let used = self
+            .used
+            .map(|(f, l)| format!("OTA counters used: {f:#x}..={l:#x}; "))
+            .unwrap_or_default();
+        let next = match (self.known_next, &self.counter_file) {
+            (Some(n), Some(f)) => format!("next counter {n:#x} (kept in {})", f.display()),
+            (Some(n), None) => format!("next time pass --counter {n:#x}"),
+            (None, _) if self.used.is_none() => return None,
+            (None, _) => "the card did not say which counter it expects next".to_string(),
+        };
+        Some(format!("{used}{next}"))
     }
 }
 
@@ -471,9 +506,11 @@ fn now_secs() -> u64 {
 
 impl Session {
     fn open(c: &Common) -> Result<Session, CliError> {
-        if c.reader.is_none() && (c.keyset_file.is_some() || c.counter.is_some()) {
+        if c.reader.is_none()
+            && (c.keyset_file.is_some() || c.counter.is_some() || c.counter_file.is_some())
+        {
             return Err(CliError::input(
-                "--keyset-file/--keyset/--counter only apply to --reader (--state uses key set 1 of the built-in card)",
+                "--keyset-file/--keyset/--counter/--counter-file only apply to --reader (--state uses key set 1 of the built-in card)",
             ));
         }
         let key = match &c.e2e_key {
@@ -524,10 +561,20 @@ impl Session {
                 let n = f
                     .get(name)
                     .map_err(|e| CliError::input(format!("--keyset {name}: {e}")))?;
-                let counter =
-                    crate::cmd_ota::counter_arg(c.counter.as_deref(), Some(n.counter))?.value();
+                let counter_file = crate::cmd_ota::counter_file_arg(
+                    c.counter_file.as_deref(),
+                    Some(file),
+                    Some(name),
+                )?;
+                let counter = crate::cmd_ota::first_counter(
+                    c.counter.as_deref(),
+                    counter_file.as_deref(),
+                    Some(n.counter),
+                )?
+                .value();
                 let card = crate::cmd_run::open_reader(r, "any", false)?;
-                let o = OtaCard::start(card, n.keyset.clone(), tar, counter)?;
+                let mut o = OtaCard::start(card, n.keyset.clone(), tar, counter)?;
+                o.counter_file = counter_file;
                 (
                     Card::Ota(Box::new(o)),
                     u32::try_from(now_secs()).unwrap_or(u32::MAX / 2),
@@ -767,13 +814,8 @@ pub fn run(a: WpkiArgs) -> Result<ExitCode, CliError> {
             let r = online(&mut s, c, cmd);
             if let (Card::Ota(o), Some(_)) = (&s.card, &c.reader) {
                 // A real card only accepts higher counters: say which ones this run used.
-                if o.counter >= o.first {
-                    println!(
-                        "OTA counters used: {:#x}..={:#x}; next time pass --counter {:#x}",
-                        o.first,
-                        o.counter,
-                        o.counter.saturating_add(1)
-                    );
+                if let Some(line) = o.counter_summary() {
+                    println!("{line}");
                 }
             }
             r
@@ -1241,4 +1283,92 @@ fn sign(s: &mut Session, c: &Common, a: SignArgs) -> Result<(), CliError> {
     let scheme = scheme.unwrap_or_else(|| default_scheme(&spki));
     client::verify_signature(&spki, scheme, hash, mode, &data, &sig).map_err(ce)?;
     finish_sig(&sig, a.out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wpki::client::Exchange;
+
+    /// The built-in card over OTA as `--reader` drives it, starting at counter `first` (the
+    /// card's own counter when `None`, which it refuses).
+    fn ota_card(first: Option<u64>) -> OtaCard {
+        let (card, _) = crate::card::build_card(&crate::card::CardSpec::default()).unwrap();
+        let keys = card.ota_keyset(1).unwrap();
+        let stored = card.ota_counter(1).value();
+        let emu = Box::new(transport::Emulator::new(card));
+        OtaCard::start(
+            emu,
+            keys,
+            ota::Tar(client::DEFAULT_TAR),
+            first.unwrap_or(stored),
+        )
+        .unwrap()
+    }
+
+    /// Item 9 (issue 12): after a refused counter the error names `cntr-low` and the card's
+    /// counter, and the summary gives the next counter the card will take, not the refused
+    /// one + 1.
+    #[test]
+    fn a_refused_counter_gives_the_cards_next_counter_never_a_wrong_hint() {
+        let mut o = ota_card(None);
+        let stored = o.next;
+        let e = o.exchange(&[0x00]).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "PoR status 02 (cntr-low): counter {stored:#x} refused (cntr-low): the card's counter is {stored:#x} (from its PoR), next counter {:#x}",
+                stored + 1
+            )),
+            "{e}"
+        );
+        assert_eq!(
+            o.counter_summary().unwrap(),
+            format!("next time pass --counter {:#x}", stored + 1)
+        );
+        // That counter is accepted; the summary moves on.
+        o.exchange(&[0x00]).unwrap();
+        assert_eq!(
+            o.counter_summary().unwrap(),
+            format!(
+                "OTA counters used: {:#x}..={:#x}; next time pass --counter {:#x}",
+                stored + 1,
+                stored + 1,
+                stored + 2
+            )
+        );
+    }
+
+    /// Item 9: `--counter-file` is written after every message, with the card's next counter.
+    #[test]
+    fn the_counter_file_follows_the_card() {
+        let dir = std::env::temp_dir().join(format!("simota-wpki-cntr-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let f = dir.join("k.cntr");
+        let mut o = ota_card(Some(0x40));
+        o.counter_file = Some(f.clone());
+        o.exchange(&[0x00]).unwrap();
+        o.exchange(&[0x00]).unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "0x0000000042\n");
+        assert_eq!(
+            o.counter_summary().unwrap(),
+            format!(
+                "OTA counters used: 0x40..=0x41; next counter 0x42 (kept in {})",
+                f.display()
+            )
+        );
+        // A new run on the same card that starts too low learns the card's counter from the
+        // PoR, fixes the file, and the message after that is accepted.
+        let keys = o.keys.clone();
+        let mut o2 = OtaCard::start(o.card, keys, o.tar, 0x40).unwrap();
+        o2.counter_file = Some(f.clone());
+        let e = o2.exchange(&[0x00]).unwrap_err().to_string();
+        assert!(
+            e.contains("the card's counter is 0x41 (from its PoR), next counter 0x42"),
+            "{e}"
+        );
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "0x0000000042\n");
+        o2.exchange(&[0x00]).unwrap();
+        assert_eq!(std::fs::read_to_string(&f).unwrap(), "0x0000000043\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -203,3 +203,241 @@ fn echo_expands_variables_in_a_script() {
         out(&o)
     );
 }
+
+/// The `--help` of a subcommand with every `[default: …]` cut out.
+fn help_without_clap_defaults(cmd: &[&str]) -> String {
+    let mut args = cmd.to_vec();
+    args.push("--help");
+    let o = simota(&args);
+    assert_eq!(o.status.code(), Some(0), "{cmd:?}: {}", err(&o));
+    let mut s = out(&o);
+    while let Some(i) = s.find("[default: ") {
+        let end = s[i..].find(']').map_or(s.len(), |j| i + j + 1);
+        s.replace_range(i..end, "");
+    }
+    s
+}
+
+/// Item 14: an option with a default shows it as `[default: …]` in `--help`, whether clap
+/// fills it in or the command does (`ota por` without `--counter` echoes CNTR 0).
+#[test]
+fn help_shows_every_default_as_default_brackets() {
+    let cmds: &[&[&str]] = &[
+        &["apdu", "send"],
+        &["apdu", "decode"],
+        &["run"],
+        &["serve"],
+        &["ota", "build"],
+        &["ota", "parse"],
+        &["ota", "por"],
+        &["ota", "send"],
+        &["wpki", "sign"],
+        // (`wpki keygen --usage` belongs to the key-usage work.)
+        &["wpki", "pin"],
+        &["wpki", "menu"],
+        &["tlv", "decode"],
+        &["atr", "decode"],
+        &["profile", "check"],
+    ];
+    let mut bad = Vec::new();
+    for c in cmds {
+        let h = help_without_clap_defaults(c);
+        for l in h.lines() {
+            let low = l.to_lowercase();
+            if low.contains("(default") || low.contains("default:") || low.contains("; default") {
+                bad.push(format!("simota {}: {}", c.join(" "), l.trim()));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "defaults not shown as [default: …]:\n{}",
+        bad.join("\n")
+    );
+    let h = out(&simota(&["ota", "por", "--help"]));
+    assert!(
+        h.contains("[default: the keyset file's counter, else 0]"),
+        "{h}"
+    );
+}
+
+/// Item 14: `ota por --status` takes the names scripts take, and two digits are hex.
+#[test]
+fn ota_por_status_takes_names_and_hex() {
+    let por = |status: &str| {
+        simota(&[
+            "ota",
+            "por",
+            "--spi",
+            "1200",
+            "--tar",
+            "B00010",
+            "--counter",
+            "1",
+            "--status",
+            status,
+            "--json",
+        ])
+    };
+    for (arg, byte) in [
+        ("ok", 0),
+        ("cntr-low", 2),
+        ("TAR-UNKNOWN", 9),
+        ("10", 0x10),
+        ("0x0A", 10),
+    ] {
+        let o = por(arg);
+        assert_eq!(o.status.code(), Some(0), "{arg}: {}", err(&o));
+        let j: serde_json::Value = serde_json::from_str(&out(&o)).unwrap();
+        assert_eq!(j["status"], byte, "{arg}");
+    }
+    let o = por("fine");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("--status: \"fine\" is neither a status byte in hex (00..FF) nor one of ok, rc-cc-ds-failed, cntr-low"),
+        "{}",
+        err(&o)
+    );
+}
+
+/// Item 14: an unknown keyset is reported once (`sms-pp: unknown keyset`, not `sms-pp: sms-pp:`)
+/// with the keysets known and where they were looked for.
+#[test]
+fn unknown_keyset_has_one_prefix_and_says_where_keysets_were_looked_for() {
+    let p = tmp("keyset.apdu", "sms-pp nope B00000 00A4000C023F00\n");
+    let p = p.to_str().unwrap();
+    let o = simota(&["run", p]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = err(&o);
+    assert!(!e.contains("sms-pp: sms-pp:"), "{e}");
+    let beside = Path::new(p).with_file_name("keysets.toml");
+    assert!(
+        e.contains(&format!(
+            "keyset.apdu:1: sms-pp: unknown keyset \"nope\" (known: none); keysets were looked for in: {} (not there), no --keysets FILE given",
+            beside.display()
+        )),
+        "{e}"
+    );
+    let o = simota(&["run", "--keysets", "apdu-scripts/keysets.toml", p]);
+    let e = err(&o);
+    assert!(
+        e.contains("unknown keyset \"nope\" (known: 3des, aes, wpki); keysets were looked for in: --keysets apdu-scripts/keysets.toml"),
+        "{e}"
+    );
+}
+
+/// Item 9: a refused counter's PoR is named (`cntr-low`) and the transcript gives the card's
+/// counter and the next one; a keyset's `counter_file` is read before each `sms-pp` and
+/// written back after it, so the next run just works.
+#[test]
+fn scripts_name_cntr_low_give_the_cards_counter_and_keep_a_counter_file() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("newuser-cntr");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("keysets.toml"),
+        r#"
+[keyset.k]
+kic_alg = "aes-cbc"
+kic = "000102030405060708090A0B0C0D0E0F"
+kic_index = 1
+kid_alg = "aes-cmac"
+kid = "101112131415161718191A1B1C1D1E1F"
+kid_index = 1
+counter_file = "k.cntr"
+"#,
+    )
+    .unwrap();
+    let state = dir.join("card.state");
+    let cntr = dir.join("k.cntr");
+    let script = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        simota(&[
+            "run",
+            "--state",
+            state.to_str().unwrap(),
+            p.to_str().unwrap(),
+        ])
+    };
+    let sel = "sms-pp k B00000 00A4000C023F00";
+    let o = script("a.apdu", &format!("{sel} cntr=0x50 => por ok\n"));
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert_eq!(std::fs::read_to_string(&cntr).unwrap(), "0x0000000051\n");
+    // The counter file is lost: the keyset's counter (0) is refused, and the transcript says
+    // what the card wants.
+    std::fs::remove_file(&cntr).unwrap();
+    let o = script("b.apdu", &format!("{sel} => por cntr-low\n"));
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    let t = out(&o);
+    assert!(t.contains("\n< PoR 02 (cntr-low)\n"), "{t}");
+    assert!(
+        t.contains("-- sms-pp: counter 0x0 refused (cntr-low): the card's counter is 0x50 (from its PoR), next counter 0x51\n"),
+        "{t}"
+    );
+    assert_eq!(std::fs::read_to_string(&cntr).unwrap(), "0x0000000051\n");
+    // The next run reads the file and is accepted; the file moves on.
+    let o = script("c.apdu", &format!("{sel} => por ok\n{sel} => por ok\n"));
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert_eq!(std::fs::read_to_string(&cntr).unwrap(), "0x0000000053\n");
+}
+
+/// Item 9: `ota send` after a refused counter prints the card's counter and the next one (from
+/// the PoR), and `--counter-file` keeps the next CNTR across runs.
+#[test]
+fn ota_send_gives_the_cards_counter_and_keeps_a_counter_file() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("newuser-send");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("c.state");
+    let cntr = dir.join("k.cntr");
+    let send = |extra: &[&str]| {
+        let mut args = vec![
+            "ota",
+            "send",
+            "--kic-alg",
+            "aes-cbc",
+            "--kic",
+            "000102030405060708090A0B0C0D0E0F",
+            "--kic-index",
+            "1",
+            "--kid-alg",
+            "aes-cmac",
+            "--kid",
+            "101112131415161718191A1B1C1D1E1F",
+            "--kid-index",
+            "1",
+            "--spi",
+            "1619",
+            "--tar",
+            "B00000",
+            "--data",
+            "0100A4000C023F00",
+            "--state",
+            state.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        simota(&args)
+    };
+    let f = cntr.to_str().unwrap();
+    let o = send(&["--counter", "0x50", "--counter-file", f]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert!(
+        out(&o).contains(&format!("counter file {f}: next CNTR 0x51\n")),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&cntr).unwrap(), "0x0000000051\n");
+    // Without a counter file, a low counter is refused: the card's counter and the next one.
+    let o = send(&["--counter", "3"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        out(&o).contains("counter 0x3 refused (cntr-low): the card's counter is 0x50 (from its PoR), next counter 0x51 (pass --counter, or keep a --counter-file)\n"),
+        "{}",
+        out(&o)
+    );
+    // The counter file is read, and moves on after each accepted message.
+    let o = send(&["--counter-file", f]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", out(&o), err(&o));
+    assert_eq!(std::fs::read_to_string(&cntr).unwrap(), "0x0000000052\n");
+}

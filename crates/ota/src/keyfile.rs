@@ -9,6 +9,7 @@
 //! kid = "12110c78e678c25408233076aa033615"
 //! kid_index = 3
 //! counter = 0                  # integer, or a "0x…" string
+//! counter_file = "sja5.cntr"   # optional: file holding the next CNTR, kept up to date
 //! ```
 //!
 //! Parsing is pure (the caller reads the file). Key strings are zeroized after use.
@@ -41,6 +42,7 @@ struct Entry {
     kid: Option<Secret>,
     kid_index: Option<u8>,
     counter: Option<toml::Value>,
+    counter_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +59,9 @@ pub struct NamedKeyset {
     pub keyset: Keyset,
     /// The counter from the file (0 if absent).
     pub counter: Counter,
+    /// `counter_file = "…"`: a file holding the next CNTR that senders read and write back
+    /// after each packet (relative to the keyset file's directory; see `terminal::counter_file`).
+    pub counter_file: Option<String>,
 }
 
 /// A parsed keyset file.
@@ -144,6 +149,7 @@ impl KeysetFile {
                 NamedKeyset {
                     keyset: ks,
                     counter,
+                    counter_file: e.counter_file,
                 },
             );
         }
@@ -180,6 +186,7 @@ mod tests {
             kid = "201102030405060708090a0b0c0d0e0f"
             kid_index = 2
             counter = "0x64"
+            counter_file = "a.cntr"
             [keyset.crc]
             kid_alg = "crc32"
             kid_index = 1
@@ -189,6 +196,8 @@ mod tests {
         let a = f.get("a").unwrap();
         assert_eq!(a.keyset.kic().to_byte(), 0x22);
         assert_eq!(a.counter.value(), 100);
+        assert_eq!(a.counter_file.as_deref(), Some("a.cntr"));
+        assert_eq!(f.get("crc").unwrap().counter_file, None);
         assert_eq!(f.get("crc").unwrap().keyset.kid().to_byte(), 0x15);
         assert!(f.get("x").unwrap_err().to_string().contains("have: a, crc"));
         let e = KeysetFile::parse("[keyset.b]\nkic_alg = \"3des2\"\nkic = \"0011\"\n").unwrap_err();

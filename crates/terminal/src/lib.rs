@@ -16,6 +16,7 @@
 //!   segment, and the PoR from whichever path the card used;
 //! * the `script::Toolkit` seam for the script runner ([`toolkit`]).
 
+pub mod counter_file;
 pub mod error;
 mod exchange;
 pub mod record;

@@ -83,6 +83,9 @@ pub struct Terminal {
     pub(crate) por_parts: Reassembler,
     pub(crate) captured_por: Option<PorReport>,
     pub(crate) keysets: std::collections::BTreeMap<String, crate::toolkit::KeysetEntry>,
+    /// Where keysets were looked for (files read, places checked), for the unknown-keyset
+    /// error.
+    pub(crate) keyset_places: Vec<String>,
 }
 
 /// What [`Terminal::respond`] decided for one proactive command.

@@ -19,6 +19,9 @@ pub struct KeysetEntry {
     pub spi: Spi,
     /// Counter for the next message; advanced after each message sent with it.
     pub counter: Counter,
+    /// A counter file ([`crate::counter_file`]) that holds the next CNTR: read before each
+    /// message, written back after it (the keyset file's `counter_file`).
+    pub counter_file: Option<std::path::PathBuf>,
 }
 
 impl KeysetEntry {
@@ -29,6 +32,7 @@ impl KeysetEntry {
             keys,
             spi: Spi::from_bytes([0x16, 0x19]),
             counter: Counter::from_bytes([0, 0, 0, 0, 1]),
+            counter_file: None,
         }
     }
 }
@@ -39,11 +43,24 @@ impl Terminal {
         self.keysets.insert(name.to_string(), e);
     }
 
+    /// Record a place keysets were looked for (`--keysets FILE`, `DIR/keysets.toml (not
+    /// there)`): an `sms-pp` naming an unknown keyset lists them.
+    pub fn note_keyset_place(&mut self, place: impl Into<String>) {
+        self.keyset_places.push(place.into());
+    }
+
     /// Register every keyset of a keyset file (their counters become the next CNTR).
     pub fn add_keyset_file(&mut self, f: &KeysetFile) {
+        self.add_keyset_file_in(f, std::path::Path::new(""));
+    }
+
+    /// Like [`Terminal::add_keyset_file`] for a file in `dir`: its `counter_file` paths are
+    /// relative to `dir`.
+    pub fn add_keyset_file_in(&mut self, f: &KeysetFile, dir: &std::path::Path) {
         for (name, k) in &f.keysets {
             let mut e = KeysetEntry::new(k.keyset.clone());
             e.counter = k.counter;
+            e.counter_file = k.counter_file.as_ref().map(|p| dir.join(p));
             self.keysets.insert(name.clone(), e);
         }
     }
@@ -100,9 +117,26 @@ impl Terminal {
                 options,
             } => {
                 let entry = self.keysets.get(keyset).cloned().ok_or_else(|| {
-                    TerminalError::Usage(format!("sms-pp: unknown keyset {keyset:?}"))
+                    let known = if self.keysets.is_empty() {
+                        "none".to_string()
+                    } else {
+                        self.keysets.keys().cloned().collect::<Vec<_>>().join(", ")
+                    };
+                    let places = if self.keyset_places.is_empty() {
+                        "nowhere (no keyset file given)".to_string()
+                    } else {
+                        self.keyset_places.join(", ")
+                    };
+                    TerminalError::Usage(format!(
+                        "unknown keyset {keyset:?} (known: {known}); keysets were looked for in: {places}"
+                    ))
                 })?;
                 let mut counter = entry.counter;
+                if let Some(p) = &entry.counter_file {
+                    if let Some(c) = crate::counter_file::read(p).map_err(TerminalError::Usage)? {
+                        counter = c;
+                    }
+                }
                 let mut keys = entry.keys.clone();
                 for (k, v) in options {
                     match k.as_str() {
@@ -112,9 +146,7 @@ impl Terminal {
                             let b = parse_num(&format!("0x{}", v.trim_start_matches("0x")))
                                 .and_then(|n| u8::try_from(n).ok())
                                 .ok_or_else(|| {
-                                    TerminalError::Usage(format!(
-                                        "sms-pp: {k}={v:?} is not one hex byte"
-                                    ))
+                                    TerminalError::Usage(format!("{k}={v:?} is not one hex byte"))
                                 })?;
                             let have = if k == "kic" {
                                 keys.kic().to_byte()
@@ -123,7 +155,7 @@ impl Terminal {
                             };
                             if have & 0x0F != b & 0x0F {
                                 return Err(TerminalError::Usage(format!(
-                                    "sms-pp: {k}={b:02X} names another algorithm than keyset {keyset:?} ({have:02X})"
+                                    "{k}={b:02X} names another algorithm than keyset {keyset:?} ({have:02X})"
                                 )));
                             }
                             if k == "kic" {
@@ -134,13 +166,13 @@ impl Terminal {
                         }
                         "cntr" | "counter" => {
                             let n = parse_num(v).ok_or_else(|| {
-                                TerminalError::Usage(format!("sms-pp: cntr={v:?} is not a number"))
+                                TerminalError::Usage(format!("cntr={v:?} is not a number"))
                             })?;
                             counter = Counter::new(n)?;
                         }
                         _ => {
                             return Err(TerminalError::Usage(format!(
-                                "sms-pp: unknown option {k}={v} (known: spi=, cntr=, kic=, kid=)"
+                                "unknown option {k}={v} (known: spi=, cntr=, kic=, kid=)"
                             )))
                         }
                     }
@@ -154,8 +186,24 @@ impl Terminal {
                     concat_ref: counter.value() as u8,
                 };
                 let o = self.deliver_sms_pp(card, &req)?;
+                // The next CNTR: above the one sent, or above the card's when its PoR refused
+                // the counter and gave its own (then a hint for the transcript).
+                let (status, por_counter) = match o.por.as_ref().map(|p| &p.packet) {
+                    None => (None, None),
+                    Some(Ok(pkt)) => (Some(pkt.status), Some(pkt.counter)),
+                    // A PoR that did not decode says nothing: treated as a refusal that leaves
+                    // the counter file alone.
+                    Some(Err(_)) => (Some(ota::ResponseStatus::Reserved(0xFF)), None),
+                };
+                let advice = crate::counter_file::next_counter(counter, status, por_counter);
+                if let Some(h) = status.and_then(|s| advice.hint(s, counter)) {
+                    out.notes.push(h);
+                }
+                if let (Some(p), Some(n)) = (&entry.counter_file, advice.next) {
+                    crate::counter_file::write(p, n).map_err(TerminalError::Usage)?;
+                }
                 if let Some(e) = self.keysets.get_mut(keyset) {
-                    e.counter = counter.next().unwrap_or(counter);
+                    e.counter = advice.next.or(counter.next()).unwrap_or(counter);
                 }
                 out.notes
                     .push(format!("ENVELOPE status words: {:04X?}", o.envelope_sws));

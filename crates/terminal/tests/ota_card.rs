@@ -629,11 +629,25 @@ fn counter_modes_including_replay() {
     let o = deliver(&mut e, &mut t, &req(&k, 0x1619, RFM_MF, 50, d.clone()));
     assert_eq!(status(&o), ResponseStatus::CounterLow, "replay");
     assert_eq!(stored(&mut e), 50);
+    // A refused counter's PoR carries the card's counter (so the sender knows the next one).
+    assert_eq!(por(&o).counter.value(), 50);
+    let o = deliver(&mut e, &mut t, &req(&k, 0x1619, RFM_MF, 7, d.clone()));
+    assert_eq!(status(&o), ResponseStatus::CounterLow);
+    assert_eq!(
+        por(&o).counter.value(),
+        50,
+        "the card's counter, not the 7 sent"
+    );
     // 11: exactly one higher.
     let o = deliver(&mut e, &mut t, &req(&k, 0x1E19, RFM_MF, 51, d.clone()));
     assert_eq!(status(&o), ResponseStatus::PorOk);
     let o = deliver(&mut e, &mut t, &req(&k, 0x1E19, RFM_MF, 53, d.clone()));
     assert_eq!(status(&o), ResponseStatus::CounterHigh);
+    assert_eq!(
+        por(&o).counter.value(),
+        51,
+        "the card's counter, not the 53 sent"
+    );
     let o = deliver(&mut e, &mut t, &req(&k, 0x1E19, RFM_MF, 51, d.clone()));
     assert_eq!(status(&o), ResponseStatus::CounterLow);
     assert_eq!(stored(&mut e), 51);

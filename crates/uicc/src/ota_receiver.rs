@@ -13,7 +13,7 @@
 //! | 4 | a key set for the KIc/KID key index exists, is allowed for the TAR and matches the coded algorithms | 06 | none |
 //! | 5 | deciphering (block length, padding counter) | 05 | none |
 //! | 6 | RC/CC | 01 | none |
-//! | 7 | counter (ota `CounterPolicy`: low 02, high 03, blocked 04) | 02/03/04 | as requested |
+//! | 7 | counter (ota `CounterPolicy`: low 02, high 03, blocked 04); the PoR's CNTR is then the card's counter | 02/03/04 | as requested |
 //! | 8 | executed (RFM, RAM, or the applet) | 00 | as requested |
 //!
 //! The counter is checked after the RC/CC so that an unauthenticated packet learns nothing
@@ -297,6 +297,10 @@ impl Card {
             .counter_policy()
             .check(h.spi.counter, stored, cmd.counter)
         {
+            // A refused counter (02/03/04): the PoR's CNTR field (TS 102 225 response packet)
+            // is the card's own counter, so the sending entity learns which CNTR comes next.
+            // Only an authenticated sender gets here, and the PoR is secured as SPI2 asks.
+            t.counter = stored;
             return Processed::Por {
                 status,
                 data: Vec::new(),
