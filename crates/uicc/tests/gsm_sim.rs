@@ -178,6 +178,17 @@ fn error_status_words() {
         0x6B00,
         "cyclic: PREVIOUS only"
     );
+    for (apdu, want) in [
+        ("A0DC0005 03 000001", 0x6B00), // no such mode
+        ("A0DC000302 0001", 0x6700),    // record length is 3
+        ("A0320100 03 000001", 0x6B00),
+        ("A0320000 02 0001", 0x6700), // INCREASE takes 3 bytes
+        ("A0F20000 01 00", 0x6700),   // STATUS has no data
+        ("A0C0000100", 0x6B00),
+        ("A0440001 00", 0x6B00),
+    ] {
+        assert_eq!(sw(&mut c, apdu), want, "{apdu}");
+    }
 }
 
 #[test]
