@@ -7,6 +7,7 @@
 //! * [`tlv`]: BER-TLV (ISO/IEC 8825-1 as profiled by ISO 7816-4 §5.2) and COMPREHENSION-TLV
 //!   (ETSI TS 101 220 §7.1.1).
 //! * [`atr`]: Answer-To-Reset parsing (ISO/IEC 7816-3 §8).
+//! * [`gsm`]: the GSM SIM SELECT / STATUS response layout (3GPP TS 51.011 §9.2.1).
 //! * [`hex`]: lenient hex input (spaces, colons, `0x` prefixes) with offsets in errors.
 //! * [`names`]: instruction names (ISO 7816-4, TS 102 221, TS 31.102, GlobalPlatform, CAT,
 //!   GSM 51.011), P1/P2 meanings, BER tag names in context (FCP, FCI, GlobalPlatform, CAT
@@ -24,6 +25,7 @@ pub mod atr;
 pub mod class;
 pub mod command;
 pub mod describe;
+pub mod gsm;
 pub mod hex;
 pub mod names;
 pub mod response;

@@ -7,6 +7,7 @@ use crate::cmd_tlv::tlv_json;
 use crate::error::{hex_arg, print_json, CliError};
 use apdu::class::{ClassKind, SecureMessaging};
 use apdu::describe::{self, TlvNode};
+use apdu::gsm::{GsmFileInfo, GsmResponseError};
 use apdu::hex::{encode, encode_spaced};
 use apdu::tlv::TlvError;
 use apdu::{names, ApduCase, CommandApduRef, ResponseApdu};
@@ -86,6 +87,26 @@ struct Decoded<'a> {
     data_tree: Option<Result<Vec<TlvNode>, TlvError>>,
     r: Option<&'a ResponseApdu>,
     resp_tree: Option<Result<Vec<TlvNode>, TlvError>>,
+    /// Class `A0` SELECT / STATUS / GET RESPONSE data as the TS 51.011 §9.2.1 layout.
+    gsm_file: Option<Result<GsmFileInfo, GsmResponseError>>,
+}
+
+/// The GSM file layout of response data, for SELECT, STATUS and GET RESPONSE with class A0.
+fn gsm_file(
+    c: &CommandApduRef<'_>,
+    r: Option<&ResponseApdu>,
+) -> Option<Result<GsmFileInfo, GsmResponseError>> {
+    let r = r?;
+    if c.cla != 0xA0 || !matches!(c.ins, 0xA4 | 0xF2 | 0xC0) || r.data.is_empty() {
+        return None;
+    }
+    let f = GsmFileInfo::parse(&r.data);
+    // GET RESPONSE data may come from any command (RUN GSM ALGORITHM, SEEK …): shown only
+    // when it has the layout.
+    if c.ins == 0xC0 && f.is_err() {
+        return None;
+    }
+    Some(f)
 }
 
 impl<'a> Decoded<'a> {
@@ -101,6 +122,7 @@ impl<'a> Decoded<'a> {
             data_tree: describe::command_data_tree(&c),
             r,
             resp_tree: r.and_then(|r| describe::response_data_tree(&c, &r.data)),
+            gsm_file: gsm_file(&c, r),
         }
     }
 
@@ -181,6 +203,16 @@ impl<'a> Decoded<'a> {
                     plural(r.data.len(), "byte")
                 );
                 s += &tree_text(&self.resp_tree, "response data");
+                match &self.gsm_file {
+                    Some(Ok(f)) => {
+                        s += "    GSM file information (TS 51.011 §9.2.1):\n";
+                        for (k, v) in f.fields() {
+                            s += &format!("      {k}: {v}\n");
+                        }
+                    }
+                    Some(Err(e)) => s += &format!("    ({e})\n"),
+                    None => {}
+                }
             }
             s += &format!("  SW {}: {}\n", r.sw, r.sw.meaning());
         }
@@ -238,6 +270,22 @@ impl<'a> Decoded<'a> {
                 "parameter": r.sw.parameter(),
             });
             add_tree(&mut o, &self.resp_tree, "data_tlv");
+            if let Value::Object(m) = &mut o {
+                match &self.gsm_file {
+                    Some(Ok(f)) => {
+                        let fields: serde_json::Map<String, Value> = f
+                            .fields()
+                            .into_iter()
+                            .map(|(k, v)| (k.to_string(), Value::String(v)))
+                            .collect();
+                        m.insert("gsm_file".into(), Value::Object(fields));
+                    }
+                    Some(Err(e)) => {
+                        m.insert("gsm_file_error".into(), json!(e.to_string()));
+                    }
+                    None => {}
+                }
+            }
             o
         });
         json!({"command": command, "response": response})

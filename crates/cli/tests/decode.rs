@@ -131,6 +131,45 @@ fn response_data_and_parameterised_sw() {
 }
 
 #[test]
+fn gsm_select_response_layout() {
+    // DF.GSM of the built-in card (TS 51.011 §9.2.1), as text and JSON.
+    let args = [
+        "apdu",
+        "decode",
+        "A0C0000016",
+        "0000FFFF7F2002000000000009B100120500838A838A9000",
+    ];
+    let out = ok(&args);
+    assert!(out.contains("GSM file information (TS 51.011"), "{out}");
+    assert!(out.contains("      child_efs: 18\n"), "{out}");
+    let mut a = vec!["apdu", "decode", "--json"];
+    a.extend_from_slice(&args[2..]);
+    let j = json(&a);
+    assert_eq!(j["response"]["gsm_file"]["type"], "DF");
+    assert_eq!(j["response"]["gsm_file"]["chv1"], "3 attempts left");
+    // A SELECT answered directly (Le present) with bytes of no known layout: the error names
+    // the offset; GET RESPONSE data of another command (SRES ‖ Kc) is left alone.
+    let j = json(&[
+        "apdu",
+        "decode",
+        "--json",
+        "A0A40000023F0000",
+        "0000FFFF3F00099000",
+    ]);
+    assert!(j["response"]["gsm_file_error"]
+        .as_str()
+        .unwrap()
+        .contains("offset 6"));
+    let out = ok(&[
+        "apdu",
+        "decode",
+        "A0C000000C",
+        "46F8416AEAE4BE823AF9A08B9000",
+    ]);
+    assert!(!out.contains("GSM file"), "{out}");
+}
+
+#[test]
 fn atr_t0_t1_and_tck() {
     let out = ok(&["atr", "decode", "3B80800101"]);
     assert!(out.contains("protocols offered: T=0, T=1"), "{out}");

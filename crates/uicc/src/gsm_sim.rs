@@ -12,7 +12,7 @@
 //! * Codes (§9.3): CHV1 is PIN1 (key reference `01`); CHV2 is a global PIN `02` if the profile
 //!   has one, else PIN2 (`81`) of the card's GSM ADF (the first ADF with `[[auth]]` keys). Both
 //!   share their values, counters and verification state with the UICC side. UNBLOCK CHV uses
-//!   P2 `00` for CHV1 and `02` for CHV2 (§9.2.14). As an extension VERIFY CHV also takes the ADM
+//!   P2 `00` for CHV1 and `02` for CHV2 (§9.2.13). As an extension VERIFY CHV also takes the ADM
 //!   key references `0A`–`0E` in P2.
 //! * Access conditions (§9.3): the EF.ARR rule of a file, read back as levels: `0` ALW, `1` CHV1,
 //!   `2` CHV2, `A`–`E` ADM (key reference `0A`–`0E`), `F` NEV ([`access_condition`]).

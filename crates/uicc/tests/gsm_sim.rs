@@ -62,7 +62,7 @@ fn select_answers_9fxx_and_the_51011_layouts() {
     assert_eq!(encode(&mf), "0000FFFF3F0001000000000009B102050500838A838A");
     let df = select(&mut c, &["7F20"]);
     assert_eq!(&df[4..7], &[0x7F, 0x20, 0x02]);
-    assert_eq!((df[14], df[15]), (0, 17), "DF.GSM has 17 EFs");
+    assert_eq!((df[14], df[15]), (0, 18), "DF.GSM has 18 EFs");
     // EF.IMSI: 9 bytes, read CHV1, update/rehabilitate/invalidate ADM1 (level A), not
     // invalidated, transparent.
     let ef = select(&mut c, &["6F07"]);
@@ -158,26 +158,37 @@ fn error_status_words() {
     ] {
         assert_eq!(sw(&mut c, apdu), want, "{apdu}");
     }
-    select(&mut c, &["7F10", "6F3A"]);
+    select(&mut c, &["6FC5"]);
     for (apdu, want) in [
-        ("A0B201041D", 0x6700), // record length is 30
+        ("A0B201040F", 0x6700), // EF.PNN: record length is 16
         ("A0B2010500", 0x6B00),
-        ("A0B20B041E", 0x9402), // record 11 of 10
-        ("A0B200041E", 0x9402), // no current record
+        ("A0B2030410", 0x9402), // record 3 of 2
+        ("A0B2000410", 0x9402), // no current record
         ("A0B0000001", 0x9408),
         ("A0A2000100", 0x6700),
         ("A0A2010001 53", 0x6B00),
         ("A0A2002001 53", 0x6B00),
-        ("A0DC0104 01 00", 0x6700),
+        ("A0DC0104 01 00", 0x9804), // EF.PNN update is ADM: checked first
     ] {
         assert_eq!(sw(&mut c, apdu), want, "{apdu}");
     }
-    select(&mut c, &["3F00", "7F20", "6F39"]);
+    select(&mut c, &["6F39"]);
     assert_eq!(
         sw(&mut c, "A0DC0104 03 000001"),
         0x6B00,
         "cyclic: PREVIOUS only"
     );
+    for (apdu, want) in [
+        ("A0DC0005 03 000001", 0x6B00), // no such mode
+        ("A0DC000302 0001", 0x6700),    // record length is 3
+        ("A0320100 03 000001", 0x6B00),
+        ("A0320000 02 0001", 0x6700), // INCREASE takes 3 bytes
+        ("A0F20000 01 00", 0x6700),   // STATUS has no data
+        ("A0C0000100", 0x6B00),
+        ("A0440001 00", 0x6B00),
+    ] {
+        assert_eq!(sw(&mut c, apdu), want, "{apdu}");
+    }
 }
 
 #[test]
@@ -300,30 +311,30 @@ fn run_gsm_algorithm_ts55205_known_answers() {
 #[test]
 fn seek_increase_invalidate() {
     let mut c = card();
-    select(&mut c, &["7F10", "6F3A"]);
-    // Type 2 from the beginning: record 1 starts with "Sup".
-    assert_eq!(get(&mut c, "A0A2001003 537570"), vec![1]);
+    select(&mut c, &["7F20", "6FC5"]);
+    // Type 2 from the beginning: record 1 (EF.PNN) starts with the full-name IEI 43.
+    assert_eq!(get(&mut c, "A0A2001002 4307"), vec![1]);
     assert_eq!(sw(&mut c, "A0A2001003 FFFFFF"), 0x9F01, "empty record 2");
     assert_eq!(ok(&mut c, "A0C0000001"), vec![2]);
     assert_eq!(sw(&mut c, "A0A2000003 414243"), 0x9404);
     // Type 1 sets the record pointer; READ RECORD current answers that record.
-    ok(&mut c, "A0A2000003 537570");
-    let rec = ok(&mut c, "A0B200041E");
-    assert_eq!(&rec[..7], b"Support");
-    // Next from record 1: no other "Sup" record.
-    assert_eq!(sw(&mut c, "A0A2000203 537570"), 0x9404);
-    // Backwards from the end.
-    assert_eq!(get(&mut c, "A0A2001103 537570"), vec![1]);
-    // UPDATE RECORD absolute, read back with NEXT.
-    select(&mut c, &["6F3A"]);
-    let mut r2 = vec![0xFF; 30];
-    r2[..4].copy_from_slice(b"Mary");
-    ok(&mut c, &format!("A0DC02041E{}", encode(&r2)));
-    ok(&mut c, "A0B201021E");
-    assert_eq!(ok(&mut c, "A0B200021E"), r2);
+    ok(&mut c, "A0A2000001 43");
+    let rec = ok(&mut c, "A0B2000410");
+    assert_eq!(encode(&rec[..9]), "430786F374FB4D0F03");
+    // Next from record 1: no other such record; backwards from the end finds it.
+    assert_eq!(sw(&mut c, "A0A2000201 43"), 0x9404);
+    assert_eq!(get(&mut c, "A0A2001101 43"), vec![1]);
+    // UPDATE RECORD (ADM) absolute, read back with NEXT.
+    let r2 = format!("4503{}{}", "86F374", "FF".repeat(11));
+    assert_eq!(sw(&mut c, &format!("A0DC020410{r2}")), 0x9804);
+    ok(&mut c, &format!("A020000A08{ADM1}"));
+    ok(&mut c, &format!("A0DC020410{r2}"));
+    // The absolute update left the pointer at record 1: NEXT reads record 2.
+    assert_eq!(encode(&ok(&mut c, "A0B2000210")), r2);
+    assert_eq!(sw(&mut c, "A0B2000210"), 0x9402, "no record after the last");
 
     // INCREASE on EF.ACM (cyclic): new value ‖ added value; overflow is 9850.
-    select(&mut c, &["3F00", "7F20", "6F39"]);
+    select(&mut c, &["6F39"]);
     assert_eq!(encode(&get(&mut c, "A032000003 000010")), "000010000010");
     assert_eq!(encode(&get(&mut c, "A032000003 000005")), "000015000005");
     assert_eq!(encode(&ok(&mut c, "A0B2010403")), "000015");
@@ -333,9 +344,8 @@ fn seek_increase_invalidate() {
     ok(&mut c, "A0DC000303 000001");
     assert_eq!(encode(&ok(&mut c, "A0B2010403")), "000001");
 
-    // INVALIDATE / REHABILITATE EF.PLMNsel with ADM1.
+    // INVALIDATE / REHABILITATE EF.PLMNsel with ADM1 (verified above).
     select(&mut c, &["6F30"]);
-    ok(&mut c, &format!("A020000A08{ADM1}"));
     ok(&mut c, "A0040000");
     assert_eq!(select(&mut c, &["6F30"])[11], 0x00, "invalidated");
     assert_eq!(sw(&mut c, "A0B0000018"), 0x9810);
@@ -371,7 +381,7 @@ fn rfm_session_runs_class_a0() {
     let r = c.remote_apdu(&mut s, &decode("A0A40000027F20").unwrap());
     assert_eq!(
         encode(&r),
-        "0000FFFF7F2002000000000009B100110500838A838A9000"
+        "0000FFFF7F2002000000000009B100120500838A838A9000"
     );
     let r = c.remote_apdu(&mut s, &decode("A0A40000026F07").unwrap());
     assert_eq!(r.len(), 17);
