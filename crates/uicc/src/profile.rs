@@ -1407,6 +1407,46 @@ mod tests {
     }
 
     #[test]
+    fn subscriber_spn_and_derived_files() {
+        let base = "[card]\n[[file]]\npath = \"3F00\"\ntype = \"df\"\n\
+            [[file]]\npath = \"3F00/7FF0\"\ntype = \"adf\"\naid = \"A0000000871002FF\"\narr = 1\n\
+            [[file]]\npath = \"3F00/7FF0/6F06\"\ntype = \"linear-fixed\"\narr = 1\nrecords = [\"8001019000\"]\n\
+            [[file]]\npath = \"3F00/7FF0/6FAD\"\ntype = \"transparent\"\narr = 1\ndata = \"00000003\"\n\
+            [[file]]\npath = \"3F00/7FF0/6FD9\"\ntype = \"transparent\"\narr = 1\nsize = 6\n";
+        let spn =
+            "[[file]]\npath = \"3F00/7FF0/6F46\"\ntype = \"transparent\"\narr = 1\nsize = 17\n";
+        // a 3-digit MNC (EF.AD byte 4) shapes the EHPLMN entry
+        let p = Profile::from_toml_str(&format!(
+            "{base}{spn}[subscriber]\nimsi = \"310260123456789\"\nspn = \"Test 1\"\n"
+        ))
+        .unwrap();
+        let ehplmn = p.tree.nodes.iter().position(|n| n.fid == 0x6FD9).unwrap();
+        assert_eq!(
+            p.initial.files[ehplmn].content,
+            Content::Bytes(apdu::hex::decode("130062FFFFFF").unwrap())
+        );
+        let f = p.tree.nodes.iter().position(|n| n.fid == 0x6F46).unwrap();
+        assert_eq!(
+            p.initial.files[f].content,
+            Content::Bytes(apdu::hex::decode("01 546573742031 FFFFFFFFFFFFFFFFFFFF").unwrap())
+        );
+        // a character outside the GSM default alphabet subset: named, with its position
+        let src = format!("{base}{spn}[subscriber]\nspn = \"caf\u{e9}\"\n");
+        let (l, _, m) = err_at(&src);
+        assert_eq!(l, src.lines().count(), "{m}");
+        assert!(m.contains("'\u{e9}'"), "{m}");
+        // EF.SPN with data and subscriber.spn: give only one
+        let (_, _, m) = err_at(&format!(
+            "{base}{}[subscriber]\nspn = \"x\"\n",
+            spn.replace("size = 17", "data = \"01 41\"\nsize = 17")
+        ));
+        assert!(m.contains("only one"), "{m}");
+        // a profile without those files takes the values and declares nothing more
+        let p = Profile::from_toml_str(&format!("{base}[subscriber]\nspn = \"x\"\n")).unwrap();
+        assert_eq!(p.tree.nodes.len(), 5);
+    }
+
+    #[test]
     fn debug_output_hides_secrets() {
         let p = Profile::default_profile();
         let d = format!("{p:?} {:?}", p.initial_state());
