@@ -135,7 +135,7 @@ fn report_files() {
         .iter()
         .any(|l| l["ok"] == true && l["expected"].is_string()));
     let xml = std::fs::read_to_string(&x).unwrap();
-    assert!(xml.contains("<testsuite name=\"apdu-scripts/fs-tour.apdu\" tests=\"20\" failures=\"0\" errors=\"0\""), "{xml}");
+    assert!(xml.contains("<testsuite name=\"apdu-scripts/fs-tour.apdu\" tests=\"21\" failures=\"0\" errors=\"0\""), "{xml}");
     let pcap = std::fs::read(&p).unwrap();
     assert_eq!(&pcap[..4], [0xD4, 0xC3, 0xB2, 0xA1]);
     assert_eq!(&pcap[20..24], 101u32.to_le_bytes());

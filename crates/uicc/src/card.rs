@@ -434,7 +434,9 @@ impl Card {
         if self.chans.get(ch).is_none_or(|c| c.is_none()) {
             return sw_bytes(0x6881);
         }
-        if cmd.ins == 0xC0 && !class.is_proprietary() {
+        // GET RESPONSE is an interindustry command (TS 102 221 §10.1.2), but tools such as
+        // pySim fetch the answer of an 8X command (STATUS, RETRIEVE DATA) with the same CLA.
+        if cmd.ins == 0xC0 {
             return self.get_response(ch, &cmd);
         }
         if let Some(Some(c)) = self.chans.get_mut(ch) {

@@ -802,9 +802,12 @@ impl Card {
         }
     }
 
-    /// RETRIEVE DATA (TS 102 221 §11.3.1): P1 00, data = the tag; answers the object's value.
+    /// RETRIEVE DATA (TS 102 221 §11.3.1): P1 00, data = the tag; answers the object's value,
+    /// or for tag 5C the tag list DO `5C` of every object in the EF.
     pub(crate) fn cmd_retrieve_data(&mut self, ch: usize, cmd: &CommandApdu) -> R {
-        if cmd.p1 != 0x00 || cmd.p2 != 0x00 {
+        // P2 80 = first block (TS 102 221 §11.3.1, as pySim sends it), P2 00 with a tag = the
+        // same (simota's earlier form); an object always fits one answer (no "next block").
+        if cmd.p1 != 0x00 || !matches!(cmd.p2, 0x00 | 0x80) {
             return Err(0x6B00);
         }
         if cmd.data.is_empty() || cmd.data.len() > 3 {
@@ -819,14 +822,30 @@ impl Card {
             return Err(0x6F00);
         };
         let objs = apdu::tlv::BerTlv::parse_all(b).map_err(|_| 0x6F00u16)?;
+        if tag == apdu::tlv::BerTag(0x5C) {
+            // Tag list (TS 102 221 §11.3.1): the DO '5C' holding the tags of every object.
+            let mut tags = Vec::new();
+            for o in &objs {
+                let mut t = Vec::new();
+                o.emit_into(&mut t);
+                let (_, n) = apdu::tlv::ber::read_tag(&t, 0, 0).map_err(|_| 0x6F00u16)?;
+                tags.extend_from_slice(t.get(..n).unwrap_or(&[]));
+            }
+            let list = apdu::tlv::BerTlv::primitive(0x5C, tags);
+            let mut out = Vec::new();
+            list.emit_into(&mut out);
+            return Ok(Resp::data(out));
+        }
         let o = objs.iter().find(|o| o.tag == tag).ok_or(0x6A88u16)?;
         Ok(Resp::data(o.value_bytes()))
     }
 
-    /// SET DATA (TS 102 221 §11.3.2): P1 01 = single/first block; data = one TLV. An empty
+    /// SET DATA (TS 102 221 §11.3.2): P1 00 P2 80 (or P1 01) = single block; data = one TLV. An empty
     /// value deletes the object.
     pub(crate) fn cmd_set_data(&mut self, ch: usize, cmd: &CommandApdu) -> R {
-        if cmd.p1 != 0x01 || cmd.p2 != 0x00 {
+        // P1 00 P2 80 = first block (TS 102 221 §11.3.2, as pySim sends it) or simota's earlier
+        // P1 01 P2 00; the TLV comes in one block.
+        if !matches!((cmd.p1, cmd.p2), (0x01, 0x00) | (0x00, 0x80)) {
             return Err(0x6B00);
         }
         if cmd.data.is_empty() {

@@ -24,6 +24,7 @@
 
 pub mod access;
 pub mod applet;
+pub mod atr;
 pub mod card;
 pub mod cat;
 mod cmd_auth;
@@ -43,6 +44,7 @@ pub mod remote;
 pub mod rfm;
 pub mod rng;
 pub mod store;
+pub mod subscriber;
 pub mod toolkit;
 pub mod txn;
 

@@ -141,7 +141,8 @@ struct Doc {
 struct CardDecl {
     #[serde(default)]
     name: String,
-    atr: Spanned<Hex>,
+    atr: Option<Spanned<Hex>>,
+    protocols: Option<Spanned<Vec<String>>>,
     iccid: Option<Spanned<String>>,
     rng_seed: Option<Key16>,
 }
@@ -151,6 +152,10 @@ struct CardDecl {
 struct SubscriberDecl {
     imsi: Option<Spanned<String>>,
     msisdn: Option<Spanned<String>>,
+    spn: Option<Spanned<String>>,
+    impi: Option<Spanned<String>>,
+    impu: Option<Spanned<String>>,
+    domain: Option<Spanned<String>>,
 }
 
 fn default_retries() -> u8 {
@@ -576,13 +581,44 @@ impl Profile {
             cx.err(span, e.message().trim().to_string())
         })?;
 
-        // ATR
-        let atr = doc.card.atr.get_ref().0.clone();
-        match apdu::Atr::parse(&atr) {
-            Ok(a) if a.tck_ok() != Some(false) => {}
-            Ok(_) => return Err(cx.err(doc.card.atr.span(), "ATR: TCK does not match")),
-            Err(e) => return Err(cx.err(doc.card.atr.span(), format!("ATR: {e}"))),
-        }
+        // ATR: given as bytes, or built from the protocols offered (default T=0 only).
+        let atr = match (&doc.card.atr, &doc.card.protocols) {
+            (Some(_), Some(p)) => {
+                return Err(cx.err(p.span(), "give card.atr or card.protocols, not both"))
+            }
+            (Some(a), None) => {
+                let atr = a.get_ref().0.clone();
+                match apdu::Atr::parse(&atr) {
+                    Ok(x) if x.tck_ok() != Some(false) => {}
+                    Ok(_) => return Err(cx.err(a.span(), "ATR: TCK does not match")),
+                    Err(e) => return Err(cx.err(a.span(), format!("ATR: {e}"))),
+                }
+                atr
+            }
+            (None, Some(p)) => {
+                let mut ps = Vec::new();
+                for name in p.get_ref() {
+                    let Some(x) = crate::atr::Protocol::from_name(name) else {
+                        return Err(cx.err(
+                            p.span(),
+                            format!("protocol {name:?}: expected \"t0\" or \"t1\""),
+                        ));
+                    };
+                    if ps.last().is_some_and(|&l| l >= x) {
+                        return Err(cx.err(
+                            p.span(),
+                            "protocols must be listed once each, in ascending order (t0, t1)",
+                        ));
+                    }
+                    ps.push(x);
+                }
+                if ps.is_empty() {
+                    return Err(cx.err(p.span(), "protocols must not be empty"));
+                }
+                crate::atr::build(&ps)
+            }
+            (None, None) => crate::atr::build(&[crate::atr::Protocol::T0]),
+        };
 
         // Files: parents before children.
         let mut decls: Vec<(Vec<u16>, &Spanned<FileDecl>)> = Vec::new();
@@ -797,11 +833,12 @@ impl Profile {
                 })
         };
         for (id, fid, rec, span) in arr_wanted {
-            // Explicit arr_file, else 6F06 inside an ADF, else 2F06; each searched in the
-            // file's directory and then upwards.
+            // Explicit arr_file, else the nearest EF.ARR (TS 102 221 §9.2.3 / TS 31.102 §4.4.1):
+            // 6F06 of an ADF or a DF such as DF.TELECOM, searched from the file's directory
+            // upwards, then the MF's 2F06; files of the MF itself use 2F06.
             let wanted: Vec<u16> = match fid {
                 Some(f) => vec![f],
-                None if in_adf(&tree, id) => vec![0x6F06, 0x2F06],
+                None if in_adf(&tree, id) || tree.dir_of(id) != MF => vec![0x6F06, 0x2F06],
                 None => vec![0x2F06],
             };
             let mut found = None;
@@ -920,6 +957,116 @@ impl Profile {
                     }
                     if let Some(first) = r.first_mut() {
                         *first = encode_msisdn(s, rl);
+                    }
+                }
+            }
+        }
+
+        // EF.SPN, the home PLMN lists and the ISIM identities (TS 31.102 / 31.103).
+        let adf_file = |aid_prefix: &[u8], fid: u16| {
+            tree.nodes.iter().position(|n| {
+                n.fid == fid
+                    && n.parent.is_some_and(|p| {
+                        matches!(&tree.nodes[p].kind, NodeKind::Adf { aid } if aid.starts_with(aid_prefix))
+                    })
+            })
+        };
+        let declared = |id: NodeId| {
+            let want = tree.path(id);
+            doc.files.iter().any(|f| {
+                let d = f.get_ref();
+                parse_path(d.path.get_ref()).as_deref() == Some(want.as_slice())
+                    && (d.data.is_some() || d.records.is_some())
+            })
+        };
+        let put = |files: &mut Vec<NvFile>, id: NodeId, rec: Option<usize>, v: &[u8]| -> bool {
+            let slot = match (&mut files[id].content, rec) {
+                (Content::Bytes(b), None) => b,
+                (Content::Records(r), Some(i)) => match r.get_mut(i) {
+                    Some(b) => b,
+                    None => return false,
+                },
+                _ => return false,
+            };
+            if slot.len() < v.len() {
+                return false;
+            }
+            slot[..v.len()].copy_from_slice(v);
+            true
+        };
+        const USIM: &[u8] = &[0xA0, 0, 0, 0, 0x87, 0x10, 0x02];
+        const ISIM: &[u8] = &[0xA0, 0, 0, 0, 0x87, 0x10, 0x04];
+        if let Some(spn) = &doc.subscriber.spn {
+            let v =
+                crate::subscriber::encode_spn(spn.get_ref()).map_err(|m| cx.err(spn.span(), m))?;
+            if let Some(id) = adf_file(USIM, 0x6F46) {
+                if declared(id) {
+                    return Err(cx.err(
+                        spn.span(),
+                        "EF.SPN has data and subscriber.spn is set: give only one",
+                    ));
+                }
+                if !put(&mut files, id, None, &v) {
+                    return Err(cx.err(
+                        spn.span(),
+                        "EF.SPN must be a transparent EF of at least 17 bytes",
+                    ));
+                }
+            }
+        }
+        if let Some(imsi) = &doc.subscriber.imsi {
+            // MNC length: EF.AD byte 4 (TS 31.102 §4.2.18), 2 when absent.
+            let mnc_len = adf_file(USIM, 0x6FAD)
+                .and_then(|id| match &files[id].content {
+                    Content::Bytes(b) => b.get(3).map(|x| usize::from(x & 0x0F)),
+                    _ => None,
+                })
+                .unwrap_or(2);
+            let plmn = crate::subscriber::Plmn::from_imsi(imsi.get_ref(), mnc_len)
+                .ok_or_else(|| cx.err(imsi.span(), "imsi is shorter than MCC + MNC"))?;
+            let p = plmn.encode();
+            // Access technology C0 C0 (TS 31.102 §4.2.5): UTRAN and E-UTRAN, GSM and GSM COMPACT.
+            let with_act = [p[0], p[1], p[2], 0xC0, 0xC0];
+            for (fid, v) in [
+                (0x6F62u16, &with_act[..]),
+                (0x6F61, &with_act[..]),
+                (0x6FD9, &p[..]),
+            ] {
+                if let Some(id) = adf_file(USIM, fid) {
+                    if !declared(id) && !put(&mut files, id, None, v) {
+                        return Err(cx.err(
+                            imsi.span(),
+                            format!("EF {fid:04X} is too small for a PLMN entry"),
+                        ));
+                    }
+                }
+            }
+            let domain = match &doc.subscriber.domain {
+                Some(d) => d.get_ref().clone(),
+                None => plmn.ims_domain(),
+            };
+            let impi = match &doc.subscriber.impi {
+                Some(d) => d.get_ref().clone(),
+                None => format!("{}@{domain}", imsi.get_ref()),
+            };
+            let impu = match &doc.subscriber.impu {
+                Some(d) => d.get_ref().clone(),
+                None => format!("sip:{impi}"),
+            };
+            let span = imsi.span();
+            for (fid, rec, text) in [
+                (0x6F02u16, None, &impi),
+                (0x6F03, None, &domain),
+                (0x6F04, Some(0), &impu),
+            ] {
+                if let Some(id) = adf_file(ISIM, fid) {
+                    let v =
+                        crate::subscriber::nai_tlv(text).map_err(|m| cx.err(span.clone(), m))?;
+                    if !declared(id) && !put(&mut files, id, rec, &v) {
+                        return Err(cx.err(
+                            span.clone(),
+                            format!("ISIM EF {fid:04X} is too small for {text:?}"),
+                        ));
                     }
                 }
             }
@@ -1231,6 +1378,74 @@ mod tests {
         ));
         assert_eq!(l, 6, "{m}");
         assert!(m.contains("arr"));
+    }
+
+    #[test]
+    fn atr_from_protocols() {
+        let base = "[[file]]\npath = \"3F00\"\ntype = \"df\"\n";
+        // The built-in card offers T=0 only (pcscd would otherwise pick T=1).
+        let p = Profile::default_profile();
+        assert_eq!(
+            apdu::Atr::parse(&p.atr).unwrap().protocols(),
+            vec![0, 15],
+            "{}",
+            apdu::hex::encode(&p.atr)
+        );
+        let t1 = Profile::from_toml_str(&format!("[card]\nprotocols = [\"t0\", \"t1\"]\n{base}"))
+            .unwrap();
+        assert_eq!(
+            apdu::Atr::parse(&t1.atr).unwrap().protocols(),
+            vec![0, 1, 15]
+        );
+        let (l, _, m) = err_at(&format!("[card]\nprotocols = [\"t1\", \"t0\"]\n{base}"));
+        assert_eq!(l, 2);
+        assert!(m.contains("ascending"), "{m}");
+        let (_, _, m) = err_at(&format!("[card]\nprotocols = [\"t2\"]\n{base}"));
+        assert!(m.contains("\"t2\""), "{m}");
+        let (_, _, m) = err_at(&format!(
+            "[card]\natr = \"3B00\"\nprotocols = [\"t0\"]\n{base}"
+        ));
+        assert!(m.contains("not both"), "{m}");
+    }
+
+    #[test]
+    fn subscriber_spn_and_derived_files() {
+        let base = "[card]\n[[file]]\npath = \"3F00\"\ntype = \"df\"\n\
+            [[file]]\npath = \"3F00/7FF0\"\ntype = \"adf\"\naid = \"A0000000871002FF\"\narr = 1\n\
+            [[file]]\npath = \"3F00/7FF0/6F06\"\ntype = \"linear-fixed\"\narr = 1\nrecords = [\"8001019000\"]\n\
+            [[file]]\npath = \"3F00/7FF0/6FAD\"\ntype = \"transparent\"\narr = 1\ndata = \"00000003\"\n\
+            [[file]]\npath = \"3F00/7FF0/6FD9\"\ntype = \"transparent\"\narr = 1\nsize = 6\n";
+        let spn =
+            "[[file]]\npath = \"3F00/7FF0/6F46\"\ntype = \"transparent\"\narr = 1\nsize = 17\n";
+        // a 3-digit MNC (EF.AD byte 4) shapes the EHPLMN entry
+        let p = Profile::from_toml_str(&format!(
+            "{base}{spn}[subscriber]\nimsi = \"310260123456789\"\nspn = \"Test 1\"\n"
+        ))
+        .unwrap();
+        let ehplmn = p.tree.nodes.iter().position(|n| n.fid == 0x6FD9).unwrap();
+        assert_eq!(
+            p.initial.files[ehplmn].content,
+            Content::Bytes(apdu::hex::decode("130062FFFFFF").unwrap())
+        );
+        let f = p.tree.nodes.iter().position(|n| n.fid == 0x6F46).unwrap();
+        assert_eq!(
+            p.initial.files[f].content,
+            Content::Bytes(apdu::hex::decode("01 546573742031 FFFFFFFFFFFFFFFFFFFF").unwrap())
+        );
+        // a character outside the GSM default alphabet subset: named, with its position
+        let src = format!("{base}{spn}[subscriber]\nspn = \"caf\u{e9}\"\n");
+        let (l, _, m) = err_at(&src);
+        assert_eq!(l, src.lines().count(), "{m}");
+        assert!(m.contains("'\u{e9}'"), "{m}");
+        // EF.SPN with data and subscriber.spn: give only one
+        let (_, _, m) = err_at(&format!(
+            "{base}{}[subscriber]\nspn = \"x\"\n",
+            spn.replace("size = 17", "data = \"01 41\"\nsize = 17")
+        ));
+        assert!(m.contains("only one"), "{m}");
+        // a profile without those files takes the values and declares nothing more
+        let p = Profile::from_toml_str(&format!("{base}[subscriber]\nspn = \"x\"\n")).unwrap();
+        assert_eq!(p.tree.nodes.len(), 5);
     }
 
     #[test]

@@ -558,13 +558,14 @@ fn bad_input_status_words() {
 }
 
 #[test]
-fn reset_returns_a_t0_t1_atr() {
+fn reset_returns_a_t0_only_atr() {
+    // T=0 only, like most SIMs: pcscd picks T=1 whenever it is offered, and pySim then fails
+    // with "Card protocol mismatch" (issue 13).
     let mut c = card();
     let atr = c.reset();
     let a = apdu::Atr::parse(&atr).unwrap();
     assert_eq!(a.tck_ok(), Some(true));
-    let p = a.protocols();
-    assert!(p.contains(&0) && p.contains(&1), "{p:?}");
+    assert_eq!(a.protocols(), vec![0, 15]);
     assert_eq!(c.warm_reset(), atr);
     assert_eq!(c.atr(), atr);
 }
@@ -609,15 +610,9 @@ fn remote_session_uses_granted_rights_and_leaves_commit_to_caller() {
 
 #[test]
 fn aid_occurrences_first_next_last_previous() {
+    // The built-in card has ADF.USIM and ADF.ISIM, both under A000000087.
     let isim = "A0000000871004FF44FFFF8900000100";
-    let text = Profile::default_profile()
-        .to_toml()
-        .replace("  \"\",\n]", &format!("  \"61 18 4F 10 {isim} 50 04 4953494D\",\n]"))
-        + &format!(
-            "\n[[file]]\npath = \"3F00/7FF2\"\nname = \"ADF.ISIM\"\ntype = \"adf\"\naid = \"{isim}\"\narr = 1\n\n\
-             [[file]]\npath = \"3F00/7FF2/6F02\"\nname = \"EF.IMPI\"\ntype = \"transparent\"\narr = 1\nsfi = 2\ndata = \"8003616263\"\n"
-        );
-    let mut c = Card::new(Profile::from_toml_str(&text).unwrap()).unwrap();
+    let mut c = card();
     let status_aid = |c: &mut Card| ok(c, "80F2000100")[2..].to_vec();
     ok(&mut c, "00A4040C05A000000087"); // first
     assert_eq!(status_aid(&mut c), decode(USIM_AID).unwrap());
@@ -625,8 +620,8 @@ fn aid_occurrences_first_next_last_previous() {
     assert_eq!(status_aid(&mut c), decode(isim).unwrap());
     assert_eq!(
         ok(&mut c, "00B0820005"),
-        decode("8003616263").unwrap(),
-        "SFI in ADF.ISIM"
+        decode("8031303031").unwrap(),
+        "SFI in ADF.ISIM: EF.IMPI"
     );
     assert_eq!(
         sw(&mut c, "00A4040E05A000000087"),
@@ -665,4 +660,118 @@ fn state_file_is_private() {
     ok(&mut c, "00A4080C047FF06F7B");
     ok(&mut c, "00D6000003 13F001");
     assert_eq!(mode(&path), 0o600, "state file");
+}
+
+/// pySim's forms of RETRIEVE DATA / SET DATA (P2 80 = first block) and the tag list (tag 5C),
+/// each answer fetched with a GET RESPONSE of CLA 80 as pySim sends it (issue 13).
+#[test]
+fn ber_tlv_ef_pysim_forms_and_get_response_cla_80() {
+    let mut c = card();
+    ok(&mut c, "00A4000C022FF0");
+    // tag list: DO 5C with the tags 80 and DF20
+    let (d, s) = tx(&mut c, "80CB008001 5C");
+    assert_eq!((d.len(), s), (0, 0x6105));
+    assert_eq!(ok(&mut c, "80C0000005"), decode("5C03 80 DF20").unwrap());
+    assert_eq!(ok(&mut c, "80CB008002 DF20 00"), decode("CAFE").unwrap());
+    ok(&mut c, "80DB008005 81 03 AABBCC");
+    assert_eq!(ok(&mut c, "80CB008001 81 00"), decode("AABBCC").unwrap());
+    assert_eq!(
+        ok(&mut c, "80CB008001 5C 00"),
+        decode("5C04 80 DF20 81").unwrap()
+    );
+    assert_eq!(sw(&mut c, "80CB018001 5C 00"), 0x6B00);
+    assert_eq!(
+        sw(&mut c, "80DB000005 81 03 AABBCC"),
+        0x6B00,
+        "next block: none pending"
+    );
+    // STATUS without Le, then GET RESPONSE with CLA 80
+    let (_, s) = tx(&mut c, "80F20000");
+    assert_eq!(s >> 8, 0x61);
+    let fcp = ok(&mut c, &format!("80C00000{:02X}", s & 0xFF));
+    assert_eq!(fcp[0], 0x62);
+}
+
+/// ADF.ISIM has its own MILENAGE keys (TS 35.208 test set 2): IMS AKA answers RES/CK/IK of
+/// set 2, not of the USIM's set 1 (issue 13).
+#[test]
+fn isim_aka_uses_its_own_keys() {
+    let key = |h: &str| -> [u8; 16] { decode(h).unwrap().try_into().unwrap() };
+    let m = Milenage::with_opc(
+        &key("0396EB317B6D1C36F19C1C84CD6FFD16"),
+        &key("53C15671C60A4B731C55B4A441C0BDE2"),
+    );
+    let rand = key("C00D603103DCEE52C4478119494202E8");
+    let mut c = card();
+    ok(&mut c, "00A4040C07 A0000000871004");
+    let r = ok(
+        &mut c,
+        &format!(
+            "008800812210{}10{}00",
+            apdu::hex::encode(&rand),
+            apdu::hex::encode(&autn(&m, &rand, 1 << 5, [0x80, 0]))
+        ),
+    );
+    let o = m.f2345(&rand);
+    assert_eq!(&r[..2], &[0xDB, 8]);
+    assert_eq!(&r[2..10], &o.res);
+    assert_eq!(apdu::hex::encode(&o.res), "D3A628ED988620F0");
+    // the same challenge is a MAC failure for the USIM (other keys)
+    ok(&mut c, &format!("00A4040C10{USIM_AID}"));
+    let a = format!(
+        "008800812210{}10{}00",
+        apdu::hex::encode(&rand),
+        apdu::hex::encode(&autn(&m, &rand, 2 << 5, [0x80, 0]))
+    );
+    assert_eq!(sw(&mut c, &a), 0x9862);
+}
+
+/// Contents derived from [subscriber]: EF.SPN, the HPLMN lists and the ISIM identities.
+#[test]
+fn subscriber_derived_contents() {
+    let mut c = card();
+    ok(&mut c, &format!("00A4040C10{USIM_AID}"));
+    ok(&mut c, "00A4000C02 6F46");
+    assert_eq!(
+        ok(&mut c, "00B0000011"),
+        decode("0173696D6F7461FFFFFFFFFFFFFFFFFFFF").unwrap()
+    );
+    ok(&mut c, "00A4000C02 6FD9");
+    assert_eq!(&ok(&mut c, "00B0000003")[..], &[0x00, 0xF1, 0x10]);
+    ok(&mut c, "00A4000C02 6F62");
+    assert_eq!(ok(&mut c, "00B0000005"), decode("00F110C0C0").unwrap());
+    // EF.EPSLOCI answers by its SFI 1E, EF.AD by SFI 03 (modems read them so)
+    assert_eq!(ok(&mut c, "00B09E0001"), decode("FF").unwrap());
+    assert_eq!(ok(&mut c, "00B0830004"), decode("00000002").unwrap());
+    ok(&mut c, "00A4040C07 A0000000871004");
+    let domain = b"ims.mnc001.mcc001.3gppnetwork.org";
+    ok(&mut c, "00A4000C02 6F03");
+    let d = ok(&mut c, &format!("00B00000{:02X}", domain.len() + 2));
+    assert_eq!(&d[2..], domain);
+    ok(&mut c, "00A4000C02 6F02");
+    let d = ok(&mut c, "00B0000033");
+    assert_eq!(&d[..2], &[0x80, 49]);
+    assert_eq!(
+        &d[2..],
+        b"001010123456789@ims.mnc001.mcc001.3gppnetwork.org"
+    );
+    ok(&mut c, "00A4000C02 6F04");
+    let d = ok(&mut c, "00B2010440");
+    assert_eq!(
+        &d[2..55],
+        b"sip:001010123456789@ims.mnc001.mcc001.3gppnetwork.org"
+    );
+}
+
+/// Files of DF.TELECOM name the nearest EF.ARR, DF.TELECOM's own 6F06 (issue 13); the MF's
+/// files keep 2F06.
+#[test]
+fn df_telecom_files_use_its_own_ef_arr() {
+    let mut c = card();
+    let fcp = apdu::hex::encode(&ok(&mut c, "00A4080404 7F10 6F3A 00"));
+    assert!(fcp.contains("8B036F0603"), "{fcp}");
+    let fcp = apdu::hex::encode(&ok(&mut c, "00A4080406 7F10 5F3A 4F30 00"));
+    assert!(fcp.contains("8B036F0603"), "{fcp}");
+    let fcp = apdu::hex::encode(&ok(&mut c, "00A4080402 2FE2 00"));
+    assert!(fcp.contains("8B032F0601"), "{fcp}");
 }
