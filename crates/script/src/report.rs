@@ -124,7 +124,9 @@ fn text_step(out: &mut String, step: &Step) {
                 let _ = writeln!(out, "-- {directive}: {n}");
             }
             if let Some(p) = &outcome.por {
-                let _ = writeln!(out, "< PoR {:02X} {}", p.status, wrapped(&p.data, "  "));
+                // No trailing space when the PoR has no data.
+                let line = format!("< PoR {:02X} {}", p.status, wrapped(&p.data, "  "));
+                let _ = writeln!(out, "{}", line.trim_end());
             }
         }
         Outcome::Error(e) => {
