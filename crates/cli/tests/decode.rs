@@ -2,34 +2,8 @@
 //! issue (SELECT by FID, ENVELOPE SMS-PP download + 9000, ATR with T=0/T=1 and TCK, exit code
 //! 2 with the offset for malformed hex and truncated APDUs) plus the JSON outputs.
 
-use std::process::{Command, Output};
-
-fn simota(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
-        .args(args)
-        .output()
-        .expect("run simota")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = simota(args);
-    assert!(
-        out.status.success(),
-        "simota {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn fails(args: &[&str], code: i32) -> String {
-    let out = simota(args);
-    assert_eq!(out.status.code(), Some(code), "simota {args:?}: {out:?}");
-    assert!(
-        out.stdout.is_empty(),
-        "no stdout expected on error: {out:?}"
-    );
-    String::from_utf8(out.stderr).expect("utf-8 stderr")
-}
+mod common;
+use common::{fails, ok};
 
 fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(args)).expect("one JSON object")
@@ -237,7 +211,7 @@ fn help_everywhere() {
 #[test]
 fn a_closed_output_pipe_is_exit_141_without_a_panic() {
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_simota"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simota"))
         .args(["profile", "show"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -60,7 +60,7 @@ fn failed_expectation_exits_1_and_shows_expected_vs_actual() {
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("!! FAIL") && out.contains(":1: expected 9000"),
+        out.contains("!! FAIL") && out.contains(":1: expected 90 00"),
         "{out}"
     );
     assert!(out.contains("!!   got 6A 82"), "{out}");
