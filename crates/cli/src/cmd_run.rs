@@ -122,7 +122,7 @@ pub fn open_reader(
     _exclusive: bool,
 ) -> Result<Box<dyn Transport>, CliError> {
     Err(CliError::input(
-        "--reader: this simota was built without PC/SC support; rebuild with `cargo build -p simota-cli --features pcsc` (needs libpcsclite-dev)",
+        "--reader: this simota was built without PC/SC support (--no-default-features); rebuild with the default features (`cargo install --path crates/cli`, needs libpcsclite-dev)",
     ))
 }
 
