@@ -1,6 +1,6 @@
 //! `simota fuzz ota` end to end: the binary against the built-in emulated card.
 
-use std::process::Command;
+mod common;
 
 const KEYS: &str = r#"
 [keyset.aes]
@@ -20,8 +20,8 @@ fn scratch(name: &str) -> std::path::PathBuf {
     d
 }
 
-fn simota() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
+fn simota() -> assert_cmd::Command {
+    common::simota()
 }
 
 #[test]

@@ -1,15 +1,17 @@
 //! `simota run` end to end against the emulated card: the shipped example scripts, exit
 //! codes, error messages, and the report files.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn simota(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
+    common::simota()
         .args(args)
         .current_dir(root())
         .output()
