@@ -9,10 +9,9 @@ use fuzz::class::{table_markdown, Class};
 use fuzz::dut::{kvn_of, parse_path, Dut, EmulatedDut, ReaderDut};
 use fuzz::engine::{Config, Fuzzer, Progress, RunSummary};
 use fuzz::report::{junit, save, summary_table, ReportContext};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `simota fuzz …`
 #[derive(Debug, Args)]
@@ -139,41 +138,40 @@ fn class_arg(name: &str) -> Result<Class, CliError> {
     })
 }
 
+/// The live progress of a run: a bar with rate and ETA on a terminal (`crate::progress`).
 struct Live {
-    on: bool,
-    last: Option<Instant>,
+    bar: crate::progress::Bar,
+    timed: bool,
 }
 
 impl Live {
+    fn new(iterations: Option<u64>, duration: Option<Duration>) -> Self {
+        match (iterations, duration) {
+            (_, Some(d)) => Live {
+                bar: crate::progress::Bar::timed(d, "cases"),
+                timed: true,
+            },
+            (n, None) => Live {
+                bar: crate::progress::Bar::new(n.unwrap_or(0), "cases"),
+                timed: false,
+            },
+        }
+    }
     fn show(&mut self, p: &Progress) {
-        if !self.on {
+        if !self.bar.is_on() {
             return;
         }
-        if self
-            .last
-            .is_some_and(|t| t.elapsed() < Duration::from_millis(200))
-        {
-            return;
+        if self.timed {
+            self.bar.set_position(p.elapsed.as_secs());
+            self.bar
+                .set_message(format!("{} findings, {}", p.findings, p.cases));
+        } else {
+            self.bar.set_position(p.cases);
+            self.bar.set_message(format!("{} findings", p.findings));
         }
-        self.last = Some(Instant::now());
-        let s = p.elapsed.as_secs_f64();
-        let rate = if s > 0.0 { p.cases as f64 / s } else { 0.0 };
-        let e = p.elapsed.as_secs();
-        eprint!(
-            "\r{} cases  {:.0} cases/s  {} findings  {:02}:{:02}:{:02} ",
-            p.cases,
-            rate,
-            p.findings,
-            e / 3600,
-            e / 60 % 60,
-            e % 60
-        );
-        let _ = std::io::stderr().flush();
     }
     fn done(&self) {
-        if self.on {
-            eprintln!();
-        }
+        self.bar.finish();
     }
 }
 
@@ -250,10 +248,7 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
     }
     let kvn = kvn_of(&cfg.keys);
     let canary = cfg.canary.clone();
-    let mut live = Live {
-        on: std::io::stderr().is_terminal(),
-        last: None,
-    };
+    let mut live = Live::new(cfg.iterations, cfg.duration);
     let (summary, card) = match &a.reader {
         Some(r) => {
             let card = open_reader(r, &a.protocol, true)?;
@@ -300,7 +295,7 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
         for r in &summary.recorded {
             let v = r.finding.violations.first();
             println!(
-                "finding: {} {} (case {}): expected {}; observed {}",
+                "finding: {} {} (case {}): expected {}, got {}",
                 r.finding.class,
                 r.finding.kind(),
                 r.finding.case,

@@ -234,12 +234,11 @@ fn text_report(t: &Terminal, o: &SmsPpOutcome, por_wanted: bool) -> String {
                     if !pkt.data.is_empty() {
                         s += &format!("  data {}\n", hx(&pkt.data));
                         if let Ok(c) = pkt.compact_response() {
-                            s += &format!(
-                                "  {} command(s), last SW {:04X}, data {}\n",
-                                c.count,
-                                c.sw.0,
-                                hx(&c.data)
-                            );
+                            s += &format!("  {} command(s), last SW {:04X}", c.count, c.sw.0);
+                            if !c.data.is_empty() {
+                                s += &format!(", data {}", hx(&c.data));
+                            }
+                            s.push('\n');
                         }
                     }
                 }

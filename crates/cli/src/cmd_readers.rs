@@ -50,6 +50,6 @@ pub fn run(a: ReadersArgs) -> Result<ExitCode, CliError> {
 #[cfg(not(feature = "pcsc"))]
 pub fn run(_a: ReadersArgs) -> Result<ExitCode, CliError> {
     Err(CliError::input(
-        "readers: this simota was built without PC/SC support; rebuild with `cargo build -p simota-cli --features pcsc` (needs libpcsclite-dev)",
+        "readers: this simota was built without PC/SC support (--no-default-features); rebuild with the default features (`cargo install --path crates/cli`, needs libpcsclite-dev)",
     ))
 }

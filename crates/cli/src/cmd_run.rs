@@ -126,7 +126,7 @@ pub fn open_reader(
     _exclusive: bool,
 ) -> Result<Box<dyn Transport>, CliError> {
     Err(CliError::input(
-        "--reader: this simota was built without PC/SC support; rebuild with `cargo build -p simota-cli --features pcsc` (needs libpcsclite-dev)",
+        "--reader: this simota was built without PC/SC support (--no-default-features); rebuild with the default features (`cargo install --path crates/cli`, needs libpcsclite-dev)",
     ))
 }
 
@@ -157,6 +157,10 @@ fn keyset_files(a: &RunArgs) -> (Vec<PathBuf>, Vec<String>) {
     places.push("no --keysets FILE given".into());
     (out, places)
 }
+
+/// Runs with at least this many statements get a progress bar (on a terminal, see
+/// `crate::progress`).
+const PROGRESS_MIN_STATEMENTS: usize = 200;
 
 /// The keyset file `simota run` picks up from a script's directory without `--keysets`.
 pub const KEYSETS_BESIDE_SCRIPT: &str = "keysets.toml";
@@ -227,14 +231,27 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
             let _ = out.write_all(text.as_bytes());
             let _ = out.flush();
         };
+        // A progress bar for long runs, when the transcript does not go to the same terminal.
+        let total: usize = scripts.iter().map(|s| s.stmts.len()).sum();
+        let bar = if total >= PROGRESS_MIN_STATEMENTS
+            && (live.is_none() || !std::io::IsTerminal::is_terminal(&stdout))
+        {
+            crate::progress::Bar::new(total as u64, "statements")
+        } else {
+            crate::progress::Bar::new_off()
+        };
+        let mut done = 0u64;
         for s in &scripts {
             if let Some(t) = live.as_mut() {
                 print(t.header(&s.name));
             }
+            bar.set_message(s.name.clone());
             let run = runner.run_observed(s, &mut |step| {
                 for w in &step.warnings {
                     eprintln!("simota: {w}");
                 }
+                done += 1;
+                bar.set_position(done);
                 if let Some(t) = live.as_mut() {
                     print(t.step(step));
                 }

@@ -71,7 +71,14 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
         .transpose()?;
     // Build every card first so profile/state errors are reported before serving.
     let mut cards = Vec::new();
+    // Card fleet start-up: a progress bar on a terminal when many cards are built.
+    let bar = if a.cards >= 100 {
+        crate::progress::Bar::new(u64::from(a.cards), "cards")
+    } else {
+        crate::progress::Bar::new_off()
+    };
     for n in 0..a.cards {
+        bar.set_position(u64::from(n));
         let state = a.state.as_ref().map(|s| {
             if n == 0 {
                 s.clone()
@@ -87,6 +94,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
         })?;
         cards.push(card.with_name(format!("simota card {n}")));
     }
+    bar.finish();
     let stop = Arc::new(AtomicBool::new(false));
     let mut handles = Vec::new();
     for (n, mut card) in cards.into_iter().enumerate() {

@@ -20,14 +20,18 @@ mod cmd_serve;
 mod cmd_tlv;
 mod cmd_wpki;
 mod error;
+mod progress;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 
 /// simota — SIM/UICC toolkit: APDU/TLV/ATR decoding, SCP80 OTA, emulated UICC, scripts, PC/SC.
 #[derive(Debug, Parser)]
 #[command(name = "simota", version, about, long_about = None, propagate_version = true)]
 struct Cli {
+    /// No progress bars (they are only drawn when stderr is a terminal anyway).
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -54,11 +58,49 @@ enum Cmd {
     Wpki(cmd_wpki::WpkiArgs),
     /// Fuzz a card with malformed and hostile OTA traffic; reproducible findings.
     Fuzz(cmd_fuzz::FuzzArgs),
+    /// Print a shell completion script (`simota completions bash > /etc/bash_completion.d/simota`).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page, roff, generated from the command-line definitions (`simota man | man -l -`).
+    Man,
+}
+
+/// Writes the completion script for `shell` to stdout (clap_complete).
+fn completions(shell: clap_complete::Shell) -> Result<ExitCode, error::CliError> {
+    let mut out: Vec<u8> = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "simota", &mut out);
+    emit(&out)
+}
+
+/// Writes the man page of `simota` (roff) to stdout (clap_mangen).
+fn man() -> Result<ExitCode, error::CliError> {
+    let mut out: Vec<u8> = Vec::new();
+    clap_mangen::Man::new(Cli::command())
+        .render(&mut out)
+        .map_err(|e| error::CliError::input(format!("man: {e}")))?;
+    emit(&out)
+}
+
+/// Writes generated output to stdout; a closed pipe is exit 141 like everywhere else.
+fn emit(bytes: &[u8]) -> Result<ExitCode, error::CliError> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(ExitCode::from(broken_pipe::EXIT_BROKEN_PIPE as u8))
+        }
+        Err(e) => Err(error::CliError::input(format!("stdout: {e}"))),
+    }
 }
 
 fn main() -> ExitCode {
     broken_pipe::install();
     let cli = Cli::parse();
+    progress::set_quiet(cli.quiet);
     let r = match cli.cmd {
         Cmd::Apdu(a) => cmd_apdu::run(a),
         Cmd::Tlv(a) => cmd_tlv::run(a),
@@ -70,6 +112,8 @@ fn main() -> ExitCode {
         Cmd::Profile(a) => cmd_profile::run(a),
         Cmd::Wpki(a) => cmd_wpki::run(a),
         Cmd::Fuzz(a) => cmd_fuzz::run(a),
+        Cmd::Completions { shell } => completions(shell),
+        Cmd::Man => man(),
     };
     match r {
         Ok(code) => code,

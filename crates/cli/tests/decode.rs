@@ -2,34 +2,8 @@
 //! issue (SELECT by FID, ENVELOPE SMS-PP download + 9000, ATR with T=0/T=1 and TCK, exit code
 //! 2 with the offset for malformed hex and truncated APDUs) plus the JSON outputs.
 
-use std::process::{Command, Output};
-
-fn simota(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
-        .args(args)
-        .output()
-        .expect("run simota")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = simota(args);
-    assert!(
-        out.status.success(),
-        "simota {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-fn fails(args: &[&str], code: i32) -> String {
-    let out = simota(args);
-    assert_eq!(out.status.code(), Some(code), "simota {args:?}: {out:?}");
-    assert!(
-        out.stdout.is_empty(),
-        "no stdout expected on error: {out:?}"
-    );
-    String::from_utf8(out.stderr).expect("utf-8 stderr")
-}
+mod common;
+use common::{fails, ok};
 
 fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(args)).expect("one JSON object")
@@ -268,67 +242,15 @@ fn help_everywhere() {
     }
 }
 
-/// Every `$ simota apdu|tlv|atr decode …` example in the manual's decoding chapter prints
-/// exactly what the chapter shows.
-#[test]
-fn manual_examples_are_real_output() {
-    let readme = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../docs/src/decode.md"
-    ))
-    .expect("docs/src/decode.md in the workspace");
-    let mut examples: Vec<(Vec<String>, String)> = Vec::new();
-    let mut in_console = false;
-    let mut current: Option<usize> = None;
-    for line in readme.lines() {
-        if line.starts_with("```") {
-            in_console = line == "```console";
-            current = None;
-            continue;
-        }
-        if !in_console {
-            continue;
-        }
-        if let Some(cmd) = line.strip_prefix("$ ") {
-            let words: Vec<String> = cmd.split_whitespace().map(str::to_string).collect();
-            let ours = words.first().map(String::as_str) == Some("simota")
-                && matches!(
-                    words.get(1).map(String::as_str),
-                    Some("apdu" | "tlv" | "atr")
-                )
-                && words.get(2).map(String::as_str) == Some("decode");
-            current = ours.then(|| {
-                examples.push((words[1..].to_vec(), String::new()));
-                examples.len() - 1
-            });
-        } else if let Some(i) = current {
-            examples[i].1.push_str(line);
-            examples[i].1.push('\n');
-        }
-    }
-    for (args, expected) in &examples {
-        let out = simota(&args.iter().map(String::as_str).collect::<Vec<_>>());
-        let got = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert_eq!(
-            got.trim_end(),
-            expected.trim_end(),
-            "manual example: simota {args:?}"
-        );
-    }
-    let checked = examples.len();
-    assert!(checked >= 10, "only {checked} manual examples found");
-}
+// The manual's decoding examples (docs/src/decode.md) are run and compared, exit codes
+// included, by tests/examples.rs with every other example of README.md and the manual.
 
 /// Output into a pipe whose reader has gone ends the program quietly with status 141 (as a
 /// SIGPIPE would), not with a panic report.
 #[test]
 fn a_closed_output_pipe_is_exit_141_without_a_panic() {
     use std::process::Stdio;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_simota"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_simota"))
         .args(["profile", "show"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -1,6 +1,6 @@
 //! `simota fuzz ota` end to end: the binary against the built-in emulated card.
 
-use std::process::Command;
+mod common;
 
 const KEYS: &str = r#"
 [keyset.aes]
@@ -20,8 +20,8 @@ fn scratch(name: &str) -> std::path::PathBuf {
     d
 }
 
-fn simota() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
+fn simota() -> assert_cmd::Command {
+    common::simota()
 }
 
 #[test]
@@ -132,11 +132,21 @@ fn findings_are_saved_and_replay_with_simota_run() {
     assert_eq!(v["class"], "hdr.below-msl");
     assert_eq!(v["kind"], "wrong-status");
     assert_eq!(v["minimized"], true);
+    // The reproducer's comment uses the one "expected X, got Y" style of every report.
+    let apdu = std::fs::read_to_string(&scripts[0]).unwrap();
+    assert!(apdu.contains(", got "), "{apdu}");
+    assert!(!apdu.contains("; observed "), "{apdu}");
     // Replayed on the same card, the reproducer fails where the fuzzer saw the finding.
     let r = simota().arg("run").arg(&scripts[0]).output().unwrap();
     let text = String::from_utf8_lossy(&r.stdout);
     assert_eq!(r.status.code(), Some(1), "{text}");
     assert!(text.contains("1 failed"), "{text}");
+    // Expected and got are both spaced hex.
+    let fail = text
+        .lines()
+        .find(|l| l.starts_with("!! FAIL"))
+        .unwrap_or("");
+    assert!(fail.contains("expected 02 71 00 "), "{text}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The README's main job: `simota run apdu-scripts/wpki-sign.apdu` on the built-in emulated
 //! card (the WPKI signing journey over OTA with SIM Toolkit dialogues).
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::Command;
 use wpki::protocol::{KeyAlgorithm, OpCode, PinOp, Request};
 
 fn root() -> PathBuf {
@@ -73,7 +74,7 @@ fn script_requests_are_what_the_client_api_builds() {
 const MAIN_JOB: &[&str] = &["run", "apdu-scripts/wpki-sign.apdu"];
 
 fn simota(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
+    common::simota()
         .args(args)
         .current_dir(root())
         .output()

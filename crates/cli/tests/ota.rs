@@ -1,13 +1,12 @@
 //! `simota ota build | parse | por` against the shared vectors (read from test-vectors/).
 
+mod common;
+
 use serde_json::Value;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn run(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
-        .args(args)
-        .output()
-        .expect("run simota")
+    common::simota().args(args).output().expect("run simota")
 }
 
 fn stdout(o: &Output) -> String {

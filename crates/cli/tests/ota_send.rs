@@ -1,6 +1,6 @@
 //! `simota ota send` against the built-in emulated card.
 
-use std::process::Command;
+mod common;
 
 const KEYS: [&str; 12] = [
     "--kic-alg",
@@ -18,7 +18,7 @@ const KEYS: [&str; 12] = [
 ];
 
 fn simota(extra: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_simota"))
+    let o = common::simota()
         .args(["ota", "send"])
         .args(KEYS)
         .args(extra)
@@ -37,7 +37,7 @@ const GOOD_KID: &str = "101112131415161718191A1B1C1D1E1F";
 fn with_kid(kid: &str, extra: &[&str]) -> (i32, String, String) {
     let mut args: Vec<&str> = KEYS.to_vec();
     args[9] = kid;
-    let o = Command::new(env!("CARGO_BIN_EXE_simota"))
+    let o = common::simota()
         .args(["ota", "send"])
         .args(&args)
         .args(extra)

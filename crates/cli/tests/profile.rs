@@ -1,12 +1,9 @@
 //! `simota profile show` / `simota profile check` through the real binary.
 
-use std::process::Command;
+mod common;
 
 fn simota(args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(env!("CARGO_BIN_EXE_simota"))
-        .args(args)
-        .output()
-        .unwrap();
+    let o = common::simota().args(args).output().unwrap();
     (
         o.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&o.stdout).into(),

@@ -1,15 +1,17 @@
 //! `simota run` end to end against the emulated card: the shipped example scripts, exit
 //! codes, error messages, and the report files.
 
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 fn simota(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
+    common::simota()
         .args(args)
         .current_dir(root())
         .output()
@@ -60,7 +62,7 @@ fn failed_expectation_exits_1_and_shows_expected_vs_actual() {
     assert_eq!(o.status.code(), Some(1));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(
-        out.contains("!! FAIL") && out.contains(":1: expected 9000"),
+        out.contains("!! FAIL") && out.contains(":1: expected 90 00"),
         "{out}"
     );
     assert!(out.contains("!!   got 6A 82"), "{out}");

@@ -1,6 +1,8 @@
 //! `simota wpki` end to end through the binary: in-process applet over a state file, offline
 //! profile tools, split-key signing verified with OpenSSL when present.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -14,11 +16,7 @@ fn dir(name: &str) -> PathBuf {
 }
 
 fn simota(d: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_simota"))
-        .current_dir(d)
-        .args(args)
-        .output()
-        .unwrap()
+    common::simota().current_dir(d).args(args).output().unwrap()
 }
 
 fn ok(o: &Output) -> String {

@@ -177,7 +177,7 @@ pub fn decode_por(d: &Delivery, step: &Step, keys: &Keyset) -> Option<PorSeen> {
 
 fn hx(b: &Option<Vec<u8>>) -> String {
     b.as_ref()
-        .map_or_else(|| "-".into(), |v| apdu::hex::encode(v))
+        .map_or_else(|| "-".into(), |v| apdu::hex::encode_spaced(v))
 }
 
 fn status_text(p: &Option<PorSeen>) -> String {
@@ -189,7 +189,10 @@ fn status_text(p: &Option<PorSeen>) -> String {
                 r.status.to_byte(),
                 r.status.name()
             ),
-            Err(e) => format!("undecodable PoR {} ({e})", apdu::hex::encode(&p.report.ud)),
+            Err(e) => format!(
+                "undecodable PoR {} ({e})",
+                apdu::hex::encode_spaced(&p.report.ud)
+            ),
         },
     }
 }
@@ -297,11 +300,11 @@ pub fn check_step(
                         kind: FindingKind::MissingEffect,
                         expected: format!(
                             "accepted: canary written as {}",
-                            apdu::hex::encode(want)
+                            apdu::hex::encode_spaced(want)
                         ),
                         observed: format!(
                             "canary {} after {}",
-                            apdu::hex::encode(got),
+                            apdu::hex::encode_spaced(got),
                             status_text(por)
                         ),
                     });

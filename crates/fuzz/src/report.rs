@@ -58,7 +58,7 @@ pub fn apdu_script(r: &Recorded, seed: u64, ctx: &ReportContext) -> String {
     for v in &f.violations {
         let _ = writeln!(
             s,
-            "# {}: expected {}; observed {}",
+            "# {}: expected {}, got {}",
             v.kind, v.expected, v.observed
         );
     }
@@ -394,7 +394,7 @@ pub fn junit(s: &RunSummary) -> String {
                 .filter(|r| r.finding.class == *c)
                 .map(|r| {
                     format!(
-                        "case {}: {}: expected {}; observed {}",
+                        "case {}: {}: expected {}, got {}",
                         r.finding.case,
                         r.finding.kind(),
                         r.finding

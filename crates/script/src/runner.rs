@@ -651,7 +651,7 @@ mod tests {
         let run = run_text(text, RunOptions::default());
         assert_eq!((run.exit_code(), run.failures(), run.skipped), (1, 1, 1));
         let t = crate::report::text(&run);
-        assert!(t.contains("!! FAIL t.apdu:1: expected 9000"), "{t}");
+        assert!(t.contains("!! FAIL t.apdu:1: expected 90 00"), "{t}");
         assert!(t.contains("!!   got 63 C2"), "{t}");
         let run = run_text(
             text,
@@ -797,6 +797,26 @@ mod tests {
     }
 
     #[test]
+    fn junit_names_have_no_alignment_padding() {
+        let run = run_text(
+            "00A4000C023F00        => 90 00\n00 B0 00 00 01   =>   6A 82\n",
+            RunOptions {
+                keep_going: true,
+                raw: false,
+            },
+        );
+        let j = crate::report::junit(std::slice::from_ref(&run));
+        assert!(
+            j.contains("name=\"t.apdu:1: 00A4000C023F00 =&gt; 90 00\""),
+            "{j}"
+        );
+        assert!(
+            j.contains("name=\"t.apdu:2: 00 B0 00 00 01 =&gt; 6A 82\""),
+            "{j}"
+        );
+    }
+
+    #[test]
     fn reports() {
         let run = run_text(
             "reset\n00A4000C023F00 => 62 01 3F 90 00\n0020000108 3132333435363738 => 9000\n",
@@ -811,7 +831,7 @@ mod tests {
         let j = crate::report::junit(std::slice::from_ref(&run));
         assert!(j.contains("tests=\"2\" failures=\"1\" errors=\"0\""), "{j}");
         assert!(
-            j.contains("<failure message=\"expected 9000, got 63C2\""),
+            j.contains("<failure message=\"expected 90 00, got 63 C2\""),
             "{j}"
         );
         let mut buf = Vec::new();
