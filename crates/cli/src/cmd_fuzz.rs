@@ -2,6 +2,7 @@
 //! malformed and hostile OTA traffic (TS 102 225 / TS 31.115 over SMS-PP, TS 102 226
 //! scripts) and report reproducible findings (crate `fuzz`).
 
+use crate::cmd_ota::{counter_arg, keys, KeyArgs};
 use crate::cmd_run::open_reader;
 use crate::error::{hex_arg, CliError};
 use clap::{Args, Subcommand};
@@ -39,14 +40,22 @@ pub struct OtaFuzzArgs {
     /// the WPKI applet on TAR BFFF57).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
-    /// TOML file with `[keyset.NAME]` tables (the keys the card has for --tar).
-    #[arg(long, value_name = "FILE", required_unless_present = "list_classes")]
-    keyset_file: Option<PathBuf>,
-    /// Keyset name in --keyset-file.
-    #[arg(long, required_unless_present = "list_classes")]
-    keyset: Option<String>,
-    /// TAR under test, 3 bytes hex (an RFM TAR, e.g. B00000, so the canary can be written).
-    #[arg(long, required_unless_present = "list_classes")]
+    /// The keys the card has for --tar, as for `simota ota build` (--keyset-file/--keyset,
+    /// or --kic-alg/--kic/--kic-index/--kid-alg/--kid/--kid-index). Default on the emulated
+    /// card: its own key set --kvn; required with --reader.
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// Key set version of the emulated card to use when no key options are given (the
+    /// built-in card: 1 = AES-128, 2 = 3DES 2-key).
+    #[arg(long, default_value_t = 1)]
+    kvn: u8,
+    /// The card's counter for the key set at the start, decimal or 0x hex, for a card whose
+    /// counter cannot be read (--reader; default: the keyset file's counter, else 0).
+    #[arg(long)]
+    counter: Option<String>,
+    /// TAR under test, 3 bytes hex (an RFM TAR, so the canary can be written). Default on the
+    /// emulated card: B00000 (RFM of the built-in card); required with --reader.
+    #[arg(long)]
     tar: Option<String>,
     /// Number of cases (default 10000 unless --duration is given).
     #[arg(long, conflicts_with = "duration")]
@@ -180,19 +189,46 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
         print!("{}", table_markdown());
         return Ok(ExitCode::SUCCESS);
     }
-    let (Some(kf), Some(name), Some(tar_s)) = (&a.keyset_file, &a.keyset, &a.tar) else {
+    if a.reader.is_some() && (!a.keys.given() || a.tar.is_none()) {
         return Err(CliError::input(
-            "--keyset-file, --keyset and --tar are required",
+            "with --reader, give the keys the card has for the TAR (--keyset-file/--keyset, or \
+             --kic-alg/--kic/--kid-alg/--kid with their --kic-index/--kid-index) and --tar: \
+             only the emulated card's own keys and RFM TAR are known",
         ));
+    }
+    // The emulated card (built now: without key options its own key set is used).
+    let mut emulated = match &a.reader {
+        Some(_) => None,
+        None => {
+            let profile = match &a.profile {
+                Some(p) => uicc::Profile::load(p)
+                    .map_err(|e| CliError::input(format!("--profile {}: {e}", p.display())))?,
+                None => crate::card::builtin_profile(None)
+                    .map_err(|e| CliError::input(format!("built-in profile: {e}")))?,
+            };
+            Some(
+                EmulatedDut::from_profile_with(profile, crate::card::registry())
+                    .map_err(|e| CliError::input(format!("emulated card: {e}")))?,
+            )
+        }
     };
-    let text = std::fs::read_to_string(kf)
-        .map_err(|e| CliError::input(format!("--keyset-file {}: {e}", kf.display())))?;
-    let file = ota::KeysetFile::parse(&text)
-        .map_err(|e| CliError::input(format!("{}: {e}", kf.display())))?;
-    let named = file
-        .get(name)
-        .map_err(|e| CliError::input(format!("--keyset {name}: {e}")))?;
-    let t = hex_arg("--tar", tar_s)?;
+    let (keyset, initial_counter) = match emulated.as_mut() {
+        Some(dut) if !a.keys.given() => {
+            let card = dut.card();
+            let ks = card.ota_keyset(a.kvn).ok_or_else(|| {
+                CliError::input(format!(
+                    "--kvn {}: the emulated card has no OTA key set {} (give --kvn or the keys)",
+                    a.kvn, a.kvn
+                ))
+            })?;
+            (ks, card.ota_counter(a.kvn))
+        }
+        _ => {
+            let (ks, file_counter) = keys(&a.keys)?;
+            (ks, counter_arg(a.counter.as_deref(), file_counter)?)
+        }
+    };
+    let t = hex_arg("--tar", a.tar.as_deref().unwrap_or("B00000"))?;
     let tar: [u8; 3] = t
         .as_slice()
         .try_into()
@@ -204,8 +240,8 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(1),
     };
-    let mut cfg = Config::new(named.keyset.clone(), tar, seed);
-    cfg.initial_counter = Some(named.counter);
+    let mut cfg = Config::new(keyset, tar, seed);
+    cfg.initial_counter = Some(initial_counter);
     cfg.iterations = match (&a.duration, a.iterations) {
         (Some(_), _) => None,
         (None, Some(n)) => Some(n),
@@ -249,23 +285,14 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
     let kvn = kvn_of(&cfg.keys);
     let canary = cfg.canary.clone();
     let mut live = Live::new(cfg.iterations, cfg.duration);
-    let (summary, card) = match &a.reader {
-        Some(r) => {
+    let (summary, card) = match (&a.reader, emulated) {
+        (Some(r), _) => {
             let card = open_reader(r, &a.protocol, true)?;
             let dut = ReaderDut::new(card);
             fuzz_with(cfg, dut, &mut live)?
         }
-        None => {
-            let profile = match &a.profile {
-                Some(p) => uicc::Profile::load(p)
-                    .map_err(|e| CliError::input(format!("--profile {}: {e}", p.display())))?,
-                None => crate::card::builtin_profile(None)
-                    .map_err(|e| CliError::input(format!("built-in profile: {e}")))?,
-            };
-            let dut = EmulatedDut::from_profile_with(profile, crate::card::registry())
-                .map_err(|e| CliError::input(format!("emulated card: {e}")))?;
-            fuzz_with(cfg, dut, &mut live)?
-        }
+        (None, Some(dut)) => fuzz_with(cfg, dut, &mut live)?,
+        (None, None) => return Err(CliError::input("no card")),
     };
     live.done();
     let ctx = ReportContext {
@@ -284,18 +311,39 @@ fn run_ota(a: OtaFuzzArgs) -> Result<ExitCode, CliError> {
             .map_err(|e| CliError::input(format!("--out {}: {e}", dir.display())))?;
         for (f, r) in files.iter().zip(&summary.recorded) {
             println!(
-                "finding: {} {} (case {}) -> {}",
+                "finding: {} {} (case {}, {}) -> {}",
                 r.finding.class,
                 r.finding.kind(),
                 r.finding.case,
+                r.verdict.label(),
                 f.display()
+            );
+        }
+        if !summary.unreproducible.is_empty() {
+            println!(
+                "not reproducible on a fresh card: {} saved in {}",
+                summary.unreproducible.len(),
+                dir.join("not-reproducible").display()
             );
         }
     } else {
         for r in &summary.recorded {
             let v = r.finding.violations.first();
             println!(
-                "finding: {} {} (case {}): expected {}, got {}",
+                "finding: {} {} (case {}, {}): expected {}, got {}",
+                r.finding.class,
+                r.finding.kind(),
+                r.finding.case,
+                r.verdict.label(),
+                v.map_or("", |v| v.expected.as_str()),
+                v.map_or("", |v| v.observed.as_str())
+            );
+        }
+        for r in &summary.unreproducible {
+            let v = r.finding.violations.first();
+            println!(
+                "not reproducible on a fresh card (not a finding): {} {} (case {}): expected {}, \
+                 got {}",
                 r.finding.class,
                 r.finding.kind(),
                 r.finding.case,

@@ -70,6 +70,19 @@ pub(crate) struct KeyArgs {
     pub(crate) keyset: Option<String>,
 }
 
+impl KeyArgs {
+    /// Whether any key option was given (else a caller may default to the card's keys).
+    pub(crate) fn given(&self) -> bool {
+        self.kic_alg.is_some()
+            || self.kic.is_some()
+            || self.kic_index.is_some()
+            || self.kid_alg.is_some()
+            || self.kid.is_some()
+            || self.kid_index.is_some()
+            || self.keyset_file.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum BuildFormat {
     /// TP-UD of each SMS segment (starting with the UDH).

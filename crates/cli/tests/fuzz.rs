@@ -136,6 +136,9 @@ fn findings_are_saved_and_replay_with_simota_run() {
     let apdu = std::fs::read_to_string(&scripts[0]).unwrap();
     assert!(apdu.contains(", got "), "{apdu}");
     assert!(!apdu.contains("; observed "), "{apdu}");
+    // Verified before it was reported: the saved script fails on a fresh card.
+    assert_eq!(v["verified"], "reproduced");
+    assert!(stdout.contains(", reproduced) -> "), "{stdout}");
     // Replayed on the same card, the reproducer fails where the fuzzer saw the finding.
     let r = simota().arg("run").arg(&scripts[0]).output().unwrap();
     let text = String::from_utf8_lossy(&r.stdout);
@@ -175,4 +178,142 @@ fn the_wpki_applet_tar_of_the_built_in_card_can_be_fuzzed() {
         stdout.contains("total                               400        0"),
         "{stdout}"
     );
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let out = simota().args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "simota {}: {stdout}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn the_built_in_card_is_fuzzed_with_no_key_options() {
+    // Its own key set 1 (AES-128) and its RFM TAR B00000 are the defaults (issue 12 item 7).
+    let s = run_ok(&["fuzz", "ota", "--iterations", "300", "--seed", "5"]);
+    assert!(
+        s.contains("total                               300        0"),
+        "{s}"
+    );
+    assert!(s.contains("crypto.wrong-mac"), "{s}");
+    // … and its 3DES key set 2.
+    let s = run_ok(&[
+        "fuzz",
+        "ota",
+        "--kvn",
+        "2",
+        "--iterations",
+        "100",
+        "--seed",
+        "5",
+    ]);
+    assert!(
+        s.contains("total                               100        0"),
+        "{s}"
+    );
+    let out = simota()
+        .args(["fuzz", "ota", "--kvn", "9", "--iterations", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no OTA key set 9"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn inline_keys_work_as_in_ota_build() {
+    let kic = "000102030405060708090A0B0C0D0E0F";
+    let kid = "101112131415161718191A1B1C1D1E1F";
+    let args = |kid: &str| -> Vec<String> {
+        [
+            "fuzz",
+            "ota",
+            "--kic-alg",
+            "aes-cbc",
+            "--kic",
+            kic,
+            "--kic-index",
+            "1",
+            "--kid-alg",
+            "aes-cmac",
+            "--kid",
+            kid,
+            "--kid-index",
+            "1",
+            "--tar",
+            "B00000",
+            "--iterations",
+            "200",
+            "--seed",
+            "6",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let a = args(kid);
+    let s = run_ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(
+        s.contains("total                               200        0"),
+        "{s}"
+    );
+    // The same keys from a keyset file give the same run.
+    let dir = scratch("inline");
+    let keys = dir.join("keys.toml");
+    std::fs::write(&keys, KEYS).unwrap();
+    let f = run_ok(&[
+        "fuzz",
+        "ota",
+        "--keyset-file",
+        keys.to_str().unwrap(),
+        "--keyset",
+        "aes",
+        "--tar",
+        "B00000",
+        "--iterations",
+        "200",
+        "--seed",
+        "6",
+    ]);
+    let table = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with("total"))
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(table(&s), table(&f));
+    // A wrong inline key fails the calibration (exit 2), as a wrong keyset file does.
+    let bad = args("101112131415161718191A1B1C1D1E10");
+    let out = simota().args(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("calibration"));
+    // Both ways at once is refused, as for `ota build`.
+    let mut both = args(kid);
+    both.extend(["--keyset-file", keys.to_str().unwrap(), "--keyset", "aes"].map(String::from));
+    let out = simota().args(&both).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not both"));
+}
+
+#[test]
+fn with_a_reader_keys_and_tar_are_required() {
+    for extra in [&[][..], &["--tar", "B00000"][..]] {
+        let out = simota()
+            .args(["fuzz", "ota", "--reader", "no such reader"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let e = String::from_utf8_lossy(&out.stderr);
+        assert!(e.contains("with --reader, give the keys"), "{e}");
+        assert!(e.contains("--tar"), "{e}");
+    }
 }

@@ -520,3 +520,15 @@ fn a_violation_a_fresh_card_does_not_show_again_is_not_a_finding() {
         .is_empty());
     assert!(dir.path().join("not-reproducible").is_dir());
 }
+
+#[test]
+fn the_saved_seed_7_concatenation_finding_passes_on_the_fixed_card() {
+    // The reproducer the fuzzer saved, verified, for the stale partial concatenated message
+    // (issue 12 item 6): it carries the preceding concat.duplicate-segment case it needs, and
+    // failed (exit 1) on the card before the fix.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../test-vectors/fuzz-finding-issue12-seed7.apdu");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("# preceding case 1103531 (concat.duplicate-segment)"));
+    assert_eq!(replay(&path, &mut Emulator::default_card().unwrap()), 0);
+}
