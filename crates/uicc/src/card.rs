@@ -130,6 +130,9 @@ pub struct Card {
     pub(crate) verified_local: Vec<(NodeId, u8)>,
     /// Volatile state of the CAT engine.
     pub cat: CatState,
+    /// Channels on which the issuer security domain is selected, with their secure channel
+    /// state ([`crate::isd`]).
+    pub(crate) isd_chans: BTreeMap<usize, crate::isd::IsdChan>,
 }
 
 impl std::fmt::Debug for Card {
@@ -184,6 +187,7 @@ impl Card {
             verified: [false; 256],
             verified_local: Vec::new(),
             cat: CatState::default(),
+            isd_chans: BTreeMap::new(),
         };
         if fresh {
             card.install_profile_applets()?;
@@ -291,6 +295,7 @@ impl Card {
         self.verified = [false; 256];
         self.verified_local.clear();
         self.cat = CatState::default();
+        self.isd_chans.clear();
         // Implicit selection of the default applet on the basic channel.
         if let Some(a) = self.nv.state.applets.iter().find(|a| {
             a.default_selected
@@ -416,6 +421,23 @@ impl Card {
                 Ok(()) => self.finish(0, &cmd, r),
                 Err(sw) => sw_bytes(sw),
             };
+        }
+        // The ISD selected on this channel takes everything but SELECT, MANAGE CHANNEL and
+        // GET RESPONSE, including secure messaging (GPCS §10.7).
+        let ich = class.channel as usize;
+        if self.isd_selected(ich) && self.chans.get(ich).is_some_and(|c| c.is_some()) {
+            let prop = class.is_proprietary();
+            let to_fs = (matches!(cmd.ins, 0xA4 | 0xC0) && !prop) || cmd.ins == 0x70;
+            if !to_fs {
+                if let Some(Some(c)) = self.chans.get_mut(ich) {
+                    c.pending.clear();
+                }
+                let r = self.isd_process(ich, &cmd);
+                if let Err(sw) = self.nv.end_apdu() {
+                    return sw_bytes(sw);
+                }
+                return self.finish(ich, &cmd, r);
+            }
         }
         if class.sm != SecureMessaging::None {
             return sw_bytes(0x6882);
@@ -663,6 +685,7 @@ impl Card {
 
     /// Deselect whatever applet channel `ch` has selected.
     pub(crate) fn drop_applet(&mut self, ch: usize) {
+        self.isd_deselect(ch);
         let prev = self
             .chans
             .get_mut(ch)

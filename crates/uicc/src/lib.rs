@@ -29,6 +29,7 @@ mod cmd_fs;
 mod cmd_pin;
 pub mod fs;
 mod hexser;
+pub mod isd;
 pub mod menu_applet;
 pub mod milenage;
 pub mod nv;

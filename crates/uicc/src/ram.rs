@@ -282,7 +282,7 @@ impl Card {
         }
     }
 
-    fn gp_get_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_get_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let crit = BerTlv::parse_all(&cmd.data).map_err(|_| 0x6A80u16)?;
         let prefix = crit
             .iter()
@@ -296,7 +296,12 @@ impl Card {
         };
         let mut rows: Vec<StatusRow> = Vec::new();
         match cmd.p1 {
-            0x80 => rows.push((ISD_AID.to_vec(), 0x0F, 0x9E, vec![])),
+            0x80 => rows.push((
+                ISD_AID.to_vec(),
+                self.nv.state.isd.card_life_cycle,
+                0x9E,
+                vec![],
+            )),
             0x40 => {
                 for a in &self.nv.state.applets {
                     rows.push((a.aid.clone(), a.life_cycle, 0x00, vec![]));
@@ -349,7 +354,7 @@ impl Card {
         Ok(out)
     }
 
-    fn gp_install(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_install(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let d = &cmd.data;
         let mut at = 0usize;
         let mut lv = || -> Result<Vec<u8>, u16> {
@@ -440,7 +445,7 @@ impl Card {
         })
     }
 
-    fn gp_delete(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_delete(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         if cmd.p2 & 0x7F != 0 {
             return Err(0x6A86);
         }
@@ -484,7 +489,7 @@ impl Card {
         Ok(vec![0x00])
     }
 
-    fn gp_set_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_set_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         if cmd.p1 != 0x40 {
             return Err(0x6A86);
         }
