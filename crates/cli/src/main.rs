@@ -11,6 +11,7 @@ mod cmd_apdu;
 mod cmd_apdu_send;
 mod cmd_atr;
 mod cmd_fuzz;
+mod cmd_gp;
 mod cmd_ota;
 mod cmd_ota_send;
 mod cmd_profile;
@@ -54,6 +55,8 @@ enum Cmd {
     Wpki(cmd_wpki::WpkiArgs),
     /// Fuzz a card with malformed and hostile OTA traffic; reproducible findings.
     Fuzz(cmd_fuzz::FuzzArgs),
+    /// GlobalPlatform card management over SCP02/SCP03 (GlobalPlatformPro's options).
+    Gp(cmd_gp::GpArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Cmd::Profile(a) => cmd_profile::run(a),
         Cmd::Wpki(a) => cmd_wpki::run(a),
         Cmd::Fuzz(a) => cmd_fuzz::run(a),
+        Cmd::Gp(a) => cmd_gp::run(a),
     };
     match r {
         Ok(code) => code,

@@ -257,7 +257,7 @@ impl Card {
         }
         let out = match cmd.ins {
             0xF2 => self.gp_get_status(cmd),
-            0xE4 if cmd.data.first() == Some(&0xD2) => self.isd_delete_key(cmd),
+            0xE4 if matches!(cmd.data.first(), Some(0xD0 | 0xD2)) => self.isd_delete_key(cmd),
             0xE4 => self.gp_delete(cmd),
             0xF0 if cmd.p1 == 0x80 => self.isd_set_card_status(cmd),
             0xF0 => self.gp_set_status(cmd),

@@ -518,3 +518,26 @@ fn selecting_something_else_ends_the_session() {
     // The ISD is no longer selected: the file system refuses secure messaging.
     assert_ne!(send(&mut c, &w).sw.0, 0x9000);
 }
+
+#[test]
+fn delete_key_in_pysim_form_with_key_id_first() {
+    let mut c = card();
+    select_isd(&mut c);
+    let mut s = open(
+        &mut c,
+        test_keys(0x30, KeyKind::Aes),
+        SecurityLevel::C_MAC,
+        8,
+    )
+    .unwrap();
+    let del = CommandApdu::new(
+        0x80,
+        0xE4,
+        0x00,
+        0x00,
+        vec![0xD0, 0x01, 0x01, 0xD2, 0x01, 0x20],
+        Some(256),
+    );
+    assert_eq!(transact(&mut c, &mut s, &del).sw.0, 0x9000);
+    assert!(!c.nv_state().isd.keysets.iter().any(|k| k.kvn == 0x20));
+}
