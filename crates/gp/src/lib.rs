@@ -15,6 +15,7 @@ pub mod error;
 pub mod handshake;
 pub mod keys;
 pub mod level;
+pub mod load;
 pub mod put_key;
 pub mod scp02;
 pub mod scp03;

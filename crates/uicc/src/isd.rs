@@ -11,8 +11,10 @@
 //! * PUT KEY of SCP key sets (DEK-encrypted keys, KCVs checked and returned), durable and
 //!   tear-safe like every NV write;
 //! * STORE DATA (blocks kept in NV, in order);
-//! * INSTALL [for load] and LOAD answer `6A81` (function not supported) until the Java Card
-//!   VM lands;
+//! * INSTALL [for load] and LOAD store an executable load file (written to NV with the last
+//!   block; out-of-order blocks abandon the load with `6A86`, a block that is not a load
+//!   file `6A80`), GET STATUS lists it with the applet AIDs of its Applet component, DELETE
+//!   removes it; INSTALL of an applet from it answers `6A81` until the Java Card VM lands;
 //! * GET DATA of CPLC (`9F7F`), the key information template (`00E0`) and card data
 //!   (`0066`) also without a session.
 //!
@@ -36,6 +38,59 @@ pub(crate) struct IsdChan {
     pending: Option<CardAuthenticator>,
     /// The open secure channel session.
     session: Option<Session>,
+    /// A load in progress: INSTALL [for load] accepted, LOAD blocks so far.
+    loading: Option<Loading>,
+}
+
+/// A load in progress (volatile until the last block: a torn or abandoned load leaves NV as
+/// it was).
+struct Loading {
+    aid: Vec<u8>,
+    next_block: u8,
+    data: Vec<u8>,
+}
+
+/// The executable module AIDs of a load file data block (`C4 len components`): the Applet
+/// component (tag 3: count, then per applet AID length, AID, install method offset; JCVM
+/// Specification §6.5). Malformed blocks are refused.
+fn load_file_modules(block: &[u8]) -> Result<(Vec<u8>, Vec<Vec<u8>>), u16> {
+    let (body, rest) = match block {
+        [0xC4, 0x82, h, l, rest @ ..] => (u16::from_be_bytes([*h, *l]) as usize, rest),
+        [0xC4, 0x81, l, rest @ ..] => (*l as usize, rest),
+        [0xC4, l, rest @ ..] if *l < 0x80 => (*l as usize, rest),
+        _ => return Err(0x6A80),
+    };
+    if rest.len() != body {
+        return Err(0x6A80);
+    }
+    let mut modules = Vec::new();
+    let mut p = 0;
+    let mut seen_header = false;
+    while p < rest.len() {
+        let (tag, size) = match rest.get(p..p + 3) {
+            Some([t, h, l]) => (*t, u16::from_be_bytes([*h, *l]) as usize),
+            _ => return Err(0x6A80),
+        };
+        let info = rest.get(p + 3..p + 3 + size).ok_or(0x6A80u16)?;
+        if tag == 1 {
+            seen_header = info.starts_with(&[0xDE, 0xCA, 0xFF, 0xED]);
+        }
+        if tag == 3 {
+            let (&n, mut a) = info.split_first().ok_or(0x6A80u16)?;
+            for _ in 0..n {
+                let (&l, r) = a.split_first().ok_or(0x6A80u16)?;
+                let aid = r.get(..l as usize).ok_or(0x6A80u16)?;
+                modules.push(aid.to_vec());
+                a = r.get(l as usize + 2..).ok_or(0x6A80u16)?;
+            }
+        }
+        p += 3 + size;
+    }
+    if !seen_header {
+        // The Header component (magic DECAFFED) must come first in a CAP's load file.
+        return Err(0x6A80);
+    }
+    Ok((rest.to_vec(), modules))
 }
 
 impl std::fmt::Debug for IsdChan {
@@ -159,7 +214,7 @@ impl Card {
         };
         let session = st.session.clone();
         let authorised = session.as_ref().is_some_and(|s| s.level().covers(min));
-        let r = self.isd_command(&plain, session.as_ref(), authorised);
+        let r = self.isd_command(ch, &plain, session.as_ref(), authorised);
         let Some(st) = self.isd_chans.get_mut(&ch) else {
             return r;
         };
@@ -245,7 +300,13 @@ impl Card {
     }
 
     /// A plain (unwrapped) ISD command; `authorised` = a session at the minimum level is open.
-    fn isd_command(&mut self, cmd: &CommandApdu, session: Option<&Session>, authorised: bool) -> R {
+    fn isd_command(
+        &mut self,
+        ch: usize,
+        cmd: &CommandApdu,
+        session: Option<&Session>,
+        authorised: bool,
+    ) -> R {
         if cmd.ins == 0xCA {
             return self.isd_get_data(cmd).map(Resp::data);
         }
@@ -258,7 +319,7 @@ impl Card {
         let out = match cmd.ins {
             0xF2 => self.gp_get_status(cmd),
             0xE4 if matches!(cmd.data.first(), Some(0xD0 | 0xD2)) => self.isd_delete_key(cmd),
-            0xE4 => self.gp_delete(cmd),
+            0xE4 if !self.is_load_file_delete(cmd) => self.gp_delete(cmd),
             0xF0 if cmd.p1 == 0x80 => self.isd_set_card_status(cmd),
             0xF0 => self.gp_set_status(cmd),
             0xD8 => match session {
@@ -266,11 +327,108 @@ impl Card {
                 None => Err(0x6982),
             },
             0xE2 => self.isd_store_data(cmd),
-            0xE6 if cmd.p1 & 0x02 != 0 => Err(0x6A81),
-            0xE8 => Err(0x6A81),
+            0xE6 if cmd.p1 == 0x02 => self.isd_install_for_load(ch, cmd),
+            0xE8 => self.isd_load(ch, cmd),
+            0xE4 => self.isd_delete_load_file(cmd),
+            0xE6 if cmd.p1 & 0x04 != 0 && self.is_loaded_file(cmd) => {
+                // INSTALL of an applet from a loaded CAP: it runs once the Java Card VM
+                // lands; until then "function not supported".
+                Err(0x6A81)
+            }
             _ => self.gp_install(cmd),
         }?;
         Ok(Resp::data(out))
+    }
+
+    /// INSTALL [for install]: is the load file (first LV) one of the loaded CAPs?
+    fn is_loaded_file(&self, cmd: &CommandApdu) -> bool {
+        let d = &cmd.data;
+        let Some(&n) = d.first() else { return false };
+        let Some(aid) = d.get(1..1 + n as usize) else {
+            return false;
+        };
+        self.nv.state.isd.load_files.iter().any(|f| f.aid == aid)
+    }
+
+    fn is_load_file_delete(&self, cmd: &CommandApdu) -> bool {
+        match cmd.data.as_slice() {
+            [0x4F, n, aid @ ..] if *n as usize == aid.len() => {
+                self.nv.state.isd.load_files.iter().any(|f| f.aid == aid)
+            }
+            _ => false,
+        }
+    }
+
+    /// INSTALL [for load] (GPCS §11.5.2.3.1): LV load file AID, LV SD AID, LV hash, LV load
+    /// parameters, LV token. Starts a load on this channel.
+    fn isd_install_for_load(&mut self, ch: usize, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+        let d = &cmd.data;
+        let mut at = 0usize;
+        let mut fields = Vec::new();
+        for _ in 0..5 {
+            let n = *d.get(at).ok_or(0x6A80u16)? as usize;
+            fields.push(d.get(at + 1..at + 1 + n).ok_or(0x6A80u16)?.to_vec());
+            at += 1 + n;
+        }
+        if at != d.len() {
+            return Err(0x6A80);
+        }
+        let aid = fields.swap_remove(0);
+        if !(5..=16).contains(&aid.len()) {
+            return Err(0x6A80);
+        }
+        let sd = &fields[0];
+        if !sd.is_empty() && sd.as_slice() != ISD_AID {
+            return Err(0x6A88);
+        }
+        let exists = self.nv.state.isd.load_files.iter().any(|f| f.aid == aid)
+            || self.registry().find(&aid).is_some();
+        if exists {
+            return Err(0x6985);
+        }
+        let st = self.isd_chans.get_mut(&ch).ok_or(0x6985u16)?;
+        st.loading = Some(Loading {
+            aid,
+            next_block: 0,
+            data: Vec::new(),
+        });
+        Ok(vec![0x00])
+    }
+
+    /// LOAD (GPCS §11.6): blocks numbered from 0 in P2, P1 `80` on the last. Out-of-order
+    /// blocks abandon the load (`6A86`); the file reaches NV only with the last block.
+    fn isd_load(&mut self, ch: usize, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+        let st = self.isd_chans.get_mut(&ch).ok_or(0x6985u16)?;
+        let Some(l) = st.loading.as_mut() else {
+            return Err(0x6985);
+        };
+        if cmd.p2 != l.next_block || !matches!(cmd.p1, 0x00 | 0x80) {
+            st.loading = None;
+            return Err(0x6A86);
+        }
+        l.data.extend_from_slice(&cmd.data);
+        l.next_block = l.next_block.wrapping_add(1);
+        if cmd.p1 == 0x00 {
+            return Ok(Vec::new());
+        }
+        let Some(l) = st.loading.take() else {
+            return Err(0x6985);
+        };
+        let (data, modules) = load_file_modules(&l.data)?;
+        let entry = crate::nv::LoadFileNv {
+            aid: l.aid,
+            modules,
+            data,
+        };
+        self.nv.write(|s| s.isd.load_files.push(entry))?;
+        Ok(vec![0x00])
+    }
+
+    fn isd_delete_load_file(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+        let aid = cmd.data.get(2..).ok_or(0x6A80u16)?.to_vec();
+        self.nv
+            .write(|s| s.isd.load_files.retain(|f| f.aid != aid))?;
+        Ok(vec![0x00])
     }
 
     fn isd_get_data(&self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {

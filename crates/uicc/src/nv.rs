@@ -47,6 +47,10 @@ pub struct IsdNv {
     /// Data received by STORE DATA, one entry per block.
     #[serde(default, with = "hexser::records")]
     pub store_data: Vec<Vec<u8>>,
+    /// Executable load files received by INSTALL [for load] and LOAD (GPCS §11.5.2.3.1,
+    /// §11.6).
+    #[serde(default)]
+    pub load_files: Vec<LoadFileNv>,
 }
 
 impl Default for IsdNv {
@@ -55,8 +59,23 @@ impl Default for IsdNv {
             keysets: Vec::new(),
             card_life_cycle: 0x0F,
             store_data: Vec::new(),
+            load_files: Vec::new(),
         }
     }
+}
+
+/// One executable load file (a CAP file's components as loaded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadFileNv {
+    /// Load file (package) AID from INSTALL [for load].
+    #[serde(with = "hexser::bytes")]
+    pub aid: Vec<u8>,
+    /// Executable module (applet class) AIDs from the CAP's Applet component.
+    #[serde(with = "hexser::records")]
+    pub modules: Vec<Vec<u8>>,
+    /// The load file data block (the components, without the `C4` wrapper).
+    #[serde(with = "hexser::bytes")]
+    pub data: Vec<u8>,
 }
 
 /// One SCP02 or SCP03 key set of the ISD.

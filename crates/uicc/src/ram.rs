@@ -316,6 +316,14 @@ impl Card {
                     };
                     rows.push((c.class_aid().to_vec(), 0x01, 0x00, m));
                 }
+                for f in &self.nv.state.isd.load_files {
+                    let m = if cmd.p1 == 0x10 {
+                        f.modules.clone()
+                    } else {
+                        vec![]
+                    };
+                    rows.push((f.aid.clone(), 0x01, 0x00, m));
+                }
             }
             _ => return Err(0x6A86),
         }

@@ -432,7 +432,7 @@ fn put_key_is_durable_and_tear_safe() {
 }
 
 #[test]
-fn store_data_in_order_and_load_answers_not_supported() {
+fn store_data_in_order_and_card_lock() {
     let mut c = card();
     select_isd(&mut c);
     let mut s = open(
@@ -463,18 +463,6 @@ fn store_data_in_order_and_load_answers_not_supported() {
         0x9000
     );
     assert_eq!(c.nv_state().isd.store_data, vec![vec![1], vec![2]]);
-    // INSTALL [for load] and LOAD: not until the Java Card VM lands.
-    let install_load = CommandApdu::new(
-        0x80,
-        0xE6,
-        0x02,
-        0x00,
-        decode("05 0102030405 08 A000000151000000 00 00 00").unwrap(),
-        Some(256),
-    );
-    assert_eq!(transact(&mut c, &mut s, &install_load).sw.0, 0x6A81);
-    let load = CommandApdu::new(0x80, 0xE8, 0x80, 0x00, vec![0xC4, 0x01, 0x00], Some(256));
-    assert_eq!(transact(&mut c, &mut s, &load).sw.0, 0x6A81);
     // SET STATUS of the card: lock and unlock.
     assert_eq!(
         transact(&mut c, &mut s, &commands::set_status(0x80, 0x7F, &[]))
@@ -540,4 +528,107 @@ fn delete_key_in_pysim_form_with_key_id_first() {
     );
     assert_eq!(transact(&mut c, &mut s, &del).sw.0, 0x9000);
     assert!(!c.nv_state().isd.keysets.iter().any(|k| k.kvn == 0x20));
+}
+
+fn comp(tag: u8, info: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    v.extend_from_slice(&(info.len() as u16).to_be_bytes());
+    v.extend_from_slice(info);
+    v
+}
+
+/// A synthetic load file: Header (magic DECAFFED), Applet (one applet AID), and the other
+/// required components with filler contents (the card does not run them yet).
+fn load_file() -> Vec<u8> {
+    let applet_aid = decode("0102030405060708").unwrap();
+    let mut applet = vec![1, applet_aid.len() as u8];
+    applet.extend_from_slice(&applet_aid);
+    applet.extend_from_slice(&[0x00, 0x10]);
+    let comps: Vec<(u8, Vec<u8>)> = vec![
+        (
+            1,
+            comp(1, &decode("DECAFFED 01 02 04 00 01 05 0102030405").unwrap()),
+        ),
+        (2, comp(2, &[0; 30])),
+        (3, comp(3, &applet)),
+        (4, comp(4, &[0; 8])),
+        (5, comp(5, &[0; 40])),
+        (6, comp(6, &[0; 20])),
+        (7, comp(7, &[0; 100])),
+        (8, comp(8, &[0; 10])),
+        (9, comp(9, &[0; 12])),
+    ];
+    let refs: Vec<(u8, &[u8])> = comps.iter().map(|(t, c)| (*t, c.as_slice())).collect();
+    gp::load::load_file_data_block(&refs).unwrap()
+}
+
+#[test]
+fn load_stores_the_file_and_get_status_lists_it() {
+    let pkg = decode("0102030405").unwrap();
+    let mut c = card();
+    select_isd(&mut c);
+    let mut s = open(
+        &mut c,
+        test_keys(0x30, KeyKind::Aes),
+        SecurityLevel::C_MAC,
+        8,
+    )
+    .unwrap();
+    let block = load_file();
+    let loads = gp::load::load_commands(&block, 64).unwrap();
+    assert!(loads.len() > 2);
+
+    // Out of order: 6A86, the load is abandoned and NV is unchanged.
+    let before = nv(&c);
+    let ifl = gp::load::install_for_load(&pkg, &[]);
+    assert_eq!(transact(&mut c, &mut s, &ifl).sw.0, 0x9000);
+    assert_eq!(transact(&mut c, &mut s, &loads[0]).sw.0, 0x9000);
+    assert_eq!(transact(&mut c, &mut s, &loads[2]).sw.0, 0x6A86);
+    assert_eq!(transact(&mut c, &mut s, &loads[1]).sw.0, 0x6985);
+    assert_eq!(nv(&c), before);
+
+    // A block that is not a load file (no Header component): 6A80, nothing stored.
+    assert_eq!(transact(&mut c, &mut s, &ifl).sw.0, 0x9000);
+    let junk = CommandApdu::new(
+        0x80,
+        0xE8,
+        0x80,
+        0x00,
+        vec![0xC4, 0x03, 0x02, 0x00, 0x00],
+        None,
+    );
+    assert_eq!(transact(&mut c, &mut s, &junk).sw.0, 0x6A80);
+    assert_eq!(nv(&c), before);
+
+    // In order: stored, listed with its module, INSTALL of its applet answers 6A81 (no
+    // Java Card VM yet), and DELETE removes it.
+    assert_eq!(transact(&mut c, &mut s, &ifl).sw.0, 0x9000);
+    for l in &loads {
+        assert_eq!(transact(&mut c, &mut s, l).sw.0, 0x9000);
+    }
+    let r = transact(
+        &mut c,
+        &mut s,
+        &commands::get_status(StatusScope::LoadFilesAndModules, false),
+    );
+    let e = RegistryEntry::parse_all(&r.data).unwrap();
+    let f = e.iter().find(|e| e.aid == pkg).expect("load file listed");
+    assert_eq!(f.modules, vec![decode("0102030405060708").unwrap()]);
+    assert_eq!(c.nv_state().isd.load_files[0].data, block[4..].to_vec());
+    // The same AID again: 6985.
+    assert_eq!(transact(&mut c, &mut s, &ifl).sw.0, 0x6985);
+    let inst = gp::load::install_for_install(
+        &pkg,
+        &decode("0102030405060708").unwrap(),
+        &decode("010203040506070801").unwrap(),
+        &[0x00],
+        &[],
+    );
+    assert_eq!(transact(&mut c, &mut s, &inst).sw.0, 0x6A81);
+    let r = transact(&mut c, &mut s, &commands::delete_aid(&pkg, false));
+    assert_eq!(r.sw.0, 0x9000);
+    assert!(c.nv_state().isd.load_files.is_empty());
+    // Without a session: 6982.
+    select_isd(&mut c);
+    assert_eq!(send(&mut c, &ifl).sw.0, 0x6982);
 }
