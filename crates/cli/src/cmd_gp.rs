@@ -7,6 +7,9 @@
 //!   GlobalPlatformPro prints them (`ISD:`, `APP:`, `PKG:` lines with life cycle and
 //!   privileges);
 //! * `--delete AID` (repeatable), `--delete-key KVN`;
+//! * `--load FILE.cap` (INSTALL [for load] + LOAD), `--install FILE.cap [--params HEX]
+//!   [--privs HEX] [--create AID]` (also INSTALL [for install and make selectable] of its
+//!   applet);
 //! * `--put-key HEX [--new-keyver KVN] [--replace]`, `--lock HEX` (replace the session's key
 //!   set), `--unlock` (back to the default test key `40..4F`);
 //! * `--lock-card` / `--unlock-card` (SET STATUS of the card life cycle), `--info` (card
@@ -79,6 +82,21 @@ pub struct GpArgs {
     /// Delete the application or load file with this AID (repeatable).
     #[arg(long, value_name = "AID")]
     pub delete: Vec<String>,
+    /// Load a CAP file (INSTALL [for load] + LOAD).
+    #[arg(long, value_name = "FILE.cap")]
+    pub load: Option<PathBuf>,
+    /// Load a CAP file and install its applet (INSTALL [for install and make selectable]).
+    #[arg(long, value_name = "FILE.cap", conflicts_with = "load")]
+    pub install: Option<PathBuf>,
+    /// Application specific install parameters for --install (hex, sent in C9).
+    #[arg(long, value_name = "HEX", default_value = "")]
+    pub params: String,
+    /// Privileges for --install (hex, 1 or 3 bytes).
+    #[arg(long, value_name = "HEX", default_value = "00")]
+    pub privs: String,
+    /// Instance AID for --install (default: the applet's AID).
+    #[arg(long, value_name = "AID")]
+    pub create: Option<String>,
     /// Delete related objects too (DELETE P2 80).
     #[arg(long, short = 'f')]
     pub force: bool,
@@ -397,6 +415,59 @@ pub fn run(a: GpArgs) -> Result<ExitCode, CliError> {
     for aid in &a.delete {
         let b = hex_arg("--delete", aid)?;
         c.ok(&format!("DELETE {aid}"), &commands::delete_aid(&b, a.force))?;
+    }
+    if let Some(path) = a.load.as_ref().or(a.install.as_ref()) {
+        let bytes =
+            std::fs::read(path).map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        let cap = gp::cap::CapFile::parse(&bytes)
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        let block = cap
+            .load_file_data_block()
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        let pkg = hexs(&cap.package_aid);
+        c.ok(
+            &format!("INSTALL [for load] {pkg}"),
+            &gp::load::install_for_load(&cap.package_aid, &[]),
+        )?;
+        // 200-byte blocks leave room for padding and the MAC at every level.
+        let loads = gp::load::load_commands(&block, 200)
+            .map_err(|e| CliError::input(format!("{}: {e}", path.display())))?;
+        let n = loads.len();
+        for (i, l) in loads.iter().enumerate() {
+            c.ok(&format!("LOAD block {i} of {n}"), l)?;
+        }
+        println!("PKG {pkg} loaded ({} bytes, {n} LOAD blocks)", block.len());
+        if a.install.is_some() {
+            let applet = cap.applets.first().ok_or_else(|| {
+                CliError::input(format!(
+                    "{}: no applet to install (a library package)",
+                    path.display()
+                ))
+            })?;
+            let instance = match &a.create {
+                Some(h) => hex_arg("--create", h)?,
+                None => applet.clone(),
+            };
+            let privs = hex_arg("--privs", &a.privs)?;
+            let params = hex_arg("--params", &a.params)?;
+            let cmd =
+                gp::load::install_for_install(&cap.package_aid, applet, &instance, &privs, &params);
+            let r = c.send(&cmd)?;
+            if r.sw.0 != 0x9000 {
+                return Err(CliError::failed(format!(
+                    "PKG {pkg} is loaded, but INSTALL of applet {} answered {:04X} ({}){}",
+                    hexs(applet),
+                    r.sw.0,
+                    r.sw.meaning(),
+                    if r.sw.0 == 0x6A81 && a.reader.is_none() {
+                        ": the emulated card runs CAP applets once the Java Card VM lands"
+                    } else {
+                        ""
+                    }
+                )));
+            }
+            println!("APP {} installed", hexs(&instance));
+        }
     }
     if let Some(k) = &a.delete_key {
         let v = byte_arg("--delete-key", k)?;

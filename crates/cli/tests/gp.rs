@@ -181,3 +181,68 @@ fn delete_an_applet_instance_and_an_unknown_aid() {
         err(&o)
     );
 }
+
+fn cap(name: &str) -> String {
+    format!(
+        "{}/../../test-vectors/cap/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[test]
+fn install_loads_the_cap_lists_it_and_delete_removes_it() {
+    let st = tmp("install.json");
+    let st = st.to_str().unwrap();
+    let empty = cap("gppro-Empty_0102030405_2.2.1.cap");
+    let o = simota(&["--state", st, "--mode", "enc", "--install", &empty], &[]);
+    // Loaded; the applet itself waits for the Java Card VM: a clear 6A81.
+    assert!(out(&o).contains("PKG 0102030405 loaded"), "{}", out(&o));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("answered 6A81"), "{}", err(&o));
+    assert!(err(&o).contains("Java Card VM"), "{}", err(&o));
+    let o = simota(&["--state", st, "--list"], &[]);
+    assert!(
+        out(&o).contains("PKG: 0102030405 (LOADED)\n     Applet:  0102030405"),
+        "{}",
+        out(&o)
+    );
+    // Loading it again: 6985 (already there).
+    let o = simota(&["--state", st, "--load", &empty], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("6985"), "{}", err(&o));
+    let o = simota(&["--state", st, "--delete", "0102030405", "--list"], &[]);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(!out(&o).contains("0102030405"), "{}", out(&o));
+    // --load alone succeeds (SCP02 this time).
+    let o = simota(
+        &[
+            "--state",
+            st,
+            "--scp",
+            "02",
+            "--key-ver",
+            "20",
+            "--load",
+            &empty,
+        ],
+        &[],
+    );
+    assert!(o.status.success(), "{}", err(&o));
+}
+
+#[test]
+fn malformed_cap_files_are_refused_before_anything_is_sent() {
+    let st = tmp("badcap.json");
+    let st = st.to_str().unwrap();
+    let bad = tmp("bad.cap");
+    std::fs::write(&bad, b"PK\x03\x04 not really").unwrap();
+    let o = simota(&["--state", st, "--load", bad.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err(&o).contains("CAP file: not a ZIP archive"),
+        "{}",
+        err(&o)
+    );
+    let o = simota(&["--load", "/nonexistent.cap"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+}

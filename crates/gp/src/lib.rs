@@ -9,6 +9,8 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cap")]
+pub mod cap;
 pub mod commands;
 pub mod crypto;
 pub mod error;
