@@ -173,8 +173,13 @@ impl Card {
         let mut nv = Nv::new(profile.initial_state().clone(), opts.store);
         let stored = nv.load()?;
         let fresh = stored.is_none();
-        if let Some(s) = stored {
+        if let Some(mut s) = stored {
             check_state(&profile, &s)?;
+            // A state written before the ISD had key sets (no `isd` object): give it the
+            // profile's. A card never deletes its last key set, so empty means "absent".
+            if s.isd.keysets.is_empty() {
+                s.isd.keysets = profile.initial_state().isd.keysets.clone();
+            }
             nv.state = s;
         }
         let mut card = Card {

@@ -632,3 +632,30 @@ fn load_stores_the_file_and_get_status_lists_it() {
     select_isd(&mut c);
     assert_eq!(send(&mut c, &ifl).sw.0, 0x6982);
 }
+
+#[test]
+fn a_state_file_from_before_the_isd_resumes_with_the_profile_key_sets() {
+    let dir = std::env::temp_dir().join(format!("simota-isd-old-state-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("old.json");
+    let _ = std::fs::remove_file(&path);
+    {
+        let store = uicc::FileStore::open(&path).unwrap();
+        let c = Card::with_store(Profile::default_profile(), Box::new(store)).unwrap();
+        drop(c);
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("isd");
+    std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+    let store = uicc::FileStore::open(&path).unwrap();
+    let mut c = Card::with_store(Profile::default_profile(), Box::new(store)).unwrap();
+    assert_eq!(c.nv_state().isd.keysets.len(), 2);
+    select_isd(&mut c);
+    open(
+        &mut c,
+        test_keys(0x30, KeyKind::Aes),
+        SecurityLevel::C_MAC,
+        8,
+    )
+    .unwrap();
+}
