@@ -11,6 +11,7 @@ mod cmd_apdu;
 mod cmd_apdu_send;
 mod cmd_atr;
 mod cmd_fuzz;
+mod cmd_gp;
 mod cmd_ota;
 mod cmd_ota_send;
 mod cmd_profile;
@@ -66,6 +67,8 @@ enum Cmd {
     },
     /// Print the man page, roff, generated from the command-line definitions (`simota man | man -l -`).
     Man,
+    /// GlobalPlatform card management over SCP02/SCP03 (GlobalPlatformPro's options).
+    Gp(cmd_gp::GpArgs),
 }
 
 /// Writes the completion script for `shell` to stdout (clap_complete).
@@ -114,6 +117,7 @@ fn main() -> ExitCode {
         Cmd::Fuzz(a) => cmd_fuzz::run(a),
         Cmd::Completions { shell } => completions(shell),
         Cmd::Man => man(),
+        Cmd::Gp(a) => cmd_gp::run(a),
     };
     match r {
         Ok(code) => code,

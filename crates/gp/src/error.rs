@@ -68,6 +68,9 @@ pub enum GpError {
     /// The secure channel was closed after an error; a new INITIALIZE UPDATE is needed.
     #[error("secure channel closed after an earlier error")]
     Closed,
+    /// A CAP file that cannot be loaded (not a ZIP, a component missing or malformed).
+    #[error("CAP file: {0}")]
+    Cap(String),
     /// A status word other than success where the protocol needs one.
     #[error("{command} answered {sw:04X}")]
     Status {

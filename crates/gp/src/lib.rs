@@ -9,12 +9,15 @@
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "cap")]
+pub mod cap;
 pub mod commands;
 pub mod crypto;
 pub mod error;
 pub mod handshake;
 pub mod keys;
 pub mod level;
+pub mod load;
 pub mod put_key;
 pub mod scp02;
 pub mod scp03;

@@ -121,6 +121,10 @@ impl PutKeyRequest {
             })?;
             let (key_len, enc) = match k {
                 KeyKind::Des3 => (len, block),
+                // Amendment D §7.2.2: a key length byte before the encrypted block (what
+                // GlobalPlatformPro sends); GPCS Table 11-71: a block-aligned key without it
+                // (what pySim sends for 16- and 32-byte keys).
+                KeyKind::Aes if len % 16 == 0 => (len, block),
                 KeyKind::Aes => {
                     let (l, rest) = block.split_first().ok_or(GpError::Truncated {
                         field: "key component length",

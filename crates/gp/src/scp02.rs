@@ -10,7 +10,11 @@ use crate::crypto;
 use crate::error::GpError;
 use crate::level::SecurityLevel;
 use crate::wire::{mac_cla, Wrapped};
-use apdu::{CommandApdu, ResponseApdu};
+use apdu::{CommandApdu, ResponseApdu, StatusWord};
+
+fn protected_sw(sw: StatusWord) -> bool {
+    sw == StatusWord::OK || matches!(sw.sw1(), 0x62 | 0x63)
+}
 
 /// The SCP02 "i" parameter (GPCS v2.3 Table E-1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -308,11 +312,12 @@ impl Scp02Session {
         crypto::mac_retail(&self.keys.rmac, &self.ricv, &d)
     }
 
-    /// Card side: append the R-MAC (GPCS E.4.5) when the level asks for it. The R-MAC covers
+    /// Card side: append the R-MAC (GPCS E.4.5) when the level asks for it (not to error
+    /// status words: simota applies Amendment D's rule to SCP02 too, on both sides). The R-MAC covers
     /// the last command's header and plain data, the response data and SW1 SW2; its ICV is
     /// the previous R-MAC.
     pub fn wrap_response(&mut self, rsp: ResponseApdu) -> Result<ResponseApdu, GpError> {
-        if !self.level.r_mac() {
+        if !self.level.r_mac() || !protected_sw(rsp.sw) {
             return Ok(rsp);
         }
         let m = self.rmac_of(&rsp.data, rsp.sw.to_bytes())?;
@@ -324,7 +329,7 @@ impl Scp02Session {
 
     /// Host side: check and strip the R-MAC of a response.
     pub fn unwrap_response(&mut self, rsp: &ResponseApdu) -> Result<ResponseApdu, GpError> {
-        if !self.level.r_mac() {
+        if !self.level.r_mac() || !protected_sw(rsp.sw) {
             return Ok(rsp.clone());
         }
         let n = rsp.data.len();

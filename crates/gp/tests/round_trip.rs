@@ -293,3 +293,30 @@ fn put_key_round_trip_and_bad_kcv() {
         }
     }
 }
+
+#[test]
+fn put_key_without_the_aes_length_byte_is_accepted() {
+    // GPCS Table 11-71 form (pySim): `88 10 <16 encrypted bytes> 03 <KCV>` per key.
+    let (h, c) = open(
+        Proto::Scp03 {
+            key_len: 16,
+            s16: false,
+        },
+        SecurityLevel::C_MAC,
+        Diversification::None,
+        1,
+    )
+    .unwrap();
+    let keys = [[0x11u8; 16], [0x22; 16], [0x33; 16]];
+    let mut data = vec![0x31];
+    for k in &keys {
+        data.extend_from_slice(&[0x88, 0x10]);
+        data.extend_from_slice(&h.encrypt_key(k).unwrap());
+        data.push(3);
+        data.extend_from_slice(&gp::keys::kcv(KeyKind::Aes, k).unwrap());
+    }
+    let cmd = CommandApdu::new(0x80, 0xD8, 0, 0x81, data, Some(256));
+    let req = PutKeyRequest::parse(&c, &cmd).unwrap();
+    assert_eq!(req.keys.enc.bytes(), &keys[0]);
+    assert_eq!(req.keys.dek.bytes(), &keys[2]);
+}

@@ -133,6 +133,9 @@ pub struct Card {
     /// Set only while a GSM (class A0) command runs: the ADF whose local key references
     /// (CHV2 = PIN2, 81) apply to files outside any ADF (TS 51.011 mode, [`crate::gsm_sim`]).
     pub(crate) gsm_key_adf: Option<NodeId>,
+    /// Channels on which the issuer security domain is selected, with their secure channel
+    /// state ([`crate::isd`]).
+    pub(crate) isd_chans: BTreeMap<usize, crate::isd::IsdChan>,
 }
 
 impl std::fmt::Debug for Card {
@@ -173,8 +176,13 @@ impl Card {
         let mut nv = Nv::new(profile.initial_state().clone(), opts.store);
         let stored = nv.load()?;
         let fresh = stored.is_none();
-        if let Some(s) = stored {
+        if let Some(mut s) = stored {
             check_state(&profile, &s)?;
+            // A state written before the ISD had key sets (no `isd` object): give it the
+            // profile's. A card never deletes its last key set, so empty means "absent".
+            if s.isd.keysets.is_empty() {
+                s.isd.keysets = profile.initial_state().isd.keysets.clone();
+            }
             nv.state = s;
         }
         let mut card = Card {
@@ -188,6 +196,7 @@ impl Card {
             verified_local: Vec::new(),
             cat: CatState::default(),
             gsm_key_adf: None,
+            isd_chans: BTreeMap::new(),
         };
         if fresh {
             card.install_profile_applets()?;
@@ -295,6 +304,7 @@ impl Card {
         self.verified = [false; 256];
         self.verified_local.clear();
         self.cat = CatState::default();
+        self.isd_chans.clear();
         // Implicit selection of the default applet on the basic channel.
         if let Some(a) = self.nv.state.applets.iter().find(|a| {
             a.default_selected
@@ -423,6 +433,23 @@ impl Card {
                 Ok(()) => self.finish(0, &cmd, r),
                 Err(sw) => sw_bytes(sw),
             };
+        }
+        // The ISD selected on this channel takes everything but SELECT, MANAGE CHANNEL and
+        // GET RESPONSE, including secure messaging (GPCS §10.7).
+        let ich = class.channel as usize;
+        if self.isd_selected(ich) && self.chans.get(ich).is_some_and(|c| c.is_some()) {
+            let prop = class.is_proprietary();
+            let to_fs = (matches!(cmd.ins, 0xA4 | 0xC0) && !prop) || cmd.ins == 0x70;
+            if !to_fs {
+                if let Some(Some(c)) = self.chans.get_mut(ich) {
+                    c.pending.clear();
+                }
+                let r = self.isd_process(ich, &cmd);
+                if let Err(sw) = self.nv.end_apdu() {
+                    return sw_bytes(sw);
+                }
+                return self.finish(ich, &cmd, r);
+            }
         }
         if class.sm != SecureMessaging::None {
             return sw_bytes(0x6882);
@@ -672,6 +699,7 @@ impl Card {
 
     /// Deselect whatever applet channel `ch` has selected.
     pub(crate) fn drop_applet(&mut self, ch: usize) {
+        self.isd_deselect(ch);
         let prev = self
             .chans
             .get_mut(ch)

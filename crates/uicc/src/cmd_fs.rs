@@ -30,6 +30,8 @@ fn is_bertlv(s: EfStructure) -> bool {
 enum AidTarget {
     Adf(NodeId),
     Applet(Vec<u8>),
+    /// The issuer security domain ([`crate::isd`]).
+    Isd,
 }
 
 impl Card {
@@ -216,6 +218,7 @@ impl Card {
                 v.push((a.aid.clone(), AidTarget::Applet(a.aid.clone())));
             }
         }
+        v.push((crate::ram::ISD_AID.to_vec(), AidTarget::Isd));
         v
     }
 
@@ -299,6 +302,7 @@ impl Card {
         let current = cands.iter().position(|(_, t)| match t {
             AidTarget::Adf(id) => c.applet.is_none() && c.adf == Some(*id),
             AidTarget::Applet(a) => c.applet.as_deref() == Some(a.as_slice()),
+            AidTarget::Isd => self.isd_selected(ch),
         });
         let idx = match cmd.p2 & 0x03 {
             0 => 0,
@@ -334,6 +338,18 @@ impl Card {
                     })
                 } else {
                     Ok(Resp::sw(sw))
+                }
+            }
+            AidTarget::Isd => {
+                self.drop_applet(ch);
+                if terminate {
+                    return Ok(Resp::ok());
+                }
+                self.isd_select(ch);
+                if fcp {
+                    Ok(Resp::unit(self.isd_fci()))
+                } else {
+                    Ok(Resp::ok())
                 }
             }
             AidTarget::Applet(aid) => {

@@ -33,6 +33,7 @@ mod cmd_pin;
 pub mod fs;
 pub mod gsm_sim;
 mod hexser;
+pub mod isd;
 pub mod menu_applet;
 pub mod milenage;
 pub mod nv;

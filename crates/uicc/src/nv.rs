@@ -30,6 +30,72 @@ pub struct NvState {
     pub ota: OtaNv,
     /// Installed applet instances.
     pub applets: Vec<AppletNv>,
+    /// The issuer security domain: SCP02/SCP03 key sets and their sequence counters, the
+    /// card life cycle state, STORE DATA blocks ([`crate::isd`]).
+    #[serde(default)]
+    pub isd: IsdNv,
+}
+
+/// Non-volatile state of the issuer security domain (GPCS v2.3 §7.3, §11.1.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IsdNv {
+    /// Secure channel key sets, in the order INITIALIZE UPDATE with KVN `00` tries them
+    /// (the first is the default).
+    pub keysets: Vec<IsdKeysetNv>,
+    /// Card life cycle state (GPCS Table 11-3): `0F` SECURED, `7F` CARD_LOCKED, …
+    pub card_life_cycle: u8,
+    /// Data received by STORE DATA, one entry per block.
+    #[serde(default, with = "hexser::records")]
+    pub store_data: Vec<Vec<u8>>,
+    /// Executable load files received by INSTALL [for load] and LOAD (GPCS §11.5.2.3.1,
+    /// §11.6).
+    #[serde(default)]
+    pub load_files: Vec<LoadFileNv>,
+}
+
+impl Default for IsdNv {
+    fn default() -> Self {
+        IsdNv {
+            keysets: Vec::new(),
+            card_life_cycle: 0x0F,
+            store_data: Vec::new(),
+            load_files: Vec::new(),
+        }
+    }
+}
+
+/// One executable load file (a CAP file's components as loaded).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadFileNv {
+    /// Load file (package) AID from INSTALL [for load].
+    #[serde(with = "hexser::bytes")]
+    pub aid: Vec<u8>,
+    /// Executable module (applet class) AIDs from the CAP's Applet component.
+    #[serde(with = "hexser::records")]
+    pub modules: Vec<Vec<u8>>,
+    /// The load file data block (the components, without the `C4` wrapper).
+    #[serde(with = "hexser::bytes")]
+    pub data: Vec<u8>,
+}
+
+/// One SCP02 or SCP03 key set of the ISD.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IsdKeysetNv {
+    /// Key version number.
+    pub kvn: u8,
+    /// Secure channel protocol: 2 or 3.
+    pub scp: u8,
+    /// The protocol's i parameter (SCP02 `15`/`55`, SCP03 `70`/…).
+    pub i: u8,
+    /// Static ENC key.
+    pub enc: crate::ram::KeyBytes,
+    /// Static MAC key.
+    pub mac: crate::ram::KeyBytes,
+    /// DEK.
+    pub dek: crate::ram::KeyBytes,
+    /// Sequence counter (SCP02: 16 bits; SCP03: 24 bits), incremented by every
+    /// INITIALIZE UPDATE on this key set.
+    pub seq: u32,
 }
 
 /// Life cycle status integer of a file (TS 102 221 §11.1.1.4.9).
@@ -183,6 +249,7 @@ impl Clone for NvState {
             auth: self.auth.clone(),
             ota: self.ota.clone(),
             applets: self.applets.clone(),
+            isd: self.isd.clone(),
         }
     }
     fn clone_from(&mut self, o: &Self) {
@@ -229,6 +296,7 @@ impl NvState {
         sync(&mut self.auth, &o.auth);
         sync(&mut self.ota, &o.ota);
         sync(&mut self.applets, &o.applets);
+        sync(&mut self.isd, &o.isd);
     }
 }
 

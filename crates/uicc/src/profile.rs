@@ -130,6 +130,8 @@ struct Doc {
     auth: Vec<Spanned<AuthDecl>>,
     #[serde(default)]
     ota: OtaDecl,
+    #[serde(default)]
+    isd: IsdDecl,
     #[serde(default, rename = "applet")]
     applets: Vec<Spanned<AppletDecl>>,
     #[serde(rename = "file")]
@@ -229,6 +231,26 @@ struct OtaDecl {
     keyset: Vec<Spanned<KeysetDecl>>,
     #[serde(default)]
     tar: Vec<Spanned<TarDecl>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IsdDecl {
+    min_level: Option<u8>,
+    kdd: Option<Hex>,
+    #[serde(default)]
+    keyset: Vec<Spanned<IsdKeysetDecl>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IsdKeysetDecl {
+    kvn: u8,
+    scp: u8,
+    i: Option<u8>,
+    enc: Hex,
+    mac: Option<Hex>,
+    dek: Option<Hex>,
 }
 
 fn default_kic_alg() -> String {
@@ -394,6 +416,18 @@ pub struct AppletConfig {
     pub default_selected: bool,
 }
 
+/// The issuer security domain's settings (`[isd]` table): the minimum security level card
+/// management needs and the key diversification data INITIALIZE UPDATE answers. The key
+/// sets themselves live in the NV state ([`crate::nv::IsdNv`]) so PUT KEY can change them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IsdConfig {
+    /// Minimum security level (EXTERNAL AUTHENTICATE P1 bits, GPCS Table 11-20); default
+    /// `01` (C-MAC).
+    pub min_level: u8,
+    /// Key diversification data (10 bytes); default all zero.
+    pub kdd: [u8; 10],
+}
+
 /// A parsed, validated card profile. Its `Debug` output leaves out the source text and all
 /// keys and PIN values.
 #[derive(Clone)]
@@ -417,6 +451,8 @@ pub struct Profile {
     pub applets: Vec<AppletConfig>,
     /// Seed of the card's deterministic random source.
     pub rng_seed: [u8; 16],
+    /// The issuer security domain's settings.
+    pub isd: IsdConfig,
     initial: NvState,
 }
 
@@ -1283,6 +1319,79 @@ impl Profile {
                 s
             }
         };
+        // ISD: default key sets SCP03 KVN 30 (AES-128) and SCP02 KVN 20 (3DES), all keys
+        // 40..4F (the GlobalPlatform test key), unless the profile lists its own.
+        let test_key: Vec<u8> = (0x40..=0x4F).collect();
+        let mut isd_keysets = Vec::new();
+        if doc.isd.keyset.is_empty() {
+            for (kvn, scp, i) in [(0x30, 3, 0x70), (0x20, 2, 0x55)] {
+                isd_keysets.push(crate::nv::IsdKeysetNv {
+                    kvn,
+                    scp,
+                    i,
+                    enc: crate::ram::KeyBytes(test_key.clone()),
+                    mac: crate::ram::KeyBytes(test_key.clone()),
+                    dek: crate::ram::KeyBytes(test_key.clone()),
+                    seq: 0,
+                });
+            }
+        }
+        for sk in &doc.isd.keyset {
+            let k = sk.get_ref();
+            if !(1..=0x7F).contains(&k.kvn)
+                || isd_keysets
+                    .iter()
+                    .any(|x: &crate::nv::IsdKeysetNv| x.kvn == k.kvn)
+            {
+                return Err(cx.err(sk.span(), "isd keyset kvn must be 01..7F and unique"));
+            }
+            let kind = match k.scp {
+                2 => gp::KeyKind::Des3,
+                3 => gp::KeyKind::Aes,
+                _ => return Err(cx.err(sk.span(), "isd keyset scp must be 2 or 3")),
+            };
+            let enc = k.enc.0.clone();
+            let mac = k
+                .mac
+                .as_ref()
+                .map(|h| h.0.clone())
+                .unwrap_or_else(|| enc.clone());
+            let dek = k
+                .dek
+                .as_ref()
+                .map(|h| h.0.clone())
+                .unwrap_or_else(|| enc.clone());
+            if let Err(e) = gp::StaticKeys::new(k.kvn, kind, &enc, &mac, &dek) {
+                return Err(cx.err(sk.span(), format!("isd keyset {:02X}: {e}", k.kvn)));
+            }
+            isd_keysets.push(crate::nv::IsdKeysetNv {
+                kvn: k.kvn,
+                scp: k.scp,
+                i: k.i.unwrap_or(if k.scp == 2 { 0x55 } else { 0x70 }),
+                enc: crate::ram::KeyBytes(enc),
+                mac: crate::ram::KeyBytes(mac),
+                dek: crate::ram::KeyBytes(dek),
+                seq: 0,
+            });
+        }
+        let min_level = doc.isd.min_level.unwrap_or(0x01);
+        if gp::SecurityLevel::parse(min_level).is_err() {
+            return Err(cx.err(
+                0..0,
+                format!(
+                    "isd min_level {min_level:#04x} is not one of 0x00 0x01 0x03 0x11 0x13 0x33"
+                ),
+            ));
+        }
+        let kdd: [u8; 10] = match &doc.isd.kdd {
+            None => [0; 10],
+            Some(h) => {
+                h.0.as_slice()
+                    .try_into()
+                    .map_err(|_| cx.err(0..0, "isd kdd must be 10 bytes of hex"))?
+            }
+        };
+        let isd = IsdConfig { min_level, kdd };
         let initial = NvState {
             format: NV_FORMAT,
             profile_fingerprint: fp,
@@ -1294,6 +1403,10 @@ impl Profile {
                 ..OtaNv::default()
             },
             applets: Vec::new(),
+            isd: crate::nv::IsdNv {
+                keysets: isd_keysets,
+                ..crate::nv::IsdNv::default()
+            },
         };
         Ok(Profile {
             source: src.to_string(),
@@ -1306,6 +1419,7 @@ impl Profile {
             ota_tars,
             applets,
             rng_seed,
+            isd,
             initial,
         })
     }

@@ -284,7 +284,7 @@ impl Card {
         }
     }
 
-    fn gp_get_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_get_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let crit = BerTlv::parse_all(&cmd.data).map_err(|_| 0x6A80u16)?;
         let prefix = crit
             .iter()
@@ -298,7 +298,12 @@ impl Card {
         };
         let mut rows: Vec<StatusRow> = Vec::new();
         match cmd.p1 {
-            0x80 => rows.push((ISD_AID.to_vec(), 0x0F, 0x9E, vec![])),
+            0x80 => rows.push((
+                ISD_AID.to_vec(),
+                self.nv.state.isd.card_life_cycle,
+                0x9E,
+                vec![],
+            )),
             0x40 => {
                 for a in &self.nv.state.applets {
                     rows.push((a.aid.clone(), a.life_cycle, 0x00, vec![]));
@@ -312,6 +317,14 @@ impl Card {
                         vec![]
                     };
                     rows.push((c.class_aid().to_vec(), 0x01, 0x00, m));
+                }
+                for f in &self.nv.state.isd.load_files {
+                    let m = if cmd.p1 == 0x10 {
+                        f.modules.clone()
+                    } else {
+                        vec![]
+                    };
+                    rows.push((f.aid.clone(), 0x01, 0x00, m));
                 }
             }
             _ => return Err(0x6A86),
@@ -351,7 +364,7 @@ impl Card {
         Ok(out)
     }
 
-    fn gp_install(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_install(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let d = &cmd.data;
         let mut at = 0usize;
         let mut lv = || -> Result<Vec<u8>, u16> {
@@ -442,7 +455,7 @@ impl Card {
         })
     }
 
-    fn gp_delete(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_delete(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         if cmd.p2 & 0x7F != 0 {
             return Err(0x6A86);
         }
@@ -486,7 +499,7 @@ impl Card {
         Ok(vec![0x00])
     }
 
-    fn gp_set_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn gp_set_status(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         if cmd.p1 != 0x40 {
             return Err(0x6A86);
         }
