@@ -11,6 +11,7 @@ mod cmd_apdu;
 mod cmd_apdu_send;
 mod cmd_atr;
 mod cmd_fuzz;
+mod cmd_keyaudit;
 mod cmd_ota;
 mod cmd_ota_send;
 mod cmd_profile;
@@ -54,6 +55,8 @@ enum Cmd {
     Wpki(cmd_wpki::WpkiArgs),
     /// Fuzz a card with malformed and hostile OTA traffic; reproducible findings.
     Fuzz(cmd_fuzz::FuzzArgs),
+    /// Audit public keys (files or on-card generations): ROCA, shared primes, weak parameters.
+    Keyaudit(cmd_keyaudit::KeyauditArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Cmd::Profile(a) => cmd_profile::run(a),
         Cmd::Wpki(a) => cmd_wpki::run(a),
         Cmd::Fuzz(a) => cmd_fuzz::run(a),
+        Cmd::Keyaudit(a) => cmd_keyaudit::run(a),
     };
     match r {
         Ok(code) => code,

@@ -72,7 +72,10 @@ pub fn parse(name: &str, data: &[u8]) -> Result<Vec<PublicKey>, ReadError> {
     if find(data, b"-----BEGIN ", 0).is_some() {
         return parse_pem(name, data);
     }
-    if data[0] == 0x30 {
+    let text_like = data
+        .iter()
+        .all(|b| b.is_ascii_graphic() || b.is_ascii_whitespace());
+    if data[0] == 0x30 && !text_like {
         let kind = parse_der(None, data).map_err(|(o, m)| err(o, m))?;
         return Ok(vec![PublicKey {
             label: name.to_string(),
