@@ -152,6 +152,14 @@ pub fn audit(keys: &[PublicKey], opts: &Options) -> Report {
         match &k.kind {
             KeyKind::Rsa { n, e } => {
                 rsa += 1;
+                if n.bits() < 2 || e.bits() == 0 {
+                    findings.push(weak(
+                        label,
+                        Check::KeySize,
+                        format!("invalid RSA key: n = {n}, e = {e}"),
+                    ));
+                    continue;
+                }
                 if n.bits() < opts.min_rsa_bits {
                     findings.push(weak(
                         label,
@@ -309,4 +317,24 @@ fn shared_primes(keys: &[PublicKey], moduli: &[(usize, &BigUint)]) -> Vec<Findin
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn degenerate_moduli_are_findings_not_panics() {
+        let keys = crate::read::parse("d.csv", b"0\n1\n0f,0\n").unwrap();
+        let r = audit(&keys, &Options::default());
+        for k in ["d.csv:1", "d.csv:2", "d.csv:3"] {
+            assert!(
+                r.findings
+                    .iter()
+                    .any(|f| f.key == k && f.evidence.starts_with("invalid RSA key")),
+                "{k}: {:?}",
+                r.findings
+            );
+        }
+    }
 }

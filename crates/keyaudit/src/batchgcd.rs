@@ -8,7 +8,7 @@
 use crate::fastdiv::Modulus;
 use num_bigint::BigUint;
 use num_integer::Integer;
-use num_traits::One;
+use num_traits::{One, Zero};
 
 /// The product tree: level 0 is the input, each level above holds the pairwise products, the
 /// last level holds the single product of all.
@@ -34,7 +34,26 @@ pub fn product_tree(leaves: &[BigUint]) -> Vec<Vec<BigUint>> {
 /// `gcd(N_i, prod_{j != i} N_j)` for every modulus. A result of 1 means no factor shared with
 /// the rest; a result equal to `N_i` means every prime of `N_i` occurs elsewhere (or `N_i`
 /// occurs twice: remove duplicates first).
+///
+/// A zero modulus is left out of the products and gets 0.
 pub fn batch_gcd(moduli: &[BigUint]) -> Vec<BigUint> {
+    if moduli.iter().any(|m| m.is_zero()) {
+        let ones: Vec<BigUint> = moduli
+            .iter()
+            .map(|m| {
+                if m.is_zero() {
+                    BigUint::one()
+                } else {
+                    m.clone()
+                }
+            })
+            .collect();
+        return batch_gcd(&ones)
+            .into_iter()
+            .zip(moduli)
+            .map(|(g, m)| if m.is_zero() { BigUint::zero() } else { g })
+            .collect();
+    }
     if moduli.len() < 2 {
         return moduli.iter().map(|_| BigUint::one()).collect();
     }
@@ -105,5 +124,7 @@ mod tests {
     fn single_and_empty() {
         assert!(batch_gcd(&[]).is_empty());
         assert_eq!(batch_gcd(&[BigUint::from(15u8)]), vec![BigUint::one()]);
+        let z = batch_gcd(&[BigUint::from(15u8), BigUint::zero(), BigUint::from(21u8)]);
+        assert_eq!(z, [3u8, 0, 3].map(BigUint::from));
     }
 }
