@@ -12,6 +12,7 @@ use num_integer::Integer;
 use num_traits::One;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Audit settings.
 #[derive(Debug, Clone)]
@@ -144,7 +145,14 @@ pub fn audit(keys: &[PublicKey], opts: &Options) -> Report {
         }
     }
 
-    let small = SmallPrimes::new(opts.small_bound);
+    static DEFAULT_SMALL: OnceLock<SmallPrimes> = OnceLock::new();
+    let owned;
+    let small: &SmallPrimes = if opts.small_bound == crate::smallfactors::DEFAULT_BOUND {
+        DEFAULT_SMALL.get_or_init(|| SmallPrimes::new(opts.small_bound))
+    } else {
+        owned = SmallPrimes::new(opts.small_bound);
+        &owned
+    };
     let mut moduli: Vec<(usize, &BigUint)> = Vec::new();
     let (mut rsa, mut ecn) = (0, 0);
     for (i, k) in keys.iter().enumerate() {
