@@ -12,6 +12,7 @@ mod cmd_apdu_send;
 mod cmd_atr;
 mod cmd_fuzz;
 mod cmd_gp;
+mod cmd_keyaudit;
 mod cmd_ota;
 mod cmd_ota_send;
 mod cmd_profile;
@@ -69,6 +70,8 @@ enum Cmd {
     Man,
     /// GlobalPlatform card management over SCP02/SCP03 (GlobalPlatformPro's options).
     Gp(cmd_gp::GpArgs),
+    /// Audit public keys (files or on-card generations): ROCA, shared primes, weak parameters.
+    Keyaudit(cmd_keyaudit::KeyauditArgs),
 }
 
 /// Writes the completion script for `shell` to stdout (clap_complete).
@@ -118,6 +121,7 @@ fn main() -> ExitCode {
         Cmd::Completions { shell } => completions(shell),
         Cmd::Man => man(),
         Cmd::Gp(a) => cmd_gp::run(a),
+        Cmd::Keyaudit(a) => cmd_keyaudit::run(a),
     };
     match r {
         Ok(code) => code,
