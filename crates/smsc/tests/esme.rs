@@ -39,6 +39,8 @@ impl Esme {
     fn connect(a: SocketAddr) -> Esme {
         let s = TcpStream::connect(a).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        // Small PDUs back to back: without TCP_NODELAY each waits for a delayed ACK.
+        s.set_nodelay(true).unwrap();
         Esme { s, seq: 0 }
     }
     fn raw(&mut self, b: &[u8]) {
@@ -299,4 +301,41 @@ fn default_credentials_refused_off_loopback() {
         ..Default::default()
     };
     assert!(Server::bind(cfg, profile_factory(uicc::Profile::default_profile())).is_ok());
+}
+
+/// 1 000 OTA commands to 1 000 different cards on one transceiver session: every PoR comes
+/// back from the right MSISDN; each card keeps its own counter (a replay to one card is
+/// refused with status 02 while the next counter is accepted, and other cards are untouched).
+#[test]
+fn thousand_cards_each_with_its_own_counter() {
+    let keys = aes_keys();
+    let n = 1000u64;
+    let cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        fleet: FleetConfig {
+            cards: n,
+            msisdn_base: BASE,
+        },
+        ..Default::default()
+    };
+    let s = Server::bind(cfg, profile_factory(uicc::Profile::default_profile())).unwrap();
+    let a2 = s.local_addr().unwrap();
+    std::thread::spawn(move || s.serve());
+    let mut e = Esme::connect(a2);
+    assert_eq!(e.bind("test").status, status::ROK);
+    for i in 0..n {
+        check_rfm(&mut e, i, &keys, 0x1619, 1);
+    }
+    // Replay counter 1 to card 500: refused (status 02, counter low); counter 2 accepted.
+    let seq = e.send(submit("491700000500", rfm_iccid(&keys, 0x1619, 1)));
+    assert_eq!(e.recv().unwrap().status, status::ROK, "seq {seq}");
+    let Body::DeliverSm(m) = e.recv().unwrap().body else {
+        panic!()
+    };
+    let por = ResponsePacket::open(m.payload(), ota::PorSecurity::NONE, &keys)
+        .or_else(|_| ResponsePacket::open(m.payload(), Spi::from_u16(0x1619).por_security(), &keys))
+        .unwrap();
+    assert_eq!(por.status.to_byte(), 0x02, "{por:?}");
+    check_rfm(&mut e, 500, &keys, 0x1619, 2);
+    check_rfm(&mut e, 501, &keys, 0x1619, 2);
 }
