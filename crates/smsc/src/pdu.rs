@@ -92,9 +92,18 @@ pub mod tag {
     pub const SAR_SEGMENT_SEQNUM: u16 = 0x020F;
     /// message_payload (§5.3.2.32)
     pub const MESSAGE_PAYLOAD: u16 = 0x0424;
+    /// receipted_message_id (§5.3.2.12)
+    pub const RECEIPTED_MESSAGE_ID: u16 = 0x001E;
+    /// message_state (§5.3.2.35)
+    pub const MESSAGE_STATE: u16 = 0x0427;
     /// sc_interface_version (§5.3.2.25)
     pub const SC_INTERFACE_VERSION: u16 = 0x0210;
 }
+
+/// esm_class message type "SMSC delivery receipt" (§5.2.12, xx0001xx).
+pub const ESM_DELIVERY_RECEIPT: u8 = 0x04;
+/// message_state DELIVERED (§5.2.28).
+pub const MESSAGE_STATE_DELIVERED: u8 = 2;
 
 /// esm_class bit: UDH indicator (§5.2.12, GSM specific feature 01xxxxxx).
 pub const ESM_UDHI: u8 = 0x40;

@@ -12,6 +12,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 use subtle::ConstantTimeEq;
 
 /// The SMSC's own system_id in bind responses.
@@ -331,10 +332,16 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                     )?;
                     continue;
                 }
+                let submitted = SystemTime::now();
                 let (st, mid, por) = submit(sh, id, &m);
-                send(&writer, &reply(st, Body::SubmitSmResp(mid)))?;
+                send(&writer, &reply(st, Body::SubmitSmResp(mid.clone())))?;
                 if let Some((from, ud)) = por {
                     deliver_por(sh, id, &writer, &out_seq, bound, &m, from, ud)?;
+                }
+                // §5.2.17: bits 1..0 = 01 asks for a receipt on final outcome, success or not.
+                if st == status::ROK && m.registered_delivery & 0x03 == 0x01 {
+                    let body = receipt(&m, &mid, submitted);
+                    deliver_to(sh, id, &writer, &out_seq, bound, body)?;
                 }
             }
             // Responses to our deliver_sm, and nacks of them: nothing to do.
@@ -418,8 +425,7 @@ fn submit(sh: &Shared, session: u64, m: &ShortMessage) -> (u32, String, Por) {
     }
 }
 
-/// Send a card's PoR as deliver_sm: to the submitting session when it can receive, else to
-/// the first bound receiver.
+/// Send a card's PoR as deliver_sm (see [`deliver_to`]).
 #[allow(clippy::too_many_arguments)]
 fn deliver_por(
     sh: &Shared,
@@ -456,6 +462,76 @@ fn deliver_por(
         tlvs,
         ..Default::default()
     });
+    deliver_to(sh, session, writer, seq, bound, body)
+}
+
+/// `YYMMDDhhmm` in UTC (SMPP 3.4 Appendix B receipt dates).
+fn receipt_date(t: SystemTime) -> String {
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{:02}{m:02}{d:02}{:02}{:02}",
+        y % 100,
+        rem / 3600,
+        rem % 3600 / 60
+    )
+}
+
+/// The delivery receipt for message `mid` (§4.6.1 esm_class xx0001xx, Appendix B text,
+/// TLVs receipted_message_id §5.3.2.12 and message_state §5.3.2.35 = DELIVERED).
+fn receipt(m: &ShortMessage, mid: &str, submitted: SystemTime) -> Body {
+    let text = format!(
+        "id:{mid} sub:001 dlvrd:001 submit date:{} done date:{} stat:DELIVRD err:000 text:",
+        receipt_date(submitted),
+        receipt_date(SystemTime::now())
+    );
+    let mut rid = mid.as_bytes().to_vec();
+    rid.push(0);
+    Body::DeliverSm(ShortMessage {
+        source_addr_ton: m.dest_addr_ton,
+        source_addr_npi: m.dest_addr_npi,
+        source_addr: m.destination_addr.clone(),
+        dest_addr_ton: m.source_addr_ton,
+        dest_addr_npi: m.source_addr_npi,
+        destination_addr: m.source_addr.clone(),
+        esm_class: pdu::ESM_DELIVERY_RECEIPT,
+        short_message: text.into_bytes(),
+        tlvs: vec![
+            Tlv {
+                tag: pdu::tag::RECEIPTED_MESSAGE_ID,
+                value: rid,
+            },
+            Tlv {
+                tag: pdu::tag::MESSAGE_STATE,
+                value: vec![pdu::MESSAGE_STATE_DELIVERED],
+            },
+        ],
+        ..Default::default()
+    })
+}
+
+/// Send a deliver_sm to the submitting session when it can receive, else to the first
+/// other bound receiver.
+fn deliver_to(
+    sh: &Shared,
+    session: u64,
+    writer: &Arc<Mutex<TcpStream>>,
+    seq: &Arc<AtomicU32>,
+    bound: Bound,
+    body: Body,
+) -> io::Result<()> {
     let target = if matches!(bound, Bound::Trx) {
         Some((writer.clone(), seq.clone()))
     } else {
@@ -478,12 +554,24 @@ fn deliver_por(
         }
         None => {
             if sh.config.verbose {
-                eprintln!(
-                    "smsc: session {session}: PoR from {} dropped: no receiver bound",
-                    m.destination_addr
-                );
+                eprintln!("smsc: session {session}: deliver_sm dropped: no receiver bound");
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn receipt_dates_are_utc_civil() {
+        let at = |s: u64| receipt_date(SystemTime::UNIX_EPOCH + Duration::from_secs(s));
+        assert_eq!(at(0), "7001010000");
+        // 2000-02-29 12:34 UTC (leap day) and 2026-12-03 17:05 UTC.
+        assert_eq!(at(951_827_640), "0002291234");
+        assert_eq!(at(1_796_317_500), "2612031705");
     }
 }

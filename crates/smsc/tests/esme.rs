@@ -339,3 +339,45 @@ fn thousand_cards_each_with_its_own_counter() {
     check_rfm(&mut e, 500, &keys, 0x1619, 2);
     check_rfm(&mut e, 501, &keys, 0x1619, 2);
 }
+
+/// registered_delivery 1: after the PoR, a delivery receipt (esm_class 04, Appendix B text,
+/// receipted_message_id = the submit_sm_resp's message_id, message_state DELIVERED).
+#[test]
+fn delivery_receipt_when_registered_delivery_asks() {
+    let a = start(8);
+    let mut e = Esme::connect(a);
+    assert_eq!(e.bind("test").status, status::ROK);
+    let Body::SubmitSm(mut m) = submit("491700000009", rfm_iccid(&aes_keys(), 0x1619, 1)) else {
+        unreachable!()
+    };
+    m.registered_delivery = 1;
+    e.send(Body::SubmitSm(m));
+    let r = e.recv().unwrap();
+    let Body::SubmitSmResp(mid) = r.body else {
+        panic!("{r:?}")
+    };
+    let Body::DeliverSm(por) = e.recv().unwrap().body else {
+        panic!()
+    };
+    assert_eq!(por.esm_class, ESM_UDHI);
+    let Body::DeliverSm(dr) = e.recv().unwrap().body else {
+        panic!()
+    };
+    assert_eq!(dr.esm_class, 0x04);
+    assert_eq!(dr.source_addr, "491700000009");
+    let text = String::from_utf8(dr.short_message.clone()).unwrap();
+    assert!(
+        text.starts_with(&format!("id:{mid} sub:001 dlvrd:001 submit date:")),
+        "{text}"
+    );
+    assert!(text.contains(" stat:DELIVRD err:000"), "{text}");
+    let rid = dr.tlvs.iter().find(|t| t.tag == 0x001E).unwrap();
+    assert_eq!(rid.value, format!("{mid}\0").into_bytes());
+    assert_eq!(dr.tlvs.iter().find(|t| t.tag == 0x0427).unwrap().value, [2]);
+    // Without registered_delivery: no receipt (the next PDU is the enquire_link_resp).
+    e.send(submit("491700000009", rfm_iccid(&aes_keys(), 0x1619, 2)));
+    assert!(matches!(e.recv().unwrap().body, Body::SubmitSmResp(_)));
+    assert!(matches!(e.recv().unwrap().body, Body::DeliverSm(_)));
+    e.send(Body::EnquireLink);
+    assert_eq!(e.recv().unwrap().body, Body::EnquireLinkResp);
+}
