@@ -160,7 +160,7 @@ impl CardSlot {
 pub struct Fleet {
     config: FleetConfig,
     factory: CardFactory,
-    cards: Mutex<HashMap<u64, Arc<Mutex<CardSlot>>>>,
+    cards: Mutex<HashMap<u64, Arc<Mutex<Option<CardSlot>>>>>,
 }
 
 impl std::fmt::Debug for Fleet {
@@ -219,28 +219,52 @@ impl Fleet {
         self.cards.lock().map(|c| c.len()).unwrap_or(0)
     }
 
-    /// The card for `msisdn`, created (and sent its TERMINAL PROFILE) on first use.
-    pub fn card(&self, msisdn: &str) -> Result<Arc<Mutex<CardSlot>>, FleetError> {
+    /// Run `f` on the card for `msisdn`, created (and sent its TERMINAL PROFILE) on first
+    /// use. The fleet lock is held only to find the card's slot: cards are created and used
+    /// under their own locks, so sessions working on different cards run in parallel.
+    pub fn with_card<R>(
+        &self,
+        msisdn: &str,
+        f: impl FnOnce(&mut CardSlot) -> R,
+    ) -> Result<R, FleetError> {
         let index = self
             .route(msisdn)
             .ok_or_else(|| FleetError::UnknownMsisdn(msisdn.into()))?;
-        let mut cards = self.cards.lock().map_err(|_| FleetError::Card {
-            index,
-            reason: "fleet lock poisoned".into(),
-        })?;
-        if let Some(s) = cards.get(&index) {
-            return Ok(s.clone());
-        }
-        let id = CardIdentity::new(index, self.config.msisdn_base);
         let err = |reason: String| FleetError::Card { index, reason };
-        let mut card = (self.factory)(&id).map_err(err)?;
+        let slot = {
+            let mut cards = self
+                .cards
+                .lock()
+                .map_err(|_| err("fleet lock poisoned".into()))?;
+            cards.entry(index).or_default().clone()
+        };
+        let mut guard = slot.lock().map_err(|_| err("card lock poisoned".into()))?;
+        if guard.is_none() {
+            match self.make(index) {
+                Ok(c) => *guard = Some(c),
+                Err(e) => {
+                    drop(guard);
+                    if let Ok(mut cards) = self.cards.lock() {
+                        cards.remove(&index);
+                    }
+                    return Err(err(e));
+                }
+            }
+        }
+        match guard.as_mut() {
+            Some(card) => Ok(f(card)),
+            None => Err(err("card vanished".into())),
+        }
+    }
+
+    fn make(&self, index: u64) -> Result<CardSlot, String> {
+        let id = CardIdentity::new(index, self.config.msisdn_base);
+        let mut card = (self.factory)(&id)?;
         let mut terminal = Terminal::new(TerminalConfig::default());
         terminal
             .terminal_profile(card.as_mut())
-            .map_err(|e| err(format!("TERMINAL PROFILE: {e}")))?;
-        let slot = Arc::new(Mutex::new(CardSlot { id, card, terminal }));
-        cards.insert(index, slot.clone());
-        Ok(slot)
+            .map_err(|e| format!("TERMINAL PROFILE: {e}"))?;
+        Ok(CardSlot { id, card, terminal })
     }
 }
 
@@ -277,8 +301,12 @@ mod tests {
         assert_eq!(f.route("1x0"), None);
         assert_eq!(f.route(""), None);
         assert_eq!(f.touched(), 0);
-        f.card("105").unwrap();
+        let id = f.with_card("105", |c| c.id.clone()).unwrap();
+        assert_eq!(id, CardIdentity::new(5, 100));
         assert_eq!(f.touched(), 1);
-        assert!(matches!(f.card("5"), Err(FleetError::UnknownMsisdn(_))));
+        assert!(matches!(
+            f.with_card("5", |_| ()),
+            Err(FleetError::UnknownMsisdn(_))
+        ));
     }
 }

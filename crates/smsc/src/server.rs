@@ -385,8 +385,10 @@ fn submit(sh: &Shared, session: u64, m: &ShortMessage) -> (u32, String, Por) {
     if ud.is_empty() || ud.len() > 140 {
         return fail(status::RINVMSGLEN);
     }
-    let slot = match sh.fleet.card(&m.destination_addr) {
-        Ok(s) => s,
+    let r = match sh.fleet.with_card(&m.destination_addr, |c| {
+        (c.deliver(ud), c.id.msisdn.clone())
+    }) {
+        Ok(r) => r,
         Err(FleetError::UnknownMsisdn(_)) => return fail(status::RINVDSTADR),
         Err(e) => {
             if sh.config.verbose {
@@ -395,12 +397,7 @@ fn submit(sh: &Shared, session: u64, m: &ShortMessage) -> (u32, String, Por) {
             return fail(status::RSYSERR);
         }
     };
-    let Ok(mut card) = slot.lock() else {
-        return fail(status::RSYSERR);
-    };
-    let r = card.deliver(ud);
-    let msisdn = card.id.msisdn.clone();
-    drop(card);
+    let (r, msisdn) = r;
     let mid = format!("{:x}", sh.next_message.fetch_add(1, Ordering::Relaxed));
     match r {
         Ok(d) => {
