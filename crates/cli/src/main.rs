@@ -19,6 +19,7 @@ mod cmd_profile;
 mod cmd_readers;
 mod cmd_run;
 mod cmd_serve;
+mod cmd_smsc;
 mod cmd_tlv;
 mod cmd_wpki;
 mod error;
@@ -58,6 +59,8 @@ enum Cmd {
     Profile(cmd_profile::ProfileArgs),
     /// WPKI mobile signature: keys, PINs, signing on the card's applet; signature profiles.
     Wpki(cmd_wpki::WpkiArgs),
+    /// SMPP 3.4 SMSC in front of a fleet of emulated cards (OTA by SMS-PP, PoRs back).
+    Smsc(cmd_smsc::SmscArgs),
     /// Fuzz a card with malformed and hostile OTA traffic; reproducible findings.
     Fuzz(cmd_fuzz::FuzzArgs),
     /// Print a shell completion script (`simota completions bash > /etc/bash_completion.d/simota`).
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Cmd::Ota(a) => cmd_ota::run(a),
         Cmd::Profile(a) => cmd_profile::run(a),
         Cmd::Wpki(a) => cmd_wpki::run(a),
+        Cmd::Smsc(a) => cmd_smsc::run(a),
         Cmd::Fuzz(a) => cmd_fuzz::run(a),
         Cmd::Completions { shell } => completions(shell),
         Cmd::Man => man(),

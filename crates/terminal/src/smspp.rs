@@ -192,6 +192,18 @@ impl Terminal {
         self.deliver_user_data(card, &uds, Some(ctx))
     }
 
+    /// Deliver TP-UDs secured elsewhere (e.g. by an OTA server behind an SMSC), each with its
+    /// UDH (`02 70 00 …`, concatenation IEs allowed), one SMS-PP download ENVELOPE each. No
+    /// keys are known here, so a secured PoR comes back with its raw [`PorReport::ud`] and an
+    /// undecoded [`PorReport::packet`]; an unsecured one is decoded.
+    pub fn deliver_prepared(
+        &mut self,
+        card: &mut dyn Transport,
+        uds: &[Vec<u8>],
+    ) -> Result<SmsPpOutcome, TerminalError> {
+        self.deliver_user_data(card, uds, None)
+    }
+
     /// Deliver prepared TP-UDs (each with its UDH, e.g. `02 70 00 …`), one ENVELOPE each.
     pub(crate) fn deliver_user_data(
         &mut self,

@@ -1,0 +1,164 @@
+//! Benchmark (a plain bench binary, `cargo bench -p simota-smsc`): OTA round trips per second
+//! through SMPP on loopback — submit_sm (RFM SELECT EF.ICCID + READ BINARY, AES-128 cipher +
+//! CMAC, counter higher) → card → PoR deliver_sm → deliver_sm_resp — with 1 and 16 ESME
+//! sessions, each session on its own cards; the resident memory a touched card costs; the
+//! time to start a server for 100 000 cards.
+
+use ota::sms::{split_command, ConcatRef};
+use ota::{ChecksumAlgorithm, CipherAlgorithm, CommandPacket, Counter, Keyset, Spi, Tar};
+use smsc::fleet::profile_factory;
+use smsc::pdu::{Bind, Body, Pdu, ShortMessage, ESM_UDHI};
+use smsc::{FleetConfig, Server, ServerConfig};
+use std::io::{BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Instant;
+
+const BASE: u64 = 491_700_000_000;
+
+fn keys() -> Keyset {
+    let h = |s: &str| apdu::hex::decode(s).expect("hex");
+    Keyset::new()
+        .with_kic(
+            CipherAlgorithm::AesCbc,
+            &h("000102030405060708090A0B0C0D0E0F"),
+            1,
+        )
+        .and_then(|k| {
+            k.with_kid(
+                ChecksumAlgorithm::AesCmac,
+                &h("101112131415161718191A1B1C1D1E1F"),
+                1,
+            )
+        })
+        .expect("keyset")
+}
+
+fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn recv(r: &mut impl Read) -> Pdu {
+    let mut len = [0u8; 4];
+    r.read_exact(&mut len).expect("read");
+    let mut b = vec![0u8; u32::from_be_bytes(len) as usize];
+    b[..4].copy_from_slice(&len);
+    r.read_exact(&mut b[4..]).expect("read");
+    Pdu::parse(&b).expect("pdu")
+}
+
+/// One ESME: bind, then `n` round trips over `cards` consecutive cards from `first`; the
+/// counters of round `round` start above those of earlier rounds.
+fn esme(a: SocketAddr, first: u64, cards: u64, n: u64, round: u64) {
+    let keys = keys();
+    let mut w = TcpStream::connect(a).expect("connect");
+    w.set_nodelay(true).expect("nodelay");
+    let mut r = BufReader::new(w.try_clone().expect("clone"));
+    let bind = Body::BindTransceiver(Bind {
+        system_id: "test".into(),
+        password: "test".into(),
+        system_type: String::new(),
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: String::new(),
+    });
+    w.write_all(&Pdu::new(1, bind).emit()).expect("write");
+    assert_eq!(recv(&mut r).status, 0);
+    let data = apdu::hex::decode("00A4000C022FE2 00B000000A").expect("hex");
+    for k in 0..n {
+        let card = first + k % cards;
+        let counter = round * 1_000_000 + k / cards + 1;
+        let p = CommandPacket::new(
+            Spi::from_u16(0x1619),
+            &keys,
+            Tar([0xB0, 0, 0]),
+            Counter::new(counter).expect("counter"),
+            data.clone(),
+        )
+        .seal(&keys)
+        .expect("seal");
+        let ud = split_command(&p, ConcatRef::Eight(1))
+            .expect("split")
+            .remove(0);
+        let sm = Body::SubmitSm(ShortMessage {
+            source_addr: "12".into(),
+            destination_addr: (BASE + card).to_string(),
+            esm_class: ESM_UDHI,
+            protocol_id: 0x7F,
+            data_coding: 0xF6,
+            short_message: ud,
+            ..Default::default()
+        });
+        w.write_all(&Pdu::new(k as u32 + 2, sm).emit())
+            .expect("write");
+        assert_eq!(recv(&mut r).status, 0, "submit_sm_resp");
+        let d = recv(&mut r);
+        assert!(matches!(d.body, Body::DeliverSm(_)), "{d:?}");
+        w.write_all(&Pdu::new(d.sequence, Body::DeliverSmResp).emit())
+            .expect("write");
+    }
+}
+
+fn main() {
+    let cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        fleet: FleetConfig {
+            cards: 100_000,
+            msisdn_base: BASE,
+        },
+        ..Default::default()
+    };
+    let rss0 = rss_kib();
+    let t = Instant::now();
+    let s = Server::bind(cfg, profile_factory(uicc::Profile::default_profile())).expect("bind");
+    let startup = t.elapsed();
+    let rss1 = rss_kib();
+    let a = s.local_addr().expect("addr");
+    std::thread::spawn(move || s.serve());
+    println!(
+        "start-up, 100000 cards: {:.3} ms, RSS +{} KiB (untouched cards are not allocated)",
+        startup.as_secs_f64() * 1e3,
+        rss1.saturating_sub(rss0)
+    );
+
+    // Touch 1000 cards (one message each) and measure the resident memory they add.
+    let before = rss_kib();
+    let t = Instant::now();
+    esme(a, 0, 1000, 1000, 0);
+    let first = t.elapsed().as_secs_f64();
+    let after = rss_kib();
+    println!(
+        "1000 cards touched (first message each, card created): {first:.2} s, RSS +{} KiB, {:.1} KiB per touched card",
+        after.saturating_sub(before),
+        after.saturating_sub(before) as f64 / 1000.0
+    );
+
+    for (sessions, per) in [(1u64, 4000u64), (16, 500)] {
+        let run = |per: u64, round: u64| {
+            let hs: Vec<_> = (0..sessions)
+                .map(|j| std::thread::spawn(move || esme(a, 10_000 + j * 100, 100, per, round)))
+                .collect();
+            for h in hs {
+                h.join().expect("esme");
+            }
+        };
+        // Warm-up (untimed): one message per card creates the cards.
+        run(100, 1);
+        let t = Instant::now();
+        run(per, 2);
+        let n = sessions * per;
+        let dt = t.elapsed().as_secs_f64();
+        println!(
+            "OTA round trips through SMPP, {sessions} session(s): {n} in {dt:.2} s = {:.0}/s ({} warm cards)",
+            n as f64 / dt,
+            sessions * 100
+        );
+    }
+}

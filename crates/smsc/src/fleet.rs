@@ -1,0 +1,312 @@
+//! The fleet of emulated cards behind the SMSC: routing by destination MSISDN, the identity
+//! of card *i*, and cards created lazily — a card that never received a message does not
+//! exist in memory.
+//!
+//! Card *i* (0 ≤ i < N) has:
+//!
+//! | field | value |
+//! |---|---|
+//! | MSISDN | `msisdn_base + i` (digits; EF.MSISDN record 1 holds `+` and these digits) |
+//! | ICCID | `89882110` ‖ i as 10 digits ‖ Luhn check digit (19 digits, ITU-T E.118) |
+//! | IMSI | `00101` ‖ i as 10 digits (MCC 001, MNC 01: the test network) |
+//! | keys, TARs, files | the profile's, unchanged |
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use terminal::{Terminal, TerminalConfig, TerminalError};
+use transport::Transport;
+
+/// The identity of card *i* (see the module table).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardIdentity {
+    /// Index in the fleet.
+    pub index: u64,
+    /// MSISDN digits (no `+`).
+    pub msisdn: String,
+    /// ICCID digits, with the Luhn check digit.
+    pub iccid: String,
+    /// IMSI digits.
+    pub imsi: String,
+}
+
+/// Luhn check digit of a digit string (ITU-T E.118 Annex B).
+pub fn luhn_digit(digits: &str) -> u8 {
+    let sum: u32 = digits
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(k, c)| {
+            let d = (c - b'0') as u32;
+            if k % 2 == 0 {
+                let x = d * 2;
+                x / 10 + x % 10
+            } else {
+                d
+            }
+        })
+        .sum();
+    ((10 - sum % 10) % 10) as u8
+}
+
+impl CardIdentity {
+    /// The identity of card `index` in a fleet whose first MSISDN is `msisdn_base`.
+    pub fn new(index: u64, msisdn_base: u64) -> CardIdentity {
+        let body = format!("89882110{index:010}");
+        let iccid = format!("{body}{}", luhn_digit(&body));
+        CardIdentity {
+            index,
+            msisdn: (msisdn_base + index).to_string(),
+            iccid,
+            imsi: format!("00101{index:010}"),
+        }
+    }
+
+    /// `base` with this card's ICCID, IMSI and MSISDN (`[card] iccid`, `[subscriber]
+    /// imsi`/`msisdn` of the profile TOML; EF.ICCID/EF.IMSI/EF.MSISDN follow from them).
+    pub fn profile(&self, base: &uicc::Profile) -> Result<uicc::Profile, String> {
+        let mut doc: toml::Table = base
+            .to_toml()
+            .parse()
+            .map_err(|e| format!("profile TOML: {e}"))?;
+        let set = |doc: &mut toml::Table, table: &str, key: &str, v: String| {
+            if let Some(toml::Value::Table(t)) = doc.get_mut(table) {
+                t.insert(key.into(), toml::Value::String(v));
+            }
+        };
+        set(&mut doc, "card", "iccid", self.iccid.clone());
+        set(&mut doc, "subscriber", "imsi", self.imsi.clone());
+        set(
+            &mut doc,
+            "subscriber",
+            "msisdn",
+            format!("+{}", self.msisdn),
+        );
+        let text = toml::to_string(&doc).map_err(|e| format!("profile TOML: {e}"))?;
+        uicc::Profile::from_toml_str(&text).map_err(|e| format!("card {}: {e}", self.index))
+    }
+}
+
+/// Makes card *i*: given its identity, returns the card behind the [`Transport`] seam.
+pub type CardFactory =
+    Arc<dyn Fn(&CardIdentity) -> Result<Box<dyn Transport + Send>, String> + Send + Sync>;
+
+/// A factory for cards made from `base` (with [`CardIdentity::profile`]), the `uicc`
+/// built-in applet classes and an in-memory store.
+pub fn profile_factory(base: uicc::Profile) -> CardFactory {
+    Arc::new(move |id: &CardIdentity| {
+        let p = id.profile(&base)?;
+        let card = uicc::Card::new(p).map_err(|e| format!("card {}: {e}", id.index))?;
+        Ok(Box::new(transport::Emulator::new(card)) as Box<dyn Transport + Send>)
+    })
+}
+
+/// Size and numbering of the fleet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FleetConfig {
+    /// Number of cards N.
+    pub cards: u64,
+    /// MSISDN of card 0.
+    pub msisdn_base: u64,
+}
+
+impl Default for FleetConfig {
+    fn default() -> Self {
+        FleetConfig {
+            cards: 1000,
+            msisdn_base: 491_700_000_000,
+        }
+    }
+}
+
+/// One card with its own phone (terminal simulator).
+pub struct CardSlot {
+    /// Who the card is.
+    pub id: CardIdentity,
+    card: Box<dyn Transport + Send>,
+    terminal: Terminal,
+}
+
+impl std::fmt::Debug for CardSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CardSlot").field("id", &self.id).finish()
+    }
+}
+
+/// What a card answered to one SMS-PP download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Status words of the ENVELOPEs.
+    pub envelope_sws: Vec<u16>,
+    /// The PoR TP-UD (`02 71 00 …`), if the card sent one (ENVELOPE response or SEND SHORT
+    /// MESSAGE).
+    pub por: Option<Vec<u8>>,
+}
+
+impl CardSlot {
+    /// Deliver one TP-UD (with its UDH) as an SMS-PP download and collect the PoR.
+    pub fn deliver(&mut self, ud: &[u8]) -> Result<Delivery, TerminalError> {
+        self.terminal.clear_records();
+        let o = self
+            .terminal
+            .deliver_prepared(self.card.as_mut(), &[ud.to_vec()])?;
+        Ok(Delivery {
+            envelope_sws: o.envelope_sws,
+            por: o.por.map(|p| p.ud),
+        })
+    }
+}
+
+/// The fleet: N cards addressed by MSISDN, each created on first use.
+pub struct Fleet {
+    config: FleetConfig,
+    factory: CardFactory,
+    cards: Mutex<HashMap<u64, Arc<Mutex<Option<CardSlot>>>>>,
+}
+
+impl std::fmt::Debug for Fleet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("config", &self.config)
+            .field("touched", &self.touched())
+            .finish()
+    }
+}
+
+/// Why a card could not be reached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FleetError {
+    /// The MSISDN is not a number of this fleet.
+    #[error("destination {0:?} is not an MSISDN of this fleet")]
+    UnknownMsisdn(String),
+    /// Making or starting the card failed.
+    #[error("card {index}: {reason}")]
+    Card {
+        /// Index.
+        index: u64,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+impl Fleet {
+    /// A fleet of `config.cards` cards made by `factory`.
+    pub fn new(config: FleetConfig, factory: CardFactory) -> Fleet {
+        Fleet {
+            config,
+            factory,
+            cards: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> FleetConfig {
+        self.config
+    }
+
+    /// Card index for an MSISDN (digits, an optional leading `+`), if in range.
+    pub fn route(&self, msisdn: &str) -> Option<u64> {
+        let d = msisdn.strip_prefix('+').unwrap_or(msisdn);
+        if d.is_empty() || d.len() > 20 || !d.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let n: u64 = d.parse().ok()?;
+        let i = n.checked_sub(self.config.msisdn_base)?;
+        (i < self.config.cards).then_some(i)
+    }
+
+    /// How many cards exist in memory (received at least one message).
+    pub fn touched(&self) -> usize {
+        self.cards.lock().map(|c| c.len()).unwrap_or(0)
+    }
+
+    /// Run `f` on the card for `msisdn`, created (and sent its TERMINAL PROFILE) on first
+    /// use. The fleet lock is held only to find the card's slot: cards are created and used
+    /// under their own locks, so sessions working on different cards run in parallel.
+    pub fn with_card<R>(
+        &self,
+        msisdn: &str,
+        f: impl FnOnce(&mut CardSlot) -> R,
+    ) -> Result<R, FleetError> {
+        let index = self
+            .route(msisdn)
+            .ok_or_else(|| FleetError::UnknownMsisdn(msisdn.into()))?;
+        let err = |reason: String| FleetError::Card { index, reason };
+        let slot = {
+            let mut cards = self
+                .cards
+                .lock()
+                .map_err(|_| err("fleet lock poisoned".into()))?;
+            cards.entry(index).or_default().clone()
+        };
+        let mut guard = slot.lock().map_err(|_| err("card lock poisoned".into()))?;
+        if guard.is_none() {
+            match self.make(index) {
+                Ok(c) => *guard = Some(c),
+                Err(e) => {
+                    drop(guard);
+                    if let Ok(mut cards) = self.cards.lock() {
+                        cards.remove(&index);
+                    }
+                    return Err(err(e));
+                }
+            }
+        }
+        match guard.as_mut() {
+            Some(card) => Ok(f(card)),
+            None => Err(err("card vanished".into())),
+        }
+    }
+
+    fn make(&self, index: u64) -> Result<CardSlot, String> {
+        let id = CardIdentity::new(index, self.config.msisdn_base);
+        let mut card = (self.factory)(&id)?;
+        let mut terminal = Terminal::new(TerminalConfig::default());
+        terminal
+            .terminal_profile(card.as_mut())
+            .map_err(|e| format!("TERMINAL PROFILE: {e}"))?;
+        Ok(CardSlot { id, card, terminal })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identities_are_derived_from_the_index() {
+        let id = CardIdentity::new(42, 491_700_000_000);
+        assert_eq!(id.msisdn, "491700000042");
+        assert_eq!(id.imsi, "001010000000042");
+        assert_eq!(id.iccid.len(), 19);
+        assert_eq!(&id.iccid[..18], "898821100000000042");
+        // The worked example of the Luhn algorithm: 7992739871 → 3.
+        assert_eq!(luhn_digit("7992739871"), 3);
+        let p = id.profile(&uicc::Profile::default_profile()).unwrap();
+        assert!(p.to_toml().contains("001010000000042"));
+    }
+
+    #[test]
+    fn routing_is_by_range() {
+        let f = Fleet::new(
+            FleetConfig {
+                cards: 10,
+                msisdn_base: 100,
+            },
+            profile_factory(uicc::Profile::default_profile()),
+        );
+        assert_eq!(f.route("100"), Some(0));
+        assert_eq!(f.route("+109"), Some(9));
+        assert_eq!(f.route("110"), None);
+        assert_eq!(f.route("99"), None);
+        assert_eq!(f.route("1x0"), None);
+        assert_eq!(f.route(""), None);
+        assert_eq!(f.touched(), 0);
+        let id = f.with_card("105", |c| c.id.clone()).unwrap();
+        assert_eq!(id, CardIdentity::new(5, 100));
+        assert_eq!(f.touched(), 1);
+        assert!(matches!(
+            f.with_card("5", |_| ()),
+            Err(FleetError::UnknownMsisdn(_))
+        ));
+    }
+}

@@ -1,0 +1,18 @@
+//! `smsc`: an SMPP 3.4 SMSC (SMPP v3.4 Issue 1.2) in front of a fleet of emulated cards.
+//!
+//! An OTA platform binds as an ESME and submits binary SMS (esm_class UDHI, protocol_id
+//! `7F`, data_coding `F6`/`16`/`04`: TS 23.048 / TS 31.115 conventions). The destination
+//! MSISDN picks card *i* of the [`fleet`]; the short message is delivered to it as an SMS-PP
+//! data download ENVELOPE by that card's own terminal simulator (TS 31.111 §7.1.1), and the
+//! proof of receipt comes back to the ESME as a deliver_sm from the card's MSISDN.
+//!
+//! * [`pdu`]: the SMPP PDU codec;
+//! * [`fleet`]: MSISDN routing, per-card identities, cards created lazily;
+//! * [`server`]: the TCP server (std threads; the workspace has no async runtime).
+
+pub mod fleet;
+pub mod pdu;
+pub mod server;
+
+pub use fleet::{CardIdentity, Fleet, FleetConfig};
+pub use server::{Server, ServerConfig, ServerError};
