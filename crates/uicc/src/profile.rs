@@ -999,7 +999,9 @@ impl Profile {
         if let Some(spn) = &doc.subscriber.spn {
             let v =
                 crate::subscriber::encode_spn(spn.get_ref()).map_err(|m| cx.err(spn.span(), m))?;
-            if let Some(id) = adf_file(USIM, 0x6F46) {
+            // The USIM's EF.SPN and DF.GSM's (TS 51.011 §10.3.11, same layout), if declared.
+            let gsm_spn = paths.get([0x3F00, 0x7F20, 0x6F46].as_slice()).copied();
+            for id in adf_file(USIM, 0x6F46).into_iter().chain(gsm_spn) {
                 if declared(id) {
                     return Err(cx.err(
                         spn.span(),
