@@ -1034,7 +1034,9 @@ impl Profile {
                 (0x6F61, &with_act[..]),
                 (0x6FD9, &p[..]),
             ] {
-                if let Some(id) = adf_file(USIM, fid) {
+                // ADF.USIM's, and DF.GSM's of the same FID (TS 51.011 §10.3.37–38), if declared.
+                let gsm = paths.get([0x3F00, 0x7F20, fid].as_slice()).copied();
+                for id in adf_file(USIM, fid).into_iter().chain(gsm) {
                     if !declared(id) && !put(&mut files, id, None, v) {
                         return Err(cx.err(
                             imsi.span(),

@@ -190,7 +190,9 @@ fn gsm_spn_with_data_and_subscriber_spn_is_refused() {
 fn gsm_plmn_and_location_files_match_the_usim() {
     for p in [Profile::default_profile(), profile_with_spn("x")] {
         let mut c = Card::new(p).unwrap();
-        for fid in ["6F31", "6F7B", "6F7E", "6F78", "6FAD", "6F07"] {
+        for fid in [
+            "6F31", "6F7B", "6F7E", "6F78", "6FAD", "6F07", "6F60", "6F61", "6F62",
+        ] {
             let g = gsm_read(&mut c, &format!("7F20/{fid}"));
             let u = usim_read(&mut c, fid, g.len());
             assert_eq!(encode(&g), encode(&u), "DF.GSM/{fid} vs ADF.USIM/{fid}");
