@@ -947,7 +947,9 @@ impl Profile {
                     "msisdn must be up to 20 digits, optionally with a leading +",
                 ));
             }
-            if let Some(id) = find_under_adf(0x6F40) {
+            // The USIM's EF.MSISDN and DF.TELECOM's (TS 51.011 §10.5.5, read by 2G tools).
+            let telecom = paths.get([0x3F00, 0x7F10, 0x6F40].as_slice()).copied();
+            for id in find_under_adf(0x6F40).into_iter().chain(telecom) {
                 if let (Content::Records(r), Some((rl, _))) = (
                     &mut files[id].content,
                     tree.nodes[id].ef().and_then(|s| s.record_dims()),

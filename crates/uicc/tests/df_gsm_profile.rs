@@ -207,3 +207,28 @@ fn gsm_plmn_and_location_files_match_the_usim() {
         }
     }
 }
+
+#[test]
+fn telecom_msisdn_is_the_usims() {
+    let mut c = Card::new(Profile::default_profile()).unwrap();
+    assert!(exists(&mut c, "7F10/6F40"));
+    let (g, s) = tx(&mut c, "A0B201040F");
+    assert_eq!(s, 0x9000);
+    assert_eq!(tx(&mut c, "00A4040C07A0000000871002").1, 0x9000);
+    assert_eq!(tx(&mut c, "00A4000C026F40").1, 0x9000);
+    let (u, s) = tx(&mut c, "00B2010400");
+    let (u, s) = if s >> 8 == 0x6C {
+        tx(&mut c, &format!("00B20104{:02X}", s & 0xFF))
+    } else {
+        (u, s)
+    };
+    assert_eq!(s, 0x9000);
+    // The alpha identifiers differ in length; the 14 bytes after them are the same.
+    assert_eq!(
+        encode(&g[g.len() - 14..]),
+        encode(&u[u.len() - 14..]),
+        "DF.TELECOM/EF.MSISDN record 1"
+    );
+    // +491701234567: 7 BCD bytes, TON international / ISDN (91).
+    assert!(encode(&g).contains("0791947110325476"), "{}", encode(&g));
+}
