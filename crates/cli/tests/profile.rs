@@ -42,7 +42,7 @@ fn check_accepts_the_default_and_names_line_and_column() {
     std::fs::write(&good, &text).unwrap();
     let (code, out, _) = simota(&["profile", "check", good.to_str().unwrap()]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("ok: 283 files"), "{out}");
+    assert!(out.contains("ok: 318 files"), "{out}");
 
     let bad = dir.join("bad.toml");
     let broken = text.replace("data = \"00 00 00 02\"", "data = \"00 0Z 00 02\"");

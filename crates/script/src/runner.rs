@@ -803,6 +803,7 @@ mod tests {
             RunOptions {
                 keep_going: true,
                 raw: false,
+                strict: false,
             },
         );
         let j = crate::report::junit(std::slice::from_ref(&run));

@@ -983,7 +983,9 @@ impl Profile {
                     "msisdn must be up to 20 digits, optionally with a leading +",
                 ));
             }
-            if let Some(id) = find_under_adf(0x6F40) {
+            // The USIM's EF.MSISDN and DF.TELECOM's (TS 51.011 §10.5.5, read by 2G tools).
+            let telecom = paths.get([0x3F00, 0x7F10, 0x6F40].as_slice()).copied();
+            for id in find_under_adf(0x6F40).into_iter().chain(telecom) {
                 if let (Content::Records(r), Some((rl, _))) = (
                     &mut files[id].content,
                     tree.nodes[id].ef().and_then(|s| s.record_dims()),
@@ -1035,7 +1037,9 @@ impl Profile {
         if let Some(spn) = &doc.subscriber.spn {
             let v =
                 crate::subscriber::encode_spn(spn.get_ref()).map_err(|m| cx.err(spn.span(), m))?;
-            if let Some(id) = adf_file(USIM, 0x6F46) {
+            // The USIM's EF.SPN and DF.GSM's (TS 51.011 §10.3.11, same layout), if declared.
+            let gsm_spn = paths.get([0x3F00, 0x7F20, 0x6F46].as_slice()).copied();
+            for id in adf_file(USIM, 0x6F46).into_iter().chain(gsm_spn) {
                 if declared(id) {
                     return Err(cx.err(
                         spn.span(),
@@ -1068,7 +1072,9 @@ impl Profile {
                 (0x6F61, &with_act[..]),
                 (0x6FD9, &p[..]),
             ] {
-                if let Some(id) = adf_file(USIM, fid) {
+                // ADF.USIM's, and DF.GSM's of the same FID (TS 51.011 §10.3.37–38), if declared.
+                let gsm = paths.get([0x3F00, 0x7F20, fid].as_slice()).copied();
+                for id in adf_file(USIM, fid).into_iter().chain(gsm) {
                     if !declared(id) && !put(&mut files, id, None, v) {
                         return Err(cx.err(
                             imsi.span(),

@@ -62,7 +62,7 @@ fn select_answers_9fxx_and_the_51011_layouts() {
     assert_eq!(encode(&mf), "0000FFFF3F0001000000000009B102050500838A838A");
     let df = select(&mut c, &["7F20"]);
     assert_eq!(&df[4..7], &[0x7F, 0x20, 0x02]);
-    assert_eq!((df[14], df[15]), (0, 18), "DF.GSM has 18 EFs");
+    assert_eq!((df[14], df[15]), (0, 53), "DF.GSM has 53 EFs");
     // EF.IMSI: 9 bytes, read CHV1, update/rehabilitate/invalidate ADM1 (level A), not
     // invalidated, transparent.
     let ef = select(&mut c, &["6F07"]);
@@ -381,7 +381,7 @@ fn rfm_session_runs_class_a0() {
     let r = c.remote_apdu(&mut s, &decode("A0A40000027F20").unwrap());
     assert_eq!(
         encode(&r),
-        "0000FFFF7F2002000000000009B100120500838A838A9000"
+        "0000FFFF7F2002000000000009B100350500838A838A9000"
     );
     let r = c.remote_apdu(&mut s, &decode("A0A40000026F07").unwrap());
     assert_eq!(r.len(), 17);
