@@ -475,7 +475,7 @@ fn unpack7(b: &[u8]) -> impl Iterator<Item = u8> + '_ {
         let hi = u16::from(b.get(byte + 1).copied().unwrap_or(0));
         let septet = ((lo | hi << 8) >> shift) & 0x7F;
         // A trailing zero septet in the last octet is padding, not '@'.
-        if septet == 0 && i + 1 == n && (b.len() * 8) % 7 != 0 {
+        if septet == 0 && i + 1 == n && !(b.len() * 8).is_multiple_of(7) {
             None
         } else {
             Some(septet as u8)

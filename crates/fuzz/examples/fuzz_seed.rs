@@ -24,7 +24,7 @@ fn add(c: &mut Corpus, target: &'static str, b: Vec<u8>) {
 
 fn hex(s: &str) -> Option<Vec<u8>> {
     let t: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    if t.len() < 4 || t.len() % 2 != 0 || !t.chars().all(|c| c.is_ascii_hexdigit()) {
+    if t.len() < 4 || !t.len().is_multiple_of(2) || !t.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     apdu::hex::decode(&t).ok()

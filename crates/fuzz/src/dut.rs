@@ -294,7 +294,7 @@ pub fn path_text(p: &[u16]) -> String {
 /// Parse `3F00/2FE2` (or `3F002FE2`).
 pub fn parse_path(s: &str) -> Result<Vec<u16>, String> {
     let h: String = s.chars().filter(|c| !matches!(c, '/' | ' ')).collect();
-    if h.is_empty() || h.len() % 4 != 0 {
+    if h.is_empty() || !h.len().is_multiple_of(4) {
         return Err(format!(
             "path {s:?}: expected FIDs of 4 hex digits (3F00/2FE2)"
         ));

@@ -608,7 +608,7 @@ impl<D: Dut> Fuzzer<D> {
                     break;
                 }
             }
-            if n % 64 == 0 {
+            if n.is_multiple_of(64) {
                 if let Some(d) = self.cfg.duration {
                     if start.elapsed() >= d {
                         break;
@@ -724,7 +724,7 @@ impl<D: Dut> Fuzzer<D> {
                 }
                 self.history.push_back((case, pre));
             }
-            if self.cfg.state_check_every > 0 && n % self.cfg.state_check_every == 0 {
+            if self.cfg.state_check_every > 0 && n.is_multiple_of(self.cfg.state_check_every) {
                 if let Err(e) = self.dut.state_loads() {
                     total += 1;
                     state_failures.push(format!("after case {n}: {e}"));

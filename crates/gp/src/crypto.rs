@@ -34,7 +34,7 @@ pub fn unpad80(data: &[u8]) -> Option<&[u8]> {
 }
 
 fn check_blocks(data: &[u8], block: usize, field: &'static str) -> Result<(), GpError> {
-    if data.is_empty() || data.len() % block != 0 {
+    if data.is_empty() || !data.len().is_multiple_of(block) {
         return Err(GpError::BadLength {
             field,
             len: data.len(),

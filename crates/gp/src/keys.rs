@@ -286,7 +286,7 @@ impl Diversification {
 /// component length byte of the PUT KEY data field carries the real length.
 pub fn dek_encrypt(kind: KeyKind, dek: &[u8], key: &[u8]) -> Result<Vec<u8>, GpError> {
     let mut plain = key.to_vec();
-    while plain.len() % kind.block() != 0 {
+    while !plain.len().is_multiple_of(kind.block()) {
         plain.push(0);
     }
     let out = match kind {

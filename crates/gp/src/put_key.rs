@@ -124,7 +124,7 @@ impl PutKeyRequest {
                 // Amendment D §7.2.2: a key length byte before the encrypted block (what
                 // GlobalPlatformPro sends); GPCS Table 11-71: a block-aligned key without it
                 // (what pySim sends for 16- and 32-byte keys).
-                KeyKind::Aes if len % 16 == 0 => (len, block),
+                KeyKind::Aes if len.is_multiple_of(16) => (len, block),
                 KeyKind::Aes => {
                     let (l, rest) = block.split_first().ok_or(GpError::Truncated {
                         field: "key component length",

@@ -619,7 +619,7 @@ impl Keyset {
             what: "ciphering",
         })?;
         let bs = k.alg.block_size();
-        if len % bs != 0 {
+        if !len.is_multiple_of(bs) {
             return Err(OtaError::CipherLength {
                 offset: 0,
                 len,

@@ -173,7 +173,7 @@ impl Card {
     }
 
     fn walk_path(&self, c: &Chan, start: NodeId, data: &[u8]) -> Result<NodeId, u16> {
-        if data.is_empty() || data.len() % 2 != 0 {
+        if data.is_empty() || !data.len().is_multiple_of(2) {
             return Err(0x6700);
         }
         let tree = &self.profile.tree;

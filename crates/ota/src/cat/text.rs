@@ -198,7 +198,7 @@ impl TextString {
             TextDcs::Gsm7Packed => {
                 let n = self.data.len().saturating_mul(8) / 7;
                 let mut septets = gsm::unpack(&self.data, n);
-                if n % 8 == 0 && septets.last() == Some(&0x0D) {
+                if n.is_multiple_of(8) && septets.last() == Some(&0x0D) {
                     septets.pop();
                 }
                 Ok(gsm::decode(&septets))
@@ -274,7 +274,7 @@ fn encode_gsm(object: &'static str, s: &str) -> Result<Vec<u8>, CatError> {
 
 /// Decode UTF-16BE; an odd length or an unpaired surrogate is an error.
 pub(crate) fn decode_ucs2(b: &[u8]) -> Result<String, String> {
-    if b.len() % 2 != 0 {
+    if !b.len().is_multiple_of(2) {
         return Err(format!("UCS2 text has an odd length ({} bytes)", b.len()));
     }
     let units = b.chunks_exact(2).map(|c| u16::from_be_bytes([c[0], c[1]]));
