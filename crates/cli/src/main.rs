@@ -10,6 +10,7 @@ mod card;
 mod cmd_apdu;
 mod cmd_apdu_send;
 mod cmd_atr;
+mod cmd_cap;
 mod cmd_fuzz;
 mod cmd_ota;
 mod cmd_ota_send;
@@ -54,6 +55,8 @@ enum Cmd {
     Wpki(cmd_wpki::WpkiArgs),
     /// Fuzz a card with malformed and hostile OTA traffic; reproducible findings.
     Fuzz(cmd_fuzz::FuzzArgs),
+    /// Java Card CAP files: show what a CAP holds (verified structurally).
+    Cap(cmd_cap::CapArgs),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Cmd::Profile(a) => cmd_profile::run(a),
         Cmd::Wpki(a) => cmd_wpki::run(a),
         Cmd::Fuzz(a) => cmd_fuzz::run(a),
+        Cmd::Cap(a) => cmd_cap::run(a),
     };
     match r {
         Ok(code) => code,
