@@ -589,7 +589,12 @@ impl CapFile {
             None => Vec::new(),
         };
         let descriptor = match by_tag[tag::DESCRIPTOR as usize].as_deref() {
-            Some(b) => Some(parse_descriptor(b, &ctx, method.handlers.len())?),
+            Some(b) => Some(parse_descriptor(
+                b,
+                &ctx,
+                method.handlers.len(),
+                constant_pool.len(),
+            )?),
             None => None,
         };
         Ok(CapFile {
@@ -1131,7 +1136,12 @@ fn parse_export(b: &[u8], ctx: &Ctx) -> Result<Vec<ClassExport>, CapError> {
     Ok(v)
 }
 
-fn parse_descriptor(b: &[u8], ctx: &Ctx, handlers: usize) -> Result<Descriptor, CapError> {
+fn parse_descriptor(
+    b: &[u8],
+    ctx: &Ctx,
+    handlers: usize,
+    cp_count: usize,
+) -> Result<Descriptor, CapError> {
     let mut r = Reader::new("Descriptor", b, 3);
     let n = r.u1("class_count")?;
     let mut classes = Vec::new();
@@ -1207,7 +1217,14 @@ fn parse_descriptor(b: &[u8], ctx: &Ctx, handlers: usize) -> Result<Descriptor, 
             methods,
         });
     }
+    let at = r.pos;
     let cp = r.u2("constant_pool_count")?;
+    if cp as usize != cp_count {
+        return Err(r.err_at(
+            at,
+            format!("constant_pool_count {cp}, the ConstantPool component has {cp_count}"),
+        ));
+    }
     let mut constant_pool_types = Vec::new();
     for _ in 0..cp {
         constant_pool_types.push(r.u2("constant_pool_types")?);

@@ -253,3 +253,38 @@ fn every_truncation_and_byte_flip_is_an_error_or_ok_never_a_panic() {
         }
     }
 }
+
+#[test]
+fn descriptor_constant_pool_count_must_match() {
+    // The ConstantPool count lowered by one (and its last entry dropped, sizes fixed up in
+    // the component and the Directory): the Descriptor's type table no longer matches.
+    let mut files = components("jcsim-wallet.cap");
+    let mut new_size = 0u16;
+    for (n, d) in files.iter_mut() {
+        if n.ends_with("/ConstantPool.cap") {
+            let c = u16::from_be_bytes([d[3], d[4]]) - 1;
+            d[3..5].copy_from_slice(&c.to_be_bytes());
+            d.truncate(d.len() - 4);
+            new_size = (d.len() - 3) as u16;
+            d[1..3].copy_from_slice(&new_size.to_be_bytes());
+        }
+    }
+    for (n, d) in files.iter_mut() {
+        if n.ends_with("/Directory.cap") {
+            let at = 3 + 2 * 4; // component_sizes[ConstantPool - 1]
+            d[at..at + 2].copy_from_slice(&new_size.to_be_bytes());
+        }
+    }
+    let e = CapFile::from_zip(&zip_of(&files)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            CapError::Component {
+                component: "Descriptor",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.to_string().contains("constant_pool_count"), "{e}");
+}
