@@ -597,6 +597,9 @@ impl CapFile {
             )?),
             None => None,
         };
+        if let Some(d) = &descriptor {
+            verify_bytecode(&method.info, d)?;
+        }
         Ok(CapFile {
             header,
             directory,
@@ -1237,4 +1240,39 @@ fn parse_descriptor(
         classes,
         constant_pool_types,
     })
+}
+
+/// Walks the bytecode of every method the Descriptor lists (§6.10.2 method header, §7.5
+/// instruction lengths): each instruction lies inside its method.
+fn verify_bytecode(info: &[u8], d: &Descriptor) -> Result<(), CapError> {
+    let merr = |offset: usize, what: String| CapError::Component {
+        component: "Method",
+        offset: offset + 3,
+        what,
+    };
+    for m in d.classes.iter().flat_map(|c| c.methods.iter()) {
+        if m.bytecode_count == 0 {
+            continue;
+        }
+        let off = m.method_offset as usize;
+        let first = *info
+            .get(off)
+            .ok_or_else(|| merr(off, "method header past the component".into()))?;
+        // ACC_EXTENDED (0x8 in the upper nibble): 4-byte header, else 2 bytes.
+        let hdr = if first & 0x80 != 0 { 4 } else { 2 };
+        let start = off + hdr;
+        let code = info
+            .get(start..start + m.bytecode_count as usize)
+            .ok_or_else(|| {
+                merr(
+                    off,
+                    format!(
+                        "method with {} bytecodes runs past the component",
+                        m.bytecode_count
+                    ),
+                )
+            })?;
+        crate::bytecode::walk(code).map_err(|(pc, what)| merr(start + pc, what))?;
+    }
+    Ok(())
 }

@@ -288,3 +288,49 @@ fn descriptor_constant_pool_count_must_match() {
     );
     assert!(e.to_string().contains("constant_pool_count"), "{e}");
 }
+
+#[test]
+fn undefined_opcode_in_a_method_is_named() {
+    let c = cap("jcsim-wallet.cap");
+    let m = c
+        .descriptor
+        .as_ref()
+        .unwrap()
+        .classes
+        .iter()
+        .flat_map(|k| k.methods.iter())
+        .find(|m| m.bytecode_count > 0)
+        .copied()
+        .unwrap();
+    let hdr = if c.method.info[m.method_offset as usize] & 0x80 != 0 {
+        4
+    } else {
+        2
+    };
+    let at = 3 + m.method_offset as usize + hdr; // first opcode, offset from the tag
+    let e = with("jcsim-wallet.cap", "Method", |d| d[at] = 0xFF).unwrap_err();
+    assert_eq!(
+        e,
+        CapError::Component {
+            component: "Method",
+            offset: at,
+            what: "undefined or truncated opcode FF".into()
+        }
+    );
+}
+
+#[test]
+fn switch_lengths() {
+    use jcvm::bytecode::{insn_len, walk};
+    // stableswitch default, low 1, high 3: 7 + 3*2 bytes.
+    let st = [0x73, 0, 0, 0, 1, 0, 3, 0, 0, 0, 0, 0, 0];
+    assert_eq!(insn_len(&st, 0), Some(13));
+    // slookupswitch default, 2 pairs: 5 + 2*4 bytes.
+    let sl = [0x75, 0, 0, 0, 2, 0, 1, 0, 0, 0, 2, 0, 0];
+    assert_eq!(insn_len(&sl, 0), Some(13));
+    // high < low: refused.
+    assert_eq!(insn_len(&[0x73, 0, 0, 0, 3, 0, 1], 0), None);
+    // sipush cut short at the end of the method.
+    assert!(walk(&[0x00, 0x13, 0x01]).is_err());
+    assert_eq!(walk(&[0x00, 0x13, 0x01, 0x02, 0x7A]), Ok(3));
+}
