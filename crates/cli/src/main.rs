@@ -10,6 +10,7 @@ mod card;
 mod cmd_apdu;
 mod cmd_apdu_send;
 mod cmd_atr;
+mod cmd_cap;
 mod cmd_fuzz;
 mod cmd_gp;
 mod cmd_keyaudit;
@@ -75,6 +76,8 @@ enum Cmd {
     Gp(cmd_gp::GpArgs),
     /// Audit public keys (files or on-card generations): ROCA, shared primes, weak parameters.
     Keyaudit(cmd_keyaudit::KeyauditArgs),
+    /// Java Card CAP files: show what a CAP holds (verified structurally).
+    Cap(cmd_cap::CapArgs),
 }
 
 /// Writes the completion script for `shell` to stdout (clap_complete).
@@ -126,6 +129,7 @@ fn main() -> ExitCode {
         Cmd::Man => man(),
         Cmd::Gp(a) => cmd_gp::run(a),
         Cmd::Keyaudit(a) => cmd_keyaudit::run(a),
+        Cmd::Cap(a) => cmd_cap::run(a),
     };
     match r {
         Ok(code) => code,

@@ -214,6 +214,17 @@ fn main() {
     );
     add(&mut c, "ota_receiver", rec(0x14, 2, &upd));
     add(&mut c, "ota_receiver", rec(0x88, 1, &upd));
+    // CAP files (the smallest two, as ZIPs).
+    let mut caps: Vec<_> = std::fs::read_dir(root.join("test-vectors/cap"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cap"))
+        .collect();
+    caps.sort_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0));
+    for p in caps.iter().take(2) {
+        add(&mut c, "cap_reader", std::fs::read(p).unwrap());
+    }
     // Write.
     let out = root.join("fuzz/corpus");
     for (t, items) in &c {

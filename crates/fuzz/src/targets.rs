@@ -29,6 +29,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("fcp", fcp),
     ("script", script),
     ("ota_receiver", ota_receiver),
+    ("cap_reader", cap_reader),
 ];
 
 /// C-APDU and R-APDU parsing (ISO/IEC 7816-4 §5.1) and the one-line explanation.
@@ -354,4 +355,28 @@ pub fn ota_receiver(data: &[u8]) {
     }
     let st = card.process(&[0x80, 0xF2, 0x00, 0x0C, 0x00]);
     assert!(st.len() >= 2, "the card still answers STATUS");
+}
+
+/// The CAP file reader (JCVM Spec 3.0.5 ch. 6): a ZIP of components, or (when the input is
+/// not a ZIP) the input split into component files at each `tag u1, size u2` boundary. Never a
+/// panic; a CAP that parses has applet install offsets inside its Method component.
+pub fn cap_reader(data: &[u8]) {
+    let check = |c: jcvm::CapFile| {
+        for a in &c.applets {
+            assert!((a.install_method_offset as usize) < c.method.info.len());
+        }
+    };
+    if let Ok(c) = jcvm::CapFile::from_zip(data) {
+        check(c);
+    }
+    let mut comps = Vec::new();
+    let mut rest = data;
+    while rest.len() >= 3 {
+        let n = (3 + u16::from_be_bytes([rest[1], rest[2]]) as usize).min(rest.len());
+        comps.push(rest[..n].to_vec());
+        rest = &rest[n..];
+    }
+    if let Ok(c) = jcvm::CapFile::from_components(comps) {
+        check(c);
+    }
 }

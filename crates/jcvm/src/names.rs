@@ -1,0 +1,25 @@
+//! Names of the well-known API packages by AID (JC API spec; ETSI TS 102 241 / TS 143 019;
+//! GlobalPlatform Card Spec), for display.
+
+/// Known package AIDs (upper-case hex) and their names.
+pub const KNOWN_PACKAGES: &[(&str, &str)] = &[
+    ("A0000000620001", "java.lang"),
+    ("A0000000620002", "java.io"),
+    ("A0000000620003", "java.rmi"),
+    ("A0000000620101", "javacard.framework"),
+    ("A000000062010101", "javacard.framework.service"),
+    ("A0000000620102", "javacard.security"),
+    ("A0000000620201", "javacardx.crypto"),
+    ("A0000000090003FFFFFFFF8910710001", "sim.access"),
+    ("A0000000090003FFFFFFFF8910710002", "sim.toolkit"),
+    ("A00000015100", "org.globalplatform"),
+];
+
+/// The name of the package with this AID, when it is a known API package.
+pub fn package_name(aid: &[u8]) -> Option<&'static str> {
+    let h = crate::cap::hex(aid);
+    KNOWN_PACKAGES
+        .iter()
+        .find(|(a, _)| *a == h)
+        .map(|(_, n)| *n)
+}
