@@ -219,6 +219,7 @@ impl Card {
             }
         }
         v.push((crate::ram::ISD_AID.to_vec(), AidTarget::Isd));
+        v.push((crate::ram::ISD_AID_GP211.to_vec(), AidTarget::Isd));
         v
     }
 

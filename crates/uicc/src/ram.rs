@@ -36,6 +36,11 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 /// AID of the issuer security domain (GP default ISD AID).
 pub const ISD_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00];
 
+/// The GP Card Specification 2.1.1 ISD AID (`A000000003000000`), which older cards use and
+/// tools probe for (pySim-shell's `ADF.ISD`): SELECT by this AID selects the same ISD, whose FCI
+/// still names [`ISD_AID`].
+pub const ISD_AID_GP211: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00];
+
 /// Key bytes that never print and are zeroized on drop.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct KeyBytes(#[serde(with = "hexser::bytes")] pub Vec<u8>);

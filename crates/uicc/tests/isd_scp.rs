@@ -86,6 +86,18 @@ fn select_answers_the_fci() {
     );
     let r = send(&mut c, &sel);
     assert_eq!((r.sw.0, r.data[0]), (0x9000, 0x6F));
+    // The GP 2.1.1 ISD AID that pySim-shell's ADF.ISD probes for selects the same ISD.
+    let sel = CommandApdu::new(
+        0x00,
+        0xA4,
+        0x04,
+        0x00,
+        decode("A000000003000000").unwrap(),
+        Some(256),
+    );
+    let r = send(&mut c, &sel);
+    assert_eq!(r.sw.0, 0x9000);
+    assert_eq!(r.data[4..12], decode(ISD).unwrap()[..]);
 }
 
 #[test]
