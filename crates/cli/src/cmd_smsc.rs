@@ -34,20 +34,24 @@ pub struct SmscArgs {
     /// Card profile (TOML) for every card (default: the built-in profile with the WPKI applet).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
+    /// Keep the cards' state in DIR (embedded redb database DIR/fleet.redb): survives a
+    /// restart or kill -9; a message is acknowledged only after its card's state is saved.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
     /// Log sessions and messages on stderr.
     #[arg(long, short)]
     verbose: bool,
 }
 
 fn factory(base: uicc::Profile) -> CardFactory {
-    Arc::new(move |id: &CardIdentity| {
+    Arc::new(move |id: &CardIdentity, store: Box<dyn uicc::Store>| {
         let profile = id.profile(&base)?;
         let rng =
             wpki::uicc_applet::os_random_source().map_err(|e| format!("random source: {e}"))?;
         let card = uicc::Card::with_options(
             profile,
             uicc::CardOptions {
-                store: Box::new(uicc::MemoryStore::new()),
+                store,
                 registry: crate::card::registry(),
                 rng: Some(rng),
             },
@@ -97,15 +101,25 @@ pub fn run(a: SmscArgs) -> Result<ExitCode, CliError> {
         },
         verbose: a.verbose,
     };
-    let server = Server::bind(config, factory(base)).map_err(|e| CliError::input(e.to_string()))?;
+    let store = match &a.state {
+        Some(dir) => Some(Arc::new(
+            smsc::RedbStore::open(dir).map_err(|e| CliError::input(format!("--state: {e}")))?,
+        ) as Arc<dyn smsc::FleetStore>),
+        None => None,
+    };
+    let server = Server::bind_with_store(config, factory(base), store)
+        .map_err(|e| CliError::input(e.to_string()))?;
     let at = server
         .local_addr()
         .map_err(|e| CliError::transport(e.to_string()))?;
     eprintln!(
-        "simota smsc: SMPP 3.4 on {at}; {} cards, MSISDN {}..={}",
+        "simota smsc: SMPP 3.4 on {at}; {} cards, MSISDN {}..={}; state {}",
         a.cards,
         a.msisdn_base,
-        a.msisdn_base + a.cards - 1
+        a.msisdn_base + a.cards - 1,
+        a.state
+            .as_ref()
+            .map_or("in memory".into(), |d| d.display().to_string())
     );
     server
         .serve()

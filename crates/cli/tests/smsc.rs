@@ -81,3 +81,136 @@ fn default_credentials_refused_off_loopback() {
     let e = String::from_utf8_lossy(&out.stderr);
     assert!(e.contains("accepted only on a loopback address"), "{e}");
 }
+
+fn aes_keys() -> ota::Keyset {
+    ota::Keyset::new()
+        .with_kic(
+            ota::CipherAlgorithm::AesCbc,
+            &apdu::hex::decode("000102030405060708090A0B0C0D0E0F").unwrap(),
+            1,
+        )
+        .unwrap()
+        .with_kid(
+            ota::ChecksumAlgorithm::AesCmac,
+            &apdu::hex::decode("101112131415161718191A1B1C1D1E1F").unwrap(),
+            1,
+        )
+        .unwrap()
+}
+
+/// submit_sm of an RFM READ BINARY EF.ICCID with `counter` (SPI 1619: counter must be
+/// higher) to `dest`; returns the PoR status byte.
+fn rfm(s: &mut TcpStream, seq: u32, dest: &str, counter: u64) -> u8 {
+    let keys = aes_keys();
+    let p = ota::CommandPacket::new(
+        ota::Spi::from_u16(0x1619),
+        &keys,
+        ota::Tar([0xB0, 0, 0]),
+        ota::Counter::new(counter).unwrap(),
+        apdu::hex::decode("00A4000C022FE2 00B000000A").unwrap(),
+    )
+    .seal(&keys)
+    .unwrap();
+    let ud = ota::sms::split_command(&p, ota::sms::ConcatRef::Eight(1))
+        .unwrap()
+        .remove(0);
+    let m = smsc::pdu::ShortMessage {
+        source_addr: "12".into(),
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: dest.into(),
+        esm_class: smsc::pdu::ESM_UDHI,
+        protocol_id: 0x7F,
+        data_coding: 0xF6,
+        short_message: ud,
+        ..Default::default()
+    };
+    s.write_all(&Pdu::new(seq, Body::SubmitSm(m)).emit())
+        .unwrap();
+    assert_eq!(recv(s).status, status::ROK);
+    let Body::DeliverSm(d) = recv(s).body else {
+        panic!("no PoR")
+    };
+    let por = ota::ResponsePacket::open(d.payload(), ota::PorSecurity::NONE, &keys)
+        .or_else(|_| {
+            ota::ResponsePacket::open(
+                d.payload(),
+                ota::Spi::from_u16(0x1619).por_security(),
+                &keys,
+            )
+        })
+        .unwrap();
+    por.status.to_byte()
+}
+
+fn start_persistent(dir: &std::path::Path) -> (Killed, String) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(["smsc", "--listen", &listen, "--cards", "100", "--state"])
+        .arg(dir)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start simota smsc");
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("state "), "{line}");
+    (Killed(child), listen)
+}
+
+fn bound(listen: &str) -> TcpStream {
+    let mut s = TcpStream::connect(listen).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let bind = Body::BindTransceiver(Bind {
+        system_id: "test".into(),
+        password: "test".into(),
+        system_type: String::new(),
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: String::new(),
+    });
+    s.write_all(&Pdu::new(1, bind).emit()).unwrap();
+    assert_eq!(recv(&mut s).status, status::ROK);
+    s
+}
+
+/// `simota smsc --state DIR` killed with SIGKILL right after its last PoR: the restarted
+/// process refuses every acknowledged counter again and accepts the next one.
+#[test]
+fn smsc_state_survives_kill_9() {
+    let dir = std::env::temp_dir().join(format!("simota-smsc-kill9-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cards = ["491700000000", "491700000007", "491700000099"];
+    {
+        let (mut child, listen) = start_persistent(&dir);
+        let mut s = bound(&listen);
+        let mut seq = 2;
+        for c in 1..=3u64 {
+            for d in cards {
+                assert_eq!(rfm(&mut s, seq, d, c), 0x00, "{d} counter {c}");
+                seq += 1;
+            }
+        }
+        // SIGKILL (Child::kill), no clean shutdown.
+        child.0.kill().unwrap();
+        child.0.wait().unwrap();
+    }
+    let (_child, listen) = start_persistent(&dir);
+    let mut s = bound(&listen);
+    let mut seq = 2;
+    for d in cards {
+        assert_eq!(rfm(&mut s, seq, d, 3), 0x02, "{d}: counter 3 replayed");
+        assert_eq!(rfm(&mut s, seq + 1, d, 4), 0x00, "{d}: counter 4");
+        seq += 2;
+    }
+    // An untouched card starts from the profile's counter.
+    assert_eq!(rfm(&mut s, seq, "491700000050", 1), 0x00);
+    drop(s);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -11,6 +11,7 @@
 //! | IMSI | `00101` ‖ i as 10 digits (MCC 001, MNC 01: the test network) |
 //! | keys, TARs, files | the profile's, unchanged |
 
+use crate::store::FleetStore;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use terminal::{Terminal, TerminalConfig, TerminalError};
@@ -37,7 +38,7 @@ pub fn luhn_digit(digits: &str) -> u8 {
         .enumerate()
         .map(|(k, c)| {
             let d = (c - b'0') as u32;
-            if k % 2 == 0 {
+            if k.is_multiple_of(2) {
                 let x = d * 2;
                 x / 10 + x % 10
             } else {
@@ -86,18 +87,68 @@ impl CardIdentity {
     }
 }
 
-/// Makes card *i*: given its identity, returns the card behind the [`Transport`] seam.
-pub type CardFactory =
-    Arc<dyn Fn(&CardIdentity) -> Result<Box<dyn Transport + Send>, String> + Send + Sync>;
+/// Makes card *i*: given its identity and the [`uicc::Store`] its non-volatile state lives
+/// in (the card resumes from it), returns the card behind the [`Transport`] seam.
+pub type CardFactory = Arc<
+    dyn Fn(&CardIdentity, Box<dyn uicc::Store>) -> Result<Box<dyn Transport + Send>, String>
+        + Send
+        + Sync,
+>;
 
-/// A factory for cards made from `base` (with [`CardIdentity::profile`]), the `uicc`
-/// built-in applet classes and an in-memory store.
+/// A factory for cards made from `base` (with [`CardIdentity::profile`]) and the `uicc`
+/// built-in applet classes.
 pub fn profile_factory(base: uicc::Profile) -> CardFactory {
-    Arc::new(move |id: &CardIdentity| {
+    Arc::new(move |id: &CardIdentity, store: Box<dyn uicc::Store>| {
         let p = id.profile(&base)?;
-        let card = uicc::Card::new(p).map_err(|e| format!("card {}: {e}", id.index))?;
+        let card =
+            uicc::Card::with_store(p, store).map_err(|e| format!("card {}: {e}", id.index))?;
         Ok(Box::new(transport::Emulator::new(card)) as Box<dyn Transport + Send>)
     })
+}
+
+/// The latest state a card committed and the fleet has not yet saved.
+type Pending = Arc<Mutex<Option<uicc::NvState>>>;
+
+/// The [`uicc::Store`] of a card of a persistent fleet: loads the card's row from the
+/// [`FleetStore`]; commits are kept (one clone of the state) until [`Fleet::with_card`]
+/// saves them, once per delivered message, before the message is acknowledged.
+struct CardStore {
+    index: u64,
+    fleet: Arc<dyn FleetStore>,
+    pending: Pending,
+}
+
+impl uicc::Store for CardStore {
+    fn load(&mut self) -> Result<Option<uicc::NvState>, uicc::StoreError> {
+        let path = || std::path::PathBuf::from(format!("card {}", self.index));
+        match self.fleet.load(self.index) {
+            Ok(None) => Ok(None),
+            Ok(Some(b)) => {
+                uicc::NvState::from_bytes(&b)
+                    .map(Some)
+                    .map_err(|e| uicc::StoreError::Corrupt {
+                        path: path(),
+                        reason: e.to_string(),
+                    })
+            }
+            Err(e) => Err(uicc::StoreError::Io {
+                path: path(),
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    fn commit(&mut self, state: &uicc::NvState) -> Result<(), uicc::StoreError> {
+        let mut p = self.pending.lock().map_err(|_| uicc::StoreError::Io {
+            path: format!("card {}", self.index).into(),
+            reason: "pending-state lock poisoned".into(),
+        })?;
+        match p.as_mut() {
+            Some(prev) => prev.clone_from(state),
+            None => *p = Some(state.clone()),
+        }
+        Ok(())
+    }
 }
 
 /// Size and numbering of the fleet.
@@ -124,6 +175,7 @@ pub struct CardSlot {
     pub id: CardIdentity,
     card: Box<dyn Transport + Send>,
     terminal: Terminal,
+    pending: Option<Pending>,
 }
 
 impl std::fmt::Debug for CardSlot {
@@ -160,6 +212,7 @@ impl CardSlot {
 pub struct Fleet {
     config: FleetConfig,
     factory: CardFactory,
+    store: Option<Arc<dyn FleetStore>>,
     cards: Mutex<HashMap<u64, Arc<Mutex<Option<CardSlot>>>>>,
 }
 
@@ -186,14 +239,33 @@ pub enum FleetError {
         /// What went wrong.
         reason: String,
     },
+    /// Saving the card's state failed: the message was not acknowledged and the card's
+    /// in-memory state was dropped (it resumes from the last saved state).
+    #[error("card {index}: {reason}")]
+    Store {
+        /// Index.
+        index: u64,
+        /// What went wrong.
+        reason: String,
+    },
 }
 
 impl Fleet {
-    /// A fleet of `config.cards` cards made by `factory`.
+    /// A fleet of `config.cards` cards made by `factory`, their state in memory only.
     pub fn new(config: FleetConfig, factory: CardFactory) -> Fleet {
+        Fleet::with_store(config, factory, None)
+    }
+
+    /// A fleet whose cards resume from and save to `store` (`None`: memory only).
+    pub fn with_store(
+        config: FleetConfig,
+        factory: CardFactory,
+        store: Option<Arc<dyn FleetStore>>,
+    ) -> Fleet {
         Fleet {
             config,
             factory,
+            store,
             cards: Mutex::new(HashMap::new()),
         }
     }
@@ -222,6 +294,10 @@ impl Fleet {
     /// Run `f` on the card for `msisdn`, created (and sent its TERMINAL PROFILE) on first
     /// use. The fleet lock is held only to find the card's slot: cards are created and used
     /// under their own locks, so sessions working on different cards run in parallel.
+    ///
+    /// With a [`FleetStore`], the state the card committed during `f` is saved (durably)
+    /// before this returns, so the caller may acknowledge the message; if saving fails the
+    /// result is [`FleetError::Store`] and the card is dropped from memory.
     pub fn with_card<R>(
         &self,
         msisdn: &str,
@@ -251,20 +327,54 @@ impl Fleet {
                 }
             }
         }
-        match guard.as_mut() {
-            Some(card) => Ok(f(card)),
-            None => Err(err("card vanished".into())),
+        let (r, pending) = match guard.as_mut() {
+            Some(card) => (f(card), card.pending.clone()),
+            None => return Err(err("card vanished".into())),
+        };
+        if let (Some(store), Some(pending)) = (&self.store, pending) {
+            let state = pending.lock().ok().and_then(|mut p| p.take());
+            if let Some(state) = state {
+                if let Err(e) = store.save(index, &state.to_bytes()) {
+                    *guard = None;
+                    drop(guard);
+                    if let Ok(mut cards) = self.cards.lock() {
+                        cards.remove(&index);
+                    }
+                    return Err(FleetError::Store {
+                        index,
+                        reason: e.to_string(),
+                    });
+                }
+            }
         }
+        Ok(r)
     }
 
     fn make(&self, index: u64) -> Result<CardSlot, String> {
         let id = CardIdentity::new(index, self.config.msisdn_base);
-        let mut card = (self.factory)(&id)?;
+        let (store, pending): (Box<dyn uicc::Store>, _) = match &self.store {
+            Some(fleet) => {
+                let pending = Pending::default();
+                let s = CardStore {
+                    index,
+                    fleet: fleet.clone(),
+                    pending: pending.clone(),
+                };
+                (Box::new(s), Some(pending))
+            }
+            None => (Box::new(uicc::MemoryStore::new()), None),
+        };
+        let mut card = (self.factory)(&id, store)?;
         let mut terminal = Terminal::new(TerminalConfig::default());
         terminal
             .terminal_profile(card.as_mut())
             .map_err(|e| format!("TERMINAL PROFILE: {e}"))?;
-        Ok(CardSlot { id, card, terminal })
+        Ok(CardSlot {
+            id,
+            card,
+            terminal,
+            pending,
+        })
     }
 }
 

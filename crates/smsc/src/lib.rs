@@ -8,11 +8,14 @@
 //!
 //! * [`pdu`]: the SMPP PDU codec;
 //! * [`fleet`]: MSISDN routing, per-card identities, cards created lazily;
+//! * [`store`]: persistent card state ([`FleetStore`], [`RedbStore`]);
 //! * [`server`]: the TCP server (std threads; the workspace has no async runtime).
 
 pub mod fleet;
 pub mod pdu;
 pub mod server;
+pub mod store;
 
 pub use fleet::{CardIdentity, Fleet, FleetConfig};
 pub use server::{Server, ServerConfig, ServerError};
+pub use store::{FleetStore, FleetStoreError, RedbStore};

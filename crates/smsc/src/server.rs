@@ -8,6 +8,7 @@
 
 use crate::fleet::{CardFactory, Fleet, FleetConfig, FleetError};
 use crate::pdu::{self, cmd, status, Body, Pdu, ShortMessage, Tlv, HEADER_LEN, MAX_PDU_LEN};
+use crate::store::FleetStore;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -125,6 +126,17 @@ impl Server {
     /// Check the settings and listen. Refuses the default credentials `test`/`test` on any
     /// address that is not loopback.
     pub fn bind(config: ServerConfig, factory: CardFactory) -> Result<Server, ServerError> {
+        Server::bind_with_store(config, factory, None)
+    }
+
+    /// [`Server::bind`] with the cards' state in `store` (`None`: memory only): cards resume
+    /// from their saved state, and a card's changed state is saved before the message that
+    /// changed it is acknowledged (submit_sm_resp and PoR deliver_sm).
+    pub fn bind_with_store(
+        config: ServerConfig,
+        factory: CardFactory,
+        store: Option<Arc<dyn FleetStore>>,
+    ) -> Result<Server, ServerError> {
         if config.system_id.is_empty() || config.system_id.len() > 15 {
             return Err(ServerError::Credentials(
                 "--system-id: 1 to 15 characters (SMPP 3.4 §4.1.1)".into(),
@@ -145,7 +157,7 @@ impl Server {
             addr: config.listen,
             source,
         })?;
-        let fleet = Fleet::new(config.fleet, factory);
+        let fleet = Fleet::with_store(config.fleet, factory, store);
         Ok(Server {
             listener,
             shared: Arc::new(Shared {

@@ -7,6 +7,7 @@ use ota::{
 };
 use smsc::fleet::profile_factory;
 use smsc::pdu::{status, Bind, Body, Pdu, ShortMessage, ESM_UDHI};
+use smsc::FleetStore;
 use smsc::{CardIdentity, FleetConfig, Server, ServerConfig};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -380,4 +381,118 @@ fn delivery_receipt_when_registered_delivery_asks() {
     assert!(matches!(e.recv().unwrap().body, Body::DeliverSm(_)));
     e.send(Body::EnquireLink);
     assert_eq!(e.recv().unwrap().body, Body::EnquireLinkResp);
+}
+
+/// A counter replayed to card `index` is refused: the PoR says status 02 (counter low).
+fn check_replay(e: &mut Esme, index: u64, keys: &Keyset, counter: u64) {
+    let dest = (BASE + index).to_string();
+    e.send(submit(&dest, rfm_iccid(keys, 0x1619, counter)));
+    assert_eq!(e.recv().unwrap().status, status::ROK);
+    let Body::DeliverSm(m) = e.recv().unwrap().body else {
+        panic!("no PoR for the replay to card {index}")
+    };
+    let por = ResponsePacket::open(m.payload(), ota::PorSecurity::NONE, keys)
+        .or_else(|_| ResponsePacket::open(m.payload(), Spi::from_u16(0x1619).por_security(), keys))
+        .unwrap();
+    assert_eq!(por.status.to_byte(), 0x02, "card {index}: {por:?}");
+    e.send(Body::DeliverSmResp);
+}
+
+/// The store of the first server, closable so the test can reopen the database file the way
+/// a restarted process does (redb locks the file while a `Database` is open).
+struct Closable(std::sync::Mutex<Option<smsc::RedbStore>>);
+
+impl smsc::FleetStore for Closable {
+    fn load(&self, i: u64) -> Result<Option<Vec<u8>>, smsc::FleetStoreError> {
+        match self.0.lock().unwrap().as_ref() {
+            Some(s) => s.load(i),
+            None => Err(smsc::FleetStoreError {
+                path: "closed".into(),
+                reason: "closed".into(),
+            }),
+        }
+    }
+    fn save(&self, i: u64, b: &[u8]) -> Result<(), smsc::FleetStoreError> {
+        match self.0.lock().unwrap().as_ref() {
+            Some(s) => s.save(i, b),
+            None => Err(smsc::FleetStoreError {
+                path: "closed".into(),
+                reason: "closed".into(),
+            }),
+        }
+    }
+}
+
+fn start_with(n: u64, store: std::sync::Arc<dyn smsc::FleetStore>) -> SocketAddr {
+    let cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        fleet: FleetConfig {
+            cards: n,
+            msisdn_base: BASE,
+        },
+        ..Default::default()
+    };
+    let s = Server::bind_with_store(
+        cfg,
+        profile_factory(uicc::Profile::default_profile()),
+        Some(store),
+    )
+    .unwrap();
+    let a = s.local_addr().unwrap();
+    std::thread::spawn(move || s.serve());
+    a
+}
+
+/// `--state DIR`: 1 000 cards each get counter 1, the database is closed and reopened by a
+/// new server (empty fleet in memory), and on every card counter 1 is now refused while
+/// counter 2 is accepted; card 1 000 of a bigger fleet was never touched and has no row.
+#[test]
+fn thousand_cards_counters_survive_a_restart() {
+    let keys = aes_keys();
+    let n = 1000u64;
+    let dir = std::env::temp_dir().join(format!("simota-smsc-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let first = std::sync::Arc::new(Closable(std::sync::Mutex::new(Some(
+        smsc::RedbStore::open(&dir).unwrap(),
+    ))));
+    let mut e = Esme::connect(start_with(n + 1, first.clone()));
+    assert_eq!(e.bind("test").status, status::ROK);
+    for i in 0..n {
+        check_rfm(&mut e, i, &keys, 0x1619, 1);
+    }
+    drop(e);
+    let rows = first.0.lock().unwrap().as_ref().unwrap().rows().unwrap();
+    assert_eq!(rows, n, "one row per touched card");
+    // "Restart": close the database, reopen the directory in a new server.
+    *first.0.lock().unwrap() = None;
+    let store = std::sync::Arc::new(smsc::RedbStore::open(&dir).unwrap());
+    assert_eq!(store.load(n).unwrap(), None);
+    let mut e = Esme::connect(start_with(n + 1, store.clone()));
+    assert_eq!(e.bind("test").status, status::ROK);
+    for i in 0..n {
+        check_replay(&mut e, i, &keys, 1);
+        check_rfm(&mut e, i, &keys, 0x1619, 2);
+    }
+    drop(e);
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A store that fails: the submit is answered ESME_RSYSERR and no PoR is sent (nothing is
+/// acknowledged that was not saved).
+#[test]
+fn nothing_acknowledged_when_the_store_fails() {
+    let keys = aes_keys();
+    let closed = std::sync::Arc::new(Closable(std::sync::Mutex::new(None)));
+    let mut e = Esme::connect(start_with(10, closed));
+    assert_eq!(e.bind("test").status, status::ROK);
+    e.send(submit("491700000003", rfm_iccid(&keys, 0x1619, 1)));
+    assert_eq!(e.recv().unwrap().status, status::RSYSERR);
+    let seq = e.send(Body::EnquireLink);
+    let r = e.recv().unwrap();
+    assert_eq!(
+        (r.sequence, r.body),
+        (seq, Body::EnquireLinkResp),
+        "no PoR came first"
+    );
 }
