@@ -46,9 +46,9 @@ fn factor_small(mut n: u64) -> Vec<u64> {
     let mut out = Vec::new();
     let mut p = 2;
     while p * p <= n {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             let mut pk = 1;
-            while n % p == 0 {
+            while n.is_multiple_of(p) {
                 n /= p;
                 pk *= p;
             }
@@ -111,7 +111,7 @@ fn tables() -> &'static Tables {
 fn smallest_prime_factor(n: u64) -> u64 {
     let mut p = 2;
     while p * p <= n {
-        if n % p == 0 {
+        if n.is_multiple_of(p) {
             return p;
         }
         p += 1;
