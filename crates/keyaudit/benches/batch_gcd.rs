@@ -6,8 +6,8 @@ use keyaudit::batchgcd::batch_gcd;
 use keyaudit::BigUint;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 
-/// Random odd numbers with no factor below 50, so that the run finds (almost) nothing shared,
-/// like real moduli.
+/// Random odd numbers with no factor below 50: the tree sizes of real moduli (random numbers
+/// still share primes from 53 up often, which does not change the cost).
 const SMALL: [u32; 14] = [3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47];
 
 fn moduli(n: usize) -> Vec<BigUint> {

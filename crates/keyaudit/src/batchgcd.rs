@@ -10,22 +10,53 @@ use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{One, Zero};
 
+/// Run `f` over `items` on up to [`threads`] scoped threads, keeping the order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(usize, &T) -> R + Sync) -> Vec<R> {
+    let n = threads().min(items.len());
+    if n <= 1 {
+        return items.iter().enumerate().map(|(i, x)| f(i, x)).collect();
+    }
+    let chunk = items.len().div_ceil(n);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .enumerate()
+            .map(|(c, part)| {
+                s.spawn(move || {
+                    part.iter()
+                        .enumerate()
+                        .map(|(i, x)| f(c * chunk + i, x))
+                        .collect::<Vec<R>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// Worker threads for the trees: the machine's parallelism, at most 16.
+fn threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(16))
+}
+
 /// The product tree: level 0 is the input, each level above holds the pairwise products, the
-/// last level holds the single product of all.
+/// last level holds the single product of all. Each level is computed on all cores.
 pub fn product_tree(leaves: &[BigUint]) -> Vec<Vec<BigUint>> {
     let mut tree = vec![leaves.to_vec()];
     while let Some(top) = tree.last() {
         if top.len() <= 1 {
             break;
         }
-        let next: Vec<BigUint> = top
-            .chunks(2)
-            .map(|c| match c {
-                [a, b] => a * b,
-                [a] => a.clone(),
-                _ => BigUint::one(),
-            })
-            .collect();
+        let pairs: Vec<&[BigUint]> = top.chunks(2).collect();
+        let next = par_map(&pairs, |_, c| match c {
+            [a, b] => a * b,
+            [a] => a.clone(),
+            _ => BigUint::one(),
+        });
         tree.push(next);
     }
     tree
@@ -36,6 +67,12 @@ pub fn product_tree(leaves: &[BigUint]) -> Vec<Vec<BigUint>> {
 /// occurs twice: remove duplicates first).
 ///
 /// A zero modulus is left out of the products and gets 0.
+///
+/// The remainder tree carries `Q(v) = (P / V) mod V` for each node `v` with product `V`
+/// (`P` the product of all) instead of Bernstein's `P mod V^2 = V * Q(v)`: for a child `c`
+/// with sibling `s`, `P / C = (P / V) * S` and `C | V`, so `Q(c) = (Q(v) * S) mod C` — every
+/// reduction is modulo a node, not its square, which halves the operand sizes. At a leaf,
+/// `gcd(N_i, Q) = gcd(N_i, P / N_i)`.
 pub fn batch_gcd(moduli: &[BigUint]) -> Vec<BigUint> {
     if moduli.iter().any(|m| m.is_zero()) {
         let ones: Vec<BigUint> = moduli
@@ -58,25 +95,28 @@ pub fn batch_gcd(moduli: &[BigUint]) -> Vec<BigUint> {
         return moduli.iter().map(|_| BigUint::one()).collect();
     }
     let mut tree = product_tree(moduli);
-    // Remainders from the root down: R(node) = R(parent) mod node^2; the root's is the product.
-    let mut rems = tree.pop().unwrap_or_default();
+    // Q(root) = (P / P) mod P: 1 (0 when P = 1, which changes no gcd).
+    tree.pop();
+    let mut qs = vec![BigUint::one()];
     while let Some(level) = tree.pop() {
-        let mut next = Vec::with_capacity(level.len());
-        for (i, node) in level.iter().enumerate() {
-            let parent = &rems[i / 2];
-            let sq = Modulus::new(node * node);
-            next.push(sq.reduce(parent));
-        }
-        rems = next;
-        if tree.is_empty() {
-            return moduli
-                .iter()
-                .zip(rems.iter())
-                .map(|(n, r)| (r / n).gcd(n))
-                .collect();
-        }
+        let one = BigUint::one();
+        qs = par_map(&level, |i, node| {
+            let sibling = level.get(i ^ 1).unwrap_or(&one);
+            let c = Modulus::new(node.clone());
+            let q = c.reduce(&qs[i / 2]);
+            let s = if sibling < node {
+                sibling.clone()
+            } else {
+                c.reduce(sibling)
+            };
+            c.reduce(&(q * s))
+        });
     }
-    moduli.iter().map(|_| BigUint::one()).collect()
+    moduli
+        .iter()
+        .zip(qs.iter())
+        .map(|(n, q)| q.gcd(n))
+        .collect()
 }
 
 #[cfg(test)]
@@ -118,6 +158,30 @@ mod tests {
         assert_eq!(g[0], moduli[0]); // both primes shared with different keys
         assert_eq!(g[2], moduli[2]);
         assert_eq!(g[3], BigUint::one());
+    }
+
+    /// Large enough that the upper levels use Barrett reduction (`fastdiv::NATIVE_BITS`), with
+    /// odd counts so lone nodes are carried up, and planted shared primes.
+    #[test]
+    fn matches_naive_on_barrett_sizes() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(7);
+        let mut big = |bits: usize| {
+            let b: Vec<u8> = (0..bits / 8).map(|_| rng.gen()).collect();
+            let mut m = BigUint::from_bytes_be(&b);
+            m.set_bit(bits as u64 - 1, true);
+            m.set_bit(0, true);
+            m
+        };
+        let mut moduli: Vec<BigUint> = (0..37).map(|_| big(2048)).collect();
+        let p = big(1024);
+        moduli[3] = &p * big(1024);
+        moduli[30] = &p * big(1024);
+        moduli[36] *= 1_000_003u32;
+        moduli[11] *= 1_000_003u32;
+        let g = batch_gcd(&moduli);
+        assert_eq!(g, pairwise(&moduli));
+        assert!(g[3] >= p && g[30] >= p);
     }
 
     #[test]
