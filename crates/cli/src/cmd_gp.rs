@@ -8,7 +8,7 @@
 //!   privileges);
 //! * `--delete AID` (repeatable), `--delete-key KVN`;
 //! * `--load FILE.cap` (INSTALL [for load] + LOAD), `--install FILE.cap [--params HEX]
-//!   [--privs HEX] [--create AID]` (also INSTALL [for install and make selectable] of its
+//!   [--privs HEX|NAMES] [--create AID]` (also INSTALL [for install and make selectable] of its
 //!   applet);
 //! * `--put-key HEX [--new-keyver KVN] [--replace]`, `--lock HEX` (replace the session's key
 //!   set), `--unlock` (back to the default test key `40..4F`);
@@ -91,8 +91,9 @@ pub struct GpArgs {
     /// Application specific install parameters for --install (hex, sent in C9).
     #[arg(long, value_name = "HEX", default_value = "")]
     pub params: String,
-    /// Privileges for --install (hex, 1 or 3 bytes).
-    #[arg(long, value_name = "HEX", default_value = "00")]
+    /// Privileges for --install: hex (1 or 3 bytes, GPCS Table 11-7) or GlobalPlatformPro's
+    /// names, comma separated (`security-domain,card-lock`).
+    #[arg(long, value_name = "HEX|NAMES", default_value = "00")]
     pub privs: String,
     /// Instance AID for --install (default: the applet's AID).
     #[arg(long, value_name = "AID")]
@@ -338,6 +339,9 @@ pub fn run(a: GpArgs) -> Result<ExitCode, CliError> {
     let (keys, div) = host_keys(&a, kvn)?;
     let level = level_arg(&a.mode)?;
     let sdaid = hex_arg("--sdaid", &a.sdaid)?;
+    // Checked before anything reaches the card.
+    let privs = commands::parse_privileges(&a.privs)
+        .map_err(|e| CliError::input(format!("--privs: {e}")))?;
     let mut t: Box<dyn Transport> = match &a.reader {
         Some(r) => crate::cmd_run::open_reader(r, "any", false)?,
         None => Box::new(crate::card::emulator(&crate::card::CardSpec {
@@ -448,7 +452,6 @@ pub fn run(a: GpArgs) -> Result<ExitCode, CliError> {
                 Some(h) => hex_arg("--create", h)?,
                 None => applet.clone(),
             };
-            let privs = hex_arg("--privs", &a.privs)?;
             let params = hex_arg("--params", &a.params)?;
             let cmd =
                 gp::load::install_for_install(&cap.package_aid, applet, &instance, &privs, &params);

@@ -246,3 +246,46 @@ fn malformed_cap_files_are_refused_before_anything_is_sent() {
     let o = simota(&["--load", "/nonexistent.cap"], &[]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn privs_by_name_or_hex_and_bad_names_refused_before_anything_is_sent() {
+    let st = tmp("privs.json");
+    let st = st.to_str().unwrap();
+    let empty = cap("gppro-Empty_0102030405_2.2.1.cap");
+    let o = simota(
+        &[
+            "--state",
+            st,
+            "--install",
+            &empty,
+            "--privs",
+            "card-lock,bogus",
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("--privs"), "{}", err(&o));
+    assert!(err(&o).contains("offset 10"), "{}", err(&o));
+    // Nothing was loaded.
+    let o = simota(&["--state", st, "--list"], &[]);
+    assert!(!out(&o).contains("0102030405"), "{}", out(&o));
+    // A GlobalPlatformPro name list reaches INSTALL [for install] as 1 byte (-v trace).
+    let o = simota(
+        &[
+            "--state",
+            st,
+            "-v",
+            "--install",
+            &empty,
+            "--privs",
+            "security-domain,card-reset",
+        ],
+        &[],
+    );
+    let install = out(&o)
+        .lines()
+        .find(|l| l.starts_with("> 84 E6 0C 00"))
+        .map(str::to_string)
+        .unwrap_or_default();
+    assert!(install.contains(" 01 84 "), "{}", out(&o));
+}

@@ -322,9 +322,167 @@ pub fn privilege_names(privs: &[u8]) -> Vec<&'static str> {
     out
 }
 
+/// GlobalPlatformPro's privilege names and their bits in the 3-byte privileges (GPCS Table
+/// 6-1 and Table 11-7; DAP Verification, Delegated Management and Mandated DAP Verification
+/// include the Security Domain bit as the table encodes them).
+pub const PRIVILEGES: [(&str, [u8; 3]); 20] = [
+    ("security-domain", [0x80, 0, 0]),
+    ("dap-verification", [0xC0, 0, 0]),
+    ("delegated-management", [0xA0, 0, 0]),
+    ("card-lock", [0x10, 0, 0]),
+    ("card-terminate", [0x08, 0, 0]),
+    ("card-reset", [0x04, 0, 0]),
+    ("cvm-management", [0x02, 0, 0]),
+    ("mandated-dap-verification", [0xC1, 0, 0]),
+    ("trusted-path", [0, 0x80, 0]),
+    ("authorized-management", [0, 0x40, 0]),
+    ("token-verification", [0, 0x20, 0]),
+    ("global-delete", [0, 0x10, 0]),
+    ("global-lock", [0, 0x08, 0]),
+    ("global-registry", [0, 0x04, 0]),
+    ("final-application", [0, 0x02, 0]),
+    ("global-service", [0, 0x01, 0]),
+    ("receipt-generation", [0, 0, 0x80]),
+    ("ciphered-load-file-data-block", [0, 0, 0x40]),
+    ("contactless-activation", [0, 0, 0x20]),
+    ("contactless-self-activation", [0, 0, 0x10]),
+];
+
+const PRIVILEGE_NAMES: &str = "security-domain, dap-verification, delegated-management, \
+card-lock, card-terminate, card-reset, cvm-management, mandated-dap-verification, trusted-path, \
+authorized-management, token-verification, global-delete, global-lock, global-registry, \
+final-application, global-service, receipt-generation, ciphered-load-file-data-block, \
+contactless-activation, contactless-self-activation";
+
+/// Parse privileges for INSTALL [for install] (GPCS §11.5.2.3.2): hex (1 or 3 bytes, GPCS
+/// Table 11-7) or comma-separated GlobalPlatformPro names (`security-domain,card-lock`;
+/// case, `-` and `_` ignored, so `SecurityDomain` works too). Names give 1 byte when only
+/// first-byte privileges are named, 3 bytes otherwise. An unknown name is an error naming
+/// its offset in `text`.
+pub fn parse_privileges(text: &str) -> Result<Vec<u8>, GpError> {
+    let t = text.trim();
+    if t.chars().all(|c| c.is_ascii_hexdigit() || c == ' ') {
+        let b = apdu::hex::decode(t).map_err(|_| GpError::BadValue {
+            field: "privileges",
+            offset: 0,
+            value: 0,
+            reason: "hex privileges need an even number of digits",
+        })?;
+        if b.len() != 1 && b.len() != 3 {
+            return Err(GpError::BadLength {
+                field: "privileges",
+                len: b.len(),
+                expected: "1 or 3 bytes (GPCS Table 11-7)",
+            });
+        }
+        return Ok(b);
+    }
+    let norm = |s: &str| -> String {
+        s.chars()
+            .filter(|c| *c != '-' && *c != '_' && !c.is_whitespace())
+            .map(|c| c.to_ascii_lowercase())
+            .collect()
+    };
+    let mut out = [0u8; 3];
+    let mut offset = 0;
+    for part in text.split(',') {
+        let want = norm(part);
+        let bits = PRIVILEGES
+            .iter()
+            .find(|(n, _)| norm(n) == want)
+            .map(|(_, b)| *b)
+            .ok_or_else(|| GpError::UnknownName {
+                field: "privilege name",
+                offset,
+                name: part.trim().to_string(),
+                known: PRIVILEGE_NAMES,
+            })?;
+        for (o, b) in out.iter_mut().zip(bits) {
+            *o |= b;
+        }
+        offset += part.len() + 1;
+    }
+    if out[1] == 0 && out[2] == 0 {
+        Ok(vec![out[0]])
+    } else {
+        Ok(out.to_vec())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn privileges_by_name_and_hex() {
+        assert_eq!(parse_privileges("security-domain").unwrap(), [0x80]);
+        assert_eq!(
+            parse_privileges("security-domain,card-lock,card-terminate,card-reset,cvm-management")
+                .unwrap(),
+            [0x9E]
+        );
+        assert_eq!(parse_privileges("dap-verification").unwrap(), [0xC0]);
+        assert_eq!(
+            parse_privileges("mandated-dap-verification").unwrap(),
+            [0xC1]
+        );
+        assert_eq!(parse_privileges("delegated-management").unwrap(), [0xA0]);
+        assert_eq!(
+            parse_privileges("card-reset,global-delete,contactless-activation").unwrap(),
+            [0x04, 0x10, 0x20]
+        );
+        assert_eq!(
+            parse_privileges("SecurityDomain, Final_Application").unwrap(),
+            [0x80, 0x02, 0]
+        );
+        // Every name is distinct bits (beyond the Security Domain bit they imply).
+        let mut all = [0u8; 3];
+        for (n, b) in PRIVILEGES {
+            let v = parse_privileges(n).unwrap();
+            let mut p = [0u8; 3];
+            p[..v.len()].copy_from_slice(&v);
+            assert_eq!(p, b, "{n}");
+            for (a, x) in all.iter_mut().zip(b) {
+                *a |= x;
+            }
+        }
+        assert_eq!(all, [0xFF, 0xFF, 0xF0]);
+        assert_eq!(PRIVILEGE_NAMES, PRIVILEGES.map(|p| p.0).join(", "));
+        // The names GP Pro prints in --list parse back.
+        assert_eq!(
+            parse_privileges(&privilege_names(&[0x9E, 0x10, 0]).join(",")).unwrap(),
+            [0x9E, 0x10, 0]
+        );
+        assert_eq!(parse_privileges("9E").unwrap(), [0x9E]);
+        assert_eq!(parse_privileges("801000").unwrap(), [0x80, 0x10, 0x00]);
+        assert_eq!(parse_privileges("00").unwrap(), [0x00]);
+    }
+
+    #[test]
+    fn privileges_errors_name_the_offset() {
+        match parse_privileges("card-lock,bogus") {
+            Err(GpError::UnknownName {
+                field,
+                offset,
+                name,
+                ..
+            }) => assert_eq!(
+                (field, offset, name.as_str()),
+                ("privilege name", 10, "bogus")
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_privileges("9E00"),
+            Err(GpError::BadLength { len: 2, .. })
+        ));
+        assert!(matches!(
+            parse_privileges("9"),
+            Err(GpError::BadValue { .. })
+        ));
+        assert!(parse_privileges("").is_err());
+        assert!(parse_privileges("card-lock,").is_err());
+    }
 
     #[test]
     fn registry_round_trip_and_truncation() {

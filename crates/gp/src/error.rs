@@ -27,6 +27,18 @@ pub enum GpError {
         /// Why it is wrong.
         reason: &'static str,
     },
+    /// A name that is not one of the known ones (privilege names, GPCS Table 6-1).
+    #[error("offset {offset}: {field} {name:?} is unknown (known: {known})")]
+    UnknownName {
+        /// The field.
+        field: &'static str,
+        /// Character offset of the name in the text.
+        offset: usize,
+        /// The name given.
+        name: String,
+        /// The accepted names.
+        known: &'static str,
+    },
     /// The message ends before a field.
     #[error("offset {offset}: {field} truncated (message is {len} bytes)")]
     Truncated {

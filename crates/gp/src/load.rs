@@ -101,6 +101,15 @@ pub fn load_commands(block: &[u8], size: usize) -> Result<Vec<CommandApdu>, GpEr
         .collect())
 }
 
+/// INSTALL [for personalization] of the application `aid` (GPCS §11.5.2.3.3, Table 11-47):
+/// the security domain then routes the following STORE DATA commands to it.
+pub fn install_for_personalization(aid: &[u8]) -> CommandApdu {
+    let mut d = vec![0, 0, aid.len() as u8];
+    d.extend_from_slice(aid);
+    d.extend_from_slice(&[0, 0, 0]);
+    CommandApdu::new(0x80, INS_INSTALL, 0x20, 0x00, d, Some(256))
+}
+
 /// INSTALL [for install and make selectable] of `module` from `load_file` as `aid` with
 /// `privileges` and the application specific parameters `params` (in `C9`).
 pub fn install_for_install(

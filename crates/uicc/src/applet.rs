@@ -339,7 +339,9 @@ impl AppletClass for DemoAppletClass {
 /// `INS 50` PUT DATA (store up to 128 bytes), `INS 52` GET DATA, `INS 54` INCREMENT a 4-byte
 /// counter inside a transaction (P1 = 01: abort instead of commit; P1 = 02: write, commit,
 /// write again, then fail with 6F00 so the second write is rolled back), `INS 56` RANDOM (Ne
-/// bytes, at most 64).
+/// bytes, at most 64), `INS E2` STORE DATA routed by the ISD after INSTALL [for
+/// personalization] (GPCS §11.11: block 0 in P2 replaces the PUT DATA field, later blocks
+/// append; 128 bytes at most, `6A84` beyond).
 #[derive(Debug, Default)]
 pub struct DemoApplet;
 
@@ -396,6 +398,18 @@ impl Applet for DemoApplet {
                 }
                 apdu.send(&counter(ctx).to_be_bytes());
                 Ok(())
+            }
+            0xE2 => {
+                let mut d = if apdu.p2() == 0 {
+                    Vec::new()
+                } else {
+                    ctx.get("data").unwrap_or(&[]).to_vec()
+                };
+                d.extend_from_slice(apdu.data());
+                if d.len() > 128 {
+                    return Err(StatusWord(0x6A84));
+                }
+                ctx.put("data", &d)
             }
             0x56 => {
                 let n = apdu.ne().min(64);

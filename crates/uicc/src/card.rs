@@ -305,9 +305,12 @@ impl Card {
         self.verified_local.clear();
         self.cat = CatState::default();
         self.isd_chans.clear();
-        // Implicit selection of the default applet on the basic channel.
+        // Implicit selection of the default applet on the basic channel (none while the
+        // card is locked: GPCS §5.1.1.4).
+        let locked = self.card_locked();
         if let Some(a) = self.nv.state.applets.iter().find(|a| {
-            a.default_selected
+            !locked
+                && a.default_selected
                 && a.life_cycle & life_cycle::LOCKED_BIT == 0
                 && a.life_cycle & life_cycle::SELECTABLE == life_cycle::SELECTABLE
         }) {

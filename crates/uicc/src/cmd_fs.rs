@@ -315,6 +315,10 @@ impl Card {
             },
         };
         let (_, target) = cands.into_iter().nth(idx).ok_or(NOT_FOUND)?;
+        if self.card_locked() && !matches!(target, AidTarget::Isd) {
+            // CARD_LOCKED (and TERMINATED): only the ISD can be selected (GPCS §5.1.1.4).
+            return Err(NOT_FOUND);
+        }
         match target {
             AidTarget::Adf(id) => {
                 self.drop_applet(ch);

@@ -11,6 +11,11 @@
 //! * PUT KEY of SCP key sets (DEK-encrypted keys, KCVs checked and returned), durable and
 //!   tear-safe like every NV write;
 //! * STORE DATA (blocks kept in NV, in order);
+//! * INSTALL [for personalization] (P1 `20`, GPCS §11.5.2.3.3) of an installed applet: the
+//!   following STORE DATA commands go to that applet's `process` (unwrapped, their answer
+//!   wrapped again) until the block with P1 b8 (last block) or another INSTALL; an AID that
+//!   is no installed applet answers `6A88`, a locked one `6985`, and an applet that does
+//!   not take STORE DATA (answers `6D00`/`6E00`) `6A80`;
 //! * INSTALL [for load] and LOAD store an executable load file (written to NV with the last
 //!   block; out-of-order blocks abandon the load with `6A86`, a block that is not a load
 //!   file `6A80`), GET STATUS lists it with the applet AIDs of its Applet component, DELETE
@@ -40,6 +45,9 @@ pub(crate) struct IsdChan {
     session: Option<Session>,
     /// A load in progress: INSTALL [for load] accepted, LOAD blocks so far.
     loading: Option<Loading>,
+    /// INSTALL [for personalization] accepted: the application the following STORE DATA
+    /// commands go to (GPCS §11.5.2.3.3), until the last block or another INSTALL.
+    personalizing: Option<Vec<u8>>,
 }
 
 /// A load in progress (volatile until the last block: a torn or abandoned load leaves NV as
@@ -171,6 +179,12 @@ impl Card {
         let mut inner = tlv(&[0x84], ISD_AID);
         inner.extend(tlv(&[0xA5], &a5));
         tlv(&[0x6F], &inner)
+    }
+
+    /// Whether the card life cycle is CARD_LOCKED (`7F`) or TERMINATED (`FF`): only the
+    /// ISD can then be selected (GPCS §5.1.1.4, §5.1.1.5).
+    pub(crate) fn card_locked(&self) -> bool {
+        matches!(self.nv.state.isd.card_life_cycle, 0x7F | 0xFF)
     }
 
     /// Mark the ISD selected on channel `ch` (no session yet).
@@ -316,6 +330,12 @@ impl Card {
         if !authorised {
             return Err(0x6982);
         }
+        if cmd.ins == 0xE6 {
+            // Any INSTALL ends a personalization in progress.
+            if let Some(c) = self.isd_chans.get_mut(&ch) {
+                c.personalizing = None;
+            }
+        }
         let out = match cmd.ins {
             0xF2 => self.gp_get_status(cmd),
             0xE4 if matches!(cmd.data.first(), Some(0xD0 | 0xD2)) => self.isd_delete_key(cmd),
@@ -326,7 +346,15 @@ impl Card {
                 Some(s) => self.isd_put_key(s, cmd),
                 None => Err(0x6982),
             },
-            0xE2 => self.isd_store_data(cmd),
+            0xE2 => match self
+                .isd_chans
+                .get(&ch)
+                .and_then(|c| c.personalizing.clone())
+            {
+                Some(aid) => return self.isd_personalize(ch, &aid, cmd),
+                None => self.isd_store_data(cmd),
+            },
+            0xE6 if cmd.p1 == 0x20 => self.isd_install_for_personalization(ch, cmd),
             0xE6 if cmd.p1 == 0x02 => self.isd_install_for_load(ch, cmd),
             0xE8 => self.isd_load(ch, cmd),
             0xE4 => self.isd_delete_load_file(cmd),
@@ -338,6 +366,60 @@ impl Card {
             _ => self.gp_install(cmd),
         }?;
         Ok(Resp::data(out))
+    }
+
+    /// INSTALL [for personalization] (GPCS §11.5.2.3.3, Table 11-47): LV load file AID
+    /// (empty), LV module AID (empty), LV application AID, then the empty privileges,
+    /// parameters and token LVs. The application must be an installed applet (`6A88`
+    /// otherwise) and not locked (`6985`).
+    fn isd_install_for_personalization(
+        &mut self,
+        ch: usize,
+        cmd: &CommandApdu,
+    ) -> Result<Vec<u8>, u16> {
+        let d = &cmd.data;
+        let mut at = 0usize;
+        let mut fields = Vec::new();
+        while at < d.len() {
+            let n = d[at] as usize;
+            fields.push(d.get(at + 1..at + 1 + n).ok_or(0x6A80u16)?.to_vec());
+            at += 1 + n;
+        }
+        if fields.len() < 3 || fields.len() > 6 {
+            return Err(0x6A80);
+        }
+        let aid = fields.swap_remove(2);
+        if !(5..=16).contains(&aid.len()) {
+            return Err(0x6A80);
+        }
+        let lc = self
+            .nv
+            .state
+            .applets
+            .iter()
+            .find(|a| a.aid == aid)
+            .map(|a| a.life_cycle)
+            .ok_or(0x6A88u16)?;
+        if lc & crate::nv::life_cycle::LOCKED_BIT != 0 {
+            return Err(0x6985);
+        }
+        let st = self.isd_chans.get_mut(&ch).ok_or(0x6985u16)?;
+        st.personalizing = Some(aid);
+        Ok(vec![0x00])
+    }
+
+    /// A STORE DATA during personalization: the applet's `process` answers it; the last
+    /// block (P1 b8) ends the personalization. An applet without STORE DATA gets `6A80`.
+    fn isd_personalize(&mut self, ch: usize, aid: &[u8], cmd: &CommandApdu) -> R {
+        if cmd.p1 & 0x80 != 0 {
+            if let Some(c) = self.isd_chans.get_mut(&ch) {
+                c.personalizing = None;
+            }
+        }
+        match self.applet_process(ch, aid, cmd, false) {
+            Err(0x6D00 | 0x6E00) => Err(0x6A80),
+            r => r,
+        }
     }
 
     /// INSTALL [for install]: is the load file (first LV) one of the loaded CAPs?

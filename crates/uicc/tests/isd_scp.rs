@@ -671,3 +671,102 @@ fn a_state_file_from_before_the_isd_resumes_with_the_profile_key_sets() {
     )
     .unwrap();
 }
+
+const DEMO: &str = "F073696D6F74610101";
+const MENU: &str = "F073696D6F74614D01";
+
+fn select(card: &mut Card, aid: &str) -> ResponseApdu {
+    let sel = CommandApdu::new(0x00, 0xA4, 0x04, 0x00, decode(aid).unwrap(), Some(256));
+    send(card, &sel)
+}
+
+fn aes_session(c: &mut Card) -> Session {
+    select_isd(c);
+    open(c, test_keys(0x30, KeyKind::Aes), SecurityLevel::C_MAC, 8).unwrap()
+}
+
+#[test]
+fn install_for_personalization_routes_store_data_to_the_applet() {
+    let mut c = card();
+    let mut s = aes_session(&mut c);
+    let perso = gp::load::install_for_personalization(&decode(DEMO).unwrap());
+    assert_eq!(transact(&mut c, &mut s, &perso).sw.0, 0x9000);
+    let r = transact(&mut c, &mut s, &commands::store_data(0, false, &[1, 2, 3]));
+    assert_eq!(r.sw.0, 0x9000);
+    let r = transact(&mut c, &mut s, &commands::store_data(1, true, &[4, 5]));
+    assert_eq!(r.sw.0, 0x9000);
+    // The blocks went to the applet, not to the ISD's own store.
+    assert!(c.nv_state().isd.store_data.is_empty());
+    // After the last block, STORE DATA is the ISD's own again.
+    let r = transact(&mut c, &mut s, &commands::store_data(0, true, &[9]));
+    assert_eq!(r.sw.0, 0x9000);
+    assert_eq!(c.nv_state().isd.store_data, vec![vec![9]]);
+    // The applet holds what was personalised (its GET DATA, INS 52).
+    assert_eq!(select(&mut c, DEMO).sw.0, 0x9000);
+    let r = send(
+        &mut c,
+        &CommandApdu::new(0x80, 0x52, 0, 0, vec![], Some(256)),
+    );
+    assert_eq!((r.sw.0, r.data), (0x9000, vec![1, 2, 3, 4, 5]));
+}
+
+#[test]
+fn install_for_personalization_refuses_unknown_and_non_store_data_applets() {
+    let mut c = card();
+    let mut s = aes_session(&mut c);
+    let before = nv(&c);
+    // Not an installed application: 6A88, nothing routed, nothing changed.
+    let perso = gp::load::install_for_personalization(&decode("F0010203040506").unwrap());
+    assert_eq!(transact(&mut c, &mut s, &perso).sw.0, 0x6A88);
+    // The ISD itself is not an application it personalises this way.
+    let perso = gp::load::install_for_personalization(&decode(ISD).unwrap());
+    assert_eq!(transact(&mut c, &mut s, &perso).sw.0, 0x6A88);
+    // Malformed: the AID LV runs past the data.
+    let bad = CommandApdu::new(0x80, 0xE6, 0x20, 0x00, vec![0, 0, 9, 0xF0], None);
+    assert_eq!(transact(&mut c, &mut s, &bad).sw.0, 0x6A80);
+    assert_eq!(nv(&c), before);
+    // STORE DATA after the refusal is the ISD's own.
+    let r = transact(&mut c, &mut s, &commands::store_data(0, true, &[7]));
+    assert_eq!(r.sw.0, 0x9000);
+    assert_eq!(c.nv_state().isd.store_data, vec![vec![7]]);
+    // The menu applet does not take STORE DATA: 6A80, its state unchanged.
+    let before = nv(&c);
+    let perso = gp::load::install_for_personalization(&decode(MENU).unwrap());
+    assert_eq!(transact(&mut c, &mut s, &perso).sw.0, 0x9000);
+    let r = transact(&mut c, &mut s, &commands::store_data(0, true, &[1]));
+    assert_eq!(r.sw.0, 0x6A80);
+    assert_eq!(nv(&c), before);
+    // No personalization without a session.
+    let mut c = card();
+    select_isd(&mut c);
+    let perso = gp::load::install_for_personalization(&decode(DEMO).unwrap());
+    assert_eq!(send(&mut c, &perso).sw.0, 0x6982);
+}
+
+#[test]
+fn card_locked_allows_only_the_isd_to_be_selected() {
+    let mut c = card();
+    assert_eq!(select(&mut c, DEMO).sw.0, 0x9000);
+    let mut s = aes_session(&mut c);
+    let r = transact(&mut c, &mut s, &commands::set_status(0x80, 0x7F, &[]));
+    assert_eq!(r.sw.0, 0x9000);
+    // GPCS §5.1.1.4: applications cannot be selected, the ISD can.
+    assert_eq!(select(&mut c, DEMO).sw.0, 0x6A82);
+    assert_eq!(select(&mut c, MENU).sw.0, 0x6A82);
+    // Still locked after a reset.
+    c.reset();
+    assert_eq!(select(&mut c, DEMO).sw.0, 0x6A82);
+    assert_eq!(select_isd(&mut c).sw.0, 0x9000);
+    let mut s = open(
+        &mut c,
+        test_keys(0x30, KeyKind::Aes),
+        SecurityLevel::C_MAC,
+        8,
+    )
+    .unwrap();
+    let r = transact(&mut c, &mut s, &commands::set_status(0x80, 0x0F, &[]));
+    assert_eq!(r.sw.0, 0x9000);
+    // Unlocked: selectable again.
+    assert_eq!(select(&mut c, DEMO).sw.0, 0x9000);
+    assert_eq!(select(&mut c, MENU).sw.0, 0x9000);
+}
