@@ -442,7 +442,9 @@ impl Card {
         let ich = class.channel as usize;
         if self.isd_selected(ich) && self.chans.get(ich).is_some_and(|c| c.is_some()) {
             let prop = class.is_proprietary();
-            let to_fs = (matches!(cmd.ins, 0xA4 | 0xC0) && !prop) || cmd.ins == 0x70;
+            // GET RESPONSE goes to the file system whatever its class: pySim (and other T=0
+            // hosts) fetch a 61xx answer with the command's own class, e.g. `80 C0`.
+            let to_fs = (cmd.ins == 0xA4 && !prop) || matches!(cmd.ins, 0xC0 | 0x70);
             if !to_fs {
                 if let Some(Some(c)) = self.chans.get_mut(ich) {
                     c.pending.clear();

@@ -98,6 +98,12 @@ fn select_answers_the_fci() {
     let r = send(&mut c, &sel);
     assert_eq!(r.sw.0, 0x9000);
     assert_eq!(r.data[4..12], decode(ISD).unwrap()[..]);
+    // pySim fetches the 61xx answer of INITIALIZE UPDATE with `80 C0` (the command's class).
+    let r = c.process(&decode("80503000080102030405060708").unwrap());
+    assert_eq!(r[0], 0x61, "{r:02X?}");
+    let r = c.process(&[0x80, 0xC0, 0x00, 0x00, r[1]]);
+    assert_eq!(&r[r.len() - 2..], &[0x90, 0x00], "{r:02X?}");
+    assert_eq!(r.len(), 2 + 0x1D + 3, "{r:02X?}");
 }
 
 #[test]
