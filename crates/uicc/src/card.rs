@@ -456,7 +456,10 @@ impl Card {
                 return self.finish(ich, &cmd, r);
             }
         }
-        if class.sm != SecureMessaging::None {
+        // A GET RESPONSE fetching a secured ISD answer may carry the command's SM class (pySim
+        // sends `84 C0`): the answer was already wrapped, the class is only an echo.
+        let isd_get_response = cmd.ins == 0xC0 && self.isd_selected(ich);
+        if class.sm != SecureMessaging::None && !isd_get_response {
             return sw_bytes(0x6882);
         }
         if class.chaining {

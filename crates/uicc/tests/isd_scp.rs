@@ -17,12 +17,13 @@ fn card() -> Card {
     Card::new(Profile::default_profile()).unwrap()
 }
 
-/// Send, fetching `61xx` data with GET RESPONSE as a T=0 reader does.
+/// Send, fetching `61xx` data with GET RESPONSE as pySim's T=0 transport does: with the
+/// command's own class byte (`80 C0`, `84 C0`).
 fn send(card: &mut Card, cmd: &CommandApdu) -> ResponseApdu {
     let r = card.process(&cmd.emit().unwrap());
     let mut r = ResponseApdu::parse(&r).unwrap();
     while r.sw.sw1() == 0x61 {
-        let more = card.process(&[cmd.cla & 0x03, 0xC0, 0, 0, r.sw.sw2()]);
+        let more = card.process(&[cmd.cla, 0xC0, 0, 0, r.sw.sw2()]);
         let more = ResponseApdu::parse(&more).unwrap();
         r.data.extend(more.data);
         r.sw = more.sw;
