@@ -722,6 +722,30 @@ mod tests {
         assert_eq!(m.tlv_int(tag::SAR_MSG_REF_NUM), Some(7));
     }
 
+    /// Wire input never panics: every truncation of a valid submit_sm (with command_length
+    /// left as is and with it fixed to the cut length) and every single-byte change of it parse
+    /// to a PDU or an error.
+    #[test]
+    fn truncated_and_mutated_pdus_never_panic() {
+        let b = Pdu::new(7, Body::SubmitSm(sm())).emit();
+        for n in 0..b.len() {
+            let mut cut = b[..n].to_vec();
+            let _ = Pdu::parse(&cut);
+            if n >= 4 {
+                cut[..4].copy_from_slice(&(n as u32).to_be_bytes());
+                let _ = Pdu::parse(&cut);
+            }
+        }
+        for i in 0..b.len() {
+            for v in [0x00, 0x01, 0x7F, 0x80, 0xFF] {
+                let mut m = b.clone();
+                m[i] = v;
+                let _ = Pdu::parse(&m);
+                let _ = Header::parse(&m);
+            }
+        }
+    }
+
     #[test]
     fn message_payload_used_when_short_message_empty() {
         let mut m = sm();
