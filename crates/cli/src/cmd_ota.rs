@@ -599,35 +599,57 @@ fn from_tpdus(inputs: &[Vec<u8>]) -> Result<Found, CliError> {
     from_uds(&uds, vec![kind])
 }
 
-fn line(
-    j: &mut Map<String, Value>,
-    text: &mut Vec<String>,
-    key: &str,
-    label: &str,
-    v: Value,
-    shown: String,
-) {
-    j.insert(key.into(), v);
-    text.push(format!("{label:<9}{shown}"));
+/// A dissection being built: the `--json` object and the text lines, side by side.
+#[derive(Default)]
+struct Dissection {
+    j: Map<String, Value>,
+    text: Vec<String>,
+}
+
+impl Dissection {
+    /// One field: `key` in the JSON, `label` and `shown` in the text.
+    fn line(&mut self, key: &str, label: &str, v: Value, shown: String) {
+        self.j.insert(key.into(), v);
+        self.text.push(format!("{label:<9}{shown}"));
+    }
+
+    /// What deciphering showed, common to command and PoR (TS 102 225 §5.1.1, §5.1.2):
+    /// the cipher note, CNTR and PCNTR.
+    fn counters(&mut self, ciphered: bool, keys: &Keyset, counter: Counter, pcntr: u8) {
+        if ciphered {
+            self.text.push(format!(
+                "{:<9}CNTR..end deciphered with {}",
+                "cipher:",
+                keys.kic_alg().map_or("?", |k| k.name())
+            ));
+        }
+        self.line(
+            "counter",
+            "CNTR:",
+            json!(counter.value()),
+            counter.to_string(),
+        );
+        self.line("pcntr", "PCNTR:", json!(pcntr), pcntr.to_string());
+    }
 }
 
 /// The RC/CC and data lines shared by the command and PoR dissections; true when the
 /// integrity check failed.
 fn integrity_and_data(
-    j: &mut Map<String, Value>,
-    text: &mut Vec<String>,
+    out: &mut Dissection,
     chk: &Result<IntegrityCheck, OtaError>,
     integrity_value: &[u8],
     data: &[u8],
 ) -> bool {
     let (state, shown) = integrity_line(chk);
     let failed = state == "failed";
-    j.insert("integrity_value".into(), json!(hx(integrity_value)));
-    line(j, text, "integrity", "RC/CC:", json!(state), shown);
+    out.j
+        .insert("integrity_value".into(), json!(hx(integrity_value)));
+    out.line("integrity", "RC/CC:", json!(state), shown);
     if let Err(e) = chk.clone().and_then(|c| c.into_result()) {
-        j.insert("integrity_error".into(), json!(e.to_string()));
+        out.j.insert("integrity_error".into(), json!(e.to_string()));
     }
-    line(j, text, "data", "data:", json!(hx(data)), hx(data));
+    out.line("data", "data:", json!(hx(data)), hx(data));
     failed
 }
 
@@ -701,54 +723,45 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
     for (i, h) in a.hex.iter().enumerate() {
         inputs.push(hex_arg(if i == 0 { "HEX" } else { "HEX (segment)" }, h)?);
     }
-    let mut j = Map::new();
-    let mut text = Vec::new();
+    let mut out = Dissection::default();
     let failed;
     match detect(&inputs)? {
         Found::Command { via, packet } => {
             let sc = SecuredCommand::parse(&packet).map_err(input)?;
             let h = *sc.header();
-            j.insert("kind".into(), json!("command"));
-            text.push(format!(
+            out.j.insert("kind".into(), json!("command"));
+            out.text.push(format!(
                 "command packet (TS 31.115 SMS form){}",
                 via_text(&via)
             ));
             if let Some(s) = &a.spi {
                 let given = spi_arg(s)?;
                 if given != h.spi {
-                    text.push(format!(
+                    out.text.push(format!(
                         "note:    --spi {} differs from the packet's SPI; the packet's is used",
                         hx(&given.to_bytes())
                     ));
                 }
             }
-            line(
-                &mut j,
-                &mut text,
+            out.line(
                 "cpl",
                 "CPL:",
                 json!(h.cpl),
                 format!("{:04X} ({})", h.cpl, h.cpl),
             );
-            line(
-                &mut j,
-                &mut text,
+            out.line(
                 "chl",
                 "CHL:",
                 json!(h.chl),
                 format!("{:02X} ({})", h.chl, h.chl),
             );
-            line(
-                &mut j,
-                &mut text,
+            out.line(
                 "spi",
                 "SPI:",
                 json!(hx(&h.spi.to_bytes())),
                 h.spi.to_string(),
             );
-            line(
-                &mut j,
-                &mut text,
+            out.line(
                 "kic",
                 "KIc:",
                 json!(hx(&[h.kic.to_byte()])),
@@ -760,62 +773,23 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
                 h.kid.key_index,
                 h.kid.alg(h.spi.integrity)
             );
-            line(
-                &mut j,
-                &mut text,
-                "kid",
-                "KID:",
-                json!(hx(&[h.kid.to_byte()])),
-                kid_desc,
-            );
-            line(
-                &mut j,
-                &mut text,
-                "tar",
-                "TAR:",
-                json!(h.tar.to_string()),
-                h.tar.to_string(),
-            );
+            out.line("kid", "KID:", json!(hx(&[h.kid.to_byte()])), kid_desc);
+            out.line("tar", "TAR:", json!(h.tar.to_string()), h.tar.to_string());
             let d = sc.decipher(&keys).map_err(|e| hint(e, h.spi.ciphering))?;
-            if h.spi.ciphering {
-                text.push(format!(
-                    "{:<9}CNTR..end deciphered with {}",
-                    "cipher:",
-                    keys.kic_alg().map_or("?", |k| k.name())
-                ));
-            }
-            line(
-                &mut j,
-                &mut text,
-                "counter",
-                "CNTR:",
-                json!(d.counter().value()),
-                d.counter().to_string(),
-            );
-            line(
-                &mut j,
-                &mut text,
-                "pcntr",
-                "PCNTR:",
-                json!(d.pcntr()),
-                d.pcntr().to_string(),
-            );
+            out.counters(h.spi.ciphering, &keys, d.counter(), d.pcntr());
             failed = integrity_and_data(
-                &mut j,
-                &mut text,
+                &mut out,
                 &d.check_integrity(&keys),
                 d.integrity_value(),
                 d.data(),
             );
-            line(
-                &mut j,
-                &mut text,
+            out.line(
                 "padding",
                 "padding:",
                 json!(hx(d.padding())),
                 hx(d.padding()),
             );
-            text.extend(describe_script(d.data()));
+            out.text.extend(describe_script(d.data()));
         }
         Found::Por { via, ud } => {
             let spi = spi_arg(a.spi.as_deref().ok_or_else(|| {
@@ -840,88 +814,46 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
                 }
                 Err(e) => return Err(hint(e, sec.ciphering)),
             };
-            j.insert("kind".into(), json!("por"));
-            text.push(format!("response packet (PoR){}", via_text(&via)));
+            out.j.insert("kind".into(), json!("por"));
+            out.text
+                .push(format!("response packet (PoR){}", via_text(&via)));
             if let Some(n) = note {
-                text.push(format!("note:    {n}"));
+                out.text.push(format!("note:    {n}"));
             }
-            line(
-                &mut j,
-                &mut text,
-                "udh",
-                "UDH:",
-                json!(hx(&h.udh)),
-                hx(&h.udh),
-            );
-            line(
-                &mut j,
-                &mut text,
+            out.line("udh", "UDH:", json!(hx(&h.udh)), hx(&h.udh));
+            out.line(
                 "rpl",
                 "RPL:",
                 json!(h.rpl),
                 format!("{:04X} ({})", h.rpl, h.rpl),
             );
-            line(
-                &mut j,
-                &mut text,
+            out.line(
                 "rhl",
                 "RHL:",
                 json!(h.rhl),
                 format!("{:02X} ({})", h.rhl, h.rhl),
             );
-            line(
-                &mut j,
-                &mut text,
+            out.line(
                 "spi",
                 "SPI:",
                 json!(hx(&spi.to_bytes())),
                 format!("{spi} (given)"),
             );
-            j.insert("kic".into(), json!(hx(&[keys.kic().to_byte()])));
-            j.insert("kid".into(), json!(hx(&[keys.kid().to_byte()])));
-            line(
-                &mut j,
-                &mut text,
-                "tar",
-                "TAR:",
-                json!(h.tar.to_string()),
-                h.tar.to_string(),
-            );
-            if sec.ciphering {
-                text.push(format!(
-                    "{:<9}CNTR..end deciphered with {}",
-                    "cipher:",
-                    keys.kic_alg().map_or("?", |k| k.name())
-                ));
-            }
-            line(
-                &mut j,
-                &mut text,
-                "counter",
-                "CNTR:",
-                json!(d.counter().value()),
-                d.counter().to_string(),
-            );
-            line(
-                &mut j,
-                &mut text,
-                "pcntr",
-                "PCNTR:",
-                json!(d.pcntr()),
-                d.pcntr().to_string(),
-            );
-            line(
-                &mut j,
-                &mut text,
+            out.j
+                .insert("kic".into(), json!(hx(&[keys.kic().to_byte()])));
+            out.j
+                .insert("kid".into(), json!(hx(&[keys.kid().to_byte()])));
+            out.line("tar", "TAR:", json!(h.tar.to_string()), h.tar.to_string());
+            out.counters(sec.ciphering, &keys, d.counter(), d.pcntr());
+            out.line(
                 "status",
                 "status:",
                 json!(d.status().to_byte()),
                 d.status().to_string(),
             );
-            j.insert("status_name".into(), json!(d.status().name()));
+            out.j.insert("status_name".into(), json!(d.status().name()));
             failed = integrity_and_data(
-                &mut j,
-                &mut text,
+                &mut out,
                 &d.check_integrity(&keys),
                 d.integrity_value(),
                 d.data(),
@@ -929,10 +861,11 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
             if !d.data().is_empty() {
                 match RemoteResponse::parse(d.data()) {
                     Ok(RemoteResponse::Compact(c)) => {
-                        j.insert("commands".into(), json!(c.count));
-                        j.insert("last_sw".into(), json!(format!("{:04X}", c.sw.0)));
-                        j.insert("last_data".into(), json!(hx(&c.data)));
-                        text.push(format!(
+                        out.j.insert("commands".into(), json!(c.count));
+                        out.j
+                            .insert("last_sw".into(), json!(format!("{:04X}", c.sw.0)));
+                        out.j.insert("last_data".into(), json!(hx(&c.data)));
+                        out.text.push(format!(
                             "response: compact, {} command(s) executed, last SW {} ({}), data {}",
                             c.count,
                             format_args!("{:04X}", c.sw.0),
@@ -946,18 +879,19 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
                     }
                     Ok(RemoteResponse::Expanded(r)) => {
                         if let Some(n) = r.count() {
-                            j.insert("commands".into(), json!(n));
+                            out.j.insert("commands".into(), json!(n));
                         }
                         if let Some(last) = r.rapdus().last() {
-                            j.insert("last_sw".into(), json!(format!("{:04X}", last.sw.0)));
-                            j.insert("last_data".into(), json!(hx(&last.data)));
+                            out.j
+                                .insert("last_sw".into(), json!(format!("{:04X}", last.sw.0)));
+                            out.j.insert("last_data".into(), json!(hx(&last.data)));
                         }
-                        text.push(format!(
+                        out.text.push(format!(
                             "response: expanded ({})",
                             if r.indefinite { "AF" } else { "AB" }
                         ));
                         for it in &r.items {
-                            text.push(match it {
+                            out.text.push(match it {
                                 ScriptResponse::Count(n) => format!("  80 executed commands {n}"),
                                 ScriptResponse::RApdu(x) => {
                                     format!("  23 R-APDU {} SW {:04X}", hx(&x.data), x.sw.0)
@@ -973,11 +907,14 @@ fn parse(a: ParseArgs) -> Result<ExitCode, CliError> {
                             });
                         }
                     }
-                    Err(e) => text.push(format!("response: not a remote APDU response ({e})")),
+                    Err(e) => out
+                        .text
+                        .push(format!("response: not a remote APDU response ({e})")),
                 }
             }
         }
     }
+    let Dissection { j, text } = out;
     let reason = j
         .get("integrity_error")
         .and_then(|v| v.as_str())

@@ -166,10 +166,14 @@ impl Scp03Session {
         crypto::aes_cmac(s_mac, &[chain, &header, body])
     }
 
-    fn icv(&self, response: bool) -> Result<[u8; 16], GpError> {
-        let mut b = self.counter.to_be_bytes();
+    /// The ICV for C-DECRYPTION (counter, top bit clear) or R-ENCRYPTION (first byte
+    /// `80`), the encrypted counter block of Amendment D §6.2.6 / §6.2.7.
+    fn icv(&self, counter: u128, response: bool) -> Result<[u8; 16], GpError> {
+        let mut b = counter.to_be_bytes();
         if response {
             b[0] = 0x80;
+        } else {
+            b[0] &= 0x7F;
         }
         let e = crypto::aes_cbc_encrypt(&self.keys.enc, &[0; 16], &b)?;
         let mut out = [0u8; 16];
@@ -189,11 +193,7 @@ impl Scp03Session {
             if cmd.data.is_empty() {
                 Vec::new()
             } else {
-                let mut b = counter.to_be_bytes();
-                b[0] &= 0x7F;
-                let icv_block = crypto::aes_cbc_encrypt(&self.keys.enc, &[0; 16], &b)?;
-                let mut icv = [0u8; 16];
-                icv.copy_from_slice(&icv_block);
+                let icv = self.icv(counter, false)?;
                 crypto::aes_cbc_encrypt(&self.keys.enc, &icv, &crypto::pad80(&cmd.data, 16))?
             }
         } else {
@@ -250,11 +250,7 @@ impl Scp03Session {
             if w.body.is_empty() {
                 Vec::new()
             } else {
-                let mut b = counter.to_be_bytes();
-                b[0] &= 0x7F;
-                let icv_block = crypto::aes_cbc_encrypt(&self.keys.enc, &[0; 16], &b)?;
-                let mut icv = [0u8; 16];
-                icv.copy_from_slice(&icv_block);
+                let icv = self.icv(counter, false)?;
                 let p = crypto::aes_cbc_decrypt(&self.keys.enc, &icv, w.body)
                     .map_err(|_| GpError::Padding("C-DECRYPTION"))?;
                 crypto::unpad80(&p)
@@ -287,7 +283,7 @@ impl Scp03Session {
             return Ok(rsp);
         }
         let mut data = if self.level.r_enc() && !rsp.data.is_empty() {
-            let icv = self.icv(true)?;
+            let icv = self.icv(self.counter, true)?;
             crypto::aes_cbc_encrypt(&self.keys.enc, &icv, &crypto::pad80(&rsp.data, 16))?
         } else {
             rsp.data
@@ -317,7 +313,7 @@ impl Scp03Session {
             return Err(GpError::Mac("R-MAC"));
         }
         let plain = if self.level.r_enc() && !data.is_empty() {
-            let icv = self.icv(true)?;
+            let icv = self.icv(self.counter, true)?;
             let p = crypto::aes_cbc_decrypt(&self.keys.enc, &icv, data)
                 .map_err(|_| GpError::Padding("R-ENCRYPTION"))?;
             crypto::unpad80(&p)

@@ -573,35 +573,29 @@ impl Keyset {
     /// Encrypt `buf` in place (CBC with zero IV, or ECB). `buf.len()` must be a multiple of
     /// the block size.
     pub fn encrypt(&self, buf: &mut [u8]) -> Result<()> {
-        let k = self.cipher_for(buf.len())?;
-        if k.alg == CipherAlgorithm::DesEcb {
-            if let Block::Des(c) = &k.block {
-                ecb(c, buf, true);
-            }
-            return Ok(());
-        }
-        if with_block!(&k.block, c => cbc_encrypt(c, buf)) {
-            Ok(())
-        } else {
-            Err(OtaError::CipherLength {
-                offset: 0,
-                len: buf.len(),
-                alg: k.alg.name(),
-                block: k.alg.block_size(),
-            })
-        }
+        self.crypt(buf, true)
     }
 
     /// Decrypt `buf` in place (inverse of [`Keyset::encrypt`]).
     pub fn decrypt(&self, buf: &mut [u8]) -> Result<()> {
+        self.crypt(buf, false)
+    }
+
+    /// [`Keyset::encrypt`] or [`Keyset::decrypt`].
+    fn crypt(&self, buf: &mut [u8], encrypt: bool) -> Result<()> {
         let k = self.cipher_for(buf.len())?;
         if k.alg == CipherAlgorithm::DesEcb {
             if let Block::Des(c) = &k.block {
-                ecb(c, buf, false);
+                ecb(c, buf, encrypt);
             }
             return Ok(());
         }
-        if with_block!(&k.block, c => cbc_decrypt(c, buf)) {
+        let done = if encrypt {
+            with_block!(&k.block, c => cbc_encrypt(c, buf))
+        } else {
+            with_block!(&k.block, c => cbc_decrypt(c, buf))
+        };
+        if done {
             Ok(())
         } else {
             Err(OtaError::CipherLength {

@@ -12,6 +12,7 @@ use crate::tlv::{self, Tlv, TlvError};
 use aes::Aes128;
 use cbc::cipher::{block_padding::Iso7816, BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
 use cmac::{Cmac, Mac};
+use ota::byte_enum;
 use subtle::ConstantTimeEq;
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
@@ -31,28 +32,6 @@ pub const TAG_SEGMENT: u8 = 0x62;
 pub const DEFAULT_MAX_ANSWER: u16 = 96;
 /// Smallest accepted `8D` value.
 pub const MIN_MAX_ANSWER: u16 = 48;
-
-macro_rules! byte_enum {
-    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $val:expr),* $(,)? }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vm])* $var,)*
-            /// A value this implementation does not know (kept for round trips).
-            Unknown(u8),
-        }
-        impl From<u8> for $name {
-            fn from(b: u8) -> Self {
-                match b { $($val => $name::$var,)* x => $name::Unknown(x) }
-            }
-        }
-        impl From<$name> for u8 {
-            fn from(v: $name) -> u8 {
-                match v { $($name::$var => $val,)* $name::Unknown(x) => x }
-            }
-        }
-    };
-}
 
 byte_enum!(
     /// Operation codes (request tag `81`), PROTOCOL.md §4.

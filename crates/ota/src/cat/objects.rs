@@ -282,13 +282,16 @@ impl DataObject for DeviceIdentities {
     }
 }
 
+/// A one-byte code as an enum: the named values, `Unknown(u8)` for any other (kept for
+/// round trips), and `From` both ways. Shared by the CAT objects and simota-wpki's protocol.
+#[macro_export]
 macro_rules! byte_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $val:expr),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum $name {
             $($(#[$vm])* $var,)*
-            /// Any other value, kept as is.
+            /// Any other value, kept as is (for round trips).
             Unknown(u8),
         }
         impl From<u8> for $name {
@@ -303,7 +306,7 @@ macro_rules! byte_enum {
         }
     };
 }
-pub(crate) use byte_enum;
+pub(crate) use crate::byte_enum;
 
 byte_enum! {
     /// General result (TS 102 223 §8.12); `0x`/`1x` = performed, `2x` = temporary problem,
