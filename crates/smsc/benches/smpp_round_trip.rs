@@ -3,6 +3,10 @@
 //! CMAC, counter higher) → card → PoR deliver_sm → deliver_sm_resp — with 1 and 16 ESME
 //! sessions, each session on its own cards; the resident memory a touched card costs; the
 //! time to start a server for 100 000 cards.
+//!
+//! With `SMPP2SIM=HOST:PORT` (tools/bench-smpp2sim sets it) the same ESME then measures
+//! pySim-smpp2sim.py at that address — one card behind PC/SC, so one card and rising
+//! counters — and prints simota's single-session rate as a ratio to it.
 
 use ota::sms::{split_command, ConcatRef};
 use ota::{ChecksumAlgorithm, CipherAlgorithm, CommandPacket, Counter, Keyset, Spi, Tar};
@@ -106,6 +110,73 @@ fn esme(a: SocketAddr, first: u64, cards: u64, n: u64, round: u64) {
     }
 }
 
+/// The baseline ESME: `n` round trips to the one card behind pySim-smpp2sim, counters from
+/// `first_counter`. smpp2sim sends the PoR deliver_sm before the submit_sm_resp; either order
+/// is taken; data coding 04, as pySim's smpp-ota-tool.py sends (smpp2sim's `dcs_is_8bit`
+/// raises on the class-2 `F6`). Returns round trips per second.
+fn smpp2sim_rate(a: SocketAddr, n: u64, first_counter: u64) -> f64 {
+    let keys = keys();
+    let mut w = TcpStream::connect(a).expect("connect smpp2sim");
+    w.set_nodelay(true).expect("nodelay");
+    let mut r = BufReader::new(w.try_clone().expect("clone"));
+    let bind = Body::BindTransceiver(Bind {
+        system_id: "test".into(),
+        password: "test".into(),
+        system_type: String::new(),
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: String::new(),
+    });
+    w.write_all(&Pdu::new(1, bind).emit()).expect("write");
+    assert_eq!(recv(&mut r).status, 0, "bind");
+    let data = apdu::hex::decode("00A4000C022FE2 00B000000A").expect("hex");
+    let t = Instant::now();
+    for k in 0..n {
+        let p = CommandPacket::new(
+            Spi::from_u16(0x1619),
+            &keys,
+            Tar([0xB0, 0, 0]),
+            Counter::new(first_counter + k).expect("counter"),
+            data.clone(),
+        )
+        .seal(&keys)
+        .expect("seal");
+        let ud = split_command(&p, ConcatRef::Eight(1))
+            .expect("split")
+            .remove(0);
+        let sm = Body::SubmitSm(ShortMessage {
+            source_addr: "12".into(),
+            destination_addr: BASE.to_string(),
+            esm_class: ESM_UDHI,
+            protocol_id: 0x7F,
+            // 04 (8-bit), as smpp-ota-tool.py sends: smpp2sim fails on F6 (its dcs_is_8bit).
+            data_coding: 0x04,
+            short_message: ud,
+            ..Default::default()
+        });
+        w.write_all(&Pdu::new(k as u32 + 2, sm).emit())
+            .expect("write");
+        let (mut resp, mut por) = (false, false);
+        while !(resp && por) {
+            let d = recv(&mut r);
+            match d.body {
+                Body::DeliverSm(_) => {
+                    por = true;
+                    w.write_all(&Pdu::new(d.sequence, Body::DeliverSmResp).emit())
+                        .expect("write");
+                }
+                Body::SubmitSmResp(_) => {
+                    assert_eq!(d.status, 0, "submit_sm_resp");
+                    resp = true;
+                }
+                _ => {}
+            }
+        }
+    }
+    n as f64 / t.elapsed().as_secs_f64()
+}
+
 fn main() {
     let cfg = ServerConfig {
         listen: "127.0.0.1:0".parse().expect("addr"),
@@ -140,6 +211,7 @@ fn main() {
         after.saturating_sub(before) as f64 / 1000.0
     );
 
+    let mut single = 0.0;
     for (sessions, per) in [(1u64, 4000u64), (16, 500)] {
         let run = |per: u64, round: u64| {
             let hs: Vec<_> = (0..sessions)
@@ -159,6 +231,21 @@ fn main() {
             "OTA round trips through SMPP, {sessions} session(s): {n} in {dt:.2} s = {:.0}/s ({} warm cards)",
             n as f64 / dt,
             sessions * 100
+        );
+        if sessions == 1 {
+            single = n as f64 / dt;
+        }
+    }
+
+    if let Ok(addr) = std::env::var("SMPP2SIM") {
+        let a: SocketAddr = addr.parse().expect("SMPP2SIM=HOST:PORT");
+        // The served card starts fresh: counters 1.. (10 warm-up round trips).
+        smpp2sim_rate(a, 10, 1);
+        let rate = smpp2sim_rate(a, 300, 11);
+        println!(
+            "pySim-smpp2sim (one card through pcscd + vpcd), 1 session: {rate:.0}/s; \
+             simota smsc 1 session: {single:.0}/s = {:.0}x",
+            single / rate
         );
     }
 }
