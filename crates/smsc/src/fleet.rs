@@ -192,10 +192,86 @@ pub struct Delivery {
     /// The PoR TP-UD (`02 71 00 …`), if the card sent one (ENVELOPE response or SEND SHORT
     /// MESSAGE).
     pub por: Option<Vec<u8>>,
+    /// TP-FCS the phone reports in RP-ERROR (TS 23.040 §9.2.3.22: `D4` SIM busy, `D5` data
+    /// download error), `None` when the phone acknowledged the SMS (RP-ACK).
+    pub rp_error: Option<u8>,
+    /// Mobile-originated short messages the card sent (SEND SHORT MESSAGE, TS 102 223
+    /// §6.4.10) during the download, other than the PoR.
+    pub mo: Vec<MoMessage>,
+}
+
+/// One MO SMS-SUBMIT a card sent (TS 23.040 §9.2.2.2), as the SMSC forwards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoMessage {
+    /// TP-DA: type of number.
+    pub ton: u8,
+    /// TP-DA: numbering plan.
+    pub npi: u8,
+    /// TP-DA digits (alphanumeric addresses as their text).
+    pub destination: String,
+    /// TP-PID.
+    pub pid: u8,
+    /// TP-DCS.
+    pub dcs: u8,
+    /// TP-UDHI.
+    pub udhi: bool,
+    /// TP-UD octets as sent (septets packed for the 7-bit alphabet).
+    pub ud: Vec<u8>,
+}
+
+/// The MO messages of a download that are not part of its PoR: a SEND SHORT MESSAGE whose
+/// UDH carries the response packet IE `71`, or a concatenated segment sharing its
+/// reference, belongs to the PoR.
+fn mo_messages(records: &[terminal::MoSms]) -> Vec<MoMessage> {
+    use ota::sms::udh::{Udh, IEI_RESPONSE_PACKET};
+    let udh = |s: &ota::sms::SmsSubmit| {
+        if s.udhi {
+            Udh::parse(&s.ud).ok().map(|(u, _)| u)
+        } else {
+            None
+        }
+    };
+    let concat_ref = |u: &Udh| {
+        uicc::ota_concat::segment_info(u)
+            .ok()
+            .flatten()
+            .map(|i| i.reference)
+    };
+    let por_refs: Vec<_> = records
+        .iter()
+        .filter_map(|r| r.submit.as_ref().ok())
+        .filter_map(&udh)
+        .filter(|u| u.find(IEI_RESPONSE_PACKET).is_some())
+        .filter_map(|u| concat_ref(&u))
+        .collect();
+    records
+        .iter()
+        .filter_map(|r| r.submit.as_ref().ok())
+        .filter(|s| match udh(s) {
+            Some(u) => {
+                u.find(IEI_RESPONSE_PACKET).is_none()
+                    && concat_ref(&u).is_none_or(|c| !por_refs.contains(&c))
+            }
+            None => true,
+        })
+        .map(|s| MoMessage {
+            ton: s.da.ton,
+            npi: s.da.npi,
+            destination: match &s.da.value {
+                ota::sms::AddressValue::Digits(d) => d.clone(),
+                ota::sms::AddressValue::Alphanumeric { text, .. } => text.clone(),
+            },
+            pid: s.pid,
+            dcs: s.dcs.0,
+            udhi: s.udhi,
+            ud: s.ud.clone(),
+        })
+        .collect()
 }
 
 impl CardSlot {
-    /// Deliver one TP-UD (with its UDH) as an SMS-PP download and collect the PoR.
+    /// Deliver one TP-UD (with its UDH) as an SMS-PP download and collect the PoR and any
+    /// other MO short messages the card sent.
     pub fn deliver(&mut self, ud: &[u8]) -> Result<Delivery, TerminalError> {
         self.terminal.clear_records();
         let o = self
@@ -204,6 +280,8 @@ impl CardSlot {
         Ok(Delivery {
             envelope_sws: o.envelope_sws,
             por: o.por.map(|p| p.ud),
+            rp_error: o.rp_error,
+            mo: mo_messages(self.terminal.mo_sms()),
         })
     }
 }

@@ -7,12 +7,14 @@
 //! proof of receipt comes back to the ESME as a deliver_sm from the card's MSISDN.
 //!
 //! * [`pdu`]: the SMPP PDU codec;
+//! * [`sar`]: sar_* TLV segments turned into UDH concatenation for the phone;
 //! * [`fleet`]: MSISDN routing, per-card identities, cards created lazily;
 //! * [`store`]: persistent card state ([`FleetStore`], [`RedbStore`]);
 //! * [`server`]: the TCP server (std threads; the workspace has no async runtime).
 
 pub mod fleet;
 pub mod pdu;
+pub mod sar;
 pub mod server;
 pub mod store;
 

@@ -1,0 +1,403 @@
+//! submit_multi, data_sm, query_sm, generic_nack (SMPP 3.4 §4.5, §4.7, §4.8, §4.3), sar_*
+//! and UDH concatenation, and MO short messages from cards, over loopback TCP.
+
+use ota::sms::{split_command, ConcatRef};
+use ota::{ChecksumAlgorithm, CipherAlgorithm, CommandPacket, Counter, Keyset, ResponsePacket};
+use ota::{Spi, Tar};
+use smsc::fleet::{profile_factory, CardFactory};
+use smsc::pdu::{self, state, status, tag, Bind, Body, DestAddress, Pdu, ShortMessage, Tlv};
+use smsc::pdu::{DataSm, QuerySm, SubmitMulti, UnsuccessSme, ESM_UDHI};
+use smsc::{CardIdentity, FleetConfig, Server, ServerConfig};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+const BASE: u64 = 491_700_000_000;
+
+fn start_with(factory: CardFactory) -> SocketAddr {
+    let cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        fleet: FleetConfig {
+            cards: 100,
+            msisdn_base: BASE,
+        },
+        ..Default::default()
+    };
+    let s = Server::bind(cfg, factory).unwrap();
+    let a = s.local_addr().unwrap();
+    std::thread::spawn(move || s.serve());
+    a
+}
+
+fn start() -> SocketAddr {
+    start_with(profile_factory(uicc::Profile::default_profile()))
+}
+
+struct Esme {
+    s: TcpStream,
+    seq: u32,
+}
+
+impl Esme {
+    fn connect(a: SocketAddr) -> Esme {
+        let s = TcpStream::connect(a).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.set_nodelay(true).unwrap();
+        Esme { s, seq: 0 }
+    }
+    fn bound(a: SocketAddr) -> Esme {
+        let mut e = Esme::connect(a);
+        e.send(Body::BindTransceiver(Bind {
+            system_id: "test".into(),
+            password: "test".into(),
+            system_type: String::new(),
+            interface_version: 0x34,
+            addr_ton: 0,
+            addr_npi: 0,
+            address_range: String::new(),
+        }));
+        assert_eq!(e.recv().status, status::ROK);
+        e
+    }
+    fn raw(&mut self, b: &[u8]) {
+        self.s.write_all(b).unwrap();
+    }
+    fn send(&mut self, body: Body) -> u32 {
+        self.seq += 1;
+        let b = Pdu::new(self.seq, body).emit();
+        self.raw(&b);
+        self.seq
+    }
+    fn recv(&mut self) -> Pdu {
+        let mut len = [0u8; 4];
+        self.s.read_exact(&mut len).unwrap();
+        let n = u32::from_be_bytes(len) as usize;
+        let mut b = vec![0u8; n];
+        b[..4].copy_from_slice(&len);
+        self.s.read_exact(&mut b[4..]).unwrap();
+        Pdu::parse(&b).unwrap()
+    }
+    /// Send `body` and return the answer, checking it is the answer to it.
+    fn call(&mut self, body: Body) -> Pdu {
+        let seq = self.send(body);
+        let r = self.recv();
+        assert_eq!(r.sequence, seq, "{r:?}");
+        r
+    }
+    /// The next PDU, which must be an enquire_link_resp: nothing else came first.
+    fn nothing_pending(&mut self) {
+        assert_eq!(self.call(Body::EnquireLink).body, Body::EnquireLinkResp);
+    }
+}
+
+fn aes_keys() -> Keyset {
+    Keyset::new()
+        .with_kic(
+            CipherAlgorithm::AesCbc,
+            &apdu::hex::decode("000102030405060708090A0B0C0D0E0F").unwrap(),
+            1,
+        )
+        .unwrap()
+        .with_kid(
+            ChecksumAlgorithm::AesCmac,
+            &apdu::hex::decode("101112131415161718191A1B1C1D1E1F").unwrap(),
+            1,
+        )
+        .unwrap()
+}
+
+const SPI: u16 = 0x1619;
+
+/// A command packet for TAR B00000 (RFM) with these APDUs, secured with `keys`.
+fn packet(keys: &Keyset, counter: u64, apdus: &str) -> Vec<u8> {
+    CommandPacket::new(
+        Spi::from_u16(SPI),
+        keys,
+        Tar([0xB0, 0, 0]),
+        Counter::new(counter).unwrap(),
+        apdu::hex::decode(apdus).unwrap(),
+    )
+    .seal(keys)
+    .unwrap()
+}
+
+const READ_ICCID: &str = "00A4000C022FE2 00B000000A";
+
+fn one_sms(keys: &Keyset, counter: u64) -> Vec<u8> {
+    let mut uds = split_command(&packet(keys, counter, READ_ICCID), ConcatRef::Eight(1)).unwrap();
+    assert_eq!(uds.len(), 1);
+    uds.remove(0)
+}
+
+fn sm(dest: &str, ud: Vec<u8>) -> ShortMessage {
+    ShortMessage {
+        source_addr_ton: 1,
+        source_addr_npi: 1,
+        source_addr: "12".into(),
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: dest.into(),
+        esm_class: ESM_UDHI,
+        protocol_id: 0x7F,
+        data_coding: 0xF6,
+        short_message: ud,
+        ..Default::default()
+    }
+}
+
+fn msisdn(i: u64) -> String {
+    (BASE + i).to_string()
+}
+
+fn iccid_bytes(i: u64) -> Vec<u8> {
+    let d = CardIdentity::new(i, BASE).iccid;
+    d.as_bytes()
+        .chunks(2)
+        .map(|c| ((c.get(1).map_or(0xF, |x| x - b'0')) << 4) | (c[0] - b'0'))
+        .collect()
+}
+
+/// The PoR in `ud` opened with `keys`: its last response's status word and data.
+fn por(ud: &[u8], keys: &Keyset) -> (u16, Vec<u8>) {
+    let p = ResponsePacket::open(ud, Spi::from_u16(SPI).por_security(), keys).unwrap();
+    assert_eq!(p.status, ota::ResponseStatus::PorOk, "{p:?}");
+    let c = p.compact_response().unwrap();
+    (c.sw.0, c.data)
+}
+
+/// A PoR deliver_sm from card `i` with EF.ICCID in it.
+fn expect_iccid_por(e: &mut Esme, i: u64, keys: &Keyset) {
+    let d = e.recv();
+    let Body::DeliverSm(m) = d.body else {
+        panic!("{d:?}")
+    };
+    assert_eq!(
+        (m.source_addr.as_str(), m.destination_addr.as_str()),
+        (msisdn(i).as_str(), "12")
+    );
+    assert_eq!((m.esm_class, m.protocol_id), (ESM_UDHI, 0x7F));
+    assert_eq!(por(m.payload(), keys), (0x9000, iccid_bytes(i)));
+    e.send(Body::DeliverSmResp);
+}
+
+/// submit_multi to two cards, an MSISDN outside the fleet and a distribution list: the two
+/// cards are reached (a PoR from each), the other two are listed in unsuccess_sme with
+/// ESME_RINVDSTADR and ESME_RINVDLNAME; the message is DELIVERED for query_sm.
+#[test]
+fn submit_multi_reaches_each_card_and_lists_the_failures() {
+    let keys = aes_keys();
+    let a = start();
+    let mut e = Esme::bound(a);
+    let sme = |i: u64| DestAddress::Sme {
+        ton: 1,
+        npi: 1,
+        addr: msisdn(i),
+    };
+    let mut message = sm("", one_sms(&keys, 1));
+    message.dest_addr_ton = 0;
+    message.dest_addr_npi = 0;
+    let multi = SubmitMulti {
+        dests: vec![
+            sme(10),
+            sme(100),
+            DestAddress::DistributionList("all-cards".into()),
+            sme(11),
+        ],
+        message,
+    };
+    let r = e.call(Body::SubmitMulti(multi.clone()));
+    let Body::SubmitMultiResp {
+        message_id,
+        unsuccess,
+    } = r.body
+    else {
+        panic!("{r:?}")
+    };
+    assert_eq!(r.status, status::ROK);
+    assert!(!message_id.is_empty());
+    assert_eq!(
+        unsuccess,
+        vec![
+            UnsuccessSme {
+                ton: 1,
+                npi: 1,
+                addr: msisdn(100),
+                error: status::RINVDSTADR
+            },
+            UnsuccessSme {
+                ton: 0,
+                npi: 0,
+                addr: "all-cards".into(),
+                error: status::RINVDLNAME
+            },
+        ]
+    );
+    expect_iccid_por(&mut e, 10, &keys);
+    expect_iccid_por(&mut e, 11, &keys);
+    let q = e.call(Body::QuerySm(QuerySm {
+        message_id,
+        source_addr_ton: 1,
+        source_addr_npi: 1,
+        source_addr: "12".into(),
+    }));
+    let Body::QuerySmResp(q) = q.body else {
+        panic!("{q:?}")
+    };
+    assert_eq!((q.message_state, q.error_code), (state::DELIVERED, 0));
+    // Bad input: no destination, 255 destinations, a bad esm_class, a bad dest_flag.
+    for n in [0usize, 255] {
+        let mut m = multi.clone();
+        m.dests = vec![sme(10); n];
+        let r = e.call(Body::SubmitMulti(m));
+        assert_eq!(r.status, status::RINVNUMDESTS, "{n} dests");
+    }
+    let mut m = multi.clone();
+    m.message.esm_class = 0;
+    assert_eq!(e.call(Body::SubmitMulti(m)).status, status::RINVESMCLASS);
+    let mut b = Pdu::new(77, Body::SubmitMulti(multi.clone())).emit();
+    b[pdu::HEADER_LEN + 7] = 9; // the first dest_flag
+    e.raw(&b);
+    let r = e.recv();
+    assert_eq!(
+        (r.body, r.sequence, r.status),
+        (Body::GenericNack, 77, status::RINVDESTFLAG)
+    );
+    e.nothing_pending();
+    // Before bind: ESME_RINVBNDSTS.
+    let mut e2 = Esme::connect(a);
+    assert_eq!(e2.call(Body::SubmitMulti(multi)).status, status::RINVBNDSTS);
+}
+
+fn data_sm(dest: &str, payload: Vec<u8>) -> DataSm {
+    DataSm {
+        source_addr_ton: 1,
+        source_addr_npi: 1,
+        source_addr: "12".into(),
+        dest_addr_ton: 1,
+        dest_addr_npi: 1,
+        destination_addr: dest.into(),
+        esm_class: ESM_UDHI,
+        data_coding: 0xF6,
+        tlvs: vec![Tlv {
+            tag: tag::MESSAGE_PAYLOAD,
+            value: payload,
+        }],
+        ..Default::default()
+    }
+}
+
+/// data_sm with the command in message_payload: data_sm_resp with a message_id, and the PoR
+/// back as a data_sm (message_payload) from the card; bad input answered per §4.7.2.
+#[test]
+fn data_sm_carries_the_command_and_the_por_comes_back_as_data_sm() {
+    let keys = aes_keys();
+    let mut e = Esme::bound(start());
+    let r = e.call(Body::DataSm(data_sm(&msisdn(20), one_sms(&keys, 1))));
+    assert_eq!(r.status, status::ROK);
+    assert!(matches!(r.body, Body::DataSmResp { ref message_id, .. } if !message_id.is_empty()));
+    let d = e.recv();
+    let Body::DataSm(p) = d.body else {
+        panic!("{d:?}")
+    };
+    assert_eq!(
+        (p.source_addr.as_str(), p.destination_addr.as_str()),
+        (msisdn(20).as_str(), "12")
+    );
+    assert_eq!(p.esm_class, ESM_UDHI);
+    assert_eq!(por(p.payload(), &keys), (0x9000, iccid_bytes(20)));
+    e.send(Body::DataSmResp {
+        message_id: String::new(),
+        tlvs: vec![],
+    });
+    // An MSISDN outside the fleet, no payload, no UDHI.
+    let r = e.call(Body::DataSm(data_sm(&msisdn(100), one_sms(&keys, 2))));
+    assert_eq!(r.status, status::RINVDSTADR);
+    let r = e.call(Body::DataSm(data_sm(&msisdn(20), vec![])));
+    assert_eq!(r.status, status::RINVMSGLEN);
+    let mut no_udhi = data_sm(&msisdn(20), one_sms(&keys, 2));
+    no_udhi.esm_class = 0;
+    assert_eq!(e.call(Body::DataSm(no_udhi)).status, status::RINVESMCLASS);
+    // A truncated data_sm: generic_nack, the session lives on.
+    let mut b = Pdu::new(50, Body::DataSm(data_sm(&msisdn(20), vec![1]))).emit();
+    b.truncate(30);
+    b[..4].copy_from_slice(&30u32.to_be_bytes());
+    e.raw(&b);
+    let r = e.recv();
+    assert_eq!(
+        (r.body, r.sequence, r.status),
+        (Body::GenericNack, 50, status::RINVCMDLEN)
+    );
+    e.nothing_pending();
+}
+
+fn query(id: &str, source: &str) -> Body {
+    Body::QuerySm(QuerySm {
+        message_id: id.into(),
+        source_addr_ton: 1,
+        source_addr_npi: 1,
+        source_addr: source.into(),
+    })
+}
+
+/// query_sm of a message the server issued: DELIVERED, its final_date, error 0; an unknown
+/// id, a malformed id or another source_addr: ESME_RQUERYFAIL.
+#[test]
+fn query_sm_reports_the_state_of_issued_messages_only() {
+    let keys = aes_keys();
+    let mut e = Esme::bound(start());
+    let r = e.call(Body::SubmitSm(sm(&msisdn(30), one_sms(&keys, 1))));
+    let Body::SubmitSmResp(mid) = r.body else {
+        panic!("{r:?}")
+    };
+    expect_iccid_por(&mut e, 30, &keys);
+    let r = e.call(query(&mid, "12"));
+    assert_eq!(r.status, status::ROK);
+    let Body::QuerySmResp(q) = r.body else {
+        panic!("{r:?}")
+    };
+    assert_eq!(q.message_id, mid);
+    assert_eq!((q.message_state, q.error_code), (state::DELIVERED, 0));
+    assert_eq!(q.final_date.len(), 16, "{:?}", q.final_date);
+    assert!(q.final_date.ends_with("000+"), "{:?}", q.final_date);
+    for (id, src) in [
+        ("ffffff", "12"),
+        ("not-hex", "12"),
+        ("", "12"),
+        (mid.as_str(), "13"),
+    ] {
+        let r = e.call(query(id, src));
+        assert_eq!(r.status, status::RQUERYFAIL, "{id:?} from {src:?}");
+        assert!(matches!(r.body, Body::QuerySmResp(_)));
+    }
+    // Before bind.
+    let mut e2 = Esme::connect(start());
+    assert_eq!(e2.call(query(&mid, "12")).status, status::RINVBNDSTS);
+}
+
+/// Operations the server does not serve (cancel_sm, replace_sm, an unassigned id) get
+/// generic_nack ESME_RINVCMDID with their sequence_number (§4.3, §5.1.3); a deliver_sm from
+/// the ESME too; the session lives on.
+#[test]
+fn unknown_operations_get_generic_nack() {
+    let mut e = Esme::bound(start());
+    for id in [
+        0x0000_0008u32,
+        0x0000_0007,
+        0x0000_0102,
+        0x0000_0077,
+        0x0001_0000,
+    ] {
+        let r = e.call(Body::Other {
+            command_id: id,
+            body: vec![0, 0],
+        });
+        assert_eq!(
+            (r.body, r.status),
+            (Body::GenericNack, status::RINVCMDID),
+            "{id:#X}"
+        );
+    }
+    let r = e.call(Body::DeliverSm(sm("12", vec![1])));
+    assert_eq!((r.body, r.status), (Body::GenericNack, status::RINVCMDID));
+    e.nothing_pending();
+}
