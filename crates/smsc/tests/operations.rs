@@ -401,3 +401,67 @@ fn unknown_operations_get_generic_nack() {
     assert_eq!((r.body, r.status), (Body::GenericNack, status::RINVCMDID));
     e.nothing_pending();
 }
+
+/// 36 SELECT EF.ICCID and a READ BINARY: a command packet that needs 3 SMS.
+fn big_packet(keys: &Keyset, counter: u64) -> Vec<u8> {
+    let apdus = format!("{}{READ_ICCID}", "00A4000C022FE2".repeat(36));
+    packet(keys, counter, &apdus)
+}
+
+/// Sends the segments one submit_sm each: every one is acknowledged, the PoR comes once,
+/// after the last one, and it is the answer to the whole packet.
+fn send_segments(e: &mut Esme, i: u64, keys: &Keyset, segments: Vec<ShortMessage>) {
+    let n = segments.len();
+    assert_eq!(n, 3);
+    for (k, m) in segments.into_iter().enumerate() {
+        let r = e.call(Body::SubmitSm(m));
+        assert_eq!(r.status, status::ROK, "segment {}: {r:?}", k + 1);
+        if k + 1 < n {
+            e.nothing_pending();
+        }
+    }
+    expect_iccid_por(e, i, keys);
+    e.nothing_pending();
+}
+
+/// A command packet too big for one SMS, in 3 segments, both ways an ESME may send them:
+/// with the concatenation IE in each segment's UDH (forwarded as is), and with sar_* TLVs
+/// (the SMSC puts the IE into the UDH the phone gets). The card reassembles; one PoR.
+#[test]
+fn three_segments_by_udh_and_by_sar_tlvs_give_one_por() {
+    let keys = aes_keys();
+    let mut e = Esme::bound(start());
+    // UDH concatenation (IE 00): each TP-UD as split for the air interface.
+    let uds = split_command(&big_packet(&keys, 1), ConcatRef::Eight(0x42)).unwrap();
+    let segs = uds.into_iter().map(|ud| sm(&msisdn(40), ud)).collect();
+    send_segments(&mut e, 40, &keys, segs);
+    // sar_* TLVs, reference 0x0142 (the phone gets IE 08): the ESME sends the segments
+    // without the concatenation IE, later ones without a UDH (UDHI clear).
+    let reference = 0x0142u16;
+    let uds = split_command(&big_packet(&keys, 1), ConcatRef::Sixteen(reference)).unwrap();
+    let total = uds.len() as u8;
+    let mut segs = Vec::new();
+    for (k, ud) in uds.iter().enumerate() {
+        let (mut udh, at) = ota::sms::Udh::parse(ud).unwrap();
+        udh.ies.retain(|ie| ie.iei != ota::sms::udh::IEI_CONCAT_16);
+        let mut m = sm(&msisdn(41), Vec::new());
+        if udh.ies.is_empty() {
+            m.esm_class = 0;
+            m.short_message = ud[at..].to_vec();
+        } else {
+            m.short_message = udh.emit().unwrap();
+            m.short_message.extend_from_slice(&ud[at..]);
+        }
+        let tlv = |tag: u16, value: Vec<u8>| Tlv { tag, value };
+        m.tlvs = vec![
+            tlv(tag::SAR_MSG_REF_NUM, reference.to_be_bytes().to_vec()),
+            tlv(tag::SAR_TOTAL_SEGMENTS, vec![total]),
+            tlv(tag::SAR_SEGMENT_SEQNUM, vec![k as u8 + 1]),
+        ];
+        segs.push(m);
+    }
+    let mut bad = segs[1].clone();
+    bad.tlvs.remove(0);
+    assert_eq!(e.call(Body::SubmitSm(bad)).status, status::RMISSINGOPTPARAM);
+    send_segments(&mut e, 41, &keys, segs);
+}
