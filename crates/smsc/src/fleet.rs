@@ -98,8 +98,20 @@ pub type CardFactory = Arc<
 /// A factory for cards made from `base` (with [`CardIdentity::profile`]) and the `uicc`
 /// built-in applet classes.
 pub fn profile_factory(base: uicc::Profile) -> CardFactory {
+    profile_factory_with_keys(base, None)
+}
+
+/// [`profile_factory`] where the cards named in `keys` get their own OTA keys
+/// ([`crate::KeyFile::apply`]).
+pub fn profile_factory_with_keys(
+    base: uicc::Profile,
+    keys: Option<Arc<crate::KeyFile>>,
+) -> CardFactory {
     Arc::new(move |id: &CardIdentity, store: Box<dyn uicc::Store>| {
-        let p = id.profile(&base)?;
+        let mut p = id.profile(&base)?;
+        if let Some(k) = &keys {
+            k.apply(id.index, &mut p);
+        }
         let card =
             uicc::Card::with_store(p, store).map_err(|e| format!("card {}: {e}", id.index))?;
         Ok(Box::new(transport::Emulator::new(card)) as Box<dyn Transport + Send>)
@@ -158,6 +170,47 @@ pub struct FleetConfig {
     pub cards: u64,
     /// MSISDN of card 0.
     pub msisdn_base: u64,
+}
+
+impl FleetConfig {
+    /// Card index for an MSISDN (digits, an optional leading `+`), if in range.
+    pub fn route(&self, msisdn: &str) -> Option<u64> {
+        let d = msisdn.strip_prefix('+').unwrap_or(msisdn);
+        if d.is_empty() || d.len() > 20 || !d.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let n: u64 = d.parse().ok()?;
+        let i = n.checked_sub(self.msisdn_base)?;
+        (i < self.cards).then_some(i)
+    }
+
+    /// Card index for an ICCID of this fleet (`89882110` ‖ index as 10 digits ‖ Luhn digit;
+    /// 18 digits without the check digit are accepted too).
+    pub fn route_iccid(&self, iccid: &str) -> Result<u64, String> {
+        let d = iccid.trim_end_matches(['F', 'f']);
+        if !d.bytes().all(|c| c.is_ascii_digit()) || !(18..=19).contains(&d.len()) {
+            return Err(format!("ICCID {iccid:?}: expected 18 or 19 digits"));
+        }
+        let Some(i) = d[..18].strip_prefix("89882110") else {
+            return Err(format!(
+                "ICCID {iccid}: not one of this fleet's (they start 89882110)"
+            ));
+        };
+        if d.len() == 19 && d.as_bytes()[18] - b'0' != luhn_digit(&d[..18]) {
+            return Err(format!(
+                "ICCID {iccid}: Luhn check digit should be {}",
+                luhn_digit(&d[..18])
+            ));
+        }
+        let i: u64 = i.parse().map_err(|_| format!("ICCID {iccid}: bad index"))?;
+        if i >= self.cards {
+            return Err(format!(
+                "ICCID {iccid}: card {i}, but the fleet has {} cards",
+                self.cards
+            ));
+        }
+        Ok(i)
+    }
 }
 
 impl Default for FleetConfig {
@@ -355,13 +408,7 @@ impl Fleet {
 
     /// Card index for an MSISDN (digits, an optional leading `+`), if in range.
     pub fn route(&self, msisdn: &str) -> Option<u64> {
-        let d = msisdn.strip_prefix('+').unwrap_or(msisdn);
-        if d.is_empty() || d.len() > 20 || !d.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let n: u64 = d.parse().ok()?;
-        let i = n.checked_sub(self.config.msisdn_base)?;
-        (i < self.config.cards).then_some(i)
+        self.config.route(msisdn)
     }
 
     /// How many cards exist in memory (received at least one message).

@@ -465,3 +465,53 @@ fn three_segments_by_udh_and_by_sar_tlvs_give_one_por() {
     assert_eq!(e.call(Body::SubmitSm(bad)).status, status::RMISSINGOPTPARAM);
     send_segments(&mut e, 41, &keys, segs);
 }
+
+/// Two cards with their own keys from a keyfile (pySim's card_key_provider columns: ICCID,
+/// KIC1, KID1, …): each answers its own keys and refuses the profile's (PoR status 05, the
+/// command does not decipher); a card not in the file keeps the profile's.
+#[test]
+fn cards_in_the_keyfile_use_their_own_keys() {
+    let fleet = FleetConfig {
+        cards: 100,
+        msisdn_base: BASE,
+    };
+    let base = uicc::Profile::default_profile();
+    let (k5, k6) = (
+        "A0A1A2A3A4A5A6A7A8A9AAABACADAEAF",
+        "B0B1B2B3B4B5B6B7B8B9BABBBCBDBEBF",
+    );
+    let id = |i| CardIdentity::new(i, BASE).iccid;
+    let csv = format!(
+        "ICCID,IMSI,KIC1,KID1,KIK1\n{},001010000000005,{k5},{k5},\n{},001010000000006,{k6},{k6},\n",
+        id(5),
+        id(6)
+    );
+    let keys = smsc::KeyFile::parse_csv(&csv, "keys.csv".as_ref(), fleet, &base).unwrap();
+    assert_eq!(keys.cards(), 2);
+    let factory = smsc::fleet::profile_factory_with_keys(base, Some(std::sync::Arc::new(keys)));
+    let mut e = Esme::bound(start_with(factory));
+    let own = |hex: &str| {
+        let k = apdu::hex::decode(hex).unwrap();
+        Keyset::new()
+            .with_kic(CipherAlgorithm::AesCbc, &k, 1)
+            .unwrap()
+            .with_kid(ChecksumAlgorithm::AesCmac, &k, 1)
+            .unwrap()
+    };
+    for (i, hex) in [(5, k5), (6, k6)] {
+        let mine = own(hex);
+        // The profile's keys: refused.
+        e.call(Body::SubmitSm(sm(&msisdn(i), one_sms(&aes_keys(), 1))));
+        let d = e.recv();
+        let Body::DeliverSm(m) = d.body else {
+            panic!("{d:?}")
+        };
+        let p = ResponsePacket::open(m.payload(), ota::PorSecurity::NONE, &mine).unwrap();
+        assert_eq!(p.status.to_byte(), 0x05, "card {i}: {p:?}");
+        // Its own keys: accepted.
+        e.call(Body::SubmitSm(sm(&msisdn(i), one_sms(&mine, 1))));
+        expect_iccid_por(&mut e, i, &mine);
+    }
+    e.call(Body::SubmitSm(sm(&msisdn(7), one_sms(&aes_keys(), 1))));
+    expect_iccid_por(&mut e, 7, &aes_keys());
+}
