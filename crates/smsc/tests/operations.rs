@@ -515,3 +515,158 @@ fn cards_in_the_keyfile_use_their_own_keys() {
     e.call(Body::SubmitSm(sm(&msisdn(7), one_sms(&aes_keys(), 1))));
     expect_iccid_por(&mut e, 7, &aes_keys());
 }
+
+/// A scripted card for what the built-in cards never do: card 0 is busy (`9300`); card 1
+/// answers an SMS-PP download with two SEND SHORT MESSAGE commands, an MO text message to
+/// `5555` and the PoR to `12`; card 2 answers a data download error (`6200` with the PoR).
+struct Scripted {
+    index: u64,
+    queue: std::collections::VecDeque<Vec<u8>>,
+}
+
+const POR: &[u8] = &[
+    2, 0x71, 0, 0, 0x0E, 0x0A, 0xB0, 0, 0, 0, 0, 0, 0, 1, 0, 0x01, 0x90, 0,
+];
+
+fn send_sms(n: u8, to: &str, udhi: bool, ud: &[u8]) -> Vec<u8> {
+    let tpdu = ota::sms::SmsSubmit {
+        rd: false,
+        srr: false,
+        udhi,
+        rp: false,
+        mr: n,
+        da: ota::sms::SmsAddress::digits(1, 1, to).unwrap(),
+        pid: if udhi { 0x7F } else { 0 },
+        dcs: ota::sms::Dcs(if udhi { 0xF6 } else { 0x04 }),
+        vp: ota::sms::ValidityPeriod::None,
+        udl: ud.len() as u8,
+        ud: ud.to_vec(),
+    }
+    .emit()
+    .unwrap();
+    ota::cat::ProactiveCommand::new(
+        n,
+        0,
+        ota::cat::Command::SendShortMessage(ota::cat::proactive::SendShortMessage::new(tpdu)),
+    )
+    .emit()
+}
+
+impl Scripted {
+    fn pending(&self, data: Vec<u8>) -> Vec<u8> {
+        let mut v = data;
+        match self.queue.front() {
+            Some(c) => v.extend_from_slice(&[0x91, c.len() as u8]),
+            None => v.extend_from_slice(&[0x90, 0]),
+        }
+        v
+    }
+}
+
+impl transport::Transport for Scripted {
+    fn transmit(&mut self, c: &[u8]) -> Result<Vec<u8>, transport::TransportError> {
+        Ok(match c.get(1) {
+            Some(0xC2) => match self.index {
+                0 => vec![0x93, 0],
+                1 => {
+                    self.queue.push_back(send_sms(1, "5555", false, b"hello"));
+                    self.queue.push_back(send_sms(2, "12", true, POR));
+                    self.pending(vec![])
+                }
+                _ => [&POR[3..], &[0x62, 0][..]].concat(),
+            },
+            Some(0x12) => {
+                let cmd = self.queue.pop_front().unwrap_or_default();
+                [cmd, vec![0x90, 0]].concat()
+            }
+            _ => self.pending(vec![]),
+        })
+    }
+    fn reset(&mut self, _: transport::ResetKind) -> Result<Vec<u8>, transport::TransportError> {
+        Ok(self.atr())
+    }
+    fn atr(&self) -> Vec<u8> {
+        vec![0x3B, 0]
+    }
+    fn name(&self) -> String {
+        format!("scripted card {}", self.index)
+    }
+}
+
+fn scripted() -> CardFactory {
+    std::sync::Arc::new(|id: &CardIdentity, _store: Box<dyn uicc::Store>| {
+        Ok(Box::new(Scripted {
+            index: id.index,
+            queue: Default::default(),
+        }) as Box<dyn transport::Transport + Send>)
+    })
+}
+
+/// An MO short message a card sends with SEND SHORT MESSAGE (not its PoR) reaches the bound
+/// ESME as a deliver_sm from the card's MSISDN to the TP-DA, with TP-PID/DCS/UD as sent; the
+/// PoR still comes once, to the submitter's source_addr.
+#[test]
+fn mo_sms_from_a_card_is_delivered_from_its_msisdn() {
+    let mut e = Esme::bound(start_with(scripted()));
+    let r = e.call(Body::SubmitSm(sm(&msisdn(1), vec![2, 0x70, 0, 1, 2])));
+    assert_eq!(r.status, status::ROK);
+    let Body::DeliverSm(p) = e.recv().body else {
+        panic!("no PoR")
+    };
+    assert_eq!(
+        (p.source_addr.as_str(), p.destination_addr.as_str()),
+        (msisdn(1).as_str(), "12")
+    );
+    assert_eq!(p.short_message, POR);
+    e.send(Body::DeliverSmResp);
+    let Body::DeliverSm(mo) = e.recv().body else {
+        panic!("no MO SMS")
+    };
+    assert_eq!(mo.source_addr, msisdn(1));
+    assert_eq!((mo.source_addr_ton, mo.source_addr_npi), (1, 1));
+    assert_eq!(
+        (mo.dest_addr_ton, mo.destination_addr.as_str()),
+        (1, "5555")
+    );
+    assert_eq!((mo.esm_class, mo.protocol_id, mo.data_coding), (0, 0, 0x04));
+    assert_eq!(mo.short_message, b"hello");
+    e.send(Body::DeliverSmResp);
+    e.nothing_pending();
+}
+
+/// A card that answers busy (`9300`) or a data download error (`6200`): the message is
+/// UNDELIVERABLE with the TP-FCS as error_code (query_sm) and in the receipt
+/// (`stat:UNDELIV err:212` / `213`); a PoR in the error answer is still forwarded.
+#[test]
+fn undeliverable_messages_are_reported_as_such() {
+    let mut e = Esme::bound(start_with(scripted()));
+    for (i, fcs, por) in [(0u64, 0xD4u8, false), (2, 0xD5, true)] {
+        let mut m = sm(&msisdn(i), vec![2, 0x70, 0, 1, 2]);
+        m.registered_delivery = 0x02; // receipt on failure only
+        let r = e.call(Body::SubmitSm(m));
+        let Body::SubmitSmResp(mid) = r.body else {
+            panic!("{r:?}")
+        };
+        if por {
+            let Body::DeliverSm(p) = e.recv().body else {
+                panic!("no PoR")
+            };
+            assert_eq!(p.short_message, &POR[3..]);
+        }
+        let Body::DeliverSm(dr) = e.recv().body else {
+            panic!("no receipt")
+        };
+        let text = String::from_utf8(dr.short_message).unwrap();
+        assert!(text.contains(" dlvrd:000 "), "{text}");
+        assert!(
+            text.contains(&format!(" stat:UNDELIV err:{fcs:03} ")),
+            "{text}"
+        );
+        assert_eq!(dr.tlvs.iter().find(|t| t.tag == 0x0427).unwrap().value, [5]);
+        let Body::QuerySmResp(q) = e.call(query(&mid, "12")).body else {
+            panic!()
+        };
+        assert_eq!((q.message_state, q.error_code), (state::UNDELIVERABLE, fcs));
+    }
+    e.nothing_pending();
+}
