@@ -38,14 +38,22 @@ pub struct SmscArgs {
     /// restart or kill -9; a message is acknowledged only after its card's state is saved.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
+    /// Per-card OTA keys: a CSV file with a header row (ICCID|MSISDN|INDEX,KVN,KIC,KID[,KIK]
+    /// or pySim's ICCID,KIC1,KID1,KIK1,...); those cards use these keys instead of the
+    /// profile's for those KVNs.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
     /// Log sessions and messages on stderr.
     #[arg(long, short)]
     verbose: bool,
 }
 
-fn factory(base: uicc::Profile) -> CardFactory {
+fn factory(base: uicc::Profile, keys: Option<Arc<smsc::KeyFile>>) -> CardFactory {
     Arc::new(move |id: &CardIdentity, store: Box<dyn uicc::Store>| {
-        let profile = id.profile(&base)?;
+        let mut profile = id.profile(&base)?;
+        if let Some(k) = &keys {
+            k.apply(id.index, &mut profile);
+        }
         let rng =
             wpki::uicc_applet::os_random_source().map_err(|e| format!("random source: {e}"))?;
         let card = uicc::Card::with_options(
@@ -90,15 +98,24 @@ pub fn run(a: SmscArgs) -> Result<ExitCode, CliError> {
     CardIdentity::new(0, a.msisdn_base)
         .profile(&base)
         .map_err(CliError::input)?;
+    let fleet = FleetConfig {
+        cards: a.cards,
+        msisdn_base: a.msisdn_base,
+    };
+    let keys = match &a.keys {
+        Some(p) => Some(Arc::new(
+            smsc::KeyFile::load(p, fleet, &base)
+                .map_err(|e| CliError::input(format!("--keys {e}")))?,
+        )),
+        None => None,
+    };
+    let keyed = keys.as_ref().map_or(0, |k| k.cards());
     let config = ServerConfig {
         listen,
         system_id: a.system_id,
         password: a.password,
         max_sessions: a.max_sessions,
-        fleet: FleetConfig {
-            cards: a.cards,
-            msisdn_base: a.msisdn_base,
-        },
+        fleet,
         verbose: a.verbose,
     };
     let store = match &a.state {
@@ -107,19 +124,24 @@ pub fn run(a: SmscArgs) -> Result<ExitCode, CliError> {
         ) as Arc<dyn smsc::FleetStore>),
         None => None,
     };
-    let server = Server::bind_with_store(config, factory(base), store)
+    let server = Server::bind_with_store(config, factory(base, keys), store)
         .map_err(|e| CliError::input(e.to_string()))?;
     let at = server
         .local_addr()
         .map_err(|e| CliError::transport(e.to_string()))?;
     eprintln!(
-        "simota smsc: SMPP 3.4 on {at}; {} cards, MSISDN {}..={}; state {}",
+        "simota smsc: SMPP 3.4 on {at}; {} cards, MSISDN {}..={}; state {}{}",
         a.cards,
         a.msisdn_base,
         a.msisdn_base + a.cards - 1,
         a.state
             .as_ref()
-            .map_or("in memory".into(), |d| d.display().to_string())
+            .map_or("in memory".into(), |d| d.display().to_string()),
+        if a.keys.is_some() {
+            format!("; own OTA keys for {keyed} cards")
+        } else {
+            String::new()
+        }
     );
     server
         .serve()

@@ -214,3 +214,48 @@ fn smsc_state_survives_kill_9() {
     drop(s);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--keys FILE`: a bad cell is refused before listening, naming file, line and column
+/// (exit 2, no key digits shown); a good file is counted in the start-up line.
+#[test]
+fn smsc_keyfile_checked_at_start() {
+    let dir = std::env::temp_dir().join(format!("simota-smsc-keys-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "INDEX,KVN,KIC,KID\n1,1,00112233445566778899AABBCCDDEEFF,00112233445566778899AABBCCDDEEQQ\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(["smsc", "--listen", "127.0.0.1:0", "--keys"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        e.contains(&format!("--keys {}:2:4: KID: not hex", bad.display())),
+        "{e}"
+    );
+    assert!(!e.contains("EEQQ"), "{e}");
+    let good = dir.join("good.csv");
+    std::fs::write(
+        &good,
+        "MSISDN,KVN,KIC,KID\n4930003,1,00112233445566778899AABBCCDDEEFF,00112233445566778899AABBCCDDEEFF\n",
+    )
+    .unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(["smsc", "--listen", "127.0.0.1:0", "--cards", "10"])
+        .args(["--msisdn-base", "4930000", "--keys"])
+        .arg(&good)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let _k = Killed(child);
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    assert!(line.contains("; own OTA keys for 1 cards"), "{line}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

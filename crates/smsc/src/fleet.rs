@@ -98,8 +98,20 @@ pub type CardFactory = Arc<
 /// A factory for cards made from `base` (with [`CardIdentity::profile`]) and the `uicc`
 /// built-in applet classes.
 pub fn profile_factory(base: uicc::Profile) -> CardFactory {
+    profile_factory_with_keys(base, None)
+}
+
+/// [`profile_factory`] where the cards named in `keys` get their own OTA keys
+/// ([`crate::KeyFile::apply`]).
+pub fn profile_factory_with_keys(
+    base: uicc::Profile,
+    keys: Option<Arc<crate::KeyFile>>,
+) -> CardFactory {
     Arc::new(move |id: &CardIdentity, store: Box<dyn uicc::Store>| {
-        let p = id.profile(&base)?;
+        let mut p = id.profile(&base)?;
+        if let Some(k) = &keys {
+            k.apply(id.index, &mut p);
+        }
         let card =
             uicc::Card::with_store(p, store).map_err(|e| format!("card {}: {e}", id.index))?;
         Ok(Box::new(transport::Emulator::new(card)) as Box<dyn Transport + Send>)
@@ -160,6 +172,47 @@ pub struct FleetConfig {
     pub msisdn_base: u64,
 }
 
+impl FleetConfig {
+    /// Card index for an MSISDN (digits, an optional leading `+`), if in range.
+    pub fn route(&self, msisdn: &str) -> Option<u64> {
+        let d = msisdn.strip_prefix('+').unwrap_or(msisdn);
+        if d.is_empty() || d.len() > 20 || !d.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        let n: u64 = d.parse().ok()?;
+        let i = n.checked_sub(self.msisdn_base)?;
+        (i < self.cards).then_some(i)
+    }
+
+    /// Card index for an ICCID of this fleet (`89882110` ‖ index as 10 digits ‖ Luhn digit;
+    /// 18 digits without the check digit are accepted too).
+    pub fn route_iccid(&self, iccid: &str) -> Result<u64, String> {
+        let d = iccid.trim_end_matches(['F', 'f']);
+        if !d.bytes().all(|c| c.is_ascii_digit()) || !(18..=19).contains(&d.len()) {
+            return Err(format!("ICCID {iccid:?}: expected 18 or 19 digits"));
+        }
+        let Some(i) = d[..18].strip_prefix("89882110") else {
+            return Err(format!(
+                "ICCID {iccid}: not one of this fleet's (they start 89882110)"
+            ));
+        };
+        if d.len() == 19 && d.as_bytes()[18] - b'0' != luhn_digit(&d[..18]) {
+            return Err(format!(
+                "ICCID {iccid}: Luhn check digit should be {}",
+                luhn_digit(&d[..18])
+            ));
+        }
+        let i: u64 = i.parse().map_err(|_| format!("ICCID {iccid}: bad index"))?;
+        if i >= self.cards {
+            return Err(format!(
+                "ICCID {iccid}: card {i}, but the fleet has {} cards",
+                self.cards
+            ));
+        }
+        Ok(i)
+    }
+}
+
 impl Default for FleetConfig {
     fn default() -> Self {
         FleetConfig {
@@ -192,10 +245,86 @@ pub struct Delivery {
     /// The PoR TP-UD (`02 71 00 …`), if the card sent one (ENVELOPE response or SEND SHORT
     /// MESSAGE).
     pub por: Option<Vec<u8>>,
+    /// TP-FCS the phone reports in RP-ERROR (TS 23.040 §9.2.3.22: `D4` SIM busy, `D5` data
+    /// download error), `None` when the phone acknowledged the SMS (RP-ACK).
+    pub rp_error: Option<u8>,
+    /// Mobile-originated short messages the card sent (SEND SHORT MESSAGE, TS 102 223
+    /// §6.4.10) during the download, other than the PoR.
+    pub mo: Vec<MoMessage>,
+}
+
+/// One MO SMS-SUBMIT a card sent (TS 23.040 §9.2.2.2), as the SMSC forwards it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MoMessage {
+    /// TP-DA: type of number.
+    pub ton: u8,
+    /// TP-DA: numbering plan.
+    pub npi: u8,
+    /// TP-DA digits (alphanumeric addresses as their text).
+    pub destination: String,
+    /// TP-PID.
+    pub pid: u8,
+    /// TP-DCS.
+    pub dcs: u8,
+    /// TP-UDHI.
+    pub udhi: bool,
+    /// TP-UD octets as sent (septets packed for the 7-bit alphabet).
+    pub ud: Vec<u8>,
+}
+
+/// The MO messages of a download that are not part of its PoR: a SEND SHORT MESSAGE whose
+/// UDH carries the response packet IE `71`, or a concatenated segment sharing its
+/// reference, belongs to the PoR.
+fn mo_messages(records: &[terminal::MoSms]) -> Vec<MoMessage> {
+    use ota::sms::udh::{Udh, IEI_RESPONSE_PACKET};
+    let udh = |s: &ota::sms::SmsSubmit| {
+        if s.udhi {
+            Udh::parse(&s.ud).ok().map(|(u, _)| u)
+        } else {
+            None
+        }
+    };
+    let concat_ref = |u: &Udh| {
+        uicc::ota_concat::segment_info(u)
+            .ok()
+            .flatten()
+            .map(|i| i.reference)
+    };
+    let por_refs: Vec<_> = records
+        .iter()
+        .filter_map(|r| r.submit.as_ref().ok())
+        .filter_map(&udh)
+        .filter(|u| u.find(IEI_RESPONSE_PACKET).is_some())
+        .filter_map(|u| concat_ref(&u))
+        .collect();
+    records
+        .iter()
+        .filter_map(|r| r.submit.as_ref().ok())
+        .filter(|s| match udh(s) {
+            Some(u) => {
+                u.find(IEI_RESPONSE_PACKET).is_none()
+                    && concat_ref(&u).is_none_or(|c| !por_refs.contains(&c))
+            }
+            None => true,
+        })
+        .map(|s| MoMessage {
+            ton: s.da.ton,
+            npi: s.da.npi,
+            destination: match &s.da.value {
+                ota::sms::AddressValue::Digits(d) => d.clone(),
+                ota::sms::AddressValue::Alphanumeric { text, .. } => text.clone(),
+            },
+            pid: s.pid,
+            dcs: s.dcs.0,
+            udhi: s.udhi,
+            ud: s.ud.clone(),
+        })
+        .collect()
 }
 
 impl CardSlot {
-    /// Deliver one TP-UD (with its UDH) as an SMS-PP download and collect the PoR.
+    /// Deliver one TP-UD (with its UDH) as an SMS-PP download and collect the PoR and any
+    /// other MO short messages the card sent.
     pub fn deliver(&mut self, ud: &[u8]) -> Result<Delivery, TerminalError> {
         self.terminal.clear_records();
         let o = self
@@ -204,6 +333,8 @@ impl CardSlot {
         Ok(Delivery {
             envelope_sws: o.envelope_sws,
             por: o.por.map(|p| p.ud),
+            rp_error: o.rp_error,
+            mo: mo_messages(self.terminal.mo_sms()),
         })
     }
 }
@@ -277,13 +408,7 @@ impl Fleet {
 
     /// Card index for an MSISDN (digits, an optional leading `+`), if in range.
     pub fn route(&self, msisdn: &str) -> Option<u64> {
-        let d = msisdn.strip_prefix('+').unwrap_or(msisdn);
-        if d.is_empty() || d.len() > 20 || !d.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let n: u64 = d.parse().ok()?;
-        let i = n.checked_sub(self.config.msisdn_base)?;
-        (i < self.config.cards).then_some(i)
+        self.config.route(msisdn)
     }
 
     /// How many cards exist in memory (received at least one message).

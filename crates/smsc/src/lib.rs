@@ -7,15 +7,20 @@
 //! proof of receipt comes back to the ESME as a deliver_sm from the card's MSISDN.
 //!
 //! * [`pdu`]: the SMPP PDU codec;
+//! * [`sar`]: sar_* TLV segments turned into UDH concatenation for the phone;
 //! * [`fleet`]: MSISDN routing, per-card identities, cards created lazily;
+//! * [`keyfile`]: per-card OTA keys from a CSV keyfile;
 //! * [`store`]: persistent card state ([`FleetStore`], [`RedbStore`]);
 //! * [`server`]: the TCP server (std threads; the workspace has no async runtime).
 
 pub mod fleet;
+pub mod keyfile;
 pub mod pdu;
+pub mod sar;
 pub mod server;
 pub mod store;
 
 pub use fleet::{CardIdentity, Fleet, FleetConfig};
+pub use keyfile::{KeyFile, KeyFileError};
 pub use server::{Server, ServerConfig, ServerError};
 pub use store::{FleetStore, FleetStoreError, RedbStore};

@@ -106,6 +106,75 @@ struct Shared {
     next_session: AtomicU64,
     next_message: AtomicU64,
     receivers: Mutex<Vec<Outlet>>,
+    messages: Mutex<MessageLog>,
+}
+
+/// How many messages the server remembers for query_sm (the oldest are forgotten first).
+pub const MESSAGE_LOG_LEN: usize = 100_000;
+
+/// The outcome of one message the server issued a message_id for (§4.8.2 fields).
+struct MessageRecord {
+    source: String,
+    state: u8,
+    final_date: String,
+    error_code: u8,
+}
+
+/// The last [`MESSAGE_LOG_LEN`] messages, by message_id.
+#[derive(Default)]
+struct MessageLog {
+    map: std::collections::HashMap<u64, MessageRecord>,
+    order: std::collections::VecDeque<u64>,
+}
+
+impl Shared {
+    /// Issue a message_id for a message from `source` that reached the cards in `done`
+    /// (all its destinations that were accepted) and remember its outcome: DELIVERED when
+    /// every card took it, UNDELIVERABLE (with the first failure's TP-FCS) when one did not,
+    /// REJECTED when no destination was accepted.
+    fn log_message(&self, source: &str, done: &[&Delivered]) -> String {
+        let n = self.next_message.fetch_add(1, Ordering::Relaxed);
+        let failed = done.iter().find(|d| d.state != pdu::state::DELIVERED);
+        let (state, error_code) = match (done.is_empty(), failed) {
+            (true, _) => (pdu::state::REJECTED, 0),
+            (false, Some(d)) => (d.state, d.error_code),
+            (false, None) => (pdu::state::DELIVERED, 0),
+        };
+        let rec = MessageRecord {
+            source: source.into(),
+            state,
+            final_date: absolute_time(SystemTime::now()),
+            error_code,
+        };
+        if let Ok(mut log) = self.messages.lock() {
+            log.map.insert(n, rec);
+            log.order.push_back(n);
+            while log.order.len() > MESSAGE_LOG_LEN {
+                if let Some(old) = log.order.pop_front() {
+                    log.map.remove(&old);
+                }
+            }
+        }
+        format!("{n:x}")
+    }
+
+    /// The query_sm_resp for `q`, or `None` (ESME_RQUERYFAIL) when the message_id was not
+    /// issued here (or is forgotten) or source_addr is not the message's.
+    fn query(&self, q: &pdu::QuerySm) -> Option<pdu::QuerySmResp> {
+        let id = q.message_id.as_str();
+        if id.is_empty() || id.len() > 16 || !id.bytes().all(|c| c.is_ascii_hexdigit()) {
+            return None;
+        }
+        let n = u64::from_str_radix(id, 16).ok()?;
+        let log = self.messages.lock().ok()?;
+        let rec = log.map.get(&n).filter(|r| r.source == q.source_addr)?;
+        Some(pdu::QuerySmResp {
+            message_id: q.message_id.clone(),
+            final_date: rec.final_date.clone(),
+            message_state: rec.state,
+            error_code: rec.error_code,
+        })
+    }
 }
 
 /// A listening SMSC.
@@ -167,6 +236,7 @@ impl Server {
                 next_session: AtomicU64::new(1),
                 next_message: AtomicU64::new(1),
                 receivers: Mutex::new(Vec::new()),
+                messages: Mutex::new(MessageLog::default()),
             }),
         })
     }
@@ -344,17 +414,157 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                     )?;
                     continue;
                 }
+                let out = Out {
+                    sh,
+                    session: id,
+                    writer: &writer,
+                    seq: &out_seq,
+                    bound,
+                };
                 let submitted = SystemTime::now();
-                let (st, mid, por) = submit(sh, id, &m);
-                send(&writer, &reply(st, Body::SubmitSmResp(mid.clone())))?;
-                if let Some((from, ud)) = por {
-                    deliver_por(sh, id, &writer, &out_seq, bound, &m, from, ud)?;
+                let job = Job::from_sm(&m);
+                match deliver(sh, id, &job) {
+                    Err(st) => send(&writer, &reply(st, Body::SubmitSmResp(String::new())))?,
+                    Ok(d) => {
+                        let mid = sh.log_message(&m.source_addr, &[&d]);
+                        send(
+                            &writer,
+                            &reply(status::ROK, Body::SubmitSmResp(mid.clone())),
+                        )?;
+                        out.after_delivery(
+                            &job,
+                            &d,
+                            &mid,
+                            submitted,
+                            m.registered_delivery,
+                            false,
+                        )?;
+                    }
                 }
-                // §5.2.17: bits 1..0 = 01 asks for a receipt on final outcome, success or not.
-                if st == status::ROK && m.registered_delivery & 0x03 == 0x01 {
-                    let body = receipt(&m, &mid, submitted);
-                    deliver_to(sh, id, &writer, &out_seq, bound, body)?;
+            }
+            Body::SubmitMulti(sm) => {
+                let resp = |st: u32, message_id: String, unsuccess: Vec<pdu::UnsuccessSme>| {
+                    reply(
+                        st,
+                        Body::SubmitMultiResp {
+                            message_id,
+                            unsuccess,
+                        },
+                    )
+                };
+                if !matches!(bound, Bound::Tx | Bound::Trx) {
+                    send(&writer, &resp(status::RINVBNDSTS, String::new(), vec![]))?;
+                    continue;
                 }
+                if sm.dests.is_empty() || sm.dests.len() > 254 {
+                    send(&writer, &resp(status::RINVNUMDESTS, String::new(), vec![]))?;
+                    continue;
+                }
+                let m = &sm.message;
+                if let Err(st) = check_message(m.esm_class, m.protocol_id, m.payload(), &m.tlvs) {
+                    send(&writer, &resp(st, String::new(), vec![]))?;
+                    continue;
+                }
+                let submitted = SystemTime::now();
+                let mut unsuccess = Vec::new();
+                let mut done = Vec::new();
+                for dest in &sm.dests {
+                    let (ton, npi, addr) = match dest {
+                        pdu::DestAddress::Sme { ton, npi, addr } => (*ton, *npi, addr.clone()),
+                        pdu::DestAddress::DistributionList(name) => {
+                            // No distribution lists are defined on this SMSC.
+                            unsuccess.push(pdu::UnsuccessSme {
+                                ton: 0,
+                                npi: 0,
+                                addr: name.clone(),
+                                error: status::RINVDLNAME,
+                            });
+                            continue;
+                        }
+                    };
+                    let mut one = m.clone();
+                    one.dest_addr_ton = ton;
+                    one.dest_addr_npi = npi;
+                    one.destination_addr = addr.clone();
+                    match deliver(sh, id, &Job::from_sm(&one)) {
+                        Ok(d) => done.push((one, d)),
+                        Err(error) => unsuccess.push(pdu::UnsuccessSme {
+                            ton,
+                            npi,
+                            addr,
+                            error,
+                        }),
+                    }
+                }
+                let ds: Vec<&Delivered> = done.iter().map(|(_, d)| d).collect();
+                let mid = sh.log_message(&m.source_addr, &ds);
+                send(&writer, &resp(status::ROK, mid.clone(), unsuccess))?;
+                let out = Out {
+                    sh,
+                    session: id,
+                    writer: &writer,
+                    seq: &out_seq,
+                    bound,
+                };
+                for (one, d) in &done {
+                    let job = Job::from_sm(one);
+                    out.after_delivery(&job, d, &mid, submitted, m.registered_delivery, false)?;
+                }
+            }
+            Body::DataSm(dm) => {
+                let resp = |st: u32, message_id: String| {
+                    reply(
+                        st,
+                        Body::DataSmResp {
+                            message_id,
+                            tlvs: Vec::new(),
+                        },
+                    )
+                };
+                if !matches!(bound, Bound::Tx | Bound::Trx) {
+                    send(&writer, &resp(status::RINVBNDSTS, String::new()))?;
+                    continue;
+                }
+                let submitted = SystemTime::now();
+                let job = Job::from_data_sm(&dm);
+                match deliver(sh, id, &job) {
+                    // §4.7.2: a delivery that failed at the card is ESME_RDELIVERYFAILURE.
+                    Err(status::RSUBMITFAIL) => {
+                        send(&writer, &resp(status::RDELIVERYFAILURE, String::new()))?
+                    }
+                    Err(st) => send(&writer, &resp(st, String::new()))?,
+                    Ok(d) => {
+                        let mid = sh.log_message(&dm.source_addr, &[&d]);
+                        send(&writer, &resp(status::ROK, mid.clone()))?;
+                        let out = Out {
+                            sh,
+                            session: id,
+                            writer: &writer,
+                            seq: &out_seq,
+                            bound,
+                        };
+                        out.after_delivery(
+                            &job,
+                            &d,
+                            &mid,
+                            submitted,
+                            dm.registered_delivery,
+                            true,
+                        )?;
+                    }
+                }
+            }
+            Body::QuerySm(q) => {
+                if !matches!(bound, Bound::Tx | Bound::Trx) {
+                    let r = reply(status::RINVBNDSTS, Body::QuerySmResp(Default::default()));
+                    send(&writer, &r)?;
+                    continue;
+                }
+                let r = match sh.query(&q) {
+                    Some(a) => reply(status::ROK, Body::QuerySmResp(a)),
+                    None => reply(status::RQUERYFAIL, Body::QuerySmResp(Default::default())),
+                };
+                send(&writer, &r)?;
             }
             // Responses to our deliver_sm, and nacks of them: nothing to do.
             Body::DeliverSmResp
@@ -362,7 +572,10 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
             | Body::EnquireLinkResp
             | Body::UnbindResp
             | Body::BindResp { .. }
-            | Body::SubmitSmResp(_) => {}
+            | Body::SubmitSmResp(_)
+            | Body::SubmitMultiResp { .. }
+            | Body::DataSmResp { .. }
+            | Body::QuerySmResp(_) => {}
             Body::DeliverSm(_) => {
                 send(&writer, &reply(status::RINVCMDID, Body::GenericNack))?;
             }
@@ -378,75 +591,239 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
     }
 }
 
-type Por = Option<(String, Vec<u8>)>;
+/// One message to one card, whichever operation carried it (submit_sm, one destination of
+/// a submit_multi, data_sm).
+struct Job<'a> {
+    source_ton: u8,
+    source_npi: u8,
+    source: &'a str,
+    dest_ton: u8,
+    dest_npi: u8,
+    dest: &'a str,
+    esm_class: u8,
+    protocol_id: u8,
+    data_coding: u8,
+    ud: &'a [u8],
+    tlvs: &'a [Tlv],
+}
 
-/// Run one submit_sm against its card: (command_status, message_id, PoR to send back).
-fn submit(sh: &Shared, session: u64, m: &ShortMessage) -> (u32, String, Por) {
-    let fail = |st: u32| (st, String::new(), None);
-    if sh.fleet.route(&m.destination_addr).is_none() {
-        return fail(status::RINVDSTADR);
+impl<'a> Job<'a> {
+    fn from_sm(m: &'a ShortMessage) -> Job<'a> {
+        Job {
+            source_ton: m.source_addr_ton,
+            source_npi: m.source_addr_npi,
+            source: &m.source_addr,
+            dest_ton: m.dest_addr_ton,
+            dest_npi: m.dest_addr_npi,
+            dest: &m.destination_addr,
+            esm_class: m.esm_class,
+            protocol_id: m.protocol_id,
+            data_coding: m.data_coding,
+            ud: m.payload(),
+            tlvs: &m.tlvs,
+        }
     }
-    if m.esm_class & pdu::ESM_UDHI == 0 {
-        return fail(status::RINVESMCLASS);
+
+    /// data_sm has no protocol_id field (§4.7.1): what it carries to a card is SIM data
+    /// download (TS 23.040 §9.2.3.9 PID `7F`), the only kind of SMS the cards take.
+    fn from_data_sm(m: &'a pdu::DataSm) -> Job<'a> {
+        Job {
+            source_ton: m.source_addr_ton,
+            source_npi: m.source_addr_npi,
+            source: &m.source_addr,
+            dest_ton: m.dest_addr_ton,
+            dest_npi: m.dest_addr_npi,
+            dest: &m.destination_addr,
+            esm_class: m.esm_class,
+            protocol_id: 0x7F,
+            data_coding: m.data_coding,
+            ud: m.payload(),
+            tlvs: &m.tlvs,
+        }
     }
-    if m.protocol_id != 0x7F {
+}
+
+/// What one card did with one message.
+struct Delivered {
+    msisdn: String,
+    /// message_state (§5.2.28): DELIVERED (RP-ACK) or UNDELIVERABLE (RP-ERROR).
+    state: u8,
+    /// The TP-FCS of an RP-ERROR, else 0.
+    error_code: u8,
+    por: Option<Vec<u8>>,
+    mo: Vec<crate::fleet::MoMessage>,
+}
+
+/// The checks of the message itself (not its destination): esm_class UDHI, protocol_id
+/// `7F`, 1..=140 bytes of user data.
+fn check_message(esm_class: u8, protocol_id: u8, ud: &[u8], tlvs: &[Tlv]) -> Result<(), u32> {
+    let sar = tlvs.iter().any(|t| t.tag == pdu::tag::SAR_SEGMENT_SEQNUM);
+    if esm_class & pdu::ESM_UDHI == 0 && !sar {
+        return Err(status::RINVESMCLASS);
+    }
+    if protocol_id != 0x7F {
         // Only SIM data download (TS 23.040 §9.2.3.9) reaches the card in this version.
-        return fail(status::RSUBMITFAIL);
+        return Err(status::RSUBMITFAIL);
     }
-    let ud = m.payload();
     if ud.is_empty() || ud.len() > 140 {
-        return fail(status::RINVMSGLEN);
+        return Err(status::RINVMSGLEN);
     }
-    let r = match sh.fleet.with_card(&m.destination_addr, |c| {
-        (c.deliver(ud), c.id.msisdn.clone())
-    }) {
+    Ok(())
+}
+
+/// Run one message against its card: what it did, or the command_status to answer.
+fn deliver(sh: &Shared, session: u64, job: &Job) -> Result<Delivered, u32> {
+    if sh.fleet.route(job.dest).is_none() {
+        return Err(status::RINVDSTADR);
+    }
+    check_message(job.esm_class, job.protocol_id, job.ud, job.tlvs)?;
+    let ud = crate::sar::with_sar(job.ud, job.esm_class & pdu::ESM_UDHI != 0, job.tlvs)?;
+    let r = match sh
+        .fleet
+        .with_card(job.dest, |c| (c.deliver(&ud), c.id.msisdn.clone()))
+    {
         Ok(r) => r,
-        Err(FleetError::UnknownMsisdn(_)) => return fail(status::RINVDSTADR),
+        Err(FleetError::UnknownMsisdn(_)) => return Err(status::RINVDSTADR),
         Err(e) => {
             if sh.config.verbose {
                 eprintln!("smsc: session {session}: {e}");
             }
-            return fail(status::RSYSERR);
+            return Err(status::RSYSERR);
         }
     };
     let (r, msisdn) = r;
-    let mid = format!("{:x}", sh.next_message.fetch_add(1, Ordering::Relaxed));
     match r {
         Ok(d) => {
             if sh.config.verbose {
                 let sws: Vec<String> = d.envelope_sws.iter().map(|s| format!("{s:04X}")).collect();
                 eprintln!(
-                    "smsc: session {session}: message {mid} to {msisdn}: ENVELOPE {} PoR {}",
+                    "smsc: session {session}: to {msisdn}: ENVELOPE {} PoR {}",
                     sws.join(" "),
                     d.por
                         .as_ref()
                         .map_or("none".into(), |p| apdu::hex::encode(p))
                 );
             }
-            (status::ROK, mid, d.por.map(|p| (msisdn, p)))
+            Ok(Delivered {
+                msisdn,
+                state: if d.rp_error.is_some() {
+                    pdu::state::UNDELIVERABLE
+                } else {
+                    pdu::state::DELIVERED
+                },
+                error_code: d.rp_error.unwrap_or(0),
+                por: d.por,
+                mo: d.mo,
+            })
         }
         Err(e) => {
             if sh.config.verbose {
                 eprintln!("smsc: session {session}: to {msisdn}: {e}");
             }
-            fail(status::RSUBMITFAIL)
+            Err(status::RSUBMITFAIL)
         }
     }
 }
 
-/// Send a card's PoR as deliver_sm (see [`deliver_to`]).
-#[allow(clippy::too_many_arguments)]
-fn deliver_por(
-    sh: &Shared,
+/// Where a session's deliver_sm / data_sm go.
+struct Out<'a> {
+    sh: &'a Shared,
     session: u64,
-    writer: &Arc<Mutex<TcpStream>>,
-    seq: &Arc<AtomicU32>,
+    writer: &'a Arc<Mutex<TcpStream>>,
+    seq: &'a Arc<AtomicU32>,
     bound: Bound,
-    m: &ShortMessage,
-    from: String,
-    ud: Vec<u8>,
-) -> io::Result<()> {
-    let (short_message, tlvs) = if ud.len() <= 254 {
+}
+
+impl Out<'_> {
+    fn send(&self, body: Body) -> io::Result<()> {
+        deliver_to(
+            self.sh,
+            self.session,
+            self.writer,
+            self.seq,
+            self.bound,
+            body,
+        )
+    }
+
+    /// After the response: the PoR (as data_sm when the message came as data_sm, else
+    /// deliver_sm), the card's other MO messages (deliver_sm), the delivery receipt.
+    fn after_delivery(
+        &self,
+        job: &Job,
+        d: &Delivered,
+        mid: &str,
+        submitted: SystemTime,
+        registered_delivery: u8,
+        as_data_sm: bool,
+    ) -> io::Result<()> {
+        if let Some(ud) = &d.por {
+            let body = if as_data_sm {
+                Body::DataSm(pdu::DataSm {
+                    source_addr_ton: 1,
+                    source_addr_npi: 1,
+                    source_addr: d.msisdn.clone(),
+                    dest_addr_ton: job.source_ton,
+                    dest_addr_npi: job.source_npi,
+                    destination_addr: job.source.into(),
+                    esm_class: pdu::ESM_UDHI,
+                    data_coding: job.data_coding,
+                    tlvs: vec![Tlv {
+                        tag: pdu::tag::MESSAGE_PAYLOAD,
+                        value: ud.clone(),
+                    }],
+                    ..Default::default()
+                })
+            } else {
+                let (short_message, tlvs) = sm_or_payload(ud.clone());
+                Body::DeliverSm(ShortMessage {
+                    source_addr_ton: 1,
+                    source_addr_npi: 1,
+                    source_addr: d.msisdn.clone(),
+                    dest_addr_ton: job.source_ton,
+                    dest_addr_npi: job.source_npi,
+                    destination_addr: job.source.into(),
+                    esm_class: pdu::ESM_UDHI,
+                    protocol_id: 0x7F,
+                    data_coding: job.data_coding,
+                    short_message,
+                    tlvs,
+                    ..Default::default()
+                })
+            };
+            self.send(body)?;
+        }
+        for mo in &d.mo {
+            let (short_message, tlvs) = sm_or_payload(mo.ud.clone());
+            self.send(Body::DeliverSm(ShortMessage {
+                source_addr_ton: 1,
+                source_addr_npi: 1,
+                source_addr: d.msisdn.clone(),
+                dest_addr_ton: mo.ton,
+                dest_addr_npi: mo.npi,
+                destination_addr: mo.destination.clone(),
+                esm_class: if mo.udhi { pdu::ESM_UDHI } else { 0 },
+                protocol_id: mo.pid,
+                data_coding: mo.dcs,
+                short_message,
+                tlvs,
+                ..Default::default()
+            }))?;
+        }
+        // §5.2.17: bits 1..0 = 01 asks for a receipt on final outcome, success or not;
+        // 10 on failure only.
+        let ask = registered_delivery & 0x03;
+        let failed = d.state != pdu::state::DELIVERED;
+        if ask == 0x01 || (ask == 0x02 && failed) {
+            self.send(receipt(job, d, mid, submitted))?;
+        }
+        Ok(())
+    }
+}
+
+/// User data as short_message when it fits (≤ 254 bytes), else as message_payload.
+fn sm_or_payload(ud: Vec<u8>) -> (Vec<u8>, Vec<Tlv>) {
+    if ud.len() <= 254 {
         (ud, Vec::new())
     } else {
         (
@@ -456,26 +833,16 @@ fn deliver_por(
                 value: ud,
             }],
         )
-    };
-    let body = Body::DeliverSm(ShortMessage {
-        source_addr_ton: 1,
-        source_addr_npi: 1,
-        source_addr: from,
-        dest_addr_ton: m.source_addr_ton,
-        dest_addr_npi: m.source_addr_npi,
-        destination_addr: m.source_addr.clone(),
-        esm_class: pdu::ESM_UDHI,
-        protocol_id: 0x7F,
-        data_coding: m.data_coding,
-        short_message,
-        tlvs,
-        ..Default::default()
-    });
-    deliver_to(sh, session, writer, seq, bound, body)
+    }
 }
 
 /// `YYMMDDhhmm` in UTC (SMPP 3.4 Appendix B receipt dates).
 fn receipt_date(t: SystemTime) -> String {
+    absolute_time(t)[..10].to_string()
+}
+
+/// SMPP absolute time `YYMMDDhhmmsstnnp` in UTC (§7.1.1: tenths 0, quarter hours 00, `+`).
+fn absolute_time(t: SystemTime) -> String {
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -491,30 +858,37 @@ fn receipt_date(t: SystemTime) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     format!(
-        "{:02}{m:02}{d:02}{:02}{:02}",
+        "{:02}{m:02}{d:02}{:02}{:02}{:02}000+",
         y % 100,
         rem / 3600,
-        rem % 3600 / 60
+        rem % 3600 / 60,
+        rem % 60
     )
 }
 
-/// The delivery receipt for message `mid` (§4.6.1 esm_class xx0001xx, Appendix B text,
-/// TLVs receipted_message_id §5.3.2.12 and message_state §5.3.2.35 = DELIVERED).
-fn receipt(m: &ShortMessage, mid: &str, submitted: SystemTime) -> Body {
+/// The delivery receipt for message `mid` to one card (§4.6.1 esm_class xx0001xx, Appendix
+/// B text, TLVs receipted_message_id §5.3.2.12 and message_state §5.3.2.35).
+fn receipt(job: &Job, d: &Delivered, mid: &str, submitted: SystemTime) -> Body {
+    let (stat, err) = if d.state == pdu::state::DELIVERED {
+        ("DELIVRD", 0)
+    } else {
+        ("UNDELIV", d.error_code)
+    };
     let text = format!(
-        "id:{mid} sub:001 dlvrd:001 submit date:{} done date:{} stat:DELIVRD err:000 text:",
+        "id:{mid} sub:001 dlvrd:{:03} submit date:{} done date:{} stat:{stat} err:{err:03} text:",
+        u8::from(d.state == pdu::state::DELIVERED),
         receipt_date(submitted),
         receipt_date(SystemTime::now())
     );
     let mut rid = mid.as_bytes().to_vec();
     rid.push(0);
     Body::DeliverSm(ShortMessage {
-        source_addr_ton: m.dest_addr_ton,
-        source_addr_npi: m.dest_addr_npi,
-        source_addr: m.destination_addr.clone(),
-        dest_addr_ton: m.source_addr_ton,
-        dest_addr_npi: m.source_addr_npi,
-        destination_addr: m.source_addr.clone(),
+        source_addr_ton: job.dest_ton,
+        source_addr_npi: job.dest_npi,
+        source_addr: job.dest.into(),
+        dest_addr_ton: job.source_ton,
+        dest_addr_npi: job.source_npi,
+        destination_addr: job.source.into(),
         esm_class: pdu::ESM_DELIVERY_RECEIPT,
         short_message: text.into_bytes(),
         tlvs: vec![
@@ -524,7 +898,7 @@ fn receipt(m: &ShortMessage, mid: &str, submitted: SystemTime) -> Body {
             },
             Tlv {
                 tag: pdu::tag::MESSAGE_STATE,
-                value: vec![pdu::MESSAGE_STATE_DELIVERED],
+                value: vec![d.state],
             },
         ],
         ..Default::default()
@@ -582,5 +956,7 @@ mod tests {
         // 2000-02-29 12:34 UTC (leap day) and 2026-12-03 17:05 UTC.
         assert_eq!(at(951_827_640), "0002291234");
         assert_eq!(at(1_796_317_500), "2612031705");
+        let abs = absolute_time(SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_317_507));
+        assert_eq!(abs, "261203170507000+");
     }
 }
