@@ -4,6 +4,7 @@
 //! Directory and the component bounds, and a bad CAP refused with an error naming the
 //! component and the offset.
 
+pub mod api;
 pub mod bytecode;
 pub mod cap;
 pub mod error;

@@ -1,0 +1,3 @@
+//! The Java Card API packages implemented in Rust (natives).
+
+pub mod crypto;
