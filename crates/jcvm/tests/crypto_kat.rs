@@ -613,3 +613,173 @@ fn misuse_gets_the_reason_the_api_names() {
     assert!(!k.is_initialized());
     assert_eq!(reason(k.get(Component::Key, &mut out)), UninitializedKey);
 }
+
+#[test]
+fn state_survives_encoding_mid_message() {
+    // The VM keeps each object's state as bytes between bytecodes: encode/decode after every
+    // call must not change any answer.
+    let v = vectors();
+    let a = &v["aes"];
+    let k = sym_key(keys::TYPE_AES, &hv(a, "sp800_38a_key"));
+    let mut c = Cipher::get_instance(cipher::ALG_AES_BLOCK_128_CBC_NOPAD).unwrap();
+    c.init(&k, cipher::MODE_ENCRYPT, &hv(a, "sp800_38a_iv"))
+        .unwrap();
+    let pt = hv(a, "sp800_38a_pt");
+    let mut out = Vec::new();
+    let mut buf = [0u8; 64];
+    for piece in pt.chunks(11) {
+        c = Cipher::decode(&c.encode()).unwrap();
+        let n = c.update(piece, &mut buf).unwrap();
+        out.extend_from_slice(&buf[..n]);
+    }
+    let mut c = Cipher::decode(&c.encode()).unwrap();
+    let n = c.do_final(&[], &mut buf, &mut rng()).unwrap();
+    out.extend_from_slice(&buf[..n]);
+    assert_eq!(out, hv(a, "sp800_38a_ct"));
+
+    let r = &v["rsa512"];
+    let crt = crt_key(r);
+    let (p, t) = crt.to_parts();
+    assert!(t.is_empty());
+    let crt2 = Key::from_parts(&p, &t).unwrap();
+    assert!(crt2.is_initialized());
+    let mut s = Signature::get_instance(signature::ALG_RSA_SHA_PKCS1).unwrap();
+    s.init(&crt2, signature::MODE_SIGN, &[]).unwrap();
+    s.update(b"a").unwrap();
+    let mut s = Signature::decode(&s.encode()).unwrap();
+    let mut sig = [0u8; 64];
+    s.sign(b"bc", &mut sig).unwrap();
+    assert_eq!(&sig[..], &hv(r, "sig_sha1_pkcs1")[..]);
+
+    let mut md = MessageDigest::get_instance(1).unwrap();
+    md.update(b"ab");
+    let mut md = MessageDigest::decode(&md.encode()).unwrap();
+    let n = md.do_final(b"c", &mut buf).unwrap();
+    assert_eq!(
+        &buf[..n],
+        &h("a9993e364706816aba3e25717850c26c9cd0d89d")[..]
+    );
+
+    // A transient key keeps its components in the transient part: gone after a reset.
+    let tk = sym_key(keys::TYPE_DES_TRANSIENT_RESET, &[1; 8]);
+    let (p, t) = tk.to_parts();
+    assert!(Key::from_parts(&p, &t).unwrap().is_initialized());
+    assert!(!Key::from_parts(&p, &[]).unwrap().is_initialized());
+    // Corrupt state is an error naming the offset, never a panic.
+    let enc = c.encode();
+    for cut in 0..enc.len() {
+        assert!(Cipher::decode(&enc[..cut]).is_err());
+    }
+    let e = Key::decode(&[keys::TYPE_AES, 0, 128, 7]).unwrap_err();
+    assert!(e.contains("offset"), "{e}");
+}
+
+/// `openssl` with `args`, or None when it is not installed.
+fn openssl(args: &[&str]) -> Option<Vec<u8>> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out.stdout)
+}
+
+/// The hex components of `openssl rsa -text` output.
+fn rsa_text_field(text: &str, name: &str) -> Vec<u8> {
+    let mut lines = text.lines().skip_while(|l| !l.starts_with(name));
+    let mut hex = String::new();
+    lines.next();
+    for l in lines {
+        if !l.starts_with(' ') {
+            break;
+        }
+        hex.extend(l.trim().split(':').filter(|x| !x.is_empty()));
+    }
+    let b = h(&hex);
+    b.iter().skip_while(|x| **x == 0).copied().collect()
+}
+
+#[test]
+fn rsa_1024_crt_decrypt_and_sign_equal_openssl() {
+    let dir = std::env::temp_dir().join(format!("simota-jcvm-rsa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let Some(_) = openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:1024",
+        "-out",
+        &f("key.pem"),
+    ]) else {
+        eprintln!("openssl not installed: skipped");
+        return;
+    };
+    let text =
+        String::from_utf8(openssl(&["rsa", "-in", &f("key.pem"), "-text", "-noout"]).unwrap())
+            .unwrap();
+    let mut crt =
+        KeyBuilder::build_key(keys::TYPE_RSA_CRT_PRIVATE_TRANSIENT_DESELECT, 1024, false).unwrap();
+    for (c, n) in [
+        (Component::P, "prime1:"),
+        (Component::Q, "prime2:"),
+        (Component::Dp1, "exponent1:"),
+        (Component::Dq1, "exponent2:"),
+        (Component::Pq, "coefficient:"),
+    ] {
+        crt.set(c, &rsa_text_field(&text, n)).unwrap();
+    }
+    let public = rsa_key(
+        keys::TYPE_RSA_PUBLIC,
+        &rsa_text_field(&text, "modulus:"),
+        &[1, 0, 1],
+    );
+    let (key_pem, msg_f, ct_f) = (f("key.pem"), f("msg"), f("ct"));
+    let msg = b"decrypt equals OpenSSL's";
+    std::fs::write(f("msg"), msg).unwrap();
+    let mut buf = [0u8; 128];
+    for (alg, opts) in [
+        (
+            cipher::ALG_RSA_PKCS1,
+            &["-pkeyopt", "rsa_padding_mode:pkcs1"],
+        ),
+        (
+            cipher::ALG_RSA_PKCS1_OAEP,
+            &["-pkeyopt", "rsa_padding_mode:oaep"],
+        ),
+    ] {
+        // OpenSSL encrypts, the card decrypts.
+        let mut args = vec!["pkeyutl", "-encrypt", "-inkey", &key_pem, "-in", &msg_f];
+        args.extend_from_slice(opts);
+        let ct = openssl(&args).unwrap();
+        let mut d = Cipher::get_instance(alg).unwrap();
+        d.init(&crt, cipher::MODE_DECRYPT, &[]).unwrap();
+        let n = d.do_final(&ct, &mut buf, &mut rng()).unwrap();
+        assert_eq!(&buf[..n], msg, "alg {alg}");
+        // The card encrypts, OpenSSL decrypts.
+        let mut e = Cipher::get_instance(alg).unwrap();
+        e.init(&public, cipher::MODE_ENCRYPT, &[]).unwrap();
+        let n = e.do_final(msg, &mut buf, &mut rng()).unwrap();
+        std::fs::write(&ct_f, &buf[..n]).unwrap();
+        let mut args = vec!["pkeyutl", "-decrypt", "-inkey", &key_pem, "-in", &ct_f];
+        args.extend_from_slice(opts);
+        assert_eq!(openssl(&args).unwrap(), msg, "alg {alg}");
+    }
+    for (alg, dgst) in [
+        (signature::ALG_RSA_SHA_PKCS1, "-sha1"),
+        (signature::ALG_RSA_SHA_256_PKCS1, "-sha256"),
+        (signature::ALG_RSA_SHA_512_PKCS1, "-sha512"),
+    ] {
+        let want = openssl(&["dgst", dgst, "-sign", &f("key.pem"), &f("msg")]).unwrap();
+        let mut s = Signature::get_instance(alg).unwrap();
+        s.init(&crt, signature::MODE_SIGN, &[]).unwrap();
+        let n = s.sign(msg, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &want[..], "alg {alg}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

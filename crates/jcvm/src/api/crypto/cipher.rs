@@ -8,7 +8,8 @@
 //! is a malformed padding on decryption. After `doFinal` the object is back in the state
 //! `init` left it in (same key, same IV).
 
-use super::block::{self, Engine, Pad};
+use super::block::{self, Pad};
+use super::codec::{Dec, Enc};
 use super::keys::{Key, KeyKind};
 use super::random::RandomSource;
 use super::{
@@ -137,18 +138,22 @@ pub fn algorithm_of(cipher_alg: u8, pad_alg: u8) -> Result<u8> {
     })
 }
 
+#[derive(Clone)]
 struct Init {
     key: Key,
     encrypt: bool,
     iv: Vec<u8>,
-    engine: Option<Box<dyn Engine>>,
+    /// CBC: the chaining value (the init IV, then the last ciphertext block processed).
+    chain: Vec<u8>,
     /// Input not yet processed (a partial block, the held-back block, or RSA input).
     pending: Zeroizing<Vec<u8>>,
     /// Whether any input arrived since init/doFinal (NOPAD needs some).
     any: bool,
 }
 
-/// A `Cipher` instance.
+/// A `Cipher` instance. Its state (the key snapshot `init` took, mode, IV, chaining value,
+/// unprocessed input) encodes to bytes ([`Cipher::encode`]) for the VM's object store.
+#[derive(Clone)]
 pub struct Cipher {
     alg: u8,
     scheme: Scheme,
@@ -214,7 +219,7 @@ impl Cipher {
             ));
         }
         key.require_initialized("Cipher.init")?;
-        let engine = match self.scheme {
+        match self.scheme {
             Scheme::Block { aes, cbc, .. } => {
                 let bs = if aes { 16 } else { 8 };
                 if !iv.is_empty() && (!cbc || iv.len() != bs) {
@@ -229,21 +234,20 @@ impl Cipher {
                         }
                     ));
                 }
-                Some(block::engine(key, cbc, encrypt, iv)?)
+                block::engine(key, cbc, encrypt, iv)?;
             }
             Scheme::Rsa(_) => {
                 if !iv.is_empty() {
                     return illegal_value("Cipher IV for an RSA algorithm");
                 }
                 rsa::modulus_len(key)?;
-                None
             }
-        };
+        }
         self.init = Some(Init {
             key: key.clone(),
             encrypt,
             iv: iv.to_vec(),
-            engine,
+            chain: iv.to_vec(),
             pending: Zeroizing::new(Vec::new()),
             any: false,
         });
@@ -277,10 +281,8 @@ impl Cipher {
                 i.any |= !data.is_empty();
                 Ok(0)
             }
-            Scheme::Block { pad, .. } => {
-                let Some(engine) = &mut i.engine else {
-                    return invalid_init("Cipher engine missing");
-                };
+            Scheme::Block { pad, cbc, .. } => {
+                let mut engine = block::engine(&i.key, cbc, i.encrypt, &i.chain)?;
                 let bs = engine.block_size();
                 let total = i.pending.len() + data.len();
                 let mut n = total - total % bs;
@@ -296,7 +298,18 @@ impl Cipher {
                 i.pending.extend_from_slice(data);
                 i.any |= !data.is_empty();
                 let mut chunk: Zeroizing<Vec<u8>> = Zeroizing::new(i.pending.drain(..n).collect());
+                let last_in = chunk
+                    .get(n.saturating_sub(bs)..)
+                    .unwrap_or_default()
+                    .to_vec();
                 engine.process(&mut chunk);
+                if cbc && n > 0 {
+                    i.chain = if i.encrypt {
+                        chunk.get(n - bs..).unwrap_or_default().to_vec()
+                    } else {
+                        last_in
+                    };
+                }
                 write_out(out, &chunk, "Cipher.update")
             }
         }
@@ -320,10 +333,53 @@ impl Cipher {
         // Back to the init state whatever happened.
         i.pending = Zeroizing::new(Vec::new());
         i.any = false;
-        if let Scheme::Block { cbc, .. } = scheme {
-            i.engine = Some(block::engine(&i.key, cbc, i.encrypt, &i.iv)?);
-        }
+        i.chain = i.iv.clone();
         write_out(out, &r?, "Cipher.doFinal")
+    }
+}
+
+impl Cipher {
+    /// The state as bytes (algorithm; when initialized the key snapshot, mode, IV, chaining
+    /// value and unprocessed input).
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut e = Enc::default();
+        e.u8(self.alg);
+        match &self.init {
+            None => e.u8(0),
+            Some(i) => e
+                .u8(1)
+                .bytes(&i.key.encode())
+                .u8(u8::from(i.encrypt))
+                .bytes(&i.iv)
+                .bytes(&i.chain)
+                .bytes(&i.pending)
+                .u8(u8::from(i.any)),
+        };
+        Zeroizing::new(e.0)
+    }
+
+    /// Decodes [`Cipher::encode`]'s bytes.
+    pub fn decode(b: &[u8]) -> std::result::Result<Cipher, String> {
+        let mut d = Dec::new(b, "Cipher");
+        let mut c = Cipher::get_instance(d.u8()?).map_err(|e| e.to_string())?;
+        if d.u8()? == 1 {
+            let key = Key::decode(d.bytes()?)?;
+            let encrypt = d.u8()? == 1;
+            let iv = d.bytes()?.to_vec();
+            let chain = d.bytes()?.to_vec();
+            let pending = Zeroizing::new(d.bytes()?.to_vec());
+            let any = d.u8()? == 1;
+            c.init = Some(Init {
+                key,
+                encrypt,
+                iv,
+                chain,
+                pending,
+                any,
+            });
+        }
+        d.done()?;
+        Ok(c)
     }
 }
 
@@ -333,10 +389,8 @@ fn final_output(
     rng: &mut dyn RandomSource,
 ) -> Result<Zeroizing<Vec<u8>>> {
     match scheme {
-        Scheme::Block { pad, .. } => {
-            let Some(engine) = &mut i.engine else {
-                return invalid_init("Cipher engine missing");
-            };
+        Scheme::Block { pad, cbc, .. } => {
+            let mut engine = block::engine(&i.key, cbc, i.encrypt, &i.chain)?;
             let bs = engine.block_size();
             let mut buf = Zeroizing::new(std::mem::take(&mut *i.pending));
             if pad == Pad::None && !i.any {

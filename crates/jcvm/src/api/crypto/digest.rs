@@ -1,9 +1,11 @@
 //! `javacard.security.MessageDigest` (Java Card 3.0.5 API): SHA-1, SHA-224, SHA-256, SHA-384
 //! and SHA-512 (sha1 and sha2 crates, FIPS 180-4).
 
+use super::codec::{Dec, Enc};
 use super::{no_such_algorithm, write_out, Result};
 use sha1::Sha1;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use zeroize::Zeroizing;
 
 /// `MessageDigest.ALG_SHA`.
 pub const ALG_SHA: u8 = 1;
@@ -62,16 +64,6 @@ impl HashState {
             HashState::Sha512(h) => h.finalize_reset().to_vec(),
         }
     }
-
-    pub(crate) fn reset(&mut self) {
-        match self {
-            HashState::Sha1(h) => Digest::reset(h),
-            HashState::Sha224(h) => Digest::reset(h),
-            HashState::Sha256(h) => Digest::reset(h),
-            HashState::Sha384(h) => Digest::reset(h),
-            HashState::Sha512(h) => Digest::reset(h),
-        }
-    }
 }
 
 /// The digest length in bytes of a MessageDigest algorithm (`LENGTH_*`).
@@ -86,11 +78,19 @@ pub fn length(alg: u8) -> Option<u8> {
     }
 }
 
-/// A `MessageDigest` instance.
+/// The digest of `data` with MessageDigest algorithm `alg`.
+pub fn hash(alg: u8, data: &[u8]) -> Result<Vec<u8>> {
+    let mut h = HashState::new(alg)?;
+    h.update(data);
+    Ok(h.finish())
+}
+
+/// A `MessageDigest` instance. Its state is the message so far (hashed at `doFinal`), so it
+/// encodes to bytes ([`MessageDigest::encode`]) for the VM's object store.
 #[derive(Clone)]
 pub struct MessageDigest {
     alg: u8,
-    state: HashState,
+    data: Zeroizing<Vec<u8>>,
 }
 
 impl std::fmt::Debug for MessageDigest {
@@ -103,9 +103,10 @@ impl MessageDigest {
     /// `MessageDigest.getInstance(algorithm, externalAccess)`: NO_SUCH_ALGORITHM for MD5,
     /// RIPEMD-160 and unknown codes.
     pub fn get_instance(alg: u8) -> Result<MessageDigest> {
+        HashState::new(alg)?;
         Ok(MessageDigest {
             alg,
-            state: HashState::new(alg)?,
+            data: Zeroizing::new(Vec::new()),
         })
     }
 
@@ -121,7 +122,7 @@ impl MessageDigest {
 
     /// `update(inBuff, inOffset, inLength)`.
     pub fn update(&mut self, data: &[u8]) {
-        self.state.update(data);
+        self.data.extend_from_slice(data);
     }
 
     /// `doFinal(inBuff, inOffset, inLength, outBuff, outOffset)`: hashes the rest of the
@@ -129,13 +130,32 @@ impl MessageDigest {
     /// length and resets the object. ArrayIndexOutOfBounds when the digest does not fit (the
     /// state is then reset too, as after any doFinal).
     pub fn do_final(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize> {
-        self.state.update(data);
-        let d = self.state.finish();
-        write_out(out, &d, "MessageDigest.doFinal")
+        self.data.extend_from_slice(data);
+        let d = hash(self.alg, &self.data);
+        self.reset();
+        write_out(out, &d?, "MessageDigest.doFinal")
     }
 
     /// `reset()`.
     pub fn reset(&mut self) {
-        self.state.reset();
+        self.data = Zeroizing::new(Vec::new());
+    }
+
+    /// The state as bytes (algorithm, message so far).
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut e = Enc::default();
+        e.u8(self.alg).bytes(&self.data);
+        Zeroizing::new(e.0)
+    }
+
+    /// Decodes [`MessageDigest::encode`]'s bytes.
+    pub fn decode(b: &[u8]) -> std::result::Result<MessageDigest, String> {
+        let mut d = Dec::new(b, "MessageDigest");
+        let alg = d.u8()?;
+        let data = Zeroizing::new(d.bytes()?.to_vec());
+        d.done()?;
+        let mut m = MessageDigest::get_instance(alg).map_err(|e| e.to_string())?;
+        m.data = data;
+        Ok(m)
     }
 }

@@ -5,6 +5,7 @@
 //! initialized once every component its type needs is set. Components are zeroized when the
 //! key is cleared or dropped.
 
+use super::codec::{Dec, Enc};
 use super::{illegal_value, no_such_algorithm, uninitialized_key, write_out, CryptoError, Result};
 use zeroize::Zeroizing;
 
@@ -408,4 +409,81 @@ impl Key {
 pub(crate) fn strip_zeros(data: &[u8]) -> &[u8] {
     let n = data.iter().take_while(|b| **b == 0).count();
     &data[n..]
+}
+
+impl Key {
+    fn encode_components(&self, e: &mut Enc) {
+        for c in &self.comps {
+            e.opt(c.as_deref().map(|v| v.as_slice()));
+        }
+        let k = self.ec_k.map(|k| k.to_be_bytes());
+        e.opt(k.as_ref().map(|k| &k[..]));
+    }
+
+    fn decode_components(&mut self, d: &mut Dec<'_>) -> std::result::Result<(), String> {
+        for c in self.comps.iter_mut() {
+            *c = d.opt()?.map(|v| Zeroizing::new(v.to_vec()));
+        }
+        self.ec_k = match d.opt()? {
+            None => None,
+            Some([a, b]) => Some(u16::from_be_bytes([*a, *b])),
+            Some(v) => return Err(format!("key state: EC K of {} bytes", v.len())),
+        };
+        Ok(())
+    }
+
+    /// The whole key as bytes (type, size, every component): zeroized on drop.
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut e = Enc::default();
+        e.u8(self.key_type).u16(self.size);
+        self.encode_components(&mut e);
+        Zeroizing::new(e.0)
+    }
+
+    /// Decodes [`Key::encode`]'s bytes.
+    pub fn decode(b: &[u8]) -> std::result::Result<Key, String> {
+        let mut d = Dec::new(b, "key");
+        let mut k = Key::header(&mut d)?;
+        k.decode_components(&mut d)?;
+        d.done()?;
+        Ok(k)
+    }
+
+    fn header(d: &mut Dec<'_>) -> std::result::Result<Key, String> {
+        let ty = d.u8()?;
+        let size = d.u16()?;
+        KeyBuilder::build_key(ty, size, false)
+            .map_err(|e| format!("key state: type {ty} size {size}: {e}"))
+    }
+
+    /// The key split for the VM's object store: the persistent part (type, size and, for a
+    /// persistent key, the components) and the transient part (the components of a
+    /// `_TRANSIENT_RESET`/`_TRANSIENT_DESELECT` key; empty otherwise).
+    pub fn to_parts(&self) -> (Zeroizing<Vec<u8>>, Zeroizing<Vec<u8>>) {
+        let mut p = Enc::default();
+        p.u8(self.key_type).u16(self.size);
+        let mut t = Enc::default();
+        if self.memory == KeyMemory::Persistent {
+            self.encode_components(&mut p);
+        } else {
+            self.encode_components(&mut t);
+        }
+        (Zeroizing::new(p.0), Zeroizing::new(t.0))
+    }
+
+    /// Decodes [`Key::to_parts`]; an empty transient part (after a reset) leaves a transient
+    /// key uninitialized.
+    pub fn from_parts(persistent: &[u8], transient: &[u8]) -> std::result::Result<Key, String> {
+        let mut d = Dec::new(persistent, "key");
+        let mut k = Key::header(&mut d)?;
+        if k.memory == KeyMemory::Persistent {
+            k.decode_components(&mut d)?;
+        } else if !transient.is_empty() {
+            let mut t = Dec::new(transient, "transient key");
+            k.decode_components(&mut t)?;
+            t.done()?;
+        }
+        d.done()?;
+        Ok(k)
+    }
 }

@@ -117,3 +117,106 @@ pub(crate) fn write_out(out: &mut [u8], src: &[u8], what: &str) -> Result<usize>
         ))),
     }
 }
+
+/// The byte encoding of the crypto objects' state (the VM keeps it in the objects' native
+/// peers and in NV): length-prefixed fields, decoded with an error naming the offset.
+pub mod codec {
+    /// Appends fields.
+    #[derive(Default)]
+    pub struct Enc(pub Vec<u8>);
+
+    impl Enc {
+        /// One byte.
+        pub fn u8(&mut self, v: u8) -> &mut Self {
+            self.0.push(v);
+            self
+        }
+        /// A big-endian u16.
+        pub fn u16(&mut self, v: u16) -> &mut Self {
+            self.0.extend_from_slice(&v.to_be_bytes());
+            self
+        }
+        /// A u32 length, then the bytes.
+        pub fn bytes(&mut self, v: &[u8]) -> &mut Self {
+            self.0.extend_from_slice(&(v.len() as u32).to_be_bytes());
+            self.0.extend_from_slice(v);
+            self
+        }
+        /// 0 for none, or 1 and the bytes.
+        pub fn opt(&mut self, v: Option<&[u8]>) -> &mut Self {
+            match v {
+                None => self.u8(0),
+                Some(b) => self.u8(1).bytes(b),
+            }
+        }
+    }
+
+    /// Reads fields back; every error names the offset.
+    pub struct Dec<'a> {
+        b: &'a [u8],
+        p: usize,
+        what: &'static str,
+    }
+
+    impl<'a> Dec<'a> {
+        /// A reader over `b`, the encoding of `what`.
+        pub fn new(b: &'a [u8], what: &'static str) -> Dec<'a> {
+            Dec { b, p: 0, what }
+        }
+        fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+            let end = self.p.checked_add(n);
+            match end.and_then(|e| self.b.get(self.p..e)) {
+                Some(s) => {
+                    self.p += n;
+                    Ok(s)
+                }
+                None => Err(format!(
+                    "{} state truncated: {n} bytes needed at offset {} of {}",
+                    self.what,
+                    self.p,
+                    self.b.len()
+                )),
+            }
+        }
+        /// One byte.
+        pub fn u8(&mut self) -> Result<u8, String> {
+            Ok(self.take(1)?[0])
+        }
+        /// A big-endian u16.
+        pub fn u16(&mut self) -> Result<u16, String> {
+            let b = self.take(2)?;
+            Ok(u16::from_be_bytes([b[0], b[1]]))
+        }
+        /// Length-prefixed bytes.
+        pub fn bytes(&mut self) -> Result<&'a [u8], String> {
+            let b = self.take(4)?;
+            let n = u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize;
+            self.take(n)
+        }
+        /// Optional bytes.
+        pub fn opt(&mut self) -> Result<Option<&'a [u8]>, String> {
+            let at = self.p;
+            match self.u8()? {
+                0 => Ok(None),
+                1 => Ok(Some(self.bytes()?)),
+                t => Err(format!(
+                    "{} state: presence byte {t} at offset {at}",
+                    self.what
+                )),
+            }
+        }
+        /// Error unless every byte was read.
+        pub fn done(&self) -> Result<(), String> {
+            if self.p == self.b.len() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{} state: {} trailing bytes at offset {}",
+                    self.what,
+                    self.b.len() - self.p,
+                    self.p
+                ))
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! `javacard.security.RandomData` (Java Card 3.0.5 API): ALG_PSEUDO_RANDOM (1) and
 //! ALG_SECURE_RANDOM (2) over the random source the VM host supplies.
 
+use super::codec::{Dec, Enc};
 use super::{illegal_value, no_such_algorithm, Result};
 
 /// `RandomData.ALG_PSEUDO_RANDOM`.
@@ -71,6 +72,24 @@ impl RandomData {
             }
         }
         Ok(())
+    }
+}
+
+impl RandomData {
+    /// The state as bytes (algorithm, seed).
+    pub fn encode(&self) -> Vec<u8> {
+        let mut e = Enc::default();
+        e.u8(self.alg).bytes(&self.seed);
+        e.0
+    }
+
+    /// Decodes [`RandomData::encode`]'s bytes.
+    pub fn decode(b: &[u8]) -> std::result::Result<RandomData, String> {
+        let mut d = Dec::new(b, "RandomData");
+        let mut r = RandomData::get_instance(d.u8()?).map_err(|e| e.to_string())?;
+        r.seed = d.bytes()?.to_vec();
+        d.done()?;
+        Ok(r)
     }
 }
 

@@ -8,7 +8,8 @@
 //! compares in constant time.
 
 use super::block::{self, Pad};
-use super::digest::{self, HashState};
+use super::codec::{Dec, Enc};
+use super::digest;
 use super::keys::{Component, Key, KeyKind};
 use super::{
     ec, illegal_use, illegal_value, invalid_init, no_such_algorithm, rsa, write_out, Result,
@@ -169,16 +170,18 @@ fn scheme(alg: u8) -> Option<Scheme> {
     })
 }
 
+#[derive(Clone)]
 struct Init {
     key: Key,
     mode: u8,
     iv: Vec<u8>,
-    /// MACs: the message so far. Signatures: unused (the hash runs).
+    /// The message so far (MACed or hashed at sign/verify).
     data: Zeroizing<Vec<u8>>,
-    hash: Option<HashState>,
 }
 
-/// A `Signature` instance.
+/// A `Signature` instance. Its state (the key snapshot `init` took, mode, IV, the message so
+/// far) encodes to bytes ([`Signature::encode`]) for the VM's object store.
+#[derive(Clone)]
 pub struct Signature {
     alg: u8,
     scheme: Scheme,
@@ -283,16 +286,11 @@ impl Signature {
                 return illegal_value("ISO 9797-1 algorithm 3 MAC needs a 2-key triple DES key");
             }
         }
-        let hash = match self.scheme {
-            Scheme::RsaPkcs1 { md } | Scheme::Ecdsa { md } => Some(HashState::new(md)?),
-            _ => None,
-        };
         self.init = Some(Init {
             key: key.clone(),
             mode,
             iv: iv.to_vec(),
             data: Zeroizing::new(Vec::new()),
-            hash,
         });
         Ok(())
     }
@@ -313,10 +311,7 @@ impl Signature {
     /// `update(inBuff, inOffset, inLength)`: INVALID_INIT before init.
     pub fn update(&mut self, data: &[u8]) -> Result<()> {
         let i = self.state(None, "update")?;
-        match &mut i.hash {
-            Some(h) => h.update(data),
-            None => i.data.extend_from_slice(data),
-        }
+        i.data.extend_from_slice(data);
         Ok(())
     }
 
@@ -363,11 +358,47 @@ impl Signature {
     }
 }
 
+impl Signature {
+    /// The state as bytes (algorithm; when initialized the key snapshot, mode, IV and the
+    /// message so far).
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut e = Enc::default();
+        e.u8(self.alg);
+        match &self.init {
+            None => e.u8(0),
+            Some(i) => e
+                .u8(1)
+                .bytes(&i.key.encode())
+                .u8(i.mode)
+                .bytes(&i.iv)
+                .bytes(&i.data),
+        };
+        Zeroizing::new(e.0)
+    }
+
+    /// Decodes [`Signature::encode`]'s bytes.
+    pub fn decode(b: &[u8]) -> std::result::Result<Signature, String> {
+        let mut d = Dec::new(b, "Signature");
+        let mut s = Signature::get_instance(d.u8()?).map_err(|e| e.to_string())?;
+        if d.u8()? == 1 {
+            let key = Key::decode(d.bytes()?)?;
+            let mode = d.u8()?;
+            let iv = d.bytes()?.to_vec();
+            let data = Zeroizing::new(d.bytes()?.to_vec());
+            s.init = Some(Init {
+                key,
+                mode,
+                iv,
+                data,
+            });
+        }
+        d.done()?;
+        Ok(s)
+    }
+}
+
 fn reset(i: &mut Init) {
     i.data = Zeroizing::new(Vec::new());
-    if let Some(h) = &mut i.hash {
-        h.reset();
-    }
 }
 
 fn sign_digest(scheme: Scheme, key: &Key, d: &[u8]) -> Result<Vec<u8>> {
@@ -384,12 +415,9 @@ fn sign_digest(scheme: Scheme, key: &Key, d: &[u8]) -> Result<Vec<u8>> {
 
 fn finish(scheme: Scheme, i: &mut Init, data: &[u8]) -> Result<Vec<u8>> {
     match scheme {
-        Scheme::RsaPkcs1 { .. } | Scheme::Ecdsa { .. } => {
-            let Some(h) = &mut i.hash else {
-                return invalid_init("Signature hash state missing");
-            };
-            h.update(data);
-            let d = h.finish();
+        Scheme::RsaPkcs1 { md } | Scheme::Ecdsa { md } => {
+            i.data.extend_from_slice(data);
+            let d = digest::hash(md, &i.data)?;
             sign_digest(scheme, &i.key, &d)
         }
         _ => {
@@ -402,11 +430,8 @@ fn finish(scheme: Scheme, i: &mut Init, data: &[u8]) -> Result<Vec<u8>> {
 fn verify(scheme: Scheme, i: &mut Init, data: &[u8], sig: &[u8]) -> Result<bool> {
     match scheme {
         Scheme::RsaPkcs1 { md } => {
-            let Some(h) = &mut i.hash else {
-                return invalid_init("Signature hash state missing");
-            };
-            h.update(data);
-            let d = h.finish();
+            i.data.extend_from_slice(data);
+            let d = digest::hash(md, &i.data)?;
             let k = rsa::modulus_len(&i.key)?;
             if sig.len() != k {
                 return Ok(false);
@@ -418,12 +443,9 @@ fn verify(scheme: Scheme, i: &mut Init, data: &[u8], sig: &[u8]) -> Result<bool>
             let expected = rsa::emsa_pkcs1(md, &d, k)?;
             Ok(bool::from(em.as_slice().ct_eq(&expected)))
         }
-        Scheme::Ecdsa { .. } => {
-            let Some(h) = &mut i.hash else {
-                return invalid_init("Signature hash state missing");
-            };
-            h.update(data);
-            let d = h.finish();
+        Scheme::Ecdsa { md } => {
+            i.data.extend_from_slice(data);
+            let d = digest::hash(md, &i.data)?;
             ec::verify(&i.key, &d, sig)
         }
         _ => {
