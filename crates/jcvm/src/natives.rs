@@ -58,7 +58,7 @@ pub type Native = (&'static str, &'static str, &'static str, NativeFn);
 pub const TABLES: &[&[Native]] = &[
     crate::api::lang::NATIVES,
     crate::api::framework::NATIVES,
-    // crypto: add `crate::api::crypto::NATIVES` here.
+    crate::api::crypto::NATIVES,
 ];
 
 /// The native implementing `class.name desc`.

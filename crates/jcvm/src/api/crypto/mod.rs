@@ -14,11 +14,13 @@ pub mod digest;
 pub(crate) mod ec;
 pub mod keypair;
 pub mod keys;
+pub mod natives;
 pub mod random;
 pub mod rsa;
 pub mod signature;
 
 pub use keys::{Component, Key, KeyBuilder, KeyMemory};
+pub use natives::NATIVES;
 pub use random::RandomSource;
 
 /// The reason codes of `javacard.security.CryptoException` (Java Card 3.0.5 API).
