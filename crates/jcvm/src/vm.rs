@@ -472,6 +472,7 @@ impl Vm {
             if o.memory == Memory::ClearOnDeselect {
                 o.clear();
             }
+            crate::api::crypto::natives::clear_on_deselect(o);
         }
     }
 }

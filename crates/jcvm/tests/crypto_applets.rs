@@ -116,3 +116,51 @@ fn rsa_applet_decrypts_oaep() {
     let (data, sw) = cmd(&mut env, &mut vm2, 0x30, 0, &ct, 0x40);
     assert_eq!((&data[..12], sw), (&b"Hello World!"[..], 0x9000));
 }
+
+#[test]
+fn deselect_clears_transient_deselect_keys_only() {
+    use jcvm::api::crypto::keys::{self, Component, KeyBuilder};
+    use jcvm::api::crypto::natives::{clear_on_deselect, KIND_KEY};
+    use jcvm::api::crypto::Key;
+    use jcvm::heap::{Body, ClassId, Memory, Object};
+    use jcvm::natives::{CryptoPeer, NativePeer};
+    let object = |ty: u8| {
+        let mut k = KeyBuilder::build_key(ty, 128, false).unwrap();
+        k.set(Component::Key, &[0x42; 16]).unwrap();
+        let (p, t) = k.to_parts();
+        Object {
+            owner: 1,
+            global: false,
+            memory: Memory::Persistent,
+            body: Body::Instance {
+                class: ClassId::Api(0),
+                fields: Vec::new(),
+                peer: Some(NativePeer::Crypto(CryptoPeer {
+                    kind: KIND_KEY,
+                    persistent: vec![p.to_vec()],
+                    transient: vec![t.to_vec()],
+                })),
+            },
+        }
+    };
+    let initialized = |o: &Object| match &o.body {
+        Body::Instance {
+            peer: Some(NativePeer::Crypto(c)),
+            ..
+        } => Key::from_parts(&c.persistent[0], c.transient.first().map_or(&[][..], |v| v))
+            .unwrap()
+            .is_initialized(),
+        _ => unreachable!(),
+    };
+    for (ty, survives) in [
+        (keys::TYPE_AES_TRANSIENT_DESELECT, false),
+        (keys::TYPE_DES_TRANSIENT_DESELECT, false),
+        (keys::TYPE_AES_TRANSIENT_RESET, true),
+        (keys::TYPE_AES, true),
+    ] {
+        let mut o = object(ty);
+        assert!(initialized(&o));
+        clear_on_deselect(&mut o);
+        assert_eq!(initialized(&o), survives, "key type {ty}");
+    }
+}

@@ -755,3 +755,34 @@ pub const NATIVES: &[Native] = table! {
         ),
     ]
 };
+
+/// At deselect: the contents of a `_TRANSIENT_DESELECT` key are cleared (zeroized; JC API
+/// `KeyBuilder`: `CLEAR_ON_DESELECT` key data). Called by the VM for every object.
+pub fn clear_on_deselect(o: &mut crate::heap::Object) {
+    use zeroize::Zeroize;
+    let crate::heap::Body::Instance {
+        peer: Some(NativePeer::Crypto(c)),
+        ..
+    } = &mut o.body
+    else {
+        return;
+    };
+    if c.kind != KIND_KEY {
+        return;
+    }
+    let ty = c.persistent.first().and_then(|p| p.first()).copied();
+    let deselect = matches!(
+        ty,
+        Some(
+            keys::TYPE_DES_TRANSIENT_DESELECT
+                | keys::TYPE_AES_TRANSIENT_DESELECT
+                | keys::TYPE_RSA_PRIVATE_TRANSIENT_DESELECT
+                | keys::TYPE_RSA_CRT_PRIVATE_TRANSIENT_DESELECT
+                | keys::TYPE_EC_FP_PRIVATE_TRANSIENT_DESELECT
+        )
+    );
+    if deselect {
+        c.transient.iter_mut().for_each(|v| v.zeroize());
+        c.transient.clear();
+    }
+}
