@@ -1,14 +1,24 @@
-//! simota's Java Card VM pieces, sans-IO. Today: the CAP file reader — the ZIP container and
-//! the components of JCVM Specification 3.0.5 chapter 6 (also JC 2.1.x/2.2.x CAPs) as typed
-//! values, with structural verification: every offset, count and size checked against the
-//! Directory and the component bounds, and a bad CAP refused with an error naming the
-//! component and the offset.
+//! simota's Java Card VM, sans-IO: the CAP file reader — the ZIP container and the
+//! components of JCVM Specification 3.0.5 chapter 6 (also JC 2.1.x/2.2.x CAPs) as typed
+//! values, with structural verification ([`cap`]); linking against the built-in API
+//! packages ([`link`], token tables in [`api::tokens`]); the object heap ([`heap`]), the
+//! interpreter ([`interp`], [`frames`]), the Rust natives of the API ([`natives`] is the
+//! seam, [`api`] the implementations) and the JCRE entry points the card calls
+//! ([`jcre`]: install, select, deselect, process).
 
+pub mod api;
 pub mod bytecode;
 pub mod cap;
 pub mod error;
+pub mod frames;
+pub mod heap;
+pub mod interp;
+pub mod jcre;
+pub mod link;
 pub mod names;
+pub mod natives;
 pub mod reader;
+pub mod vm;
 pub mod zip;
 
 pub use cap::CapFile;

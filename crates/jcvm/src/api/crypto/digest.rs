@@ -1,0 +1,161 @@
+//! `javacard.security.MessageDigest` (Java Card 3.0.5 API): SHA-1, SHA-224, SHA-256, SHA-384
+//! and SHA-512 (sha1 and sha2 crates, FIPS 180-4).
+
+use super::codec::{Dec, Enc};
+use super::{no_such_algorithm, write_out, Result};
+use sha1::Sha1;
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
+use zeroize::Zeroizing;
+
+/// `MessageDigest.ALG_SHA`.
+pub const ALG_SHA: u8 = 1;
+/// `MessageDigest.ALG_MD5` (not supported: NO_SUCH_ALGORITHM).
+pub const ALG_MD5: u8 = 2;
+/// `MessageDigest.ALG_RIPEMD160` (not supported: NO_SUCH_ALGORITHM).
+pub const ALG_RIPEMD160: u8 = 3;
+/// `MessageDigest.ALG_SHA_256`.
+pub const ALG_SHA_256: u8 = 4;
+/// `MessageDigest.ALG_SHA_384`.
+pub const ALG_SHA_384: u8 = 5;
+/// `MessageDigest.ALG_SHA_512`.
+pub const ALG_SHA_512: u8 = 6;
+/// `MessageDigest.ALG_SHA_224`.
+pub const ALG_SHA_224: u8 = 7;
+
+/// The running state of one of the hash functions.
+#[derive(Clone)]
+pub(crate) enum HashState {
+    Sha1(Sha1),
+    Sha224(Sha224),
+    Sha256(Sha256),
+    Sha384(Sha384),
+    Sha512(Sha512),
+}
+
+impl HashState {
+    pub(crate) fn new(alg: u8) -> Result<HashState> {
+        Ok(match alg {
+            ALG_SHA => HashState::Sha1(Sha1::new()),
+            ALG_SHA_224 => HashState::Sha224(Sha224::new()),
+            ALG_SHA_256 => HashState::Sha256(Sha256::new()),
+            ALG_SHA_384 => HashState::Sha384(Sha384::new()),
+            ALG_SHA_512 => HashState::Sha512(Sha512::new()),
+            _ => return no_such_algorithm(format!("MessageDigest algorithm {alg}")),
+        })
+    }
+
+    pub(crate) fn update(&mut self, data: &[u8]) {
+        match self {
+            HashState::Sha1(h) => h.update(data),
+            HashState::Sha224(h) => h.update(data),
+            HashState::Sha256(h) => h.update(data),
+            HashState::Sha384(h) => h.update(data),
+            HashState::Sha512(h) => h.update(data),
+        }
+    }
+
+    /// The digest; the state is reset for the next message.
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
+        match self {
+            HashState::Sha1(h) => h.finalize_reset().to_vec(),
+            HashState::Sha224(h) => h.finalize_reset().to_vec(),
+            HashState::Sha256(h) => h.finalize_reset().to_vec(),
+            HashState::Sha384(h) => h.finalize_reset().to_vec(),
+            HashState::Sha512(h) => h.finalize_reset().to_vec(),
+        }
+    }
+}
+
+/// The digest length in bytes of a MessageDigest algorithm (`LENGTH_*`).
+pub fn length(alg: u8) -> Option<u8> {
+    match alg {
+        ALG_SHA => Some(20),
+        ALG_SHA_224 => Some(28),
+        ALG_SHA_256 => Some(32),
+        ALG_SHA_384 => Some(48),
+        ALG_SHA_512 => Some(64),
+        _ => None,
+    }
+}
+
+/// The digest of `data` with MessageDigest algorithm `alg`.
+pub fn hash(alg: u8, data: &[u8]) -> Result<Vec<u8>> {
+    let mut h = HashState::new(alg)?;
+    h.update(data);
+    Ok(h.finish())
+}
+
+/// A `MessageDigest` instance. Its state is the message so far (hashed at `doFinal`), so it
+/// encodes to bytes ([`MessageDigest::encode`]) for the VM's object store.
+#[derive(Clone)]
+pub struct MessageDigest {
+    alg: u8,
+    data: Zeroizing<Vec<u8>>,
+}
+
+impl std::fmt::Debug for MessageDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "MessageDigest(alg {})", self.alg)
+    }
+}
+
+impl MessageDigest {
+    /// `MessageDigest.getInstance(algorithm, externalAccess)`: NO_SUCH_ALGORITHM for MD5,
+    /// RIPEMD-160 and unknown codes.
+    pub fn get_instance(alg: u8) -> Result<MessageDigest> {
+        HashState::new(alg)?;
+        Ok(MessageDigest {
+            alg,
+            data: Zeroizing::new(Vec::new()),
+        })
+    }
+
+    /// `getAlgorithm()`.
+    pub fn algorithm(&self) -> u8 {
+        self.alg
+    }
+
+    /// `getLength()`: the digest length in bytes.
+    pub fn length(&self) -> u8 {
+        length(self.alg).unwrap_or(0)
+    }
+
+    /// `update(inBuff, inOffset, inLength)`.
+    pub fn update(&mut self, data: &[u8]) {
+        self.data.extend_from_slice(data);
+    }
+
+    /// `doFinal(inBuff, inOffset, inLength, outBuff, outOffset)`: hashes the rest of the
+    /// message, writes the digest to `out` (the output array from the offset on), returns its
+    /// length and resets the object. ArrayIndexOutOfBounds when the digest does not fit (the
+    /// state is then reset too, as after any doFinal).
+    pub fn do_final(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize> {
+        self.data.extend_from_slice(data);
+        let d = hash(self.alg, &self.data);
+        self.reset();
+        write_out(out, &d?, "MessageDigest.doFinal")
+    }
+
+    /// `reset()`.
+    pub fn reset(&mut self) {
+        self.data = Zeroizing::new(Vec::new());
+    }
+
+    /// The state as bytes (algorithm, message so far).
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
+        let mut e = Enc::default();
+        e.u8(self.alg).bytes(&self.data);
+        Zeroizing::new(e.0)
+    }
+
+    /// Decodes [`MessageDigest::encode`]'s bytes.
+    pub fn decode(b: &[u8]) -> std::result::Result<MessageDigest, String> {
+        let mut d = Dec::new(b, "MessageDigest");
+        let alg = d.u8()?;
+        let data = Zeroizing::new(d.bytes()?.to_vec());
+        d.done()?;
+        let mut m = MessageDigest::get_instance(alg).map_err(|e| e.to_string())?;
+        m.data = data;
+        Ok(m)
+    }
+}
