@@ -164,3 +164,328 @@ fn deselect_clears_transient_deselect_keys_only() {
         assert_eq!(initialized(&o), survives, "key type {ty}");
     }
 }
+
+mod seam {
+    //! The natives called through the VM's lookup, as the interpreter calls them (typed
+    //! arguments, Java arrays, objects with native peers).
+    use super::*;
+    use jcvm::api::crypto::{cipher, keypair, keys, signature};
+    use jcvm::heap::{Body, Memory, Value};
+    use jcvm::natives::{lookup, NativePeer, Throw, CRYPTO_EXCEPTION};
+
+    fn call(
+        vm: &mut Vm,
+        env: &mut MemEnv,
+        c: &str,
+        m: &str,
+        d: &str,
+        a: &[Value],
+    ) -> Result<Option<Value>, Throw> {
+        let f = lookup(c, m, d).unwrap_or_else(|| panic!("no native {c}.{m}{d}"));
+        f(vm, env, a)
+    }
+
+    fn s(v: i16) -> Value {
+        Value::Short(v)
+    }
+
+    fn array(vm: &mut Vm, env: &mut MemEnv, b: &[u8]) -> Value {
+        Value::Ref(Some(
+            vm.alloc(env, Memory::Persistent, Body::Bytes(b.to_vec()))
+                .unwrap(),
+        ))
+    }
+
+    const SEC: &str = "javacard/security/";
+
+    #[test]
+    fn aes_key_and_cipher_through_the_natives() {
+        let (mut env, mut vm) = installed("jcsim-SHADigest.cap", &h("EEEEEEEEEE00"));
+        let (env, vm) = (&mut env, &mut vm);
+        let key = call(
+            vm,
+            env,
+            &format!("{SEC}KeyBuilder"),
+            "buildKey",
+            "(BSZ)Ljavacard/security/Key;",
+            &[s(keys::TYPE_AES as i16), s(128), s(0)],
+        )
+        .unwrap()
+        .unwrap();
+        let init = call(
+            vm,
+            env,
+            &format!("{SEC}Key"),
+            "isInitialized",
+            "()Z",
+            &[key],
+        )
+        .unwrap();
+        assert_eq!(init, Some(s(0)));
+        let buf = array(vm, env, &h("00 000102030405060708090a0b0c0d0e0f 00112233445566778899aabbccddeeff 0000000000000000000000000000000000"));
+        call(
+            vm,
+            env,
+            &format!("{SEC}AESKey"),
+            "setKey",
+            "([BS)V",
+            &[key, buf, s(1)],
+        )
+        .unwrap();
+        assert_eq!(
+            call(vm, env, &format!("{SEC}AESKey"), "getSize", "()S", &[key]).unwrap(),
+            Some(s(128))
+        );
+        let c = call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "getInstance",
+            "(BZ)Ljavacardx/crypto/Cipher;",
+            &[s(cipher::ALG_AES_BLOCK_128_ECB_NOPAD as i16), s(0)],
+        )
+        .unwrap()
+        .unwrap();
+        call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "init",
+            "(Ljavacard/security/Key;B)V",
+            &[c, key, s(cipher::MODE_ENCRYPT as i16)],
+        )
+        .unwrap();
+        // In and out in the same array (the output overlaps nothing here: offset 33).
+        let n = call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "doFinal",
+            "([BSS[BS)S",
+            &[c, buf, s(17), s(16), buf, s(33)],
+        )
+        .unwrap();
+        assert_eq!(n, Some(s(16)));
+        assert_eq!(
+            &vm.bytes(buf.obj()).unwrap()[33..49],
+            &h("69c4e0d86a7b0430d8cdb78070b4c55a")[..]
+        );
+        // Output offset past the room: ArrayIndexOutOfBoundsException; 15 bytes: ILLEGAL_USE.
+        let e = call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "doFinal",
+            "([BSS[BS)S",
+            &[c, buf, s(17), s(16), buf, s(40)],
+        );
+        assert_eq!(e, Err(Throw::bounds()));
+        let e = call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "doFinal",
+            "([BSS[BS)S",
+            &[c, buf, s(17), s(15), buf, s(33)],
+        );
+        assert_eq!(e, Err(Throw::java(CRYPTO_EXCEPTION, 5)));
+        let e = call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "getInstance",
+            "(BZ)Ljavacardx/crypto/Cipher;",
+            &[s(99), s(0)],
+        );
+        assert_eq!(e, Err(Throw::java(CRYPTO_EXCEPTION, 3)));
+        // clearKey, then init: UNINITIALIZED_KEY.
+        call(vm, env, &format!("{SEC}Key"), "clearKey", "()V", &[key]).unwrap();
+        let e = call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "init",
+            "(Ljavacard/security/Key;B)V",
+            &[c, key, s(cipher::MODE_ENCRYPT as i16)],
+        );
+        assert_eq!(e, Err(Throw::java(CRYPTO_EXCEPTION, 2)));
+        // A null key: NullPointerException.
+        let e = call(
+            vm,
+            env,
+            "javacardx/crypto/Cipher",
+            "init",
+            "(Ljavacard/security/Key;B)V",
+            &[c, Value::Ref(None), s(1)],
+        );
+        assert_eq!(e, Err(Throw::npe()));
+    }
+
+    #[test]
+    fn key_pair_and_signature_through_the_natives() {
+        let (mut env, mut vm) = installed("jcsim-SHADigest.cap", &h("EEEEEEEEEE00"));
+        let (env, vm) = (&mut env, &mut vm);
+        for (alg, bits, sig_alg) in [
+            (keypair::ALG_EC_FP, 256, signature::ALG_ECDSA_SHA_256),
+            (keypair::ALG_RSA_CRT, 512, signature::ALG_RSA_SHA_PKCS1),
+        ] {
+            let kp = Value::Ref(Some(
+                vm.new_native_object(env, &format!("{SEC}KeyPair"), NativePeer::Reason(0))
+                    .unwrap(),
+            ));
+            call(
+                vm,
+                env,
+                &format!("{SEC}KeyPair"),
+                "<init>",
+                "(BS)V",
+                &[kp, s(alg as i16), s(bits)],
+            )
+            .unwrap();
+            call(
+                vm,
+                env,
+                &format!("{SEC}KeyPair"),
+                "genKeyPair",
+                "()V",
+                &[kp],
+            )
+            .unwrap();
+            let public = call(
+                vm,
+                env,
+                &format!("{SEC}KeyPair"),
+                "getPublic",
+                "()Ljavacard/security/PublicKey;",
+                &[kp],
+            )
+            .unwrap()
+            .unwrap();
+            let private = call(
+                vm,
+                env,
+                &format!("{SEC}KeyPair"),
+                "getPrivate",
+                "()Ljavacard/security/PrivateKey;",
+                &[kp],
+            )
+            .unwrap()
+            .unwrap();
+            assert_eq!(
+                call(
+                    vm,
+                    env,
+                    &format!("{SEC}PublicKey"),
+                    "isInitialized",
+                    "()Z",
+                    &[public]
+                )
+                .unwrap(),
+                Some(s(1))
+            );
+            let sig = call(
+                vm,
+                env,
+                &format!("{SEC}Signature"),
+                "getInstance",
+                "(BZ)Ljavacard/security/Signature;",
+                &[s(sig_alg as i16), s(0)],
+            )
+            .unwrap()
+            .unwrap();
+            call(
+                vm,
+                env,
+                &format!("{SEC}Signature"),
+                "init",
+                "(Ljavacard/security/Key;B)V",
+                &[sig, private, s(signature::MODE_SIGN as i16)],
+            )
+            .unwrap();
+            let buf = array(vm, env, &[0x61; 200]);
+            call(
+                vm,
+                env,
+                &format!("{SEC}Signature"),
+                "update",
+                "([BSS)V",
+                &[sig, buf, s(0), s(10)],
+            )
+            .unwrap();
+            let n = call(
+                vm,
+                env,
+                &format!("{SEC}Signature"),
+                "sign",
+                "([BSS[BS)S",
+                &[sig, buf, s(10), s(10), buf, s(100)],
+            )
+            .unwrap()
+            .unwrap();
+            call(
+                vm,
+                env,
+                &format!("{SEC}Signature"),
+                "init",
+                "(Ljavacard/security/Key;B)V",
+                &[sig, public, s(signature::MODE_VERIFY as i16)],
+            )
+            .unwrap();
+            let ok = call(
+                vm,
+                env,
+                &format!("{SEC}Signature"),
+                "verify",
+                "([BSS[BSS)Z",
+                &[sig, buf, s(0), s(20), buf, s(100), n],
+            )
+            .unwrap();
+            assert_eq!(ok, Some(s(1)), "alg {alg}");
+            let ok = call(
+                vm,
+                env,
+                &format!("{SEC}Signature"),
+                "verify",
+                "([BSS[BSS)Z",
+                &[sig, buf, s(0), s(19), buf, s(100), n],
+            )
+            .unwrap();
+            assert_eq!(ok, Some(s(0)), "alg {alg}");
+        }
+        // RandomData fills from the card's random source.
+        let rd = call(
+            vm,
+            env,
+            &format!("{SEC}RandomData"),
+            "getInstance",
+            "(B)Ljavacard/security/RandomData;",
+            &[s(2)],
+        )
+        .unwrap()
+        .unwrap();
+        let buf = array(vm, env, &[0; 32]);
+        call(
+            vm,
+            env,
+            &format!("{SEC}RandomData"),
+            "generateData",
+            "([BSS)V",
+            &[rd, buf, s(8), s(16)],
+        )
+        .unwrap();
+        let b = vm.bytes(buf.obj()).unwrap();
+        assert_eq!(&b[..8], &[0; 8]);
+        assert_ne!(&b[8..24], &[0; 16]);
+        assert_eq!(&b[24..], &[0; 8]);
+        // CryptoException.throwIt.
+        let e = call(
+            vm,
+            env,
+            &format!("{SEC}CryptoException"),
+            "throwIt",
+            "(S)V",
+            &[s(4)],
+        );
+        assert_eq!(e, Err(Throw::java(CRYPTO_EXCEPTION, 4)));
+    }
+}
