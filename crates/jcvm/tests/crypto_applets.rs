@@ -489,3 +489,83 @@ mod seam {
         assert_eq!(e, Err(Throw::java(CRYPTO_EXCEPTION, 4)));
     }
 }
+
+/// Runs an `.apdu` script of apdu-scripts/jcvm/ straight against the VM (the subset these
+/// scripts use: `set NAME hex`, `$NAME`, `C-APDU => R-APDU` in hex, SELECT by AID answered by
+/// selecting the installed applet).
+fn run_script(file: &str, cap: &str, aid: &[u8]) {
+    let text = std::fs::read_to_string(format!(
+        "{}/../../apdu-scripts/jcvm/{file}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (mut env, mut vm) = installed(cap, aid);
+    let mut vars: Vec<(String, String)> = Vec::new();
+    let mut n = 0;
+    for (ln, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("set ") {
+            let (name, val) = rest.split_once(' ').unwrap();
+            vars.push((format!("${name}"), val.to_string()));
+            continue;
+        }
+        let mut line = line.to_string();
+        for (k, v) in &vars {
+            line = line.replace(k, v);
+        }
+        let (c, r) = line.split_once("=>").unwrap();
+        let (c, r) = (h(c), h(r));
+        let lc = c.get(4).copied().unwrap_or(0) as usize;
+        let (data, ne) = match c.len() {
+            4 => (&c[4..], 0),
+            5 => (&c[4..4], if c[4] == 0 { 256 } else { c[4] as usize }),
+            l if l == 5 + lc => (&c[5..], 0),
+            l if l == 6 + lc => (
+                &c[5..5 + lc],
+                if c[l - 1] == 0 {
+                    256
+                } else {
+                    c[l - 1] as usize
+                },
+            ),
+            l => panic!("{file}:{}: command of {l} bytes", ln + 1),
+        };
+        let got = if c[1] == 0xA4 {
+            assert_eq!(data, aid, "{file}:{}", ln + 1);
+            (
+                Vec::new(),
+                if vm.select(&mut env) { 0x9000 } else { 0x6999 },
+            )
+        } else {
+            let cmd = Command {
+                cla: c[0],
+                ins: c[1],
+                p1: c[2],
+                p2: c[3],
+                data,
+                ne,
+                channel: 0,
+            };
+            let resp = vm.process(&mut env, &cmd, false);
+            (resp.data, resp.sw)
+        };
+        let sw = u16::from_be_bytes([r[r.len() - 2], r[r.len() - 1]]);
+        assert_eq!(got, (r[..r.len() - 2].to_vec(), sw), "{file}:{}", ln + 1);
+        n += 1;
+    }
+    assert!(n >= 3, "{file}: {n} exchanges");
+}
+
+#[test]
+fn apdu_scripts_hold_against_the_vm() {
+    run_script("sha-digest.apdu", "jcsim-SHADigest.cap", &h("EEEEEEEEEE00"));
+    run_script(
+        "rsa-decrypt.apdu",
+        "jcsim-rsa-decrypt-pkcs1.cap",
+        &h("CCCCCCCCCC00"),
+    );
+    run_script("rsa.apdu", "jcsim-rsaapplet.cap", &h("F23412345500"));
+}
