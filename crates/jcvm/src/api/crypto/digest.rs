@@ -67,8 +67,34 @@ impl HashState {
         }
     }
 
-    /// The state [`HashState::serialize`] gave for algorithm `alg`.
+    /// Where the count of compressed blocks sits in the serialized state (the hash core's
+    /// state words, then its little-endian block counter), and how wide it is.
+    fn block_counter(alg: u8) -> Option<(usize, usize)> {
+        match alg {
+            ALG_SHA => Some((20, 8)),
+            ALG_SHA_224 | ALG_SHA_256 => Some((32, 8)),
+            ALG_SHA_384 | ALG_SHA_512 => Some((64, 16)),
+            _ => None,
+        }
+    }
+
+    /// The number of blocks compressed so far, read from a serialized state.
+    pub(crate) fn blocks_in(alg: u8, b: &[u8]) -> Option<u128> {
+        let (at, n) = Self::block_counter(alg)?;
+        let mut le = [0u8; 16];
+        le.get_mut(..n)?.copy_from_slice(b.get(at..at + n)?);
+        Some(u128::from_le_bytes(le))
+    }
+
+    /// The state [`HashState::serialize`] gave for algorithm `alg`. A block counter past
+    /// 2^40 blocks (no Java Card message comes near) is refused: the hash would overflow
+    /// its bit length at `doFinal`.
     pub(crate) fn deserialize(alg: u8, b: &[u8]) -> std::result::Result<HashState, String> {
+        match Self::blocks_in(alg, b) {
+            Some(n) if n < 1 << 40 => {}
+            Some(n) => return Err(format!("hash state: block counter {n} out of range")),
+            None => return Err(format!("hash state of {} bytes", b.len())),
+        }
         fn de<H: SerializableState>(b: &[u8]) -> std::result::Result<H, String> {
             let arr = <&cipher::Array<u8, H::SerializedStateSize>>::try_from(b)
                 .map_err(|_| format!("hash state of {} bytes", b.len()))?;
@@ -183,5 +209,31 @@ impl MessageDigest {
         let state = HashState::deserialize(alg, d.bytes()?)?;
         d.done()?;
         Ok(MessageDigest { alg, state })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_block_counter_is_where_deserialize_reads_it() {
+        for (alg, block) in [
+            (ALG_SHA, 64),
+            (ALG_SHA_224, 64),
+            (ALG_SHA_256, 64),
+            (ALG_SHA_384, 128),
+            (ALG_SHA_512, 128),
+        ] {
+            let mut h = HashState::new(alg).unwrap();
+            h.update(&[0x5A; 1000]);
+            let b = h.serialize();
+            assert_eq!(
+                HashState::blocks_in(alg, &b),
+                Some(1000 / block),
+                "alg {alg}"
+            );
+            assert!(HashState::deserialize(alg, &b).is_ok());
+        }
     }
 }
