@@ -884,3 +884,35 @@ fn corrupt_state_bytes_are_errors_never_panics() {
         }
     }
 }
+
+#[test]
+fn ecdsa_p384_equals_openssl_rfc6979_and_generated_pairs_work() {
+    let v = vectors();
+    let e = &v["ecdsa_p384_rfc6979"];
+    let (mut public, mut private) = keypair::new_pair(keypair::ALG_EC_FP, 384).unwrap();
+    keypair::gen_key_pair(&mut public, &mut private, &mut rng()).unwrap();
+    let mut s = Signature::get_instance(signature::ALG_ECDSA_SHA_384).unwrap();
+    s.init(&private, signature::MODE_SIGN, &[]).unwrap();
+    assert_eq!(s.length().unwrap(), 104);
+    let mut out = [0u8; 104];
+    let n = s.sign(b"generated", &mut out).unwrap();
+    s.init(&public, signature::MODE_VERIFY, &[]).unwrap();
+    assert!(s.verify(b"generated", &out[..n]).unwrap());
+    // The RFC 6979 key: the same deterministic signature as OpenSSL's.
+    private.set(Component::S, &hv(e, "x")).unwrap();
+    let mut w = vec![4];
+    w.extend(hv(e, "ux"));
+    w.extend(hv(e, "uy"));
+    public.set(Component::W, &w).unwrap();
+    s.init(&private, signature::MODE_SIGN, &[]).unwrap();
+    let n = s.sign(b"sample", &mut out).unwrap();
+    assert_eq!(&out[..n], &hv(e, "sha384_der")[..]);
+    s.init(&public, signature::MODE_VERIFY, &[]).unwrap();
+    assert!(s.verify(b"sample", &hv(e, "sha384_der")).unwrap());
+    // A P-256 point in a P-384 key is refused.
+    let mut k = KeyBuilder::build_key(keys::TYPE_EC_FP_PUBLIC, 384, false).unwrap();
+    assert_eq!(
+        reason(k.set(Component::W, &[4; 65])),
+        CryptoReason::IllegalValue
+    );
+}

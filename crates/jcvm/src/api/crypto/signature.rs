@@ -262,7 +262,10 @@ impl Signature {
         Ok(match self.scheme {
             Scheme::DesMac { len, .. } | Scheme::DesMacAlg3 { len, .. } => len as u16,
             Scheme::AesMac => 16,
-            Scheme::Ecdsa { .. } => ec::P256_MAX_SIG_LEN as u16,
+            Scheme::Ecdsa { .. } => match &self.init {
+                Some(i) => ec::Curve::of_size(i.key.size()).map_or(72, |c| c.max_sig_len()) as u16,
+                None => ec::Curve::P256.max_sig_len() as u16,
+            },
             Scheme::RsaPkcs1 { .. } => match &self.init {
                 Some(i) => rsa::modulus_len(&i.key)? as u16,
                 None => return invalid_init("Signature.getLength before init"),
