@@ -499,6 +499,10 @@ fn run_script(file: &str, cap: &str, aid: &[u8]) {
         env!("CARGO_MANIFEST_DIR")
     ))
     .unwrap();
+    run_text(file, &text, cap, aid);
+}
+
+fn run_text(file: &str, text: &str, cap: &str, aid: &[u8]) {
     let (mut env, mut vm) = installed(cap, aid);
     let mut vars: Vec<(String, String)> = Vec::new();
     let mut n = 0;
@@ -568,4 +572,92 @@ fn apdu_scripts_hold_against_the_vm() {
         &h("CCCCCCCCCC00"),
     );
     run_script("rsa.apdu", "jcsim-rsaapplet.cap", &h("F23412345500"));
+}
+
+/// `openssl` with `args` (None when it is not installed).
+fn openssl(args: &[&str]) -> Option<Vec<u8>> {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .output()
+        .ok()?;
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(out.stdout)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X} ")).collect::<String>()
+}
+
+/// The bytes of one field of `openssl rsa -text` (leading zeros dropped).
+fn field(text: &str, name: &str) -> Vec<u8> {
+    let mut hexs = String::new();
+    for l in text
+        .lines()
+        .skip_while(|l| !l.starts_with(name))
+        .skip(1)
+        .take_while(|l| l.starts_with(' '))
+    {
+        hexs.extend(l.trim().split(':').filter(|x| !x.is_empty()));
+    }
+    h(&hexs).into_iter().skip_while(|x| *x == 0).collect()
+}
+
+#[test]
+fn a_fresh_openssl_key_loaded_over_apdus_decrypts_what_openssl_encrypted() {
+    let dir = std::env::temp_dir().join(format!("simota-jcvm-crypto-vm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    let (key, msg, ct) = (f("key.pem"), f("msg"), f("ct"));
+    let gen = [
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:512",
+        "-out",
+        &key,
+    ];
+    if openssl(&gen).is_none() {
+        eprintln!("openssl not installed: skipped");
+        return;
+    }
+    let text =
+        String::from_utf8(openssl(&["rsa", "-in", &key, "-text", "-noout"]).unwrap()).unwrap();
+    let plain = b"simota decrypts what OpenSSL encrypts";
+    std::fs::write(&msg, plain).unwrap();
+    let enc = [
+        "pkeyutl", "-encrypt", "-inkey", &key, "-in", &msg, "-out", &ct,
+    ];
+    openssl(&enc).unwrap();
+    let c = std::fs::read(&ct).unwrap();
+    assert_eq!(c.len(), 64);
+    let mut s = String::from("00 A4 04 00 06 CC CC CC CC CC 00 => 90 00\n");
+    for (p1, name) in [
+        "prime1:",
+        "prime2:",
+        "exponent1:",
+        "exponent2:",
+        "coefficient:",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let v = field(&text, name);
+        s += &format!("80 22 {p1:02X} 00 {:02X} {}=> 90 00\n", v.len(), hex(&v));
+    }
+    // The plaintext over the start of the 64-byte buffer, the ciphertext after it.
+    let mut want = plain.to_vec();
+    want.extend_from_slice(&c[plain.len()..]);
+    s += &format!("80 30 00 00 40 {}40 => {}90 00\n", hex(&c), hex(&want));
+    run_text(
+        "fresh key",
+        &s,
+        "jcsim-rsa-decrypt-pkcs1.cap",
+        &h("CCCCCCCCCC00"),
+    );
+    std::fs::remove_dir_all(&dir).ok();
 }
