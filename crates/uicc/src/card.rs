@@ -382,6 +382,12 @@ impl Card {
         self.nv.into_store()
     }
 
+    /// Commit the non-volatile state written outside an APDU (e.g. by
+    /// [`Card::install_applet`] at start-up); 6581 once power is lost.
+    pub fn commit_nv(&mut self) -> Result<(), u16> {
+        self.nv.checkpoint()
+    }
+
     /// Replace the random source.
     pub fn set_rng(&mut self, rng: Box<dyn RandomSource>) {
         self.rng = rng;
