@@ -39,6 +39,12 @@ pub struct CardSpec<'a> {
     /// --e2e-key`); it goes into the instance's install parameters, so it only takes effect
     /// on a new card.
     pub e2e_key: Option<&'a E2eKey>,
+    /// `simota run --cap FILE.cap`: CAP files whose applets are installed at start
+    /// (instance AID = applet AID) unless the state already has them.
+    pub caps: &'a [std::path::PathBuf],
+    /// `--cap-params HEX`: the application parameters (`C9` contents) every `--cap` applet
+    /// is installed with.
+    pub cap_params: &'a [u8],
 }
 
 /// Parse `--rng-seed HEX` (16 bytes).
@@ -108,11 +114,25 @@ pub fn build_card(spec: &CardSpec<'_>) -> Result<(uicc::Card, Option<[u8; 16]>),
             }
         }
     }
-    let card = uicc::Card::with_options(
+    let mut registry = registry();
+    let mut cap_applets = Vec::new();
+    for path in spec.caps {
+        let bytes = std::fs::read(path)
+            .map_err(|e| CliError::input(format!("--cap {}: {e}", path.display())))?;
+        let cap = jcvm::CapFile::from_zip(&bytes)
+            .map_err(|e| CliError::input(format!("--cap {}: {e}", path.display())))?;
+        let classes = uicc::java_applet::JavaAppletClass::from_cap(cap)
+            .map_err(|e| CliError::input(format!("--cap {}: {e}", path.display())))?;
+        for c in classes {
+            cap_applets.push((path.clone(), c.class_aid().to_vec()));
+            registry.register(c);
+        }
+    }
+    let mut card = uicc::Card::with_options(
         profile,
         uicc::CardOptions {
             store,
-            registry: registry(),
+            registry,
             rng: Some(rng),
         },
     )
@@ -120,6 +140,26 @@ pub fn build_card(spec: &CardSpec<'_>) -> Result<(uicc::Card, Option<[u8; 16]>),
         Some(s) => CliError::input(format!("--state {}: {e}", s.display())),
         None => CliError::input(format!("emulated card: {e}")),
     })?;
+    for (path, aid) in cap_applets {
+        if card.nv_state().applets.iter().any(|a| a.aid == aid) {
+            continue;
+        }
+        card.install_applet(
+            &aid,
+            &aid,
+            spec.cap_params,
+            uicc::nv::life_cycle::SELECTABLE,
+            false,
+        )
+        .and_then(|_| card.commit_nv())
+        .map_err(|sw| {
+            CliError::input(format!(
+                "--cap {}: install of applet {} answered {sw:04X}",
+                path.display(),
+                apdu::hex::encode(&aid)
+            ))
+        })?;
+    }
     Ok((card, seed))
 }
 

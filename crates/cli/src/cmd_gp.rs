@@ -458,15 +458,10 @@ pub fn run(a: GpArgs) -> Result<ExitCode, CliError> {
             let r = c.send(&cmd)?;
             if r.sw.0 != 0x9000 {
                 return Err(CliError::failed(format!(
-                    "PKG {pkg} is loaded, but INSTALL of applet {} answered {:04X} ({}){}",
+                    "PKG {pkg} is loaded, but INSTALL of applet {} answered {:04X} ({})",
                     hexs(applet),
                     r.sw.0,
                     r.sw.meaning(),
-                    if r.sw.0 == 0x6A81 && a.reader.is_none() {
-                        ": the emulated card runs CAP applets once the Java Card VM lands"
-                    } else {
-                        ""
-                    }
                 )));
             }
             println!("APP {} installed", hexs(&instance));

@@ -56,6 +56,13 @@ pub struct RunArgs {
     /// reset [default: the operating system's randomness]
     #[arg(long, value_name = "HEX", conflicts_with = "reader")]
     rng_seed: Option<String>,
+    /// Install every applet of this CAP file on the emulated card at start (instance AID =
+    /// applet AID; skipped when the --state already has it); repeatable.
+    #[arg(long, value_name = "FILE.cap", conflicts_with = "reader")]
+    cap: Vec<PathBuf>,
+    /// Application parameters (hex, what `C9` of INSTALL carries) for the --cap applets.
+    #[arg(long, value_name = "HEX", default_value = "", requires = "cap")]
+    cap_params: String,
     /// Transcript printed on stdout.
     #[arg(long, value_enum, default_value = "text")]
     transcript: TranscriptArg,
@@ -188,11 +195,14 @@ pub fn run(a: RunArgs) -> Result<ExitCode, CliError> {
         }
         None => {
             let rng_seed = a.rng_seed.as_deref().map(card::rng_seed_arg).transpose()?;
+            let cap_params = crate::error::hex_arg("--cap-params", &a.cap_params)?;
             Box::new(card::emulator(&card::CardSpec {
                 profile: a.profile.as_deref(),
                 state: a.state.as_deref(),
                 rng_seed,
                 e2e_key: None,
+                caps: &a.cap,
+                cap_params: &cap_params,
             })?)
         }
     };

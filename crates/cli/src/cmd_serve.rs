@@ -91,6 +91,7 @@ pub fn run(a: ServeArgs) -> Result<ExitCode, CliError> {
             state: state.as_deref(),
             rng_seed,
             e2e_key: None,
+            ..Default::default()
         })?;
         cards.push(card.with_name(format!("simota card {n}")));
     }

@@ -195,17 +195,28 @@ fn install_loads_the_cap_lists_it_and_delete_removes_it() {
     let st = st.to_str().unwrap();
     let empty = cap("gppro-Empty_0102030405_2.2.1.cap");
     let o = simota(&["--state", st, "--mode", "enc", "--install", &empty], &[]);
-    // Loaded; the applet itself waits for the Java Card VM: a clear 6A81.
+    // Loaded, and the applet instance created in the Java Card VM.
     assert!(out(&o).contains("PKG 0102030405 loaded"), "{}", out(&o));
-    assert_eq!(o.status.code(), Some(1));
-    assert!(err(&o).contains("answered 6A81"), "{}", err(&o));
-    assert!(err(&o).contains("Java Card VM"), "{}", err(&o));
+    assert!(
+        out(&o).contains("APP 0102030405060708 installed"),
+        "{}",
+        out(&o)
+    );
+    assert!(o.status.success(), "{}", err(&o));
     let o = simota(&["--state", st, "--list"], &[]);
     assert!(
         out(&o).contains("PKG: 0102030405 (LOADED)\n     Applet:  0102030405"),
         "{}",
         out(&o)
     );
+    assert!(out(&o).contains("APP: 0102030405060708"), "{}", out(&o));
+    // The package cannot go while its applet is installed (6985) …
+    let o = simota(&["--state", st, "--delete", "0102030405"], &[]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(err(&o).contains("6985"), "{}", err(&o));
+    // … until the instance is deleted first.
+    let o = simota(&["--state", st, "--delete", "0102030405060708"], &[]);
+    assert!(o.status.success(), "{}", err(&o));
     // Loading it again: 6985 (already there).
     let o = simota(&["--state", st, "--load", &empty], &[]);
     assert_eq!(o.status.code(), Some(1));

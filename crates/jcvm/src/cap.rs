@@ -468,6 +468,27 @@ impl CapFile {
         Self::from_components(comps)
     }
 
+    /// Reads a CAP from a GlobalPlatform load file data block: its components one after the
+    /// other (GPCS §11.6.2.3, without the `C4` wrapper), each `tag u1, size u2, info`.
+    pub fn from_load_file(data: &[u8]) -> Result<Self, CapError> {
+        let mut comps = Vec::new();
+        let mut p = 0usize;
+        while p < data.len() {
+            let h = data.get(p..p + 3).ok_or(CapError::Zip {
+                offset: p,
+                what: "load file: component header truncated".into(),
+            })?;
+            let n = u16::from_be_bytes([h[1], h[2]]) as usize;
+            let c = data.get(p..p + 3 + n).ok_or(CapError::Zip {
+                offset: p,
+                what: format!("load file: component tag {} of {n} bytes truncated", h[0]),
+            })?;
+            comps.push(c.to_vec());
+            p += 3 + n;
+        }
+        Self::from_components(comps)
+    }
+
     /// Reads a CAP from its component files (each `tag u1, size u2, info`), in any order.
     pub fn from_components(comps: impl IntoIterator<Item = Vec<u8>>) -> Result<Self, CapError> {
         let mut by_tag: Vec<Option<Vec<u8>>> = vec![None; 13];

@@ -783,3 +783,136 @@ fn rsa_1024_crt_decrypt_and_sign_equal_openssl() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn running_state_stays_bounded_and_macs_stream() {
+    let v = vectors();
+    let s = &v["sym"];
+    // A digest's state is the hash's running state: the same size after 1 byte or 10 KB.
+    let mut md = MessageDigest::get_instance(4).unwrap();
+    md.update(&[1]);
+    let small = md.encode().len();
+    md.update(&[7; 10_000]);
+    assert_eq!(md.encode().len(), small);
+    // A MAC streams block by block through encode/decode; ISO 9797 M1 over aligned data
+    // adds no block, so it equals the NOPAD MAC.
+    let k = sym_key(keys::TYPE_DES, &hv(s, "k16"));
+    for alg in [
+        signature::ALG_DES_MAC8_ISO9797_M1,
+        signature::ALG_DES_MAC8_NOPAD,
+    ] {
+        let mut sig = Signature::get_instance(alg).unwrap();
+        sig.init(&k, signature::MODE_SIGN, &[]).unwrap();
+        let data = hv(s, "data24");
+        let mut lens = Vec::new();
+        for piece in data.chunks(5) {
+            sig = Signature::decode(&sig.encode()).unwrap();
+            sig.update(piece).unwrap();
+            lens.push(sig.encode().len());
+        }
+        assert!(lens.iter().max().unwrap() - lens.iter().min().unwrap() < 8);
+        let mut out = [0u8; 8];
+        sig.sign(&[], &mut out).unwrap();
+        assert_eq!(&out[..], &hv(s, "des_mac8_nopad_k16")[..], "alg {alg}");
+    }
+}
+
+#[test]
+fn corrupt_state_bytes_are_errors_never_panics() {
+    // Every truncation and every single-byte change of every kind of encoded state decodes
+    // to an error or to a valid object (whose use then fails cleanly), never a panic.
+    let v = vectors();
+    let crt = crt_key(&v["rsa512"]);
+    let aes = sym_key(keys::TYPE_AES_TRANSIENT_RESET, &[9; 16]);
+    let mut c = Cipher::get_instance(cipher::ALG_AES_CBC_PKCS5).unwrap();
+    c.init(&aes, cipher::MODE_DECRYPT, &[3; 16]).unwrap();
+    c.update(&[1; 20], &mut [0; 32]).unwrap();
+    let mut s = Signature::get_instance(signature::ALG_DES_MAC8_ISO9797_1_M2_ALG3).unwrap();
+    s.init(
+        &sym_key(keys::TYPE_DES, &[5; 16]),
+        signature::MODE_SIGN,
+        &[],
+    )
+    .unwrap();
+    s.update(&[2; 11]).unwrap();
+    let mut r = Signature::get_instance(signature::ALG_RSA_SHA_256_PKCS1).unwrap();
+    r.init(&crt, signature::MODE_SIGN, &[]).unwrap();
+    let mut md = MessageDigest::get_instance(6).unwrap();
+    md.update(&[4; 130]);
+    let states: Vec<(&str, Vec<u8>)> = vec![
+        ("key", crt.encode().to_vec()),
+        ("cipher", c.encode().to_vec()),
+        ("mac", s.encode().to_vec()),
+        ("rsa-sig", r.encode().to_vec()),
+        ("digest", md.encode().to_vec()),
+    ];
+    let mut out = [0u8; 128];
+    let mut rnd = rng();
+    for (what, enc) in &states {
+        let try_all =
+            |b: &[u8], out: &mut [u8], rnd: &mut dyn jcvm::api::crypto::RandomSource| match *what {
+                "key" => {
+                    let _ = Key::decode(b).map(|k| k.is_initialized());
+                }
+                "cipher" => {
+                    if let Ok(mut c) = Cipher::decode(b) {
+                        let _ = c.update(&[1; 5], out);
+                        let _ = c.do_final(&[1; 12], out, rnd);
+                    }
+                }
+                "mac" | "rsa-sig" => {
+                    if let Ok(mut s) = Signature::decode(b) {
+                        let _ = s.update(&[1; 5]);
+                        let _ = s.sign(&[1; 3], out);
+                    }
+                }
+                _ => {
+                    if let Ok(mut m) = MessageDigest::decode(b) {
+                        let _ = m.do_final(&[1; 3], out);
+                    }
+                }
+            };
+        for cut in 0..enc.len() {
+            try_all(&enc[..cut], &mut out, &mut rnd);
+        }
+        for i in 0..enc.len() {
+            for x in [0x01u8, 0x80, 0xFF] {
+                let mut b = enc.clone();
+                b[i] ^= x;
+                try_all(&b, &mut out, &mut rnd);
+            }
+        }
+    }
+}
+
+#[test]
+fn ecdsa_p384_equals_openssl_rfc6979_and_generated_pairs_work() {
+    let v = vectors();
+    let e = &v["ecdsa_p384_rfc6979"];
+    let (mut public, mut private) = keypair::new_pair(keypair::ALG_EC_FP, 384).unwrap();
+    keypair::gen_key_pair(&mut public, &mut private, &mut rng()).unwrap();
+    let mut s = Signature::get_instance(signature::ALG_ECDSA_SHA_384).unwrap();
+    s.init(&private, signature::MODE_SIGN, &[]).unwrap();
+    assert_eq!(s.length().unwrap(), 104);
+    let mut out = [0u8; 104];
+    let n = s.sign(b"generated", &mut out).unwrap();
+    s.init(&public, signature::MODE_VERIFY, &[]).unwrap();
+    assert!(s.verify(b"generated", &out[..n]).unwrap());
+    // The RFC 6979 key: the same deterministic signature as OpenSSL's.
+    private.set(Component::S, &hv(e, "x")).unwrap();
+    let mut w = vec![4];
+    w.extend(hv(e, "ux"));
+    w.extend(hv(e, "uy"));
+    public.set(Component::W, &w).unwrap();
+    s.init(&private, signature::MODE_SIGN, &[]).unwrap();
+    let n = s.sign(b"sample", &mut out).unwrap();
+    assert_eq!(&out[..n], &hv(e, "sha384_der")[..]);
+    s.init(&public, signature::MODE_VERIFY, &[]).unwrap();
+    assert!(s.verify(b"sample", &hv(e, "sha384_der")).unwrap());
+    // A P-256 point in a P-384 key is refused.
+    let mut k = KeyBuilder::build_key(keys::TYPE_EC_FP_PUBLIC, 384, false).unwrap();
+    assert_eq!(
+        reason(k.set(Component::W, &[4; 65])),
+        CryptoReason::IllegalValue
+    );
+}

@@ -170,6 +170,19 @@ impl AppletContext<'_> {
             .map(|v| v.0.as_slice())
     }
 
+    /// Every persistent field of this instance (key, value), in key order.
+    pub fn entries(&self) -> Vec<(String, Vec<u8>)> {
+        self.index()
+            .and_then(|i| self.nv.state.applets.get(i))
+            .map(|a| {
+                a.data
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.0.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Write a persistent field (one non-volatile write). Fails with 6581 after a power cut.
     pub fn put(&mut self, key: &str, value: &[u8]) -> Result<(), StatusWord> {
         let i = self.index().ok_or(StatusWord(0x6F00))?;

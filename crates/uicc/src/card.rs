@@ -253,7 +253,7 @@ impl Card {
         {
             return Err(0x6A80);
         }
-        let class = self.registry.find(class_aid).ok_or(0x6A88u16)?.clone();
+        let class = self.find_class(class_aid).ok_or(0x6A88u16)?;
         let entry = AppletNv {
             aid: aid.to_vec(),
             class_aid: class_aid.to_vec(),
@@ -288,8 +288,7 @@ impl Card {
         self.objs.clear();
         for a in &self.nv.state.applets {
             let class =
-                self.registry
-                    .find(&a.class_aid)
+                self.find_class(&a.class_aid)
                     .ok_or_else(|| CardError::UnknownAppletClass {
                         aid: apdu::hex::encode(&a.aid),
                         class: apdu::hex::encode(&a.class_aid),
@@ -383,9 +382,26 @@ impl Card {
         self.nv.into_store()
     }
 
+    /// Commit the non-volatile state written outside an APDU (e.g. by
+    /// [`Card::install_applet`] at start-up); 6581 once power is lost.
+    pub fn commit_nv(&mut self) -> Result<(), u16> {
+        self.nv.checkpoint()
+    }
+
     /// Replace the random source.
     pub fn set_rng(&mut self, rng: Box<dyn RandomSource>) {
         self.rng = rng;
+    }
+
+    /// The applet class with this class AID: a registered class, else an applet of a CAP
+    /// loaded by GP LOAD ([`crate::java_applet`]).
+    pub fn find_class(
+        &self,
+        class_aid: &[u8],
+    ) -> Option<std::sync::Arc<dyn crate::applet::AppletClass>> {
+        self.registry.find(class_aid).cloned().or_else(|| {
+            crate::java_applet::class_from_load_files(&self.nv.state.isd.load_files, class_aid)
+        })
     }
 
     /// The applet classes this card can instantiate.

@@ -19,7 +19,9 @@
 //! * INSTALL [for load] and LOAD store an executable load file (written to NV with the last
 //!   block; out-of-order blocks abandon the load with `6A86`, a block that is not a load
 //!   file `6A80`), GET STATUS lists it with the applet AIDs of its Applet component, DELETE
-//!   removes it; INSTALL of an applet from it answers `6A81` until the Java Card VM lands;
+//!   removes it; INSTALL [for install] of one of its applets creates the instance in the
+//!   Java Card VM ([`crate::java_applet`]; a CAP whose imports this card lacks answers
+//!   `6A88`, like an unknown class);
 //! * GET DATA of CPLC (`9F7F`), the key information template (`00E0`) and card data
 //!   (`0066`) also without a session.
 //!
@@ -358,11 +360,6 @@ impl Card {
             0xE6 if cmd.p1 == 0x02 => self.isd_install_for_load(ch, cmd),
             0xE8 => self.isd_load(ch, cmd),
             0xE4 => self.isd_delete_load_file(cmd),
-            0xE6 if cmd.p1 & 0x04 != 0 && self.is_loaded_file(cmd) => {
-                // INSTALL of an applet from a loaded CAP: it runs once the Java Card VM
-                // lands; until then "function not supported".
-                Err(0x6A81)
-            }
             _ => self.gp_install(cmd),
         }?;
         Ok(Resp::data(out))
@@ -423,15 +420,6 @@ impl Card {
     }
 
     /// INSTALL [for install]: is the load file (first LV) one of the loaded CAPs?
-    fn is_loaded_file(&self, cmd: &CommandApdu) -> bool {
-        let d = &cmd.data;
-        let Some(&n) = d.first() else { return false };
-        let Some(aid) = d.get(1..1 + n as usize) else {
-            return false;
-        };
-        self.nv.state.isd.load_files.iter().any(|f| f.aid == aid)
-    }
-
     fn is_load_file_delete(&self, cmd: &CommandApdu) -> bool {
         match cmd.data.as_slice() {
             [0x4F, n, aid @ ..] if *n as usize == aid.len() => {
@@ -506,8 +494,36 @@ impl Card {
         Ok(vec![0x00])
     }
 
+    /// DELETE of a load file (GPCS §11.2.2.3.1): refused with `6985` while instances of its
+    /// applets exist, unless P2 says "delete related objects" (`80`): then those go first.
     fn isd_delete_load_file(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let aid = cmd.data.get(2..).ok_or(0x6A80u16)?.to_vec();
+        let modules: Vec<Vec<u8>> = self
+            .nv
+            .state
+            .isd
+            .load_files
+            .iter()
+            .filter(|f| f.aid == aid)
+            .flat_map(|f| f.modules.clone())
+            .filter(|m| self.registry().find(m).is_none())
+            .collect();
+        let instances: Vec<Vec<u8>> = self
+            .nv
+            .state
+            .applets
+            .iter()
+            .filter(|a| modules.contains(&a.class_aid))
+            .map(|a| a.aid.clone())
+            .collect();
+        if !instances.is_empty() && cmd.p2 & 0x80 == 0 {
+            return Err(0x6985);
+        }
+        for i in instances {
+            let mut d = vec![0x4F, i.len() as u8];
+            d.extend_from_slice(&i);
+            self.gp_delete(&CommandApdu::new(cmd.cla, 0xE4, 0x00, 0x00, d, None))?;
+        }
         self.nv
             .write(|s| s.isd.load_files.retain(|f| f.aid != aid))?;
         Ok(vec![0x00])

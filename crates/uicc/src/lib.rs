@@ -34,6 +34,7 @@ pub mod fs;
 pub mod gsm_sim;
 mod hexser;
 pub mod isd;
+pub mod java_applet;
 pub mod menu_applet;
 pub mod milenage;
 pub mod nv;

@@ -394,9 +394,9 @@ impl Card {
                 let aid = lv()?;
                 let _privileges = lv()?;
                 let params = lv()?;
-                let class = if self.registry().find(&module).is_some() {
+                let class = if self.find_class(&module).is_some() {
                     module
-                } else if self.registry().find(&load_file).is_some() {
+                } else if self.find_class(&load_file).is_some() {
                     load_file
                 } else {
                     return Err(0x6A88);

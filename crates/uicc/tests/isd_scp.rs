@@ -619,8 +619,9 @@ fn load_stores_the_file_and_get_status_lists_it() {
     assert_eq!(transact(&mut c, &mut s, &junk).sw.0, 0x6A80);
     assert_eq!(nv(&c), before);
 
-    // In order: stored, listed with its module, INSTALL of its applet answers 6A81 (no
-    // Java Card VM yet), and DELETE removes it.
+    // In order: stored, listed with its module, INSTALL of its applet answers 6A88 (its
+    // components are zeros: no CAP the Java Card VM can link, so no such applet class; the
+    // real CAP installs in crates/cli/tests/gp.rs), and DELETE removes it.
     assert_eq!(transact(&mut c, &mut s, &ifl).sw.0, 0x9000);
     for l in &loads {
         assert_eq!(transact(&mut c, &mut s, l).sw.0, 0x9000);
@@ -643,7 +644,7 @@ fn load_stores_the_file_and_get_status_lists_it() {
         &[0x00],
         &[],
     );
-    assert_eq!(transact(&mut c, &mut s, &inst).sw.0, 0x6A81);
+    assert_eq!(transact(&mut c, &mut s, &inst).sw.0, 0x6A88);
     let r = transact(&mut c, &mut s, &commands::delete_aid(&pkg, false));
     assert_eq!(r.sw.0, 0x9000);
     assert!(c.nv_state().isd.load_files.is_empty());

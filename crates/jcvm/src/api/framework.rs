@@ -62,6 +62,7 @@ throw_it!(throw_pin, natives::PIN_EXCEPTION);
 throw_it!(throw_system, natives::SYSTEM_EXCEPTION);
 throw_it!(throw_transaction, natives::TRANSACTION_EXCEPTION);
 throw_it!(throw_user, natives::USER_EXCEPTION);
+throw_it!(throw_crypto, natives::CRYPTO_EXCEPTION);
 
 /// `SystemException.ILLEGAL_VALUE`.
 const SYS_ILLEGAL_VALUE: i16 = 1;
@@ -733,6 +734,19 @@ pub const NATIVES: &[Native] = &[
     n!("UserException", "<init>", "()V", exc_init),
     n!("UserException", "<init>", "(S)V", exc_init_reason),
     n!("UserException", "throwIt", "(S)V", throw_user),
+    // CryptoException is a CardRuntimeException; its throwIt lives here with the others.
+    (
+        natives::CRYPTO_EXCEPTION,
+        "<init>",
+        "(S)V",
+        exc_init_reason as NativeFn,
+    ),
+    (
+        natives::CRYPTO_EXCEPTION,
+        "throwIt",
+        "(S)V",
+        throw_crypto as NativeFn,
+    ),
     // AID.
     n!("AID", "<init>", "([BSB)V", aid_init),
     n!("AID", "equals", "(Ljava/lang/Object;)Z", aid_equals_obj),

@@ -4,6 +4,7 @@
 use super::codec::{Dec, Enc};
 use super::{no_such_algorithm, write_out, Result};
 use sha1::Sha1;
+use sha2::digest::common::hazmat::SerializableState;
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use zeroize::Zeroizing;
 
@@ -54,6 +55,61 @@ impl HashState {
         }
     }
 
+    /// The running state as bytes (the hash's own serialization: chaining value, block
+    /// count, buffered partial block); a fixed size per algorithm.
+    pub(crate) fn serialize(&self) -> Vec<u8> {
+        match self {
+            HashState::Sha1(h) => h.serialize().to_vec(),
+            HashState::Sha224(h) => h.serialize().to_vec(),
+            HashState::Sha256(h) => h.serialize().to_vec(),
+            HashState::Sha384(h) => h.serialize().to_vec(),
+            HashState::Sha512(h) => h.serialize().to_vec(),
+        }
+    }
+
+    /// Where the count of compressed blocks sits in the serialized state (the hash core's
+    /// state words, then its little-endian block counter), and how wide it is.
+    fn block_counter(alg: u8) -> Option<(usize, usize)> {
+        match alg {
+            ALG_SHA => Some((20, 8)),
+            ALG_SHA_224 | ALG_SHA_256 => Some((32, 8)),
+            ALG_SHA_384 | ALG_SHA_512 => Some((64, 16)),
+            _ => None,
+        }
+    }
+
+    /// The number of blocks compressed so far, read from a serialized state.
+    pub(crate) fn blocks_in(alg: u8, b: &[u8]) -> Option<u128> {
+        let (at, n) = Self::block_counter(alg)?;
+        let mut le = [0u8; 16];
+        le.get_mut(..n)?.copy_from_slice(b.get(at..at + n)?);
+        Some(u128::from_le_bytes(le))
+    }
+
+    /// The state [`HashState::serialize`] gave for algorithm `alg`. A block counter past
+    /// 2^40 blocks (no Java Card message comes near) is refused: the hash would overflow
+    /// its bit length at `doFinal`.
+    pub(crate) fn deserialize(alg: u8, b: &[u8]) -> std::result::Result<HashState, String> {
+        match Self::blocks_in(alg, b) {
+            Some(n) if n < 1 << 40 => {}
+            Some(n) => return Err(format!("hash state: block counter {n} out of range")),
+            None => return Err(format!("hash state of {} bytes", b.len())),
+        }
+        fn de<H: SerializableState>(b: &[u8]) -> std::result::Result<H, String> {
+            let arr = <&cipher::Array<u8, H::SerializedStateSize>>::try_from(b)
+                .map_err(|_| format!("hash state of {} bytes", b.len()))?;
+            H::deserialize(arr).map_err(|_| "hash state does not decode".to_string())
+        }
+        Ok(match alg {
+            ALG_SHA => HashState::Sha1(de(b)?),
+            ALG_SHA_224 => HashState::Sha224(de(b)?),
+            ALG_SHA_256 => HashState::Sha256(de(b)?),
+            ALG_SHA_384 => HashState::Sha384(de(b)?),
+            ALG_SHA_512 => HashState::Sha512(de(b)?),
+            _ => return Err(format!("hash state of algorithm {alg}")),
+        })
+    }
+
     /// The digest; the state is reset for the next message.
     pub(crate) fn finish(&mut self) -> Vec<u8> {
         match self {
@@ -85,12 +141,12 @@ pub fn hash(alg: u8, data: &[u8]) -> Result<Vec<u8>> {
     Ok(h.finish())
 }
 
-/// A `MessageDigest` instance. Its state is the message so far (hashed at `doFinal`), so it
-/// encodes to bytes ([`MessageDigest::encode`]) for the VM's object store.
+/// A `MessageDigest` instance. Its state (the hash's running state, a fixed size per
+/// algorithm) encodes to bytes ([`MessageDigest::encode`]) for the VM's object store.
 #[derive(Clone)]
 pub struct MessageDigest {
     alg: u8,
-    data: Zeroizing<Vec<u8>>,
+    state: HashState,
 }
 
 impl std::fmt::Debug for MessageDigest {
@@ -103,10 +159,9 @@ impl MessageDigest {
     /// `MessageDigest.getInstance(algorithm, externalAccess)`: NO_SUCH_ALGORITHM for MD5,
     /// RIPEMD-160 and unknown codes.
     pub fn get_instance(alg: u8) -> Result<MessageDigest> {
-        HashState::new(alg)?;
         Ok(MessageDigest {
             alg,
-            data: Zeroizing::new(Vec::new()),
+            state: HashState::new(alg)?,
         })
     }
 
@@ -122,7 +177,7 @@ impl MessageDigest {
 
     /// `update(inBuff, inOffset, inLength)`.
     pub fn update(&mut self, data: &[u8]) {
-        self.data.extend_from_slice(data);
+        self.state.update(data);
     }
 
     /// `doFinal(inBuff, inOffset, inLength, outBuff, outOffset)`: hashes the rest of the
@@ -130,21 +185,20 @@ impl MessageDigest {
     /// length and resets the object. ArrayIndexOutOfBounds when the digest does not fit (the
     /// state is then reset too, as after any doFinal).
     pub fn do_final(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize> {
-        self.data.extend_from_slice(data);
-        let d = hash(self.alg, &self.data);
-        self.reset();
-        write_out(out, &d?, "MessageDigest.doFinal")
+        self.state.update(data);
+        let d = self.state.finish();
+        write_out(out, &d, "MessageDigest.doFinal")
     }
 
     /// `reset()`.
     pub fn reset(&mut self) {
-        self.data = Zeroizing::new(Vec::new());
+        self.state.finish();
     }
 
-    /// The state as bytes (algorithm, message so far).
+    /// The state as bytes (algorithm, running hash state).
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut e = Enc::default();
-        e.u8(self.alg).bytes(&self.data);
+        e.u8(self.alg).bytes(&self.state.serialize());
         Zeroizing::new(e.0)
     }
 
@@ -152,10 +206,34 @@ impl MessageDigest {
     pub fn decode(b: &[u8]) -> std::result::Result<MessageDigest, String> {
         let mut d = Dec::new(b, "MessageDigest");
         let alg = d.u8()?;
-        let data = Zeroizing::new(d.bytes()?.to_vec());
+        let state = HashState::deserialize(alg, d.bytes()?)?;
         d.done()?;
-        let mut m = MessageDigest::get_instance(alg).map_err(|e| e.to_string())?;
-        m.data = data;
-        Ok(m)
+        Ok(MessageDigest { alg, state })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_block_counter_is_where_deserialize_reads_it() {
+        for (alg, block) in [
+            (ALG_SHA, 64),
+            (ALG_SHA_224, 64),
+            (ALG_SHA_256, 64),
+            (ALG_SHA_384, 128),
+            (ALG_SHA_512, 128),
+        ] {
+            let mut h = HashState::new(alg).unwrap();
+            h.update(&[0x5A; 1000]);
+            let b = h.serialize();
+            assert_eq!(
+                HashState::blocks_in(alg, &b),
+                Some(1000 / block),
+                "alg {alg}"
+            );
+            assert!(HashState::deserialize(alg, &b).is_ok());
+        }
     }
 }

@@ -58,6 +58,8 @@ pub const LENGTH_AES_192: u16 = 192;
 pub const LENGTH_AES_256: u16 = 256;
 /// `KeyBuilder.LENGTH_EC_FP_256`.
 pub const LENGTH_EC_FP_256: u16 = 256;
+/// `KeyBuilder.LENGTH_EC_FP_384`.
+pub const LENGTH_EC_FP_384: u16 = 384;
 /// `KeyBuilder.LENGTH_RSA_512` (the smallest RSA length built).
 pub const LENGTH_RSA_512: u16 = 512;
 /// `KeyBuilder.LENGTH_RSA_4096` (the largest RSA length built).
@@ -176,7 +178,7 @@ impl KeyBuilder {
             RsaPublic | RsaPrivate | RsaCrtPrivate => {
                 (LENGTH_RSA_512..=LENGTH_RSA_4096).contains(&length) && length.is_multiple_of(32)
             }
-            EcFpPublic | EcFpPrivate => length == LENGTH_EC_FP_256,
+            EcFpPublic | EcFpPrivate => matches!(length, LENGTH_EC_FP_256 | LENGTH_EC_FP_384),
         };
         if !ok {
             return no_such_algorithm(format!(

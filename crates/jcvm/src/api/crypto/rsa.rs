@@ -20,6 +20,11 @@ fn uint(bytes: &[u8]) -> BoxedUint {
     BoxedUint::from_be_slice_vartime(strip_zeros(bytes))
 }
 
+/// A private key component as an integer, zeroized when dropped.
+fn secret(bytes: &[u8]) -> Zeroizing<BoxedUint> {
+    Zeroizing::new(uint(bytes))
+}
+
 /// `base^exp mod m` for an odd `m`.
 fn modpow(base: &BoxedUint, exp: &BoxedUint, m: &BoxedUint, what: &str) -> Result<BoxedUint> {
     let Some(odd) = Option::<Odd<BoxedUint>>::from(Odd::new(m.clone())) else {
@@ -84,39 +89,43 @@ pub fn raw(key: &Key, input: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         ));
     }
     let x = uint(input);
-    let y = match key.kind() {
+    let y: Zeroizing<BoxedUint> = match key.kind() {
         KeyKind::RsaPublic | KeyKind::RsaPrivate => {
             let n = uint(key.component(Component::Modulus)?);
-            let e = uint(key.component(Component::Exponent)?);
+            let e = secret(key.component(Component::Exponent)?);
             if !below(input, &n.to_be_bytes_trimmed_vartime()) {
                 return illegal_use("RSA input is not below the modulus");
             }
-            modpow(&x, &e, &n, "RSA modulus")?
+            Zeroizing::new(modpow(&x, &e, &n, "RSA modulus")?)
         }
         KeyKind::RsaCrtPrivate => {
-            let p = uint(key.component(Component::P)?);
-            let q = uint(key.component(Component::Q)?);
-            let dp = uint(key.component(Component::Dp1)?);
-            let dq = uint(key.component(Component::Dq1)?);
-            let pq = uint(key.component(Component::Pq)?);
-            let n = p.concatenating_mul(&q);
+            let p = secret(key.component(Component::P)?);
+            let q = secret(key.component(Component::Q)?);
+            let dp = secret(key.component(Component::Dp1)?);
+            let dq = secret(key.component(Component::Dq1)?);
+            let pq = secret(key.component(Component::Pq)?);
+            let n = Zeroizing::new(p.concatenating_mul(&*q));
             if !below(input, &n.to_be_bytes_trimmed_vartime()) {
                 return illegal_use("RSA input is not below the modulus");
             }
-            let m1 = modpow(&x, &dp, &p, "RSA CRT prime P")?;
-            let m2 = modpow(&x, &dq, &q, "RSA CRT prime Q")?;
-            let Some(p_nz) = Option::<NonZero<BoxedUint>>::from(NonZero::new(p.clone())) else {
+            let m1 = Zeroizing::new(modpow(&x, &dp, &p, "RSA CRT prime P")?);
+            let m2 = Zeroizing::new(modpow(&x, &dq, &q, "RSA CRT prime Q")?);
+            let Some(p_nz) = Option::<NonZero<BoxedUint>>::from(NonZero::new((*p).clone())) else {
                 return illegal_value("RSA CRT prime P is zero");
             };
-            let m2p = m2.rem(&p_nz);
-            let diff = m1.sub_mod(&m2p, &p_nz);
-            let h = diff.mul_mod(&pq.rem(&p_nz), &p_nz);
-            let hq = h.concatenating_mul(&q);
+            let m2p = Zeroizing::new(m2.rem(&p_nz));
+            let diff = Zeroizing::new(m1.sub_mod(&m2p, &p_nz));
+            let h = Zeroizing::new(diff.mul_mod(&Zeroizing::new(pq.rem(&p_nz)), &p_nz));
+            let hq = Zeroizing::new(h.concatenating_mul(&*q));
             // m = m2 + h*q < p*q: m2 (Q's width) fits the width of h*q.
-            let Some(m2w) = m2.try_resize(hq.bits_precision()) else {
+            let Some(m2w) = (*m2)
+                .clone()
+                .try_resize(hq.bits_precision())
+                .map(Zeroizing::new)
+            else {
                 return illegal_value("RSA CRT prime Q is longer than P*Q");
             };
-            hq.wrapping_add(&m2w)
+            Zeroizing::new(hq.wrapping_add(&*m2w))
         }
         kind => return illegal_value(format!("{kind:?} key is not an RSA key")),
     };

@@ -9,7 +9,7 @@
 
 use super::block::{self, Pad};
 use super::codec::{Dec, Enc};
-use super::digest;
+use super::digest::{self, HashState};
 use super::keys::{Component, Key, KeyKind};
 use super::{
     ec, illegal_use, illegal_value, invalid_init, no_such_algorithm, rsa, write_out, Result,
@@ -170,17 +170,32 @@ fn scheme(alg: u8) -> Option<Scheme> {
     })
 }
 
+/// The running state of the message: a hash for RSA/ECDSA, or the CBC-MAC chaining value
+/// and the partial block not yet chained for the MACs.
+#[derive(Clone)]
+enum Running {
+    Hash(HashState),
+    Mac {
+        /// The chaining value (the IV, then the last block enciphered).
+        chain: Vec<u8>,
+        /// Bytes of the message not yet chained (less than a block).
+        pending: Zeroizing<Vec<u8>>,
+        /// Whether any message byte arrived (NOPAD and ISO 9797 M1 need it).
+        any: bool,
+    },
+}
+
 #[derive(Clone)]
 struct Init {
     key: Key,
     mode: u8,
     iv: Vec<u8>,
-    /// The message so far (MACed or hashed at sign/verify).
-    data: Zeroizing<Vec<u8>>,
+    running: Running,
 }
 
-/// A `Signature` instance. Its state (the key snapshot `init` took, mode, IV, the message so
-/// far) encodes to bytes ([`Signature::encode`]) for the VM's object store.
+/// A `Signature` instance. Its state (the key snapshot `init` took, mode, IV, the running
+/// hash or MAC chaining value) encodes to bytes ([`Signature::encode`]) for the VM's object
+/// store; it stays a bounded size however long the message.
 #[derive(Clone)]
 pub struct Signature {
     alg: u8,
@@ -197,6 +212,29 @@ impl std::fmt::Debug for Signature {
             self.init.is_some()
         )
     }
+}
+
+fn block_size(scheme: Scheme) -> usize {
+    if scheme == Scheme::AesMac {
+        16
+    } else {
+        8
+    }
+}
+
+fn fresh(scheme: Scheme, iv: &[u8]) -> Result<Running> {
+    Ok(match scheme {
+        Scheme::RsaPkcs1 { md } | Scheme::Ecdsa { md } => Running::Hash(HashState::new(md)?),
+        _ => Running::Mac {
+            chain: if iv.is_empty() {
+                vec![0; block_size(scheme)]
+            } else {
+                iv.to_vec()
+            },
+            pending: Zeroizing::new(Vec::new()),
+            any: false,
+        },
+    })
 }
 
 impl Signature {
@@ -219,12 +257,15 @@ impl Signature {
     }
 
     /// `getLength()`: the signature length in bytes (for ECDSA the longest DER encoding);
-    /// INVALID_INIT for an RSA/ECDSA signature not initialized (its length needs the key).
+    /// INVALID_INIT for an RSA signature not initialized (its length needs the key).
     pub fn length(&self) -> Result<u16> {
         Ok(match self.scheme {
             Scheme::DesMac { len, .. } | Scheme::DesMacAlg3 { len, .. } => len as u16,
             Scheme::AesMac => 16,
-            Scheme::Ecdsa { .. } => ec::P256_MAX_SIG_LEN as u16,
+            Scheme::Ecdsa { .. } => match &self.init {
+                Some(i) => ec::Curve::of_size(i.key.size()).map_or(72, |c| c.max_sig_len()) as u16,
+                None => ec::Curve::P256.max_sig_len() as u16,
+            },
             Scheme::RsaPkcs1 { .. } => match &self.init {
                 Some(i) => rsa::modulus_len(&i.key)? as u16,
                 None => return invalid_init("Signature.getLength before init"),
@@ -290,7 +331,7 @@ impl Signature {
             key: key.clone(),
             mode,
             iv: iv.to_vec(),
-            data: Zeroizing::new(Vec::new()),
+            running: fresh(self.scheme, iv)?,
         });
         Ok(())
     }
@@ -310,9 +351,9 @@ impl Signature {
 
     /// `update(inBuff, inOffset, inLength)`: INVALID_INIT before init.
     pub fn update(&mut self, data: &[u8]) -> Result<()> {
+        let scheme = self.scheme;
         let i = self.state(None, "update")?;
-        i.data.extend_from_slice(data);
-        Ok(())
+        absorb(scheme, i, data)
     }
 
     /// `sign(inBuff, inOffset, inLength, sigBuff, sigOffset)`: writes the signature to `out`
@@ -321,8 +362,11 @@ impl Signature {
     pub fn sign(&mut self, data: &[u8], out: &mut [u8]) -> Result<usize> {
         let scheme = self.scheme;
         let i = self.state(Some(MODE_SIGN), "sign")?;
-        let sig = finish(scheme, i, data);
-        reset(i);
+        let sig = finish(scheme, i, data).and_then(|d| match scheme {
+            Scheme::RsaPkcs1 { .. } | Scheme::Ecdsa { .. } => sign_digest(scheme, &i.key, &d),
+            _ => Ok(d),
+        });
+        reset(scheme, i)?;
         write_out(out, &sig?, "Signature.sign")
     }
 
@@ -331,8 +375,8 @@ impl Signature {
     pub fn verify(&mut self, data: &[u8], sig: &[u8]) -> Result<bool> {
         let scheme = self.scheme;
         let i = self.state(Some(MODE_VERIFY), "verify")?;
-        let r = verify(scheme, i, data, sig);
-        reset(i);
+        let r = finish(scheme, i, data).and_then(|d| verify_value(scheme, &i.key, &d, sig));
+        reset(scheme, i)?;
         r
     }
 
@@ -353,25 +397,28 @@ impl Signature {
             ));
         }
         let sig = sign_digest(scheme, &i.key, hash);
-        reset(i);
+        reset(scheme, i)?;
         write_out(out, &sig?, "Signature.signPreComputedHash")
     }
-}
 
-impl Signature {
     /// The state as bytes (algorithm; when initialized the key snapshot, mode, IV and the
-    /// message so far).
+    /// running hash or MAC state).
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut e = Enc::default();
         e.u8(self.alg);
         match &self.init {
             None => e.u8(0),
-            Some(i) => e
-                .u8(1)
-                .bytes(&i.key.encode())
-                .u8(i.mode)
-                .bytes(&i.iv)
-                .bytes(&i.data),
+            Some(i) => {
+                e.u8(1).bytes(&i.key.encode()).u8(i.mode).bytes(&i.iv);
+                match &i.running {
+                    Running::Hash(h) => e.bytes(&h.serialize()),
+                    Running::Mac {
+                        chain,
+                        pending,
+                        any,
+                    } => e.bytes(chain).bytes(pending).u8(u8::from(*any)),
+                }
+            }
         };
         Zeroizing::new(e.0)
     }
@@ -384,12 +431,29 @@ impl Signature {
             let key = Key::decode(d.bytes()?)?;
             let mode = d.u8()?;
             let iv = d.bytes()?.to_vec();
-            let data = Zeroizing::new(d.bytes()?.to_vec());
+            let running = match s.scheme {
+                Scheme::RsaPkcs1 { md } | Scheme::Ecdsa { md } => {
+                    Running::Hash(HashState::deserialize(md, d.bytes()?)?)
+                }
+                _ => {
+                    let chain = d.bytes()?.to_vec();
+                    let pending = Zeroizing::new(d.bytes()?.to_vec());
+                    let any = d.u8()? == 1;
+                    if chain.len() != block_size(s.scheme) || pending.len() >= chain.len() {
+                        return Err("Signature state: MAC chaining value or partial block".into());
+                    }
+                    Running::Mac {
+                        chain,
+                        pending,
+                        any,
+                    }
+                }
+            };
             s.init = Some(Init {
                 key,
                 mode,
                 iv,
-                data,
+                running,
             });
         }
         d.done()?;
@@ -397,8 +461,102 @@ impl Signature {
     }
 }
 
-fn reset(i: &mut Init) {
-    i.data = Zeroizing::new(Vec::new());
+fn reset(scheme: Scheme, i: &mut Init) -> Result<()> {
+    i.running = fresh(scheme, &i.iv)?;
+    Ok(())
+}
+
+/// CBC-encipher whole blocks of `buf` from chaining value `chain` (ISO 9797-1 algorithm 3:
+/// single DES with K1), leaving the new chaining value in `chain`.
+fn chain_blocks(scheme: Scheme, key: &Key, chain: &mut Vec<u8>, buf: &mut [u8]) -> Result<()> {
+    if buf.is_empty() {
+        return Ok(());
+    }
+    let mut engine = match scheme {
+        Scheme::DesMacAlg3 { .. } => {
+            let k = key.component(Component::Key)?;
+            block::des_engine(k.get(..8).unwrap_or_default(), true, true, chain)?
+        }
+        _ => block::engine(key, true, true, chain)?,
+    };
+    engine.process(buf);
+    let bs = chain.len();
+    *chain = buf
+        .get(buf.len().saturating_sub(bs)..)
+        .unwrap_or_default()
+        .to_vec();
+    Ok(())
+}
+
+/// Take message bytes: hashed, or chained block by block.
+fn absorb(scheme: Scheme, i: &mut Init, data: &[u8]) -> Result<()> {
+    match &mut i.running {
+        Running::Hash(h) => h.update(data),
+        Running::Mac {
+            chain,
+            pending,
+            any,
+        } => {
+            let bs = chain.len();
+            pending.extend_from_slice(data);
+            *any |= !data.is_empty();
+            let n = pending.len() - pending.len() % bs;
+            let mut whole: Zeroizing<Vec<u8>> = Zeroizing::new(pending.drain(..n).collect());
+            chain_blocks(scheme, &i.key, chain, &mut whole)?;
+        }
+    }
+    Ok(())
+}
+
+/// The digest (RSA/ECDSA) or the MAC of the whole message.
+fn finish(scheme: Scheme, i: &mut Init, data: &[u8]) -> Result<Vec<u8>> {
+    absorb(scheme, i, data)?;
+    let (len, pad) = match scheme {
+        Scheme::DesMac { len, pad } | Scheme::DesMacAlg3 { len, pad } => (len, pad),
+        Scheme::AesMac => (16, Pad::None),
+        _ => {
+            let Running::Hash(h) = &mut i.running else {
+                return invalid_init("Signature state is not a hash");
+            };
+            return Ok(h.finish());
+        }
+    };
+    let Running::Mac {
+        chain,
+        pending,
+        any,
+    } = &mut i.running
+    else {
+        return invalid_init("Signature state is not a MAC");
+    };
+    let bs = chain.len();
+    let mut last: Zeroizing<Vec<u8>> = Zeroizing::new(std::mem::take(&mut **pending));
+    match pad {
+        Pad::None => {
+            if !*any || !last.is_empty() {
+                return illegal_use(format!(
+                    "NOPAD MAC over a message that is not a positive multiple of {bs} bytes"
+                ));
+            }
+        }
+        // Method 1 pads only a partial (or an empty) message.
+        Pad::M1 if *any && last.is_empty() => {}
+        _ => block::pad(&mut last, pad, bs),
+    }
+    chain_blocks(scheme, &i.key, chain, &mut last)?;
+    let mut mac = chain.clone();
+    if let Scheme::DesMacAlg3 { .. } = scheme {
+        // ISO 9797-1 algorithm 3: the last chaining value deciphered with K2, enciphered with K1.
+        let k = i.key.component(Component::Key)?;
+        let (k1, k2) = (
+            k.get(..8).unwrap_or_default(),
+            k.get(8..16).unwrap_or_default(),
+        );
+        block::des_engine(k2, false, false, &[])?.process(&mut mac);
+        block::des_engine(k1, false, true, &[])?.process(&mut mac);
+    }
+    mac.truncate(len);
+    Ok(mac)
 }
 
 fn sign_digest(scheme: Scheme, key: &Key, d: &[u8]) -> Result<Vec<u8>> {
@@ -413,87 +571,23 @@ fn sign_digest(scheme: Scheme, key: &Key, d: &[u8]) -> Result<Vec<u8>> {
     }
 }
 
-fn finish(scheme: Scheme, i: &mut Init, data: &[u8]) -> Result<Vec<u8>> {
-    match scheme {
-        Scheme::RsaPkcs1 { md } | Scheme::Ecdsa { md } => {
-            i.data.extend_from_slice(data);
-            let d = digest::hash(md, &i.data)?;
-            sign_digest(scheme, &i.key, &d)
-        }
-        _ => {
-            i.data.extend_from_slice(data);
-            mac(scheme, &i.key, &i.iv, &i.data)
-        }
-    }
-}
-
-fn verify(scheme: Scheme, i: &mut Init, data: &[u8], sig: &[u8]) -> Result<bool> {
+/// Whether `sig` fits `value` (the digest for RSA/ECDSA, the MAC for the MACs; MACs are
+/// compared in constant time).
+fn verify_value(scheme: Scheme, key: &Key, value: &[u8], sig: &[u8]) -> Result<bool> {
     match scheme {
         Scheme::RsaPkcs1 { md } => {
-            i.data.extend_from_slice(data);
-            let d = digest::hash(md, &i.data)?;
-            let k = rsa::modulus_len(&i.key)?;
+            let k = rsa::modulus_len(key)?;
             if sig.len() != k {
                 return Ok(false);
             }
-            let em = match rsa::raw(&i.key, sig) {
+            let em = match rsa::raw(key, sig) {
                 Ok(em) => em,
                 Err(_) => return Ok(false),
             };
-            let expected = rsa::emsa_pkcs1(md, &d, k)?;
+            let expected = rsa::emsa_pkcs1(md, value, k)?;
             Ok(bool::from(em.as_slice().ct_eq(&expected)))
         }
-        Scheme::Ecdsa { md } => {
-            i.data.extend_from_slice(data);
-            let d = digest::hash(md, &i.data)?;
-            ec::verify(&i.key, &d, sig)
-        }
-        _ => {
-            i.data.extend_from_slice(data);
-            let m = mac(scheme, &i.key, &i.iv, &i.data)?;
-            Ok(m.len() == sig.len() && bool::from(m.ct_eq(sig)))
-        }
+        Scheme::Ecdsa { .. } => ec::verify(key, value, sig),
+        _ => Ok(value.len() == sig.len() && bool::from(value.ct_eq(sig))),
     }
-}
-
-/// The MAC of `data` (padding applied here).
-fn mac(scheme: Scheme, key: &Key, iv: &[u8], data: &[u8]) -> Result<Vec<u8>> {
-    let (len, pad, bs) = match scheme {
-        Scheme::DesMac { len, pad } | Scheme::DesMacAlg3 { len, pad } => (len, pad, 8),
-        Scheme::AesMac => (16, Pad::None, 16),
-        _ => return illegal_use("not a MAC algorithm"),
-    };
-    let mut buf = Zeroizing::new(data.to_vec());
-    if pad == Pad::None && (buf.is_empty() || !buf.len().is_multiple_of(bs)) {
-        return illegal_use(format!(
-            "NOPAD MAC over {} bytes (not a positive multiple of {bs})",
-            buf.len()
-        ));
-    }
-    block::pad(&mut buf, pad, bs);
-    let mut last = match scheme {
-        Scheme::DesMacAlg3 { .. } => {
-            let k = key.component(Component::Key)?;
-            let (k1, k2) = (
-                k.get(..8).unwrap_or_default(),
-                k.get(8..16).unwrap_or_default(),
-            );
-            block::des_engine(k1, true, true, iv)?.process(&mut buf);
-            let mut last = buf
-                .get(buf.len().saturating_sub(8)..)
-                .unwrap_or_default()
-                .to_vec();
-            block::des_engine(k2, false, false, &[])?.process(&mut last);
-            block::des_engine(k1, false, true, &[])?.process(&mut last);
-            last
-        }
-        _ => {
-            block::engine(key, true, true, iv)?.process(&mut buf);
-            buf.get(buf.len().saturating_sub(bs)..)
-                .unwrap_or_default()
-                .to_vec()
-        }
-    };
-    last.truncate(len);
-    Ok(last)
 }
