@@ -137,6 +137,7 @@ fn main() {
     esme(a, 0, 1000, 1000, 0);
     let first = t.elapsed().as_secs_f64();
     let after = rss_kib();
+    let live_kib = after.saturating_sub(before) as f64 / 1000.0;
     println!(
         "1000 cards touched, all live (first message each, card created): {first:.2} s, RSS +{} KiB, {:.1} KiB per live card",
         after.saturating_sub(before),
@@ -191,10 +192,11 @@ fn main() {
     let after = rss_kib();
     let (parked, bytes) = fleet.parked().unwrap_or_default();
     println!(
-        "{n} cards touched, 256 live: {dt:.1} s ({:.2} ms per card made and parked), RSS +{} KiB = {:.2} KiB per touched card; {parked} parked, their deltas {:.0} bytes per card",
+        "{n} cards touched, 256 live: {dt:.1} s ({:.2} ms per card made and parked), RSS +{} KiB = {:.2} KiB per touched card; {parked} parked, their deltas {:.0} bytes per card; less 256 live cards at {live_kib:.0} KiB: {:.2} KiB per parked card",
         dt * 1e3 / n as f64,
         after.saturating_sub(before),
         after.saturating_sub(before) as f64 / n as f64,
-        bytes as f64 / parked.max(1) as f64
+        bytes as f64 / parked.max(1) as f64,
+        (after.saturating_sub(before) as f64 - 256.0 * live_kib).max(0.0) / parked.max(1) as f64
     );
 }
