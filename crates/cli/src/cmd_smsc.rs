@@ -39,8 +39,8 @@ pub struct SmscArgs {
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
     /// Per-card OTA keys: a CSV file with a header row (ICCID|MSISDN|INDEX,KVN,KIC,KID[,KIK]
-    /// or pySim's ICCID,KIC1,KID1,KIK1,...); those cards use these keys instead of the
-    /// profile's for those KVNs.
+    /// or pySim's ICCID,KIC1,KID1,KIK1,...), or a .toml file of [[card]] tables; those
+    /// cards use these keys instead of the profile's for those KVNs.
     #[arg(long, value_name = "FILE")]
     keys: Option<PathBuf>,
     /// Cards kept live at once (each with its phone); the least recently used beyond are
