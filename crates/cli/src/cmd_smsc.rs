@@ -39,10 +39,14 @@ pub struct SmscArgs {
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
     /// Per-card OTA keys: a CSV file with a header row (ICCID|MSISDN|INDEX,KVN,KIC,KID[,KIK]
-    /// or pySim's ICCID,KIC1,KID1,KIK1,...); those cards use these keys instead of the
-    /// profile's for those KVNs.
+    /// or pySim's ICCID,KIC1,KID1,KIK1,...), or a .toml file of [[card]] tables; those
+    /// cards use these keys instead of the profile's for those KVNs.
     #[arg(long, value_name = "FILE")]
     keys: Option<PathBuf>,
+    /// Cards kept live at once (each with its phone); the least recently used beyond are
+    /// parked: their changed state kept compactly, the card made again on its next message.
+    #[arg(long, value_name = "N", default_value_t = smsc::fleet::DEFAULT_LIVE_CARDS as u64, value_parser = clap::value_parser!(u64).range(1..))]
+    live_cards: u64,
     /// Log sessions and messages on stderr.
     #[arg(long, short)]
     verbose: bool,
@@ -116,6 +120,7 @@ pub fn run(a: SmscArgs) -> Result<ExitCode, CliError> {
         password: a.password,
         max_sessions: a.max_sessions,
         fleet,
+        live_cards: usize::try_from(a.live_cards).unwrap_or(usize::MAX),
         verbose: a.verbose,
     };
     let store = match &a.state {

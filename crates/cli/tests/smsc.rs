@@ -259,3 +259,103 @@ fn smsc_keyfile_checked_at_start() {
     assert!(line.contains("; own OTA keys for 1 cards"), "{line}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An OTA platform talking to the WPKI applet of card 4 through `simota smsc`: the request
+/// (secured for the applet's TAR, PoR by SEND SHORT MESSAGE) opens a dialogue on the card's
+/// phone (PIN activation: GET INPUT); the phone's user does not answer, and the applet's
+/// answer comes back as a deliver_sm from the card's MSISDN, a WPKI answer to that request.
+#[test]
+fn smsc_wpki_answer_comes_back_from_the_cards_msisdn() {
+    use rand_chacha::rand_core::SeedableRng;
+    struct Smpp<'a> {
+        s: &'a mut TcpStream,
+        seq: u32,
+        from: Vec<String>,
+    }
+    impl wpki::client::Exchange for Smpp<'_> {
+        fn exchange(&mut self, msg: &[u8]) -> Result<Vec<u8>, wpki::client::ClientError> {
+            let keys = aes_keys();
+            self.seq += 1;
+            let p = ota::CommandPacket::new(
+                ota::Spi::from_u16(0x1639),
+                &keys,
+                ota::Tar(wpki::client::DEFAULT_TAR),
+                ota::Counter::new(u64::from(self.seq)).unwrap(),
+                msg.to_vec(),
+            )
+            .seal(&keys)
+            .unwrap();
+            let uds =
+                ota::sms::split_command(&p, ota::sms::ConcatRef::Eight(self.seq as u8)).unwrap();
+            for ud in uds {
+                let m = smsc::pdu::ShortMessage {
+                    source_addr: "12".into(),
+                    destination_addr: "4930004".into(),
+                    esm_class: smsc::pdu::ESM_UDHI,
+                    protocol_id: 0x7F,
+                    data_coding: 0xF6,
+                    short_message: ud,
+                    ..Default::default()
+                };
+                self.s
+                    .write_all(&Pdu::new(self.seq, Body::SubmitSm(m)).emit())
+                    .unwrap();
+                assert_eq!(recv(self.s).status, status::ROK);
+            }
+            let Body::DeliverSm(d) = recv(self.s).body else {
+                panic!("no answer")
+            };
+            self.from.push(d.source_addr.clone());
+            let por = ota::ResponsePacket::open(
+                d.payload(),
+                ota::Spi::from_u16(0x1639).por_security(),
+                &keys,
+            )
+            .unwrap();
+            Ok(por.data)
+        }
+    }
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_simota"))
+        .args(["smsc", "--listen", &listen, "--cards", "10"])
+        .args(["--msisdn-base", "4930000"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let _k = Killed(child);
+    let mut line = String::new();
+    err.read_line(&mut line).unwrap();
+    let mut s = TcpStream::connect(&listen).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    let bind = Body::BindTransceiver(Bind {
+        system_id: "test".into(),
+        password: "test".into(),
+        system_type: String::new(),
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: String::new(),
+    });
+    s.write_all(&Pdu::new(1, bind).emit()).unwrap();
+    assert_eq!(recv(&mut s).status, status::ROK);
+    let mut ex = Smpp {
+        s: &mut s,
+        seq: 1,
+        from: Vec::new(),
+    };
+    let mut client = wpki::client::Client::new(None, 7);
+    let mut rng = rand_chacha::ChaCha20Rng::seed_from_u64(1);
+    let mut r = wpki::protocol::Request::new(0, wpki::protocol::OpCode::Pin);
+    r.group = Some(0);
+    r.pin_op = Some(wpki::protocol::PinOp::Activate);
+    let a = client.call_raw(&mut ex, r, &mut rng).unwrap();
+    assert_eq!(a.id, 7, "{a:?}");
+    assert_ne!(a.result, wpki::protocol::ResultCode::Ok, "{a:?}");
+    assert_eq!(ex.from, ["4930004"]);
+}

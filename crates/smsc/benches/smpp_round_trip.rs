@@ -1,8 +1,10 @@
 //! Benchmark (a plain bench binary, `cargo bench -p simota-smsc`): OTA round trips per second
 //! through SMPP on loopback — submit_sm (RFM SELECT EF.ICCID + READ BINARY, AES-128 cipher +
 //! CMAC, counter higher) → card → PoR deliver_sm → deliver_sm_resp — with 1 and 16 ESME
-//! sessions, each session on its own cards; the resident memory a touched card costs; the
-//! time to start a server for 100 000 cards.
+//! sessions, each session on its own cards; the resident memory an untouched, a live and a
+//! parked touched card costs (`SMSC_BENCH_TOUCH` cards touched for the last, default
+//! 10 000, of a 100 000-card fleet with 256 live cards); the time to start a server for
+//! 100 000 cards.
 //!
 //! With `SMPP2SIM=HOST:PORT` (tools/bench-smpp2sim sets it) the same ESME then measures
 //! pySim-smpp2sim.py at that address — one card behind PC/SC, so one card and rising
@@ -194,9 +196,10 @@ fn main() {
     let a = s.local_addr().expect("addr");
     std::thread::spawn(move || s.serve());
     println!(
-        "start-up, 100000 cards: {:.3} ms, RSS +{} KiB (untouched cards are not allocated)",
+        "start-up, 100000 cards: {:.3} ms, RSS +{} KiB = {:.1} bytes per untouched card",
         startup.as_secs_f64() * 1e3,
-        rss1.saturating_sub(rss0)
+        rss1.saturating_sub(rss0),
+        rss1.saturating_sub(rss0) as f64 * 1024.0 / 100_000.0
     );
 
     // Touch 1000 cards (one message each) and measure the resident memory they add.
@@ -205,8 +208,9 @@ fn main() {
     esme(a, 0, 1000, 1000, 0);
     let first = t.elapsed().as_secs_f64();
     let after = rss_kib();
+    let live_kib = after.saturating_sub(before) as f64 / 1000.0;
     println!(
-        "1000 cards touched (first message each, card created): {first:.2} s, RSS +{} KiB, {:.1} KiB per touched card",
+        "1000 cards touched, all live (first message each, card created): {first:.2} s, RSS +{} KiB, {:.1} KiB per live card",
         after.saturating_sub(before),
         after.saturating_sub(before) as f64 / 1000.0
     );
@@ -248,4 +252,38 @@ fn main() {
             single / rate
         );
     }
+
+    // Parking: a 100 000-card fleet with 256 live cards; touch N cards once each. Every card
+    // beyond the 256 most recent is parked (its state kept as a delta, the card dropped).
+    let n: u64 = std::env::var("SMSC_BENCH_TOUCH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        fleet: FleetConfig {
+            cards: 100_000,
+            msisdn_base: BASE,
+        },
+        live_cards: 256,
+        ..Default::default()
+    };
+    let s = Server::bind(cfg, profile_factory(uicc::Profile::default_profile())).expect("bind");
+    let fleet = s.fleet();
+    let a = s.local_addr().expect("addr");
+    std::thread::spawn(move || s.serve());
+    let before = rss_kib();
+    let t = Instant::now();
+    esme(a, 0, n, n, 0);
+    let dt = t.elapsed().as_secs_f64();
+    let after = rss_kib();
+    let (parked, bytes) = fleet.parked().unwrap_or_default();
+    println!(
+        "{n} cards touched, 256 live: {dt:.1} s ({:.2} ms per card made and parked), RSS +{} KiB = {:.2} KiB per touched card; {parked} parked, their deltas {:.0} bytes per card; less 256 live cards at {live_kib:.0} KiB: {:.2} KiB per parked card",
+        dt * 1e3 / n as f64,
+        after.saturating_sub(before),
+        after.saturating_sub(before) as f64 / n as f64,
+        bytes as f64 / parked.max(1) as f64,
+        (after.saturating_sub(before) as f64 - 256.0 * live_kib).max(0.0) / parked.max(1) as f64
+    );
 }

@@ -121,32 +121,92 @@ pub fn profile_factory_with_keys(
 /// The latest state a card committed and the fleet has not yet saved.
 type Pending = Arc<Mutex<Option<uicc::NvState>>>;
 
-/// The [`uicc::Store`] of a card of a persistent fleet: loads the card's row from the
-/// [`FleetStore`]; commits are kept (one clone of the state) until [`Fleet::with_card`]
-/// saves them, once per delivered message, before the message is acknowledged.
+/// Where a card's state rests when it is not live: the durable [`FleetStore`] (`--state`),
+/// or the in-memory [`Parked`] deltas.
+#[derive(Clone)]
+enum Backing {
+    Durable(Arc<dyn FleetStore>),
+    Parked(Arc<Parked>),
+}
+
+/// Idle cards of a memory-only fleet: each one's state as a delta ([`crate::delta`]) from
+/// the template (the first state any card of the fleet committed).
+#[derive(Default)]
+pub struct Parked {
+    template: std::sync::OnceLock<serde_json::Value>,
+    rows: Mutex<HashMap<u64, Box<[u8]>>>,
+}
+
+impl Parked {
+    fn template(&self, first: &uicc::NvState) -> Result<&serde_json::Value, String> {
+        if let Some(t) = self.template.get() {
+            return Ok(t);
+        }
+        let v = serde_json::to_value(first).map_err(|e| e.to_string())?;
+        Ok(self.template.get_or_init(|| v))
+    }
+
+    /// Keep card `index`'s state.
+    fn park(&self, index: u64, state: &uicc::NvState) -> Result<(), String> {
+        let d = crate::delta::encode(self.template(state)?, state)?;
+        self.rows
+            .lock()
+            .map_err(|_| "parked-cards lock poisoned".to_string())?
+            .insert(index, d.into_boxed_slice());
+        Ok(())
+    }
+
+    /// Card `index`'s parked state, if any (it stays parked: a card that commits nothing
+    /// before it is parked again keeps this one).
+    fn load(&self, index: u64) -> Result<Option<uicc::NvState>, String> {
+        let rows = self
+            .rows
+            .lock()
+            .map_err(|_| "parked-cards lock poisoned".to_string())?;
+        let (Some(d), Some(t)) = (rows.get(&index), self.template.get()) else {
+            return Ok(None);
+        };
+        crate::delta::decode(t, d).map(Some)
+    }
+
+    /// How many cards are parked, and the bytes their deltas take.
+    pub fn usage(&self) -> (usize, usize) {
+        self.rows
+            .lock()
+            .map(|r| (r.len(), r.values().map(|d| d.len()).sum()))
+            .unwrap_or_default()
+    }
+}
+
+/// The [`uicc::Store`] of a card of the fleet: loads the card's state from its [`Backing`];
+/// commits are kept (one clone of the state) until the fleet saves them: with a
+/// [`FleetStore`] once per delivered message, before the message is acknowledged; in
+/// memory when the card is parked.
 struct CardStore {
     index: u64,
-    fleet: Arc<dyn FleetStore>,
+    backing: Backing,
     pending: Pending,
 }
 
 impl uicc::Store for CardStore {
     fn load(&mut self) -> Result<Option<uicc::NvState>, uicc::StoreError> {
         let path = || std::path::PathBuf::from(format!("card {}", self.index));
-        match self.fleet.load(self.index) {
-            Ok(None) => Ok(None),
-            Ok(Some(b)) => {
-                uicc::NvState::from_bytes(&b)
+        let corrupt = |reason: String| uicc::StoreError::Corrupt {
+            path: path(),
+            reason,
+        };
+        match &self.backing {
+            Backing::Parked(p) => p.load(self.index).map_err(corrupt),
+            Backing::Durable(store) => match store.load(self.index) {
+                Ok(None) => Ok(None),
+                Ok(Some(b)) => uicc::NvState::from_bytes(&b)
                     .map(Some)
-                    .map_err(|e| uicc::StoreError::Corrupt {
-                        path: path(),
-                        reason: e.to_string(),
-                    })
-            }
-            Err(e) => Err(uicc::StoreError::Io {
-                path: path(),
-                reason: e.to_string(),
-            }),
+                    .map_err(|e| corrupt(e.to_string())),
+                Err(e) => Err(uicc::StoreError::Io {
+                    path: path(),
+                    reason: e.to_string(),
+                }),
+            },
         }
     }
 
@@ -228,7 +288,7 @@ pub struct CardSlot {
     pub id: CardIdentity,
     card: Box<dyn Transport + Send>,
     terminal: Terminal,
-    pending: Option<Pending>,
+    pending: Pending,
 }
 
 impl std::fmt::Debug for CardSlot {
@@ -339,19 +399,41 @@ impl CardSlot {
     }
 }
 
-/// The fleet: N cards addressed by MSISDN, each created on first use.
+/// How many cards are live (made, with their phone) at most by default; the least
+/// recently used one beyond that is parked.
+pub const DEFAULT_LIVE_CARDS: usize = 4096;
+
+/// A card's place in the fleet's table of live cards.
+struct Entry {
+    slot: Arc<Mutex<Option<CardSlot>>>,
+    /// Use counter value at the last use (for least-recently-used parking).
+    used: u64,
+}
+
+/// The fleet: N cards addressed by MSISDN, each created on first use. At most
+/// `live_limit` cards are live; beyond that the least recently used card is parked: its
+/// state goes to the [`FleetStore`] (already there with `--state`) or, in memory, is kept as
+/// a delta from a template state ([`Parked`]), and the live card and its phone are dropped.
+/// The next message to it makes it again from that state.
 pub struct Fleet {
     config: FleetConfig,
     factory: CardFactory,
-    store: Option<Arc<dyn FleetStore>>,
-    cards: Mutex<HashMap<u64, Arc<Mutex<Option<CardSlot>>>>>,
+    backing: Backing,
+    live_limit: usize,
+    cards: Mutex<Live>,
+}
+
+#[derive(Default)]
+struct Live {
+    map: HashMap<u64, Entry>,
+    clock: u64,
 }
 
 impl std::fmt::Debug for Fleet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Fleet")
             .field("config", &self.config)
-            .field("touched", &self.touched())
+            .field("live", &self.touched())
             .finish()
     }
 }
@@ -396,9 +478,19 @@ impl Fleet {
         Fleet {
             config,
             factory,
-            store,
-            cards: Mutex::new(HashMap::new()),
+            backing: match store {
+                Some(s) => Backing::Durable(s),
+                None => Backing::Parked(Arc::default()),
+            },
+            live_limit: DEFAULT_LIVE_CARDS,
+            cards: Mutex::new(Live::default()),
         }
+    }
+
+    /// At most `n` (≥ 1) cards live at once; the least recently used beyond are parked.
+    pub fn with_live_limit(mut self, n: usize) -> Fleet {
+        self.live_limit = n.max(1);
+        self
     }
 
     /// The configuration.
@@ -411,14 +503,24 @@ impl Fleet {
         self.config.route(msisdn)
     }
 
-    /// How many cards exist in memory (received at least one message).
+    /// How many cards are live in memory (made, with their phone).
     pub fn touched(&self) -> usize {
-        self.cards.lock().map(|c| c.len()).unwrap_or(0)
+        self.cards.lock().map(|c| c.map.len()).unwrap_or(0)
+    }
+
+    /// Parked cards of a memory-only fleet and the bytes their states take (`None` with a
+    /// [`FleetStore`]: parked cards are in the store).
+    pub fn parked(&self) -> Option<(usize, usize)> {
+        match &self.backing {
+            Backing::Parked(p) => Some(p.usage()),
+            Backing::Durable(_) => None,
+        }
     }
 
     /// Run `f` on the card for `msisdn`, created (and sent its TERMINAL PROFILE) on first
-    /// use. The fleet lock is held only to find the card's slot: cards are created and used
-    /// under their own locks, so sessions working on different cards run in parallel.
+    /// use or when it was parked. The fleet lock is held only to find the card's slot: cards
+    /// are created and used under their own locks, so sessions working on different cards
+    /// run in parallel.
     ///
     /// With a [`FleetStore`], the state the card committed during `f` is saved (durably)
     /// before this returns, so the caller may acknowledge the message; if saving fails the
@@ -432,22 +534,59 @@ impl Fleet {
             .route(msisdn)
             .ok_or_else(|| FleetError::UnknownMsisdn(msisdn.into()))?;
         let err = |reason: String| FleetError::Card { index, reason };
-        let slot = {
-            let mut cards = self
+        let (slot, victim) = {
+            let mut live = self
                 .cards
                 .lock()
                 .map_err(|_| err("fleet lock poisoned".into()))?;
-            cards.entry(index).or_default().clone()
+            live.clock += 1;
+            let now = live.clock;
+            let slot = live
+                .map
+                .entry(index)
+                .or_insert_with(|| Entry {
+                    slot: Arc::default(),
+                    used: now,
+                })
+                .slot
+                .clone();
+            if let Some(e) = live.map.get_mut(&index) {
+                e.used = now;
+            }
+            // Over the limit: the least recently used other card is parked (below). Its
+            // entry stays in the table until it is parked, so a message for it meanwhile
+            // waits for its slot and then makes the card again from the parked state.
+            let victim = if live.map.len() > self.live_limit {
+                live.map
+                    .iter()
+                    .filter(|(i, _)| **i != index)
+                    .min_by_key(|(_, e)| e.used)
+                    .map(|(i, e)| (*i, e.slot.clone()))
+            } else {
+                None
+            };
+            (slot, victim)
         };
+        if let Some((i, victim)) = victim {
+            self.park(i, &victim)?;
+            if let Ok(mut live) = self.cards.lock() {
+                let idle = live.map.get(&i).is_some_and(|e| {
+                    Arc::ptr_eq(&e.slot, &victim)
+                        && Arc::strong_count(&victim) == 2
+                        && victim.try_lock().is_ok_and(|g| g.is_none())
+                });
+                if idle {
+                    live.map.remove(&i);
+                }
+            }
+        }
         let mut guard = slot.lock().map_err(|_| err("card lock poisoned".into()))?;
         if guard.is_none() {
             match self.make(index) {
                 Ok(c) => *guard = Some(c),
                 Err(e) => {
                     drop(guard);
-                    if let Ok(mut cards) = self.cards.lock() {
-                        cards.remove(&index);
-                    }
+                    self.forget(index, &slot);
                     return Err(err(e));
                 }
             }
@@ -456,15 +595,13 @@ impl Fleet {
             Some(card) => (f(card), card.pending.clone()),
             None => return Err(err("card vanished".into())),
         };
-        if let (Some(store), Some(pending)) = (&self.store, pending) {
+        if let Backing::Durable(store) = &self.backing {
             let state = pending.lock().ok().and_then(|mut p| p.take());
             if let Some(state) = state {
                 if let Err(e) = store.save(index, &state.to_bytes()) {
                     *guard = None;
                     drop(guard);
-                    if let Ok(mut cards) = self.cards.lock() {
-                        cards.remove(&index);
-                    }
+                    self.forget(index, &slot);
                     return Err(FleetError::Store {
                         index,
                         reason: e.to_string(),
@@ -475,21 +612,46 @@ impl Fleet {
         Ok(r)
     }
 
+    /// Remove card `index` from the live table if `slot` is still its entry.
+    fn forget(&self, index: u64, slot: &Arc<Mutex<Option<CardSlot>>>) {
+        if let Ok(mut live) = self.cards.lock() {
+            if live
+                .map
+                .get(&index)
+                .is_some_and(|e| Arc::ptr_eq(&e.slot, slot))
+            {
+                live.map.remove(&index);
+            }
+        }
+    }
+
+    /// Park card `index`: wait for whoever uses it, keep its unsaved state (under the slot
+    /// lock, so whoever takes the slot next finds it parked), drop the live card.
+    fn park(&self, index: u64, slot: &Arc<Mutex<Option<CardSlot>>>) -> Result<(), FleetError> {
+        let mut guard = slot.lock().map_err(|_| FleetError::Card {
+            index,
+            reason: "card lock poisoned".into(),
+        })?;
+        let Some(card) = guard.take() else {
+            return Ok(());
+        };
+        let state = card.pending.lock().ok().and_then(|mut p| p.take());
+        if let (Backing::Parked(p), Some(state)) = (&self.backing, state) {
+            p.park(index, &state)
+                .map_err(|reason| FleetError::Card { index, reason })?;
+        }
+        Ok(())
+    }
+
     fn make(&self, index: u64) -> Result<CardSlot, String> {
         let id = CardIdentity::new(index, self.config.msisdn_base);
-        let (store, pending): (Box<dyn uicc::Store>, _) = match &self.store {
-            Some(fleet) => {
-                let pending = Pending::default();
-                let s = CardStore {
-                    index,
-                    fleet: fleet.clone(),
-                    pending: pending.clone(),
-                };
-                (Box::new(s), Some(pending))
-            }
-            None => (Box::new(uicc::MemoryStore::new()), None),
+        let pending = Pending::default();
+        let store = CardStore {
+            index,
+            backing: self.backing.clone(),
+            pending: pending.clone(),
         };
-        let mut card = (self.factory)(&id, store)?;
+        let mut card = (self.factory)(&id, Box::new(store))?;
         let mut terminal = Terminal::new(TerminalConfig::default());
         terminal
             .terminal_profile(card.as_mut())

@@ -139,18 +139,31 @@ fn column(name: &str) -> Col {
     Col::Other
 }
 
+/// One cell of a row: its column, the column's name, its value and where it is.
+struct Cell {
+    col: Col,
+    name: String,
+    value: Zeroizing<String>,
+    /// (line, column).
+    at: (usize, usize),
+}
+
+/// Key bytes, zeroized on drop.
+type Key = Zeroizing<Vec<u8>>;
+
 /// One key set being read from a row.
 #[derive(Default)]
 struct Partial {
-    kic: Option<(Zeroizing<Vec<u8>>, usize)>,
-    kid: Option<(Zeroizing<Vec<u8>>, usize)>,
+    kic: Option<(Key, (usize, usize))>,
+    kid: Option<(Key, (usize, usize))>,
     kik: Option<Zeroizing<Vec<u8>>>,
     kic_alg: Option<String>,
     kid_alg: Option<String>,
 }
 
 impl KeyFile {
-    /// Read a CSV keyfile for a fleet of cards made from `base`.
+    /// Read a keyfile for a fleet of cards made from `base`: TOML when its name ends in
+    /// `.toml`, else CSV.
     pub fn load(
         path: &Path,
         fleet: FleetConfig,
@@ -162,7 +175,15 @@ impl KeyFile {
             column: 0,
             reason: e.to_string(),
         })?;
-        KeyFile::parse_csv(&Zeroizing::new(text), path, fleet, base)
+        let text = Zeroizing::new(text);
+        if path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+        {
+            KeyFile::parse_toml(&text, path, fleet, base)
+        } else {
+            KeyFile::parse_csv(&text, path, fleet, base)
+        }
     }
 
     /// Parse CSV `text` (`path` names it in errors).
@@ -221,124 +242,233 @@ impl KeyFile {
                     format!("{} cells, the header has {}", cs.len(), cols.len()),
                 ));
             }
-            let mut card = None;
-            let mut row_kvn = None;
-            let mut sets: BTreeMap<u8, Partial> = BTreeMap::new();
-            for (k, (col, cell)) in cols.iter().zip(cs.iter()).enumerate() {
-                let column = k + 1;
-                let name = names[k].to_ascii_uppercase();
-                let cell = cell.as_str();
-                if cell.is_empty() {
-                    continue;
-                }
-                let bad = |why: String| err(line, column, format!("{name}: {why}"));
-                // In the one-set-per-row layout, unnumbered key columns belong to KVN.
-                let slot = |v: u8| if v == 0 && per_row { 0 } else { v };
-                match *col {
-                    Col::Iccid => card = Some(fleet.route_iccid(cell).map_err(bad)?),
-                    Col::Msisdn => {
-                        card = Some(fleet.route(cell).ok_or_else(|| {
-                            bad(format!("{cell:?} is not an MSISDN of this fleet"))
-                        })?)
+            let row: Vec<Cell> = cols
+                .iter()
+                .zip(cs)
+                .enumerate()
+                .map(|(k, (col, value))| Cell {
+                    col: *col,
+                    name: names[k].to_ascii_uppercase(),
+                    value,
+                    at: (line, k + 1),
+                })
+                .collect();
+            out.add_row(&mut seen, line, &row, per_row, &err, fleet, base)?;
+        }
+        Ok(out)
+    }
+
+    /// Read a TOML keyfile: one `[[card]]` table per card and key set, with `iccid`,
+    /// `msisdn` or `index`, and `kvn`, `kic`, `kid`, optional `kik`, `kic_algorithm`,
+    /// `kid_algorithm` (the one-key-set-per-row layout of the CSV form).
+    pub fn parse_toml(
+        text: &str,
+        path: &Path,
+        fleet: FleetConfig,
+        base: &uicc::Profile,
+    ) -> Result<Self, KeyFileError> {
+        use toml::Spanned;
+        let line_col = |off: usize| {
+            let before = &text[..off.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            (line, col)
+        };
+        let err = |line: usize, column: usize, reason: String| KeyFileError {
+            path: path.to_path_buf(),
+            line,
+            column,
+            reason,
+        };
+        #[derive(serde::Deserialize)]
+        struct Doc {
+            #[serde(default)]
+            card: Vec<Spanned<BTreeMap<Spanned<String>, Spanned<toml::Value>>>>,
+        }
+        let doc: Doc = toml::from_str(text).map_err(|e| {
+            let (l, c) = e.span().map_or((0, 0), |s| line_col(s.start));
+            // The message may quote the input: keep only its first line, which does not.
+            let msg = e.message().lines().next().unwrap_or("").to_string();
+            err(l, c, msg)
+        })?;
+        let mut out = KeyFile::default();
+        let mut seen: BTreeMap<(u64, u8), usize> = BTreeMap::new();
+        for table in &doc.card {
+            let (line, _) = line_col(table.span().start);
+            let mut row = Vec::new();
+            for (k, v) in table.get_ref() {
+                let at = line_col(v.span().start);
+                let name = k.get_ref().to_ascii_uppercase();
+                let col = match name.as_str() {
+                    "ICCID" | "MSISDN" | "INDEX" | "KVN" | "KIC" | "KID" | "KIK"
+                    | "KIC_ALGORITHM" | "KID_ALGORITHM" => column(&name),
+                    _ => {
+                        let (l, c) = line_col(k.span().start);
+                        return Err(err(l, c, format!("unknown key {:?}", k.get_ref())));
                     }
-                    Col::Index => {
-                        let i: u64 = cell
-                            .parse()
-                            .map_err(|_| bad(format!("{cell:?} is not a number")))?;
-                        if i >= fleet.cards {
-                            return Err(bad(format!("card {i}, the fleet has {}", fleet.cards)));
-                        }
-                        card = Some(i)
+                };
+                let value = match v.get_ref() {
+                    toml::Value::String(s) => Zeroizing::new(s.clone()),
+                    toml::Value::Integer(i) if matches!(col, Col::Index | Col::Kvn) => {
+                        Zeroizing::new(i.to_string())
                     }
-                    Col::Kvn => {
-                        let v: u8 = cell
-                            .parse()
-                            .ok()
-                            .filter(|v| (1..=15).contains(v))
-                            .ok_or_else(|| bad(format!("{cell:?}: expected 1..=15")))?;
-                        row_kvn = Some((v, column));
+                    _ => {
+                        let want = if matches!(col, Col::Index | Col::Kvn) {
+                            "a number"
+                        } else {
+                            "a string"
+                        };
+                        return Err(err(at.0, at.1, format!("{name}: expected {want}")));
                     }
-                    Col::Kic(v) | Col::Kid(v) | Col::Kik(v) => {
-                        if v == 0 && !per_row {
-                            return Err(bad("no KVN column: name it KIC1, KID1, ...".into()));
-                        }
-                        let key = Zeroizing::new(
-                            apdu::hex::decode(cell)
-                                .map_err(|_| bad("not hex (key digits hidden)".into()))?,
-                        );
-                        let p = sets.entry(slot(v)).or_default();
-                        match col {
-                            Col::Kic(_) => p.kic = Some((key, column)),
-                            Col::Kid(_) => p.kid = Some((key, column)),
-                            _ => p.kik = Some(key),
-                        }
-                    }
-                    Col::KicAlg(v) => sets.entry(slot(v)).or_default().kic_alg = Some(cell.into()),
-                    Col::KidAlg(v) => sets.entry(slot(v)).or_default().kid_alg = Some(cell.into()),
-                    Col::Other => {}
-                }
+                };
+                row.push(Cell {
+                    col,
+                    name,
+                    value,
+                    at,
+                });
             }
-            let Some(card) = card else {
+            let selectors = row
+                .iter()
+                .filter(|c| matches!(c.col, Col::Iccid | Col::Msisdn | Col::Index))
+                .count();
+            if selectors != 1 {
                 return Err(err(
                     line,
                     0,
-                    "no card named (empty ICCID/MSISDN/INDEX)".into(),
+                    "[[card]]: expected exactly one of iccid, msisdn, index".into(),
                 ));
-            };
-            for (slot, p) in sets {
-                let (kvn, kvn_col) = match (slot, row_kvn) {
-                    (0, Some(k)) => k,
-                    (0, None) => return Err(err(line, 0, "KVN: empty".into())),
-                    (v, _) => (v, p.kic.as_ref().or(p.kid.as_ref()).map_or(0, |k| k.1)),
-                };
-                let Some(prof) = base.ota_keysets.iter().find(|k| k.kvn == kvn) else {
-                    return Err(err(
-                        line,
-                        kvn_col,
-                        format!(
-                            "KVN {kvn} is not a key set of the profile (it has {:?})",
-                            base.ota_keysets.iter().map(|k| k.kvn).collect::<Vec<_>>()
-                        ),
-                    ));
-                };
-                if let Some(prev) = seen.insert((card, kvn), line) {
-                    return Err(err(
-                        line,
-                        kvn_col,
-                        format!("card {card} KVN {kvn} already given on line {prev}"),
-                    ));
-                }
-                let (Some((kic, kic_col)), Some((kid, kid_col))) = (p.kic, p.kid) else {
-                    return Err(err(
-                        line,
-                        kvn_col,
-                        format!("KVN {kvn}: both KIC and KID are needed"),
-                    ));
-                };
-                let kic_alg = p.kic_alg.unwrap_or_else(|| prof.kic_algorithm.clone());
-                let kid_alg = p.kid_alg.unwrap_or_else(|| prof.kid_algorithm.clone());
-                let cipher = uicc::ram::cipher_alg(&kic_alg).ok_or_else(|| {
-                    err(line, kic_col, format!("KIC algorithm {kic_alg:?} unknown"))
-                })?;
-                let check = uicc::ram::checksum_alg(&kid_alg).ok_or_else(|| {
-                    err(line, kid_col, format!("KID algorithm {kid_alg:?} unknown"))
-                })?;
-                ota::Keyset::new()
-                    .with_kic(cipher, &kic, kvn)
-                    .map_err(|e| err(line, kic_col, format!("KIC (KVN {kvn}): {e}")))?
-                    .with_kid(check, &kid, kvn)
-                    .map_err(|e| err(line, kid_col, format!("KID (KVN {kvn}): {e}")))?;
-                out.cards.entry(card).or_default().push(OtaKeyset {
-                    kvn,
-                    kic: kic.to_vec(),
-                    kid: kid.to_vec(),
-                    kik: p.kik.map(|k| k.to_vec()),
-                    kic_algorithm: kic_alg,
-                    kid_algorithm: kid_alg,
-                });
             }
+            out.add_row(&mut seen, line, &row, true, &err, fleet, base)?;
         }
         Ok(out)
+    }
+
+    /// Add the key sets of one row (`line`: the row, for errors about the whole row).
+    #[allow(clippy::too_many_arguments)]
+    fn add_row(
+        &mut self,
+        seen: &mut BTreeMap<(u64, u8), usize>,
+        line: usize,
+        row: &[Cell],
+        per_row: bool,
+        err: &dyn Fn(usize, usize, String) -> KeyFileError,
+        fleet: FleetConfig,
+        base: &uicc::Profile,
+    ) -> Result<(), KeyFileError> {
+        let mut card = None;
+        let mut row_kvn = None;
+        let mut sets: BTreeMap<u8, Partial> = BTreeMap::new();
+        for c in row {
+            let (name, cell) = (&c.name, c.value.as_str());
+            if cell.is_empty() {
+                continue;
+            }
+            let bad = |why: String| err(c.at.0, c.at.1, format!("{name}: {why}"));
+            match c.col {
+                Col::Iccid => card = Some(fleet.route_iccid(cell).map_err(bad)?),
+                Col::Msisdn => {
+                    card =
+                        Some(fleet.route(cell).ok_or_else(|| {
+                            bad(format!("{cell:?} is not an MSISDN of this fleet"))
+                        })?)
+                }
+                Col::Index => {
+                    let i: u64 = cell
+                        .parse()
+                        .map_err(|_| bad(format!("{cell:?} is not a number")))?;
+                    if i >= fleet.cards {
+                        return Err(bad(format!("card {i}, the fleet has {}", fleet.cards)));
+                    }
+                    card = Some(i)
+                }
+                Col::Kvn => {
+                    let v: u8 = cell
+                        .parse()
+                        .ok()
+                        .filter(|v| (1..=15).contains(v))
+                        .ok_or_else(|| bad(format!("{cell:?}: expected 1..=15")))?;
+                    row_kvn = Some((v, c.at));
+                }
+                Col::Kic(v) | Col::Kid(v) | Col::Kik(v) => {
+                    if v == 0 && !per_row {
+                        return Err(bad("no KVN column: name it KIC1, KID1, ...".into()));
+                    }
+                    let key = Zeroizing::new(
+                        apdu::hex::decode(cell)
+                            .map_err(|_| bad("not hex (key digits hidden)".into()))?,
+                    );
+                    let p = sets.entry(v).or_default();
+                    match c.col {
+                        Col::Kic(_) => p.kic = Some((key, c.at)),
+                        Col::Kid(_) => p.kid = Some((key, c.at)),
+                        _ => p.kik = Some(key),
+                    }
+                }
+                Col::KicAlg(v) => sets.entry(v).or_default().kic_alg = Some(cell.into()),
+                Col::KidAlg(v) => sets.entry(v).or_default().kid_alg = Some(cell.into()),
+                Col::Other => {}
+            }
+        }
+        let Some(card) = card else {
+            return Err(err(
+                line,
+                0,
+                "no card named (empty ICCID/MSISDN/INDEX)".into(),
+            ));
+        };
+        for (slot, p) in sets {
+            let (kvn, kvn_at) = match (slot, row_kvn) {
+                (0, Some(k)) => k,
+                (0, None) => return Err(err(line, 0, "KVN: empty".into())),
+                (v, _) => (
+                    v,
+                    p.kic.as_ref().or(p.kid.as_ref()).map_or((line, 0), |k| k.1),
+                ),
+            };
+            let at = |a: (usize, usize), why: String| err(a.0, a.1, why);
+            let Some(prof) = base.ota_keysets.iter().find(|k| k.kvn == kvn) else {
+                return Err(at(
+                    kvn_at,
+                    format!(
+                        "KVN {kvn} is not a key set of the profile (it has {:?})",
+                        base.ota_keysets.iter().map(|k| k.kvn).collect::<Vec<_>>()
+                    ),
+                ));
+            };
+            if let Some(prev) = seen.insert((card, kvn), line) {
+                return Err(at(
+                    kvn_at,
+                    format!("card {card} KVN {kvn} already given on line {prev}"),
+                ));
+            }
+            let (Some((kic, kic_at)), Some((kid, kid_at))) = (p.kic, p.kid) else {
+                return Err(at(
+                    kvn_at,
+                    format!("KVN {kvn}: both KIC and KID are needed"),
+                ));
+            };
+            let kic_alg = p.kic_alg.unwrap_or_else(|| prof.kic_algorithm.clone());
+            let kid_alg = p.kid_alg.unwrap_or_else(|| prof.kid_algorithm.clone());
+            let cipher = uicc::ram::cipher_alg(&kic_alg)
+                .ok_or_else(|| at(kic_at, format!("KIC algorithm {kic_alg:?} unknown")))?;
+            let check = uicc::ram::checksum_alg(&kid_alg)
+                .ok_or_else(|| at(kid_at, format!("KID algorithm {kid_alg:?} unknown")))?;
+            ota::Keyset::new()
+                .with_kic(cipher, &kic, kvn)
+                .map_err(|e| at(kic_at, format!("KIC (KVN {kvn}): {e}")))?
+                .with_kid(check, &kid, kvn)
+                .map_err(|e| at(kid_at, format!("KID (KVN {kvn}): {e}")))?;
+            self.cards.entry(card).or_default().push(OtaKeyset {
+                kvn,
+                kic: kic.to_vec(),
+                kid: kid.to_vec(),
+                kik: p.kik.map(|k| k.to_vec()),
+                kic_algorithm: kic_alg,
+                kid_algorithm: kid_alg,
+            });
+        }
+        Ok(())
     }
 
     /// How many cards have keys of their own.
@@ -437,5 +567,42 @@ mod tests {
             .starts_with("keys.csv:2:1: MSISDN:"));
         // A bad key never shows its digits.
         assert!(!e(&format!("{h}1,1,{K16}ZZ,{K16}\n")).contains("AABB"));
+    }
+
+    #[test]
+    fn toml_keyfile_and_its_errors() {
+        let t = |text: &str| {
+            KeyFile::parse_toml(
+                text,
+                Path::new("keys.toml"),
+                fleet(),
+                &uicc::Profile::default_profile(),
+            )
+        };
+        let f = t(&format!(
+            "[[card]]\nindex = 2\nkvn = 1\nkic = \"{K16}\"\nkid = \"{K16}\"\n\n[[card]]\nmsisdn = \"491700000003\"\nkvn = 2\nkic = \"{K16}\"\nkid = \"{K16}\"\nkik = \"{K16}\"\n"
+        ))
+        .unwrap();
+        assert_eq!(f.cards(), 2);
+        assert_eq!(f.keysets(3).unwrap()[0].kic_algorithm, "3des2");
+        let e = |text: &str| t(text).unwrap_err().to_string();
+        assert_eq!(
+            e(&format!(
+                "[[card]]\nindex = 2\nkvn = 1\nkic = \"{K16}\"\nkid = \"zz\"\n"
+            )),
+            "keys.toml:5:7: KID: not hex (key digits hidden)"
+        );
+        assert_eq!(
+            e("[[card]]\nindex = 2\ncolour = 1\n"),
+            "keys.toml:3:1: unknown key \"colour\""
+        );
+        assert!(
+            e("[[card]]\nkvn = 1\n").starts_with("keys.toml:1:0: [[card]]: expected exactly one")
+        );
+        assert!(
+            e("[[card]\n").starts_with("keys.toml:1:"),
+            "{}",
+            e("[[card]\n")
+        );
     }
 }

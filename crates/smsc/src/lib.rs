@@ -8,11 +8,13 @@
 //!
 //! * [`pdu`]: the SMPP PDU codec;
 //! * [`sar`]: sar_* TLV segments turned into UDH concatenation for the phone;
+//! * [`delta`]: an idle card's state kept as its difference from a template;
 //! * [`fleet`]: MSISDN routing, per-card identities, cards created lazily;
 //! * [`keyfile`]: per-card OTA keys from a CSV keyfile;
 //! * [`store`]: persistent card state ([`FleetStore`], [`RedbStore`]);
 //! * [`server`]: the TCP server (std threads; the workspace has no async runtime).
 
+pub mod delta;
 pub mod fleet;
 pub mod keyfile;
 pub mod pdu;

@@ -32,6 +32,9 @@ pub struct ServerConfig {
     pub max_sessions: usize,
     /// The fleet.
     pub fleet: FleetConfig,
+    /// Cards live at once (made, with their phone); the least recently used beyond are
+    /// parked ([`Fleet::with_live_limit`]).
+    pub live_cards: usize,
     /// Log sessions and messages to stderr.
     pub verbose: bool,
 }
@@ -44,6 +47,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("password", &"<hidden>")
             .field("max_sessions", &self.max_sessions)
             .field("fleet", &self.fleet)
+            .field("live_cards", &self.live_cards)
             .finish()
     }
 }
@@ -56,6 +60,7 @@ impl Default for ServerConfig {
             password: "test".into(),
             max_sessions: 64,
             fleet: FleetConfig::default(),
+            live_cards: crate::fleet::DEFAULT_LIVE_CARDS,
             verbose: false,
         }
     }
@@ -101,7 +106,7 @@ struct Outlet {
 
 struct Shared {
     config: ServerConfig,
-    fleet: Fleet,
+    fleet: Arc<Fleet>,
     active: AtomicUsize,
     next_session: AtomicU64,
     next_message: AtomicU64,
@@ -226,7 +231,9 @@ impl Server {
             addr: config.listen,
             source,
         })?;
-        let fleet = Fleet::with_store(config.fleet, factory, store);
+        let fleet = Arc::new(
+            Fleet::with_store(config.fleet, factory, store).with_live_limit(config.live_cards),
+        );
         Ok(Server {
             listener,
             shared: Arc::new(Shared {
@@ -239,6 +246,11 @@ impl Server {
                 messages: Mutex::new(MessageLog::default()),
             }),
         })
+    }
+
+    /// The fleet behind the server (to watch live and parked cards).
+    pub fn fleet(&self) -> Arc<Fleet> {
+        self.shared.fleet.clone()
     }
 
     /// The address actually listened on (port 0 → the port chosen).

@@ -496,3 +496,43 @@ fn nothing_acknowledged_when_the_store_fails() {
         "no PoR came first"
     );
 }
+
+/// At most 3 cards live: 10 cards get counter 1, 7 of them are parked on the way (their
+/// state kept as a delta, the live card dropped); each comes back from its parked state (the
+/// replayed counter 1 is refused, counter 2 accepted), and its PIN state and files are its
+/// own (EF.ICCID read from each).
+#[test]
+fn parked_cards_come_back_with_their_state() {
+    let keys = aes_keys();
+    let cfg = ServerConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        fleet: FleetConfig {
+            cards: 100,
+            msisdn_base: BASE,
+        },
+        live_cards: 3,
+        ..Default::default()
+    };
+    let s = Server::bind(cfg, profile_factory(uicc::Profile::default_profile())).unwrap();
+    let fleet = s.fleet();
+    let a = s.local_addr().unwrap();
+    std::thread::spawn(move || s.serve());
+    let mut e = Esme::connect(a);
+    assert_eq!(e.bind("test").status, status::ROK);
+    for i in 0..10 {
+        check_rfm(&mut e, i, &keys, 0x1619, 1);
+    }
+    assert_eq!(fleet.touched(), 3);
+    let (parked, bytes) = fleet.parked().unwrap();
+    assert_eq!(parked, 7);
+    assert!(
+        bytes / parked < 4096,
+        "{bytes} bytes for {parked} parked cards"
+    );
+    for i in 0..10 {
+        check_replay(&mut e, i, &keys, 1);
+        check_rfm(&mut e, i, &keys, 0x1619, 2);
+    }
+    assert_eq!(fleet.touched(), 3);
+    assert_eq!(fleet.parked().unwrap().0, 10);
+}
