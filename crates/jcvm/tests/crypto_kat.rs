@@ -916,3 +916,38 @@ fn ecdsa_p384_equals_openssl_rfc6979_and_generated_pairs_work() {
         CryptoReason::IllegalValue
     );
 }
+
+#[test]
+fn signature_get_instance_by_digest_cipher_and_padding() {
+    use jcvm::api::crypto::signature::algorithm_of;
+    assert_eq!(
+        algorithm_of(4, signature::SIG_CIPHER_RSA, 7).unwrap(),
+        signature::ALG_RSA_SHA_256_PKCS1
+    );
+    assert_eq!(
+        algorithm_of(1, signature::SIG_CIPHER_ECDSA, 0).unwrap(),
+        signature::ALG_ECDSA_SHA
+    );
+    assert_eq!(
+        algorithm_of(0, signature::SIG_CIPHER_DES_MAC8, 5).unwrap(),
+        signature::ALG_DES_MAC8_ISO9797_1_M2_ALG3
+    );
+    assert_eq!(
+        algorithm_of(0, signature::SIG_CIPHER_AES_MAC128, 1).unwrap(),
+        signature::ALG_AES_MAC_128_NOPAD
+    );
+    // PSS and HMAC are not there.
+    assert_eq!(
+        reason(algorithm_of(4, signature::SIG_CIPHER_RSA, 8)),
+        CryptoReason::NoSuchAlgorithm
+    );
+    assert_eq!(reason(algorithm_of(4, 7, 0)), CryptoReason::NoSuchAlgorithm);
+    assert_eq!(
+        cipher::algorithm_of(cipher::CIPHER_AES_CBC, cipher::PAD_PKCS5).unwrap(),
+        cipher::ALG_AES_CBC_PKCS5
+    );
+    assert_eq!(
+        reason(cipher::algorithm_of(cipher::CIPHER_AES_CBC, 2)),
+        CryptoReason::NoSuchAlgorithm
+    );
+}

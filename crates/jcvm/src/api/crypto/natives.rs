@@ -440,6 +440,20 @@ fn sig_get_instance(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
     )
 }
 
+fn sig_get_instance3(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
+    let alg =
+        super::signature::algorithm_of(a[0].short() as u8, a[1].short() as u8, a[2].short() as u8)
+            .map_err(thrown)?;
+    let s = Signature::get_instance(alg).map_err(thrown)?;
+    new_engine(
+        vm,
+        env,
+        "javacard/security/Signature",
+        KIND_SIGNATURE,
+        &s.encode(),
+    )
+}
+
 fn sig_load(vm: &mut Vm, r: Value) -> Result<Signature, Throw> {
     load(vm, r, KIND_SIGNATURE, Signature::decode)
 }
@@ -698,6 +712,12 @@ pub const NATIVES: &[Native] = table! {
             "getInstance",
             "(BZ)Ljavacard/security/Signature;",
             sig_get_instance
+        ),
+        n!(
+            "Signature",
+            "getInstance",
+            "(BBBZ)Ljavacard/security/Signature;",
+            sig_get_instance3
         ),
         n!("Signature", "init", "(Ljavacard/security/Key;B)V", sig_init),
         n!("Signature", "init", "(Ljavacard/security/Key;B[BSS)V", sig_init_iv),

@@ -64,6 +64,63 @@ pub const ALG_DES_MAC4_ISO9797_1_M1_ALG3: u8 = 47;
 /// `Signature.ALG_DES_MAC8_ISO9797_1_M1_ALG3`.
 pub const ALG_DES_MAC8_ISO9797_1_M1_ALG3: u8 = 48;
 
+/// `Signature.SIG_CIPHER_DES_MAC4` (for `getInstance(md, cipher, pad, …)`).
+pub const SIG_CIPHER_DES_MAC4: u8 = 1;
+/// `Signature.SIG_CIPHER_DES_MAC8`.
+pub const SIG_CIPHER_DES_MAC8: u8 = 2;
+/// `Signature.SIG_CIPHER_RSA`.
+pub const SIG_CIPHER_RSA: u8 = 3;
+/// `Signature.SIG_CIPHER_ECDSA`.
+pub const SIG_CIPHER_ECDSA: u8 = 5;
+/// `Signature.SIG_CIPHER_AES_MAC128`.
+pub const SIG_CIPHER_AES_MAC128: u8 = 6;
+
+/// The `ALG_*` code of `Signature.getInstance(messageDigestAlgorithm, cipherAlgorithm,
+/// paddingAlgorithm, externalAccess)` (Java Card 3.0.1+; padding codes of `Cipher.PAD_*`):
+/// NO_SUCH_ALGORITHM for combinations not implemented.
+pub fn algorithm_of(md: u8, cipher: u8, pad: u8) -> Result<u8> {
+    use super::digest::{ALG_SHA, ALG_SHA_224, ALG_SHA_256, ALG_SHA_384, ALG_SHA_512};
+    const NULL: u8 = 0;
+    const PAD_NULL: u8 = 0;
+    const NOPAD: u8 = 1;
+    const M1: u8 = 2;
+    const M2: u8 = 3;
+    const M1_ALG3: u8 = 4;
+    const M2_ALG3: u8 = 5;
+    const PKCS5: u8 = 6;
+    const PKCS1: u8 = 7;
+    Ok(match (md, cipher, pad) {
+        (NULL, SIG_CIPHER_DES_MAC4, NOPAD) => ALG_DES_MAC4_NOPAD,
+        (NULL, SIG_CIPHER_DES_MAC8, NOPAD) => ALG_DES_MAC8_NOPAD,
+        (NULL, SIG_CIPHER_DES_MAC4, M1) => ALG_DES_MAC4_ISO9797_M1,
+        (NULL, SIG_CIPHER_DES_MAC8, M1) => ALG_DES_MAC8_ISO9797_M1,
+        (NULL, SIG_CIPHER_DES_MAC4, M2) => ALG_DES_MAC4_ISO9797_M2,
+        (NULL, SIG_CIPHER_DES_MAC8, M2) => ALG_DES_MAC8_ISO9797_M2,
+        (NULL, SIG_CIPHER_DES_MAC4, PKCS5) => ALG_DES_MAC4_PKCS5,
+        (NULL, SIG_CIPHER_DES_MAC8, PKCS5) => ALG_DES_MAC8_PKCS5,
+        (NULL, SIG_CIPHER_DES_MAC4, M1_ALG3) => ALG_DES_MAC4_ISO9797_1_M1_ALG3,
+        (NULL, SIG_CIPHER_DES_MAC8, M1_ALG3) => ALG_DES_MAC8_ISO9797_1_M1_ALG3,
+        (NULL, SIG_CIPHER_DES_MAC4, M2_ALG3) => ALG_DES_MAC4_ISO9797_1_M2_ALG3,
+        (NULL, SIG_CIPHER_DES_MAC8, M2_ALG3) => ALG_DES_MAC8_ISO9797_1_M2_ALG3,
+        (NULL, SIG_CIPHER_AES_MAC128, NOPAD) => ALG_AES_MAC_128_NOPAD,
+        (ALG_SHA, SIG_CIPHER_RSA, PKCS1) => ALG_RSA_SHA_PKCS1,
+        (ALG_SHA_224, SIG_CIPHER_RSA, PKCS1) => ALG_RSA_SHA_224_PKCS1,
+        (ALG_SHA_256, SIG_CIPHER_RSA, PKCS1) => ALG_RSA_SHA_256_PKCS1,
+        (ALG_SHA_384, SIG_CIPHER_RSA, PKCS1) => ALG_RSA_SHA_384_PKCS1,
+        (ALG_SHA_512, SIG_CIPHER_RSA, PKCS1) => ALG_RSA_SHA_512_PKCS1,
+        (ALG_SHA, SIG_CIPHER_ECDSA, PAD_NULL) => ALG_ECDSA_SHA,
+        (ALG_SHA_224, SIG_CIPHER_ECDSA, PAD_NULL) => ALG_ECDSA_SHA_224,
+        (ALG_SHA_256, SIG_CIPHER_ECDSA, PAD_NULL) => ALG_ECDSA_SHA_256,
+        (ALG_SHA_384, SIG_CIPHER_ECDSA, PAD_NULL) => ALG_ECDSA_SHA_384,
+        (ALG_SHA_512, SIG_CIPHER_ECDSA, PAD_NULL) => ALG_ECDSA_SHA_512,
+        _ => {
+            return no_such_algorithm(format!(
+                "Signature digest {md}, cipher {cipher}, padding {pad}"
+            ))
+        }
+    })
+}
+
 /// `Signature.MODE_SIGN`.
 pub const MODE_SIGN: u8 = 1;
 /// `Signature.MODE_VERIFY`.
