@@ -426,3 +426,32 @@ fn a_torn_write_inside_a_transaction_leaves_the_state_before_it() {
         }
     }
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig { cases: 2000, ..Default::default() })]
+
+    /// Random bytecode (random opcodes and operands, random frame limits, handlers and a
+    /// constant pool of every kind) never panics: it returns, throws a Java exception, or
+    /// is stopped by the budget.
+    #[test]
+    fn random_bytecode_never_panics(
+        code in proptest::collection::vec(proptest::prelude::any::<u8>(), 1..48),
+        stack in 0u8..8, nargs in 0u8..3, locals in 0u8..4,
+        handler in proptest::option::of((0u16..48, 0u16..48, 0u16..48, 0u16..6)),
+        int in proptest::prelude::any::<bool>(),
+    ) {
+        let n = code.len() as u16;
+        let hs: Vec<H> = handler
+            .map(|(s, l, h, c)| vec![H(0, s % n, l % (n - s % n + 1), h % n, c)])
+            .unwrap_or_default();
+        let (mut vm, offs) = build(
+            &[M(stack, nargs, locals, code), M(2, 0, 0, vec![0x04, 0x78])],
+            |o| vec![ARITH, BEGIN, ABORT, COMMIT, CpEntry::StaticMethodRef(StaticRef::Internal(o[1])), RUNTIME],
+            &hs,
+            int,
+        );
+        vm.budget = 5_000;
+        let args: Vec<Slot> = (0..nargs).map(|i| if i == 0 { Slot::R(None) } else { Slot::S(i as i16) }).collect();
+        let _ = vm.call_static(&mut MemEnv::new(), 0, offs[0], &args);
+    }
+}
