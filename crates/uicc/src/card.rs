@@ -198,6 +198,21 @@ impl Card {
             gsm_key_adf: None,
             isd_chans: BTreeMap::new(),
         };
+        // The profile's `[[applet]] cap = "…"` classes.
+        for a in card.profile.applets.clone() {
+            if let Some(cap) = &a.cap {
+                if card.registry.find(&a.class_aid).is_none() {
+                    let classes = crate::java_applet::JavaAppletClass::from_cap((**cap).clone())
+                        .map_err(|_| CardError::UnknownAppletClass {
+                            aid: apdu::hex::encode(&a.aid),
+                            class: apdu::hex::encode(&a.class_aid),
+                        })?;
+                    for c in classes {
+                        card.registry.register(c);
+                    }
+                }
+            }
+        }
         if fresh {
             card.install_profile_applets()?;
             card.nv

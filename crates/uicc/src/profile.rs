@@ -294,7 +294,8 @@ fn default_state() -> String {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppletDecl {
-    class: Hex,
+    class: Option<Hex>,
+    cap: Option<String>,
     aid: Hex,
     params: Option<Hex>,
     #[serde(default = "default_state")]
@@ -404,8 +405,11 @@ pub struct PinConfig {
 /// An applet instance declared in the profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppletConfig {
-    /// Class AID (a registered Rust applet class).
+    /// Class AID (a registered Rust applet class, or an applet of `cap`).
     pub class_aid: Vec<u8>,
+    /// `cap = "FILE.cap"`: the CAP file whose applet this is (run in the Java Card VM,
+    /// [`crate::java_applet`]); a path relative to the profile file.
+    pub cap: Option<std::sync::Arc<jcvm::CapFile>>,
     /// Instance AID.
     pub aid: Vec<u8>,
     /// Install parameters.
@@ -577,7 +581,8 @@ impl Profile {
             path: path.to_path_buf(),
             reason: e.to_string(),
         })?;
-        Profile::from_toml_str(&text).map_err(|e| match e {
+        let base = path.parent().unwrap_or(Path::new(""));
+        Profile::from_toml_str_in(&text, base).map_err(|e| match e {
             ProfileError::Invalid {
                 line,
                 column,
@@ -609,8 +614,13 @@ impl Profile {
         &self.initial.profile_fingerprint
     }
 
-    /// Parse and validate a profile.
+    /// Parse and validate a profile (`cap` paths relative to the working directory).
     pub fn from_toml_str(src: &str) -> Result<Profile, ProfileError> {
+        Profile::from_toml_str_in(src, Path::new(""))
+    }
+
+    /// Parse and validate a profile whose `[[applet]] cap` paths are relative to `base`.
+    pub fn from_toml_str_in(src: &str, base: &Path) -> Result<Profile, ProfileError> {
         let cx = Ctx { src };
         let doc: Doc = toml::from_str(src).map_err(|e| {
             let span = e.span().unwrap_or(0..0);
@@ -1286,7 +1296,32 @@ impl Profile {
         let mut applets = Vec::new();
         for sa in &doc.applets {
             let a = sa.get_ref();
-            if !(5..=16).contains(&a.aid.0.len()) || !(5..=16).contains(&a.class.0.len()) {
+            let cap = match &a.cap {
+                None => None,
+                Some(f) => {
+                    let p = base.join(f);
+                    let bytes = std::fs::read(&p)
+                        .map_err(|e| cx.err(sa.span(), format!("cap {}: {e}", p.display())))?;
+                    let c = jcvm::CapFile::from_zip(&bytes)
+                        .map_err(|e| cx.err(sa.span(), format!("cap {}: {e}", p.display())))?;
+                    // Linked once here so that a missing import is a profile error.
+                    jcvm::link::link(c.clone(), 0, jcvm::jcre::PACKAGE_CONTEXT)
+                        .map_err(|e| cx.err(sa.span(), format!("cap {}: {e}", p.display())))?;
+                    Some(std::sync::Arc::new(c))
+                }
+            };
+            let class = match (&a.class, &cap) {
+                (Some(c), Some(k)) if !k.applets.iter().any(|x| x.aid == c.0) => {
+                    return Err(cx.err(sa.span(), "applet class is not an applet of its cap"))
+                }
+                (Some(c), _) => c.0.clone(),
+                (None, Some(k)) => match k.applets.first() {
+                    Some(x) => x.aid.clone(),
+                    None => return Err(cx.err(sa.span(), "cap has no applet (a library package)")),
+                },
+                (None, None) => return Err(cx.err(sa.span(), "applet needs a class or a cap")),
+            };
+            if !(5..=16).contains(&a.aid.0.len()) || !(5..=16).contains(&class.len()) {
                 return Err(cx.err(sa.span(), "applet class and aid must be 5..=16 bytes"));
             }
             let life_cycle = match a.state.as_str() {
@@ -1307,7 +1342,8 @@ impl Profile {
                 return Err(cx.err(sa.span(), "only one applet can be default-selected"));
             }
             applets.push(AppletConfig {
-                class_aid: a.class.0.clone(),
+                class_aid: class,
+                cap,
                 aid: a.aid.0.clone(),
                 params: a.params.as_ref().map(|p| p.0.clone()).unwrap_or_default(),
                 life_cycle,
