@@ -87,7 +87,8 @@ struct Exec<'a> {
 
 impl Vm {
     /// Runs a static method (bytecode at Method offset `off` of package `pkg`) with `args`
-    /// words; the uncaught exception object as `Err(Throw::Object)`.
+    /// words; the uncaught exception object as `Err(Throw::Object)`. The bytecode budget
+    /// counts from here.
     pub fn call_static(
         &mut self,
         env: &mut dyn Env,
@@ -95,6 +96,7 @@ impl Vm {
         off: u16,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.entry_start = self.executed;
         let mut ex = Exec {
             vm: self,
             env,

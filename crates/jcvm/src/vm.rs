@@ -29,6 +29,13 @@ pub trait Env {
     fn in_transaction(&self) -> bool;
     /// Random bytes.
     fn random(&mut self, out: &mut [u8]);
+    /// Makes the writes so far durable now, outside a transaction (the `OwnerPIN` try
+    /// counter is committed before the comparison, so tearing a wrong PIN cannot win a
+    /// try back). Inside a transaction nothing happens. The default: every write is
+    /// durable at once.
+    fn checkpoint(&mut self) -> Result<(), u16> {
+        Ok(())
+    }
 }
 
 /// The default bytecode budget per APDU (instructions): about a second of interpretation;

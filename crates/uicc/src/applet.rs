@@ -222,6 +222,15 @@ impl AppletContext<'_> {
         self.nv.abort().map_err(StatusWord)
     }
 
+    /// Commit what was written so far now (outside a transaction; inside one nothing
+    /// happens): e.g. a PIN try counter before the comparison. 6581 after a power cut.
+    pub fn checkpoint(&mut self) -> Result<(), StatusWord> {
+        if self.nv.in_transaction() {
+            return Ok(());
+        }
+        self.nv.checkpoint().map_err(StatusWord)
+    }
+
     /// `JCSystem.getTransactionDepth() > 0`.
     pub fn in_transaction(&self) -> bool {
         self.nv.in_transaction()

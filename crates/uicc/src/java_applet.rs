@@ -117,6 +117,9 @@ impl Env for CtxEnv<'_, '_> {
     fn random(&mut self, out: &mut [u8]) {
         self.ctx.random(out)
     }
+    fn checkpoint(&mut self) -> Result<(), u16> {
+        self.ctx.checkpoint().map_err(|s| s.0)
+    }
 }
 
 impl JavaApplet {

@@ -572,6 +572,7 @@ fn pin_check(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
     p.tries -= 1;
     p.validated = false;
     vm.set_peer(env, r, NativePeer::Pin(p.clone()))?;
+    env.checkpoint().map_err(Throw::Fault)?;
     let ok = given.len() == p.pin.len() && !p.pin.is_empty() && bool::from(given.ct_eq(&p.pin));
     if ok {
         p.tries = p.try_limit;
