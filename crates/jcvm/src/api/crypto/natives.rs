@@ -598,10 +598,6 @@ fn exc_init(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
     Ok(None)
 }
 
-fn exc_throw(_: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
-    Err(Throw::java(CRYPTO_EXCEPTION, a[0].short()))
-}
-
 fn exc_get_reason(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
     short(vm::reason_of(vm, a[0].obj()))
 }
@@ -727,8 +723,8 @@ pub const NATIVES: &[Native] = table! {
         n!("Signature", "signPreComputedHash", "([BSS[BS)S", sig_sign_hash),
         n!("Signature", "getAlgorithm", "()B", sig_algorithm),
         n!("Signature", "getLength", "()S", sig_length),
-        n!("CryptoException", "<init>", "(S)V", exc_init),
-        n!("CryptoException", "throwIt", "(S)V", exc_throw),
+        // `<init>` and `throwIt` are javacard.framework's (CryptoException is a
+        // CardRuntimeException).
         n!("CryptoException", "getReason", "()S", exc_get_reason),
         n!("CryptoException", "setReason", "(S)V", exc_init),
         (
