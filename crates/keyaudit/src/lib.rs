@@ -19,6 +19,7 @@ pub mod fermat;
 pub mod finding;
 pub mod key;
 pub mod msb;
+pub mod ntt;
 pub mod primes;
 pub mod read;
 pub mod roca;
