@@ -416,6 +416,71 @@ impl OtaCard {
     }
 }
 
+/// The `--reader` options of `simota wpki`, shared with `simota keyaudit --reader`.
+pub(crate) struct ReaderOpts<'a> {
+    pub reader: &'a str,
+    pub keyset_file: Option<&'a str>,
+    pub keyset: Option<&'a str>,
+    pub counter: Option<&'a str>,
+    pub counter_file: Option<&'a std::path::Path>,
+    pub tar: Option<&'a str>,
+}
+
+/// The WPKI applet of a card reached over OTA (SCP80 SMS-PP through the terminal simulator):
+/// what `simota wpki --reader` talks to, for other commands.
+pub(crate) struct ReaderCard(OtaCard);
+
+impl ReaderCard {
+    /// Over any transport (a PC/SC reader, or the emulated card in tests), with the card's OTA
+    /// key set, the applet's TAR and the first CNTR.
+    pub(crate) fn over(
+        card: Box<dyn transport::Transport>,
+        keys: ota::Keyset,
+        tar: ota::Tar,
+        first: u64,
+    ) -> Result<ReaderCard, CliError> {
+        OtaCard::start(card, keys, tar, first).map(ReaderCard)
+    }
+
+    /// The counters used and the one to pass next time (see `simota wpki --reader`).
+    pub(crate) fn counter_summary(&self) -> Option<String> {
+        self.0.counter_summary()
+    }
+}
+
+impl client::Exchange for ReaderCard {
+    fn exchange(&mut self, msg: &[u8]) -> Result<Vec<u8>, ClientError> {
+        self.0.exchange(msg)
+    }
+}
+
+/// A PC/SC reader's card with its keys and counter as `simota wpki --reader` takes them.
+pub(crate) fn open_reader_card(o: &ReaderOpts<'_>) -> Result<ReaderCard, CliError> {
+    let (Some(file), Some(name)) = (o.keyset_file, o.keyset) else {
+        return Err(CliError::input(
+            "--reader needs the card's OTA keys: --keyset-file F --keyset NAME",
+        ));
+    };
+    let tar = match o.tar {
+        Some(t) => crate::cmd_ota::tar_arg(t)?,
+        None => ota::Tar(client::DEFAULT_TAR),
+    };
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::input(format!("--keyset-file {file}: {e}")))?;
+    let f = ota::keyfile::KeysetFile::parse(&text)
+        .map_err(|e| CliError::input(format!("{file}: {e}")))?;
+    let n = f
+        .get(name)
+        .map_err(|e| CliError::input(format!("--keyset {name}: {e}")))?;
+    let counter_file = crate::cmd_ota::counter_file_arg(o.counter_file, Some(file), Some(name))?;
+    let counter =
+        crate::cmd_ota::first_counter(o.counter, counter_file.as_deref(), Some(n.counter))?.value();
+    let card = crate::cmd_run::open_reader(o.reader, "any", false)?;
+    let mut rc = ReaderCard::over(card, n.keyset.clone(), tar, counter)?;
+    rc.0.counter_file = counter_file;
+    Ok(rc)
+}
+
 enum Card {
     Direct(Box<Direct>, usize),
     Ota(Box<OtaCard>),
@@ -549,34 +614,16 @@ impl Session {
                 ))
             }
             (None, None, Some(r)) => {
-                let (Some(file), Some(name)) = (&c.keyset_file, &c.keyset) else {
-                    return Err(CliError::input(
-                        "--reader needs the card's OTA keys: --keyset-file F --keyset NAME",
-                    ));
-                };
-                let text = std::fs::read_to_string(file)
-                    .map_err(|e| CliError::input(format!("--keyset-file {file}: {e}")))?;
-                let f = ota::keyfile::KeysetFile::parse(&text)
-                    .map_err(|e| CliError::input(format!("{file}: {e}")))?;
-                let n = f
-                    .get(name)
-                    .map_err(|e| CliError::input(format!("--keyset {name}: {e}")))?;
-                let counter_file = crate::cmd_ota::counter_file_arg(
-                    c.counter_file.as_deref(),
-                    Some(file),
-                    Some(name),
-                )?;
-                let counter = crate::cmd_ota::first_counter(
-                    c.counter.as_deref(),
-                    counter_file.as_deref(),
-                    Some(n.counter),
-                )?
-                .value();
-                let card = crate::cmd_run::open_reader(r, "any", false)?;
-                let mut o = OtaCard::start(card, n.keyset.clone(), tar, counter)?;
-                o.counter_file = counter_file;
+                let o = open_reader_card(&ReaderOpts {
+                    reader: r,
+                    keyset_file: c.keyset_file.as_deref(),
+                    keyset: c.keyset.as_deref(),
+                    counter: c.counter.as_deref(),
+                    counter_file: c.counter_file.as_deref(),
+                    tar: c.tar.as_deref(),
+                })?;
                 (
-                    Card::Ota(Box::new(o)),
+                    Card::Ota(Box::new(o.0)),
                     u32::try_from(now_secs()).unwrap_or(u32::MAX / 2),
                 )
             }

@@ -2,10 +2,12 @@
 //! "Mining your Ps and Qs", USENIX Security 2012): for moduli `N_1..N_m`, every
 //! `gcd(N_i, prod_{j != i} N_j)` from one product tree and one remainder tree modulo `N^2`.
 //!
-//! Cost: the product tree is `O(M(B) log m)` for `B` total bits; the remainder tree uses Barrett
-//! reduction ([`crate::fastdiv`]) so it stays within a small factor of the product tree.
+//! Cost: the product tree is `O(M(B) log m)` for `B` total bits, with `M` the transform
+//! multiplication of [`crate::ntt`] for large nodes; the scaled remainder tree costs one
+//! (wrapped) product per node and a single reciprocal, a small multiple of the product tree.
 
-use crate::fastdiv::Modulus;
+use crate::fastdiv::reciprocal;
+use crate::ntt::{self, from_limbs, limbs};
 use num_bigint::BigUint;
 use num_integer::Integer;
 use num_traits::{One, Zero};
@@ -53,7 +55,7 @@ pub fn product_tree(leaves: &[BigUint]) -> Vec<Vec<BigUint>> {
         }
         let pairs: Vec<&[BigUint]> = top.chunks(2).collect();
         let next = par_map(&pairs, |_, c| match c {
-            [a, b] => a * b,
+            [a, b] => ntt::mul(a, b),
             [a] => a.clone(),
             _ => BigUint::one(),
         });
@@ -68,10 +70,15 @@ pub fn product_tree(leaves: &[BigUint]) -> Vec<Vec<BigUint>> {
 ///
 /// A zero modulus is left out of the products and gets 0.
 ///
-/// The remainder tree carries `Q(v) = (P / V) mod V` for each node `v` with product `V`
-/// (`P` the product of all) instead of Bernstein's `P mod V^2 = V * Q(v)`: for a child `c`
-/// with sibling `s`, `P / C = (P / V) * S` and `C | V`, so `Q(c) = (Q(v) * S) mod C` — every
-/// reduction is modulo a node, not its square, which halves the operand sizes. At a leaf,
+/// The remainder tree is Bernstein's *scaled* remainder tree ("Scaled remainder trees", 2004):
+/// instead of remainders it carries, for each node `v` with product `V` (`P` the product of
+/// all), the fraction `t(v) = frac(P / V²)` in fixed point. The root's is `1/P` (one Newton
+/// reciprocal, [`crate::fastdiv`]); for a child `c` with sibling `s`, `P/C² = (P/V²)·S²`, so
+/// `t(c) = frac(t(v)·S²)`: one multiplication per node and no division, and only the middle of
+/// the product is needed, so above the transform threshold it is a cyclic product of the
+/// fraction's length ([`ntt::mul_cyclic_limbs`]). `t(v)` is kept to `2·bits(V) + G` bits with
+/// `G = 2·depth + 72` guard bits: each level multiplies the error by at most 4 and adds two
+/// units in the last place, so at a leaf `Q = round(t·N_i) = (P / N_i) mod N_i` is exact, and
 /// `gcd(N_i, Q) = gcd(N_i, P / N_i)`.
 pub fn batch_gcd(moduli: &[BigUint]) -> Vec<BigUint> {
     if moduli.iter().any(|m| m.is_zero()) {
@@ -95,28 +102,72 @@ pub fn batch_gcd(moduli: &[BigUint]) -> Vec<BigUint> {
         return moduli.iter().map(|_| BigUint::one()).collect();
     }
     let mut tree = product_tree(moduli);
-    // Q(root) = (P / P) mod P: 1 (0 when P = 1, which changes no gcd).
-    tree.pop();
-    let mut qs = vec![BigUint::one()];
+    let guard = 2 * tree.len() as u64 + 72;
+    // Precision of t(v) in limbs.
+    let width = |v: &BigUint| (2 * v.bits() + guard).div_ceil(64) as usize;
+    let root = tree
+        .pop()
+        .and_then(|mut r| r.pop())
+        .unwrap_or_else(BigUint::one);
+    let w_root = width(&root);
+    // floor(2^(64 w) / P) = floor(4^(k+e) / (P·2^e)) with k = bits(P), e = 64 w − 2k.
+    let e = 64 * w_root as u64 - 2 * root.bits();
+    let t_root = limbs(&reciprocal(&(&root << e)));
+    let mut ts: Vec<(Vec<u64>, usize)> = vec![(t_root, w_root)];
     while let Some(level) = tree.pop() {
-        let one = BigUint::one();
-        qs = par_map(&level, |i, node| {
-            let sibling = level.get(i ^ 1).unwrap_or(&one);
-            let c = Modulus::new(node.clone());
-            let q = c.reduce(&qs[i / 2]);
-            let s = if sibling < node {
-                sibling.clone()
-            } else {
-                c.reduce(sibling)
-            };
-            c.reduce(&(q * s))
-        });
+        let squares: Vec<Vec<u64>> = par_map(&level, |_, node| limbs(&ntt::square(node)));
+        ts = par_map(&level, |i, node| {
+            let (t, wv) = &ts[i / 2];
+            let wc = width(node);
+            descend(t, *wv, squares.get(i ^ 1).map(Vec::as_slice), wc)
+        })
+        .into_iter()
+        .zip(&level)
+        .map(|(t, node)| (t, width(node)))
+        .collect();
     }
     moduli
         .iter()
-        .zip(qs.iter())
-        .map(|(n, q)| q.gcd(n))
+        .zip(ts.iter())
+        .map(|(n, (t, w))| {
+            // Q = round(t·N / 2^(64 w)), and Q = N stands for 0 (t just below 1).
+            let y = from_limbs(t) * n + (BigUint::one() << (64 * *w as u64 - 1));
+            let q = y >> (64 * *w as u64);
+            let q = if &q >= n { q - n } else { q };
+            q.gcd(n)
+        })
         .collect()
+}
+
+/// One step down the scaled remainder tree: from the parent's fraction `t` (`wv` limbs of
+/// precision) and the sibling's square `s2` (none for a node carried up alone), the child's
+/// fraction `frac(t·s2)` to `wc <= wv` limbs: limbs `wv − wc .. wv` of the product.
+fn descend(t: &[u64], wv: usize, s2: Option<&[u64]>, wc: usize) -> Vec<u64> {
+    let lo = wv - wc.min(wv);
+    let Some(s2) = s2 else {
+        return trim(t.get(lo..wv.min(t.len())).unwrap_or_default().to_vec());
+    };
+    let x = if t.len().min(s2.len()) >= ntt::THRESHOLD_LIMBS {
+        // Wrapping the top of the product modulo 2^(64n) − 1 lands it below limb
+        // len(s2) + wc + 4 − n ≤ lo − 4, under the window: it changes the window by at most
+        // one unit (a carry), which the guard bits absorb.
+        let n = wv.max(s2.len() + wc + 4).next_power_of_two();
+        if n >= t.len() + s2.len() {
+            ntt::mul_limbs(t, s2)
+        } else {
+            ntt::mul_cyclic_limbs(t, s2, n)
+        }
+    } else {
+        limbs(&(from_limbs(t) * from_limbs(s2)))
+    };
+    trim(x.get(lo..wv.min(x.len())).unwrap_or_default().to_vec())
+}
+
+fn trim(mut v: Vec<u64>) -> Vec<u64> {
+    while v.last() == Some(&0) {
+        v.pop();
+    }
+    v
 }
 
 #[cfg(test)]
@@ -182,6 +233,68 @@ mod tests {
         let g = batch_gcd(&moduli);
         assert_eq!(g, pairwise(&moduli));
         assert!(g[3] >= p && g[30] >= p);
+    }
+
+    /// `gcd(N_i, P / N_i)` by one product and one short division per modulus.
+    fn by_division(moduli: &[BigUint]) -> Vec<BigUint> {
+        let p: BigUint = moduli.iter().product();
+        moduli.iter().map(|n| ((&p / n) % n).gcd(n)).collect()
+    }
+
+    fn random_odd(rng: &mut rand::rngs::StdRng, bits: usize) -> BigUint {
+        use rand::Rng;
+        let b: Vec<u8> = (0..bits / 8).map(|_| rng.gen()).collect();
+        let mut m = BigUint::from_bytes_be(&b);
+        m.set_bit(bits as u64 - 1, true);
+        m.set_bit(0, true);
+        m
+    }
+
+    /// Enough moduli that the top of the scaled remainder tree uses the wrapped transform
+    /// products (nodes above `ntt::THRESHOLD_LIMBS`), an odd count (lone nodes), moduli just
+    /// below 2^2048 (no spare bits in the precision), mixed sizes, a duplicate and planted
+    /// shared primes; random odd numbers also share many small primes.
+    #[test]
+    fn scaled_tree_matches_division_on_transform_sizes() {
+        use rand::{rngs::StdRng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(18);
+        let mut moduli: Vec<BigUint> = (0..701).map(|_| random_odd(&mut rng, 2048)).collect();
+        let top = (BigUint::one() << 2048u32) - 1u8;
+        for (k, m) in moduli.iter_mut().enumerate().take(260).skip(200) {
+            *m = &top - 2u32 * k as u32;
+        }
+        moduli[400] = random_odd(&mut rng, 4096);
+        moduli[401] = random_odd(&mut rng, 1024);
+        moduli[402] = BigUint::one();
+        moduli[500] = moduli[3].clone();
+        let p = random_odd(&mut rng, 1024);
+        moduli[10] = &p * random_odd(&mut rng, 1024);
+        moduli[690] = &p * random_odd(&mut rng, 1024);
+        let g = batch_gcd(&moduli);
+        assert_eq!(g, by_division(&moduli));
+        assert!(g[10] >= p && g[690] >= p);
+        assert_eq!(g[3], moduli[3]);
+    }
+
+    /// The wrapped product's window equals the full product's, give or take one unit.
+    #[test]
+    fn wrapped_window_is_the_full_window_within_one_unit() {
+        use rand::{rngs::StdRng, Rng, SeedableRng};
+        let mut rng = StdRng::seed_from_u64(5);
+        for (ls, wc) in [(6000usize, 6010usize), (5000, 3000), (7000, 6100)] {
+            let wv = ls + wc;
+            let t: Vec<u64> = (0..wv).map(|_| rng.gen()).collect();
+            let s2: Vec<u64> = (0..ls).map(|_| rng.gen()).collect();
+            let got = from_limbs(&descend(&t, wv, Some(&s2), wc));
+            let full = ntt::mul_limbs(&t, &s2);
+            let want = from_limbs(&trim(full[wv - wc..wv].to_vec()));
+            let m = BigUint::one() << (64 * wc as u64);
+            let d = (&got + &m - &want) % &m;
+            assert!(
+                d <= BigUint::one() || d == &m - 1u8,
+                "{ls} {wc}: off by {d}"
+            );
+        }
     }
 
     #[test]

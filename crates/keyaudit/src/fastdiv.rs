@@ -6,14 +6,16 @@
 //! Barrett turns each reduction into a few multiplications, so the remainder tree costs a
 //! small multiple of the product tree.
 
+use crate::ntt::{mul, square};
 use num_bigint::BigUint;
 use num_traits::One;
 
 /// Below this many bits the built-in division is faster than building a reciprocal.
 const NATIVE_BITS: u64 = 1 << 14;
 
-/// `floor(4^k / d)` for `k = d.bits()`, by recursive Newton iteration with exact correction.
-fn reciprocal(d: &BigUint) -> BigUint {
+/// `floor(4^k / d)` for `k = d.bits()` (`d > 0`), by recursive Newton iteration with exact
+/// correction; large products use [`crate::ntt::mul`].
+pub fn reciprocal(d: &BigUint) -> BigUint {
     let k = d.bits();
     let four_k = BigUint::one() << (2 * k);
     if k <= NATIVE_BITS {
@@ -23,10 +25,10 @@ fn reciprocal(d: &BigUint) -> BigUint {
     let dh = d >> (k - h);
     let x0 = reciprocal(&dh) << (k - h);
     // Newton step for 1/d: x1 = 2 x0 - d x0^2 / 4^k (approaches from below).
-    let e = (d * &x0 * &x0) >> (2 * k);
+    let e = mul(d, &square(&x0)) >> (2 * k);
     let two_x0 = &x0 << 1;
     let mut x = if e <= two_x0 { two_x0 - e } else { x0 };
-    let mut p = d * &x;
+    let mut p = mul(d, &x);
     let mut steps = 0u32;
     while p > four_k {
         x -= 1u8;
@@ -86,8 +88,8 @@ impl Modulus {
     /// Barrett reduction of `x < 4^k`.
     fn barrett(&self, x: &BigUint, r: &BigUint) -> BigUint {
         let k = self.k;
-        let q = ((x >> (k - 1)) * r) >> (k + 1);
-        let qm = q * &self.m;
+        let q = mul(&(x >> (k - 1)), r) >> (k + 1);
+        let qm = mul(&q, &self.m);
         let mut rem = if &qm <= x { x - qm } else { return x % &self.m };
         let mut guard = 0;
         while rem >= self.m {

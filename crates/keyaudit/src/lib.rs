@@ -3,10 +3,10 @@
 //! al. 2012), small factors, Fermat-close primes, exponent and size policy, duplicates, EC
 //! point and curve validity (SEC 1, RFC 5480), and MSB statistics of a generation run.
 //!
-//! Big integers come from `num-bigint`: batch GCD is dominated by multiplying and dividing
-//! numbers of millions of bits, where `num-bigint`'s Karatsuba/Toom-3 multiplication is what
-//! matters; we add Newton/Barrett division ([`fastdiv`]) because its long division is
-//! quadratic. `crypto-bigint` is fixed-width and constant-time, right for secrets and wrong for
+//! Big integers come from `num-bigint`: batch GCD is dominated by multiplying numbers of
+//! millions of bits, so large products go through our number-theoretic transform ([`ntt`])
+//! instead of `num-bigint`'s Karatsuba/Toom-3, the remainder tree is Bernstein's scaled one
+//! (no division), and the one reciprocal is Newton's ([`fastdiv`]). `crypto-bigint` is fixed-width and constant-time, right for secrets and wrong for
 //! a product tree of public moduli.
 //!
 //! Readers for PEM/DER SubjectPublicKeyInfo, PKCS#1, PKCS#10, X.509 and CSV are in [`read`].
@@ -19,6 +19,7 @@ pub mod fermat;
 pub mod finding;
 pub mod key;
 pub mod msb;
+pub mod ntt;
 pub mod primes;
 pub mod read;
 pub mod roca;
