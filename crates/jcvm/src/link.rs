@@ -256,8 +256,16 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
                 .classes
                 .iter()
                 .find(|k| k.offset == *off)
-                .expect("chain of classes");
-            let total = first + k.declared_instance_size as u16;
+                .ok_or_else(|| LinkError(format!("class at {off}: not in the Class component")))?;
+            // JCVM Spec §6.9: instance fields of a chain of classes; a CAP whose chain needs
+            // more than 65535 cells is refused rather than wrapped.
+            let total = first
+                .checked_add(u16::from(k.declared_instance_size))
+                .ok_or_else(|| {
+                    LinkError(format!(
+                        "class at {off}: instance fields of its superclass chain exceed 65535"
+                    ))
+                })?;
             cells.insert(*off, (first, total));
             first = total;
         }
