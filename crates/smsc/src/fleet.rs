@@ -65,25 +65,67 @@ impl CardIdentity {
     /// `base` with this card's ICCID, IMSI and MSISDN (`[card] iccid`, `[subscriber]
     /// imsi`/`msisdn` of the profile TOML; EF.ICCID/EF.IMSI/EF.MSISDN follow from them).
     pub fn profile(&self, base: &uicc::Profile) -> Result<uicc::Profile, String> {
+        ProfileTemplate::new(base)?.profile(self)
+    }
+}
+
+/// The fleet's profile TOML with the per-card values left as slots, made once: a card's
+/// profile is the text with its ICCID, IMSI and MSISDN filled in, parsed once (not parsed,
+/// edited and printed again for every card).
+#[derive(Debug, Clone)]
+pub struct ProfileTemplate {
+    /// The TOML text, the slots marked by [`SLOT_ICCID`], [`SLOT_IMSI`], [`SLOT_MSISDN`].
+    text: String,
+    /// Where the profile's `[[applet]] cap` paths are relative to.
+    base_dir: std::path::PathBuf,
+}
+
+/// Markers of the per-card values in a [`ProfileTemplate`] (strings no profile holds: TOML
+/// prints them as they are, inside quotes).
+const SLOT_ICCID: &str = "@simota-slot-iccid@";
+const SLOT_IMSI: &str = "@simota-slot-imsi@";
+const SLOT_MSISDN: &str = "@simota-slot-msisdn@";
+
+impl ProfileTemplate {
+    /// The template of `base`.
+    pub fn new(base: &uicc::Profile) -> Result<ProfileTemplate, String> {
         let mut doc: toml::Table = base
             .to_toml()
             .parse()
             .map_err(|e| format!("profile TOML: {e}"))?;
-        let set = |doc: &mut toml::Table, table: &str, key: &str, v: String| {
-            if let Some(toml::Value::Table(t)) = doc.get_mut(table) {
-                t.insert(key.into(), toml::Value::String(v));
+        for (table, key, slot) in [
+            ("card", "iccid", SLOT_ICCID),
+            ("subscriber", "imsi", SLOT_IMSI),
+            ("subscriber", "msisdn", SLOT_MSISDN),
+        ] {
+            let t = doc
+                .entry(table)
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            if let toml::Value::Table(t) = t {
+                t.insert(key.into(), toml::Value::String(slot.into()));
             }
-        };
-        set(&mut doc, "card", "iccid", self.iccid.clone());
-        set(&mut doc, "subscriber", "imsi", self.imsi.clone());
-        set(
-            &mut doc,
-            "subscriber",
-            "msisdn",
-            format!("+{}", self.msisdn),
-        );
+        }
         let text = toml::to_string(&doc).map_err(|e| format!("profile TOML: {e}"))?;
-        uicc::Profile::from_toml_str(&text).map_err(|e| format!("card {}: {e}", self.index))
+        for slot in [SLOT_ICCID, SLOT_IMSI, SLOT_MSISDN] {
+            if text.matches(slot).count() != 1 {
+                return Err(format!("profile TOML: the text already holds {slot:?}"));
+            }
+        }
+        Ok(ProfileTemplate {
+            text,
+            base_dir: base.base_dir().to_path_buf(),
+        })
+    }
+
+    /// Card `id`'s profile.
+    pub fn profile(&self, id: &CardIdentity) -> Result<uicc::Profile, String> {
+        let text = self
+            .text
+            .replacen(SLOT_ICCID, &id.iccid, 1)
+            .replacen(SLOT_IMSI, &id.imsi, 1)
+            .replacen(SLOT_MSISDN, &format!("+{}", id.msisdn), 1);
+        uicc::Profile::from_toml_str_in(&text, &self.base_dir)
+            .map_err(|e| format!("card {}: {e}", id.index))
     }
 }
 
@@ -107,8 +149,9 @@ pub fn profile_factory_with_keys(
     base: uicc::Profile,
     keys: Option<Arc<crate::KeyFile>>,
 ) -> CardFactory {
+    let template = ProfileTemplate::new(&base);
     Arc::new(move |id: &CardIdentity, store: Box<dyn uicc::Store>| {
-        let mut p = id.profile(&base)?;
+        let mut p = template.as_ref().map_err(Clone::clone)?.profile(id)?;
         if let Some(k) = &keys {
             k.apply(id.index, &mut p);
         }
@@ -118,8 +161,26 @@ pub fn profile_factory_with_keys(
     })
 }
 
-/// The latest state a card committed and the fleet has not yet saved.
-type Pending = Arc<Mutex<Option<uicc::NvState>>>;
+/// The latest state a card committed (a snapshot kept up to date file by file, so a commit
+/// copies what changed, not the whole card), and whether the fleet has saved it yet.
+#[derive(Default)]
+struct Snapshot {
+    state: Option<uicc::NvState>,
+    unsaved: bool,
+}
+
+impl Snapshot {
+    /// The committed state when the fleet has not yet saved it; marks it saved.
+    fn take_unsaved(&mut self) -> Option<&uicc::NvState> {
+        if !std::mem::take(&mut self.unsaved) {
+            return None;
+        }
+        self.state.as_ref()
+    }
+}
+
+/// A card's [`Snapshot`], shared by its [`CardStore`] and the fleet.
+type Pending = Arc<Mutex<Snapshot>>;
 
 /// Where a card's state rests when it is not live: the durable [`FleetStore`] (`--state`),
 /// or the in-memory [`Parked`] deltas.
@@ -179,9 +240,9 @@ impl Parked {
 }
 
 /// The [`uicc::Store`] of a card of the fleet: loads the card's state from its [`Backing`];
-/// commits are kept (one clone of the state) until the fleet saves them: with a
-/// [`FleetStore`] once per delivered message, before the message is acknowledged; in
-/// memory when the card is parked.
+/// commits update the card's [`Snapshot`] (only the files written since the last commit are
+/// copied) until the fleet saves it: with a [`FleetStore`] once per delivered message,
+/// before the message is acknowledged; in memory when the card is parked.
 struct CardStore {
     index: u64,
     backing: Backing,
@@ -211,14 +272,25 @@ impl uicc::Store for CardStore {
     }
 
     fn commit(&mut self, state: &uicc::NvState) -> Result<(), uicc::StoreError> {
+        self.commit_changed(state, None)
+    }
+
+    fn commit_changed(
+        &mut self,
+        state: &uicc::NvState,
+        files: Option<&[usize]>,
+    ) -> Result<(), uicc::StoreError> {
         let mut p = self.pending.lock().map_err(|_| uicc::StoreError::Io {
             path: format!("card {}", self.index).into(),
             reason: "pending-state lock poisoned".into(),
         })?;
-        match p.as_mut() {
-            Some(prev) => prev.clone_from(state),
-            None => *p = Some(state.clone()),
+        // The snapshot is this store's own last commit, so the hint holds against it.
+        match (p.state.as_mut(), files) {
+            (Some(prev), Some(ids)) => prev.sync_files_from(state, ids),
+            (Some(prev), None) => prev.clone_from(state),
+            (None, _) => p.state = Some(state.clone()),
         }
+        p.unsaved = true;
         Ok(())
     }
 }
@@ -596,9 +668,12 @@ impl Fleet {
             None => return Err(err("card vanished".into())),
         };
         if let Backing::Durable(store) = &self.backing {
-            let state = pending.lock().ok().and_then(|mut p| p.take());
-            if let Some(state) = state {
-                if let Err(e) = store.save(index, &state.to_bytes()) {
+            let bytes = pending
+                .lock()
+                .ok()
+                .and_then(|mut p| p.take_unsaved().map(uicc::NvState::to_bytes));
+            if let Some(bytes) = bytes {
+                if let Err(e) = store.save(index, &bytes) {
                     *guard = None;
                     drop(guard);
                     self.forget(index, &slot);
@@ -635,10 +710,11 @@ impl Fleet {
         let Some(card) = guard.take() else {
             return Ok(());
         };
-        let state = card.pending.lock().ok().and_then(|mut p| p.take());
-        if let (Backing::Parked(p), Some(state)) = (&self.backing, state) {
-            p.park(index, &state)
-                .map_err(|reason| FleetError::Card { index, reason })?;
+        if let (Backing::Parked(p), Ok(mut snap)) = (&self.backing, card.pending.lock()) {
+            if let Some(state) = snap.take_unsaved() {
+                p.park(index, state)
+                    .map_err(|reason| FleetError::Card { index, reason })?;
+            }
         }
         Ok(())
     }
@@ -680,6 +756,43 @@ mod tests {
         assert_eq!(luhn_digit("7992739871"), 3);
         let p = id.profile(&uicc::Profile::default_profile()).unwrap();
         assert!(p.to_toml().contains("001010000000042"));
+    }
+
+    #[test]
+    fn card_profiles_keep_the_cap_paths_of_their_base() {
+        // A profile whose [[applet]] cap is relative to its own directory, not the working
+        // directory: every card of the fleet gets the applet, with its own identity.
+        let dir = std::path::PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../test-vectors/cap"
+        ));
+        let text = format!(
+            "{}\n[[applet]]\ncap = \"jcsim-wallet.cap\"\naid = \"D1560001320A64656D9F01\"\n",
+            uicc::Profile::default_profile().to_toml()
+        );
+        let base = uicc::Profile::from_toml_str_in(&text, &dir).unwrap();
+        let t = ProfileTemplate::new(&base).unwrap();
+        for i in [0, 7] {
+            let id = CardIdentity::new(i, 491_700_000_000);
+            let p = t.profile(&id).unwrap();
+            assert_eq!(p.applets.len(), base.applets.len());
+            assert!(p.applets.iter().any(|a| a.cap.is_some()));
+            let toml = p.to_toml();
+            assert!(toml.contains(&id.iccid) && toml.contains(&id.imsi), "{i}");
+            assert!(toml.contains(&format!("+{}", id.msisdn)));
+            assert!(!toml.contains("@simota-slot"));
+        }
+    }
+
+    #[test]
+    fn a_profile_without_subscriber_table_still_gets_each_cards_identity() {
+        let base =
+            uicc::Profile::from_toml_str("[card]\n[[file]]\npath = \"3F00\"\ntype = \"df\"\n")
+                .unwrap();
+        let id = CardIdentity::new(3, 100);
+        let p = ProfileTemplate::new(&base).unwrap().profile(&id).unwrap();
+        assert!(p.to_toml().contains("001010000000003"));
+        assert!(p.to_toml().contains(&id.iccid));
     }
 
     #[test]

@@ -100,7 +100,7 @@ enum Bound {
 /// A session that can receive deliver_sm.
 struct Outlet {
     session: u64,
-    writer: Arc<Mutex<TcpStream>>,
+    writer: Arc<Mutex<Wire>>,
     seq: Arc<AtomicU32>,
 }
 
@@ -294,12 +294,62 @@ impl Server {
     }
 }
 
-fn send(w: &Mutex<TcpStream>, p: &Pdu) -> io::Result<()> {
+/// A session's outgoing side. While the session handles one incoming PDU, what it sends
+/// is held and goes out in one write when it is done (a submit_sm_resp and its PoR
+/// deliver_sm in one TCP segment: one wake-up of the ESME, not two); at any other time —
+/// another session delivering to this receiver while this one waits for input — a PDU goes
+/// out at once.
+struct Wire {
+    stream: TcpStream,
+    held: Vec<u8>,
+    hold: bool,
+}
+
+impl Wire {
+    fn new(stream: TcpStream) -> Wire {
+        Wire {
+            stream,
+            held: Vec::new(),
+            hold: false,
+        }
+    }
+}
+
+fn lock_wire(w: &Mutex<Wire>) -> io::Result<std::sync::MutexGuard<'_, Wire>> {
+    w.lock()
+        .map_err(|_| io::Error::other("writer lock poisoned"))
+}
+
+fn send(w: &Mutex<Wire>, p: &Pdu) -> io::Result<()> {
     let b = p.emit();
-    let mut s = w
-        .lock()
-        .map_err(|_| io::Error::other("writer lock poisoned"))?;
-    s.write_all(&b)
+    let mut s = lock_wire(w)?;
+    if s.hold {
+        s.held.extend_from_slice(&b);
+        Ok(())
+    } else {
+        s.stream.write_all(&b)
+    }
+}
+
+/// Hold what the session sends until [`release`].
+fn hold(w: &Mutex<Wire>) -> io::Result<()> {
+    lock_wire(w)?.hold = true;
+    Ok(())
+}
+
+/// Write what was held, in one write, and send at once from now on.
+fn release(w: &Mutex<Wire>) -> io::Result<()> {
+    let mut s = lock_wire(w)?;
+    s.hold = false;
+    if s.held.is_empty() {
+        return Ok(());
+    }
+    let held = std::mem::take(&mut s.held);
+    let r = s.stream.write_all(&held);
+    // Keep the buffer's allocation for the next PDU.
+    s.held = held;
+    s.held.clear();
+    r
 }
 
 /// Read one PDU's bytes. `Ok(None)` at a clean end of stream; `Err` on a broken stream.
@@ -331,19 +381,34 @@ fn nack(seq: u32, st: u32) -> Pdu {
 
 fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
     stream.set_nodelay(true)?;
-    let writer = Arc::new(Mutex::new(stream.try_clone()?));
+    let writer = Arc::new(Mutex::new(Wire::new(stream.try_clone()?)));
+    let r = session_loop(sh, id, io::BufReader::new(stream), &writer);
+    // Whatever the way out (unbind, framing lost), what was held goes out first.
+    let f = release(&writer);
+    r.and(f)
+}
+
+fn session_loop(
+    sh: &Shared,
+    id: u64,
+    mut reader: io::BufReader<TcpStream>,
+    writer: &Arc<Mutex<Wire>>,
+) -> io::Result<()> {
     let out_seq = Arc::new(AtomicU32::new(1));
-    let mut reader = io::BufReader::new(stream);
     let mut bound = Bound::Open;
     let verbose = sh.config.verbose;
     loop {
-        let bytes = match read_pdu(&mut reader)? {
+        // Answers to the previous PDU go out before the session waits for the next one.
+        release(writer)?;
+        let next = read_pdu(&mut reader)?;
+        hold(writer)?;
+        let bytes = match next {
             None => return Ok(()),
             Some(Err(n)) => {
                 if verbose {
                     eprintln!("smsc: session {id}: command_length {n}: framing lost, closing");
                 }
-                send(&writer, &nack(0, status::RINVCMDLEN))?;
+                send(writer, &nack(0, status::RINVCMDLEN))?;
                 return Ok(());
             }
             Some(Ok(b)) => b,
@@ -357,7 +422,7 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                 if verbose {
                     eprintln!("smsc: session {id}: bad PDU: {e}");
                 }
-                send(&writer, &nack(seq, e.status()))?;
+                send(writer, &nack(seq, e.status()))?;
                 continue;
             }
         };
@@ -403,7 +468,7 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                     );
                 }
                 send(
-                    &writer,
+                    writer,
                     &reply(
                         st,
                         Body::BindResp {
@@ -413,15 +478,15 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                     ),
                 )?;
             }
-            Body::EnquireLink => send(&writer, &reply(status::ROK, Body::EnquireLinkResp))?,
+            Body::EnquireLink => send(writer, &reply(status::ROK, Body::EnquireLinkResp))?,
             Body::Unbind => {
-                send(&writer, &reply(status::ROK, Body::UnbindResp))?;
+                send(writer, &reply(status::ROK, Body::UnbindResp))?;
                 return Ok(());
             }
             Body::SubmitSm(m) => {
                 if !matches!(bound, Bound::Tx | Bound::Trx) {
                     send(
-                        &writer,
+                        writer,
                         &reply(status::RINVBNDSTS, Body::SubmitSmResp(String::new())),
                     )?;
                     continue;
@@ -429,20 +494,17 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                 let out = Out {
                     sh,
                     session: id,
-                    writer: &writer,
+                    writer,
                     seq: &out_seq,
                     bound,
                 };
                 let submitted = SystemTime::now();
                 let job = Job::from_sm(&m);
                 match deliver(sh, id, &job) {
-                    Err(st) => send(&writer, &reply(st, Body::SubmitSmResp(String::new())))?,
+                    Err(st) => send(writer, &reply(st, Body::SubmitSmResp(String::new())))?,
                     Ok(d) => {
                         let mid = sh.log_message(&m.source_addr, &[&d]);
-                        send(
-                            &writer,
-                            &reply(status::ROK, Body::SubmitSmResp(mid.clone())),
-                        )?;
+                        send(writer, &reply(status::ROK, Body::SubmitSmResp(mid.clone())))?;
                         out.after_delivery(
                             &job,
                             &d,
@@ -465,16 +527,16 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                     )
                 };
                 if !matches!(bound, Bound::Tx | Bound::Trx) {
-                    send(&writer, &resp(status::RINVBNDSTS, String::new(), vec![]))?;
+                    send(writer, &resp(status::RINVBNDSTS, String::new(), vec![]))?;
                     continue;
                 }
                 if sm.dests.is_empty() || sm.dests.len() > 254 {
-                    send(&writer, &resp(status::RINVNUMDESTS, String::new(), vec![]))?;
+                    send(writer, &resp(status::RINVNUMDESTS, String::new(), vec![]))?;
                     continue;
                 }
                 let m = &sm.message;
                 if let Err(st) = check_message(m.esm_class, m.protocol_id, m.payload(), &m.tlvs) {
-                    send(&writer, &resp(st, String::new(), vec![]))?;
+                    send(writer, &resp(st, String::new(), vec![]))?;
                     continue;
                 }
                 let submitted = SystemTime::now();
@@ -510,11 +572,11 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                 }
                 let ds: Vec<&Delivered> = done.iter().map(|(_, d)| d).collect();
                 let mid = sh.log_message(&m.source_addr, &ds);
-                send(&writer, &resp(status::ROK, mid.clone(), unsuccess))?;
+                send(writer, &resp(status::ROK, mid.clone(), unsuccess))?;
                 let out = Out {
                     sh,
                     session: id,
-                    writer: &writer,
+                    writer,
                     seq: &out_seq,
                     bound,
                 };
@@ -534,7 +596,7 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                     )
                 };
                 if !matches!(bound, Bound::Tx | Bound::Trx) {
-                    send(&writer, &resp(status::RINVBNDSTS, String::new()))?;
+                    send(writer, &resp(status::RINVBNDSTS, String::new()))?;
                     continue;
                 }
                 let submitted = SystemTime::now();
@@ -542,16 +604,16 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
                 match deliver(sh, id, &job) {
                     // §4.7.2: a delivery that failed at the card is ESME_RDELIVERYFAILURE.
                     Err(status::RSUBMITFAIL) => {
-                        send(&writer, &resp(status::RDELIVERYFAILURE, String::new()))?
+                        send(writer, &resp(status::RDELIVERYFAILURE, String::new()))?
                     }
-                    Err(st) => send(&writer, &resp(st, String::new()))?,
+                    Err(st) => send(writer, &resp(st, String::new()))?,
                     Ok(d) => {
                         let mid = sh.log_message(&dm.source_addr, &[&d]);
-                        send(&writer, &resp(status::ROK, mid.clone()))?;
+                        send(writer, &resp(status::ROK, mid.clone()))?;
                         let out = Out {
                             sh,
                             session: id,
-                            writer: &writer,
+                            writer,
                             seq: &out_seq,
                             bound,
                         };
@@ -569,14 +631,14 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
             Body::QuerySm(q) => {
                 if !matches!(bound, Bound::Tx | Bound::Trx) {
                     let r = reply(status::RINVBNDSTS, Body::QuerySmResp(Default::default()));
-                    send(&writer, &r)?;
+                    send(writer, &r)?;
                     continue;
                 }
                 let r = match sh.query(&q) {
                     Some(a) => reply(status::ROK, Body::QuerySmResp(a)),
                     None => reply(status::RQUERYFAIL, Body::QuerySmResp(Default::default())),
                 };
-                send(&writer, &r)?;
+                send(writer, &r)?;
             }
             // Responses to our deliver_sm, and nacks of them: nothing to do.
             Body::DeliverSmResp
@@ -589,14 +651,14 @@ fn session(sh: &Shared, id: u64, stream: TcpStream) -> io::Result<()> {
             | Body::DataSmResp { .. }
             | Body::QuerySmResp(_) => {}
             Body::DeliverSm(_) => {
-                send(&writer, &reply(status::RINVCMDID, Body::GenericNack))?;
+                send(writer, &reply(status::RINVCMDID, Body::GenericNack))?;
             }
             Body::Other { command_id, .. } => {
                 if command_id & cmd::RESP == 0 {
                     if verbose {
                         eprintln!("smsc: session {id}: command_id {command_id:#010X} not served");
                     }
-                    send(&writer, &nack(seq, status::RINVCMDID))?;
+                    send(writer, &nack(seq, status::RINVCMDID))?;
                 }
             }
         }
@@ -741,7 +803,7 @@ fn deliver(sh: &Shared, session: u64, job: &Job) -> Result<Delivered, u32> {
 struct Out<'a> {
     sh: &'a Shared,
     session: u64,
-    writer: &'a Arc<Mutex<TcpStream>>,
+    writer: &'a Arc<Mutex<Wire>>,
     seq: &'a Arc<AtomicU32>,
     bound: Bound,
 }
@@ -922,7 +984,7 @@ fn receipt(job: &Job, d: &Delivered, mid: &str, submitted: SystemTime) -> Body {
 fn deliver_to(
     sh: &Shared,
     session: u64,
-    writer: &Arc<Mutex<TcpStream>>,
+    writer: &Arc<Mutex<Wire>>,
     seq: &Arc<AtomicU32>,
     bound: Bound,
     body: Body,

@@ -276,8 +276,9 @@ fn sync<T: Clone + PartialEq>(a: &mut T, b: &T) {
 impl NvState {
     /// Make `self` equal to `o` when `self` already equals `o` except perhaps for the files
     /// at indices `ids` (the store's previous snapshot and the card's list of files written
-    /// since): copies those files, and the non-file parts that differ.
-    pub(crate) fn sync_files_from(&mut self, o: &NvState, ids: &[usize]) {
+    /// since, as [`crate::Store::commit_changed`] is told): copies those files, and the
+    /// non-file parts that differ.
+    pub fn sync_files_from(&mut self, o: &NvState, ids: &[usize]) {
         if self.files.len() != o.files.len() {
             return self.clone_from(o);
         }

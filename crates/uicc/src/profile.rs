@@ -437,6 +437,8 @@ pub struct IsdConfig {
 #[derive(Clone)]
 pub struct Profile {
     source: String,
+    /// The directory `[[applet]] cap` paths are relative to.
+    base: std::path::PathBuf,
     /// Profile name.
     pub name: String,
     /// The ATR returned at reset.
@@ -601,6 +603,12 @@ impl Profile {
     /// The TOML text this profile was parsed from.
     pub fn to_toml(&self) -> &str {
         &self.source
+    }
+
+    /// The directory the profile's `[[applet]] cap` paths are relative to (the profile
+    /// file's directory; empty, i.e. the working directory, for a profile given as text).
+    pub fn base_dir(&self) -> &Path {
+        &self.base
     }
 
     /// The non-volatile state of a fresh card made from this profile (before applets are
@@ -1452,6 +1460,7 @@ impl Profile {
         };
         Ok(Profile {
             source: src.to_string(),
+            base: base.to_path_buf(),
             name: doc.card.name,
             atr,
             tree,
