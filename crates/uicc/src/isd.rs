@@ -420,7 +420,7 @@ impl Card {
     }
 
     /// INSTALL [for install]: is the load file (first LV) one of the loaded CAPs?
-    fn is_load_file_delete(&self, cmd: &CommandApdu) -> bool {
+    pub(crate) fn is_load_file_delete(&self, cmd: &CommandApdu) -> bool {
         match cmd.data.as_slice() {
             [0x4F, n, aid @ ..] if *n as usize == aid.len() => {
                 self.nv.state.isd.load_files.iter().any(|f| f.aid == aid)
@@ -431,7 +431,11 @@ impl Card {
 
     /// INSTALL [for load] (GPCS §11.5.2.3.1): LV load file AID, LV SD AID, LV hash, LV load
     /// parameters, LV token. Starts a load on this channel.
-    fn isd_install_for_load(&mut self, ch: usize, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn isd_install_for_load(
+        &mut self,
+        ch: usize,
+        cmd: &CommandApdu,
+    ) -> Result<Vec<u8>, u16> {
         let d = &cmd.data;
         let mut at = 0usize;
         let mut fields = Vec::new();
@@ -467,7 +471,7 @@ impl Card {
 
     /// LOAD (GPCS §11.6): blocks numbered from 0 in P2, P1 `80` on the last. Out-of-order
     /// blocks abandon the load (`6A86`); the file reaches NV only with the last block.
-    fn isd_load(&mut self, ch: usize, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn isd_load(&mut self, ch: usize, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let st = self.isd_chans.get_mut(&ch).ok_or(0x6985u16)?;
         let Some(l) = st.loading.as_mut() else {
             return Err(0x6985);
@@ -496,7 +500,7 @@ impl Card {
 
     /// DELETE of a load file (GPCS §11.2.2.3.1): refused with `6985` while instances of its
     /// applets exist, unless P2 says "delete related objects" (`80`): then those go first.
-    fn isd_delete_load_file(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
+    pub(crate) fn isd_delete_load_file(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let aid = cmd.data.get(2..).ok_or(0x6A80u16)?.to_vec();
         let modules: Vec<Vec<u8>> = self
             .nv

@@ -7,13 +7,18 @@
 //!   `len AID life-cycle privileges`) or `02` (`E3` TLVs: `4F` AID, `9F70` life cycle, `C5`
 //!   privileges, `84` module AIDs); search criteria `4F xx`.
 //! * INSTALL (`80 E6`, §11.5) [for install] (P1 `04`), [for make selectable] (`08`) and both
-//!   (`0C`): instantiates a registered Rust applet class (the emulator runs no CAP bytecode).
-//!   Install parameters: `C9` (handed to the applet's `install`), optional `EF` (system
+//!   (`0C`): instantiates a registered Rust applet class, or an applet of a loaded CAP (in the
+//!   Java Card VM, [`crate::java_applet`]). Install parameters: `C9` (handed to the applet's `install`), optional `EF` (system
 //!   parameters, ignored), optional `EA` with `80` UICC toolkit parameters
 //!   ([`ToolkitParams`]: priority, menu entries, max text length, MSL, TARs). Without TARs the
 //!   TAR is taken from bytes 13–15 of an AID of 15+ bytes (TS 102 226 §8.2.1.3.2.2).
-//! * DELETE (`80 E4`, §11.2): an applet instance (`4F` AID); built-in classes cannot be
-//!   deleted (`6985`).
+//! * INSTALL [for load] (P1 `02`) and LOAD (`80 E8`, §11.6): a CAP's load file, in as many
+//!   OTA messages as it takes (blocks in order, the state kept between messages on
+//!   [`RAM_CHANNEL`] until the last block; a reset abandons the load), handled as on the
+//!   card's own interface ([`crate::isd`]).
+//! * DELETE (`80 E4`, §11.2): an applet instance (`4F` AID), or a load file (refused with
+//!   `6985` while it has instances, unless P2 `80`); built-in classes cannot be deleted
+//!   (`6985`).
 //! * SET STATUS (`80 F0`, §11.10): P1 `40`, P2 `80` lock / `00` unlock / `07` selectable.
 //! * PUT KEY (`80 D8`, §11.8): OTA key sets. P1 = KVN to replace (`00` = add), P2 = first key
 //!   identifier (`01` KIc, `02` KID, `03` KIK; b8 = several keys). Data: new KVN, then per key
@@ -32,6 +37,11 @@ use cipher::{BlockCipherDecrypt, BlockCipherEncrypt, KeyInit};
 use ota::{ChecksumAlgorithm, CipherAlgorithm, Keyset};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// The ISD channel state ([`crate::isd::IsdChan`]) of commands that arrive by RAM over OTA
+/// rather than on a logical channel: where a load in progress waits for its next LOAD block
+/// from the next message.
+pub(crate) const RAM_CHANNEL: usize = usize::MAX;
 
 /// AID of the issuer security domain (GP default ISD AID).
 pub const ISD_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00];
@@ -248,7 +258,8 @@ impl Card {
         v
     }
 
-    /// RAM: run a script against the issuer security domain.
+    /// RAM: run a script against the issuer security domain (one OTA message; a load's
+    /// INSTALL [for load] and LOAD blocks may come in several).
     pub(crate) fn ram_run(&mut self, script: &[u8]) -> Vec<u8> {
         let mut exec = |card: &mut Card, raw: &[u8]| match CommandApdu::parse(raw) {
             Ok(cmd) => card.isd_apdu(&cmd),
@@ -271,7 +282,15 @@ impl Card {
                 }
             }
             0xF2 => self.gp_get_status(cmd),
+            0xE6 if cmd.p1 == 0x02 => {
+                // A load over OTA spans messages: its state lives on the RAM pseudo-channel
+                // until the last LOAD block, another INSTALL [for load], or a reset.
+                self.isd_chans.entry(RAM_CHANNEL).or_default();
+                self.isd_install_for_load(RAM_CHANNEL, cmd)
+            }
             0xE6 => self.gp_install(cmd),
+            0xE8 => self.isd_load(RAM_CHANNEL, cmd),
+            0xE4 if self.is_load_file_delete(cmd) => self.isd_delete_load_file(cmd),
             0xE4 => self.gp_delete(cmd),
             0xF0 => self.gp_set_status(cmd),
             0xD8 => self.gp_put_key(cmd),
