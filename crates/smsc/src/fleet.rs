@@ -458,10 +458,14 @@ impl CardSlot {
     /// Deliver one TP-UD (with its UDH) as an SMS-PP download and collect the PoR and any
     /// other MO short messages the card sent.
     pub fn deliver(&mut self, ud: &[u8]) -> Result<Delivery, TerminalError> {
+        self.deliver_segments(&[ud.to_vec()])
+    }
+
+    /// Deliver the segments of one concatenated short message (TS 23.040 §9.2.3.24.1), one
+    /// SMS-PP download each, in order, and collect the PoR and the card's other MO messages.
+    pub fn deliver_segments(&mut self, uds: &[Vec<u8>]) -> Result<Delivery, TerminalError> {
         self.terminal.clear_records();
-        let o = self
-            .terminal
-            .deliver_prepared(self.card.as_mut(), &[ud.to_vec()])?;
+        let o = self.terminal.deliver_prepared(self.card.as_mut(), uds)?;
         Ok(Delivery {
             envelope_sws: o.envelope_sws,
             por: o.por.map(|p| p.ud),

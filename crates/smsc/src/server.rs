@@ -110,6 +110,8 @@ struct Shared {
     active: AtomicUsize,
     next_session: AtomicU64,
     next_message: AtomicU64,
+    /// The concatenation reference of the next message the SMSC splits.
+    next_concat_ref: std::sync::atomic::AtomicU8,
     receivers: Mutex<Vec<Outlet>>,
     messages: Mutex<MessageLog>,
 }
@@ -242,6 +244,7 @@ impl Server {
                 active: AtomicUsize::new(0),
                 next_session: AtomicU64::new(1),
                 next_message: AtomicU64::new(1),
+                next_concat_ref: std::sync::atomic::AtomicU8::new(1),
                 receivers: Mutex::new(Vec::new()),
                 messages: Mutex::new(MessageLog::default()),
             }),
@@ -729,7 +732,7 @@ struct Delivered {
 }
 
 /// The checks of the message itself (not its destination): esm_class UDHI, protocol_id
-/// `7F`, 1..=140 bytes of user data.
+/// `7F`, user data present (more than 140 bytes are split by [`segments`]).
 fn check_message(esm_class: u8, protocol_id: u8, ud: &[u8], tlvs: &[Tlv]) -> Result<(), u32> {
     let sar = tlvs.iter().any(|t| t.tag == pdu::tag::SAR_SEGMENT_SEQNUM);
     if esm_class & pdu::ESM_UDHI == 0 && !sar {
@@ -739,10 +742,44 @@ fn check_message(esm_class: u8, protocol_id: u8, ud: &[u8], tlvs: &[Tlv]) -> Res
         // Only SIM data download (TS 23.040 §9.2.3.9) reaches the card in this version.
         return Err(status::RSUBMITFAIL);
     }
-    if ud.is_empty() || ud.len() > 140 {
+    if ud.is_empty() {
         return Err(status::RINVMSGLEN);
     }
     Ok(())
+}
+
+/// What the phone receives for one message: its TP-UD as it is when it fits one SMS (≤ 140
+/// octets) or comes as a segment (sar_* TLVs, [`crate::sar`]); longer user data (a
+/// message_payload, or a short_message of 141–254 octets) split into a concatenated SMS as
+/// a real SMSC does (TS 23.040 §9.2.3.24.1, 8-bit reference `reference`): the first segment
+/// keeps the message's own UDH IEs (e.g. `70 00`, TS 31.115 §4.2), every segment gets the
+/// concatenation IE. Errors: ESME_RINVMSGLEN (a UDH that already holds a concatenation IE,
+/// more than 255 segments), ESME_RSUBMITFAIL (a malformed UDH), and [`crate::sar::with_sar`]'s.
+fn segments(ud: &[u8], udhi: bool, tlvs: &[Tlv], reference: u8) -> Result<Vec<Vec<u8>>, u32> {
+    use ota::sms::udh::{Udh, IEI_CONCAT_16, IEI_CONCAT_8};
+    let sar = tlvs.iter().any(|t| {
+        matches!(
+            t.tag,
+            pdu::tag::SAR_MSG_REF_NUM | pdu::tag::SAR_TOTAL_SEGMENTS | pdu::tag::SAR_SEGMENT_SEQNUM
+        )
+    });
+    if sar || ud.len() <= ota::sms::concat::MAX_UD {
+        return crate::sar::with_sar(ud, udhi, tlvs).map(|u| vec![u]);
+    }
+    let (ies, body) = if udhi {
+        let (u, n) = Udh::parse(ud).map_err(|_| status::RSUBMITFAIL)?;
+        (u.ies, &ud[n..])
+    } else {
+        (Vec::new(), ud)
+    };
+    if ies
+        .iter()
+        .any(|ie| ie.iei == IEI_CONCAT_8 || ie.iei == IEI_CONCAT_16)
+    {
+        return Err(status::RINVMSGLEN);
+    }
+    ota::sms::concat::split(body, &ies, ota::sms::ConcatRef::Eight(reference))
+        .map_err(|_| status::RINVMSGLEN)
 }
 
 /// Run one message against its card: what it did, or the command_status to answer.
@@ -751,11 +788,16 @@ fn deliver(sh: &Shared, session: u64, job: &Job) -> Result<Delivered, u32> {
         return Err(status::RINVDSTADR);
     }
     check_message(job.esm_class, job.protocol_id, job.ud, job.tlvs)?;
-    let ud = crate::sar::with_sar(job.ud, job.esm_class & pdu::ESM_UDHI != 0, job.tlvs)?;
-    let r = match sh
-        .fleet
-        .with_card(job.dest, |c| (c.deliver(&ud), c.id.msisdn.clone()))
-    {
+    let reference = sh.next_concat_ref.fetch_add(1, Ordering::Relaxed);
+    let uds = segments(
+        job.ud,
+        job.esm_class & pdu::ESM_UDHI != 0,
+        job.tlvs,
+        reference,
+    )?;
+    let r = match sh.fleet.with_card(job.dest, |c| {
+        (c.deliver_segments(&uds), c.id.msisdn.clone())
+    }) {
         Ok(r) => r,
         Err(FleetError::UnknownMsisdn(_)) => return Err(status::RINVDSTADR),
         Err(e) => {

@@ -466,6 +466,55 @@ fn three_segments_by_udh_and_by_sar_tlvs_give_one_por() {
     send_segments(&mut e, 41, &keys, segs);
 }
 
+/// A command packet too big for one SMS in one message_payload (submit_sm, and data_sm):
+/// the SMSC splits it into a concatenated SMS (`70 00` in the first segment's UDH, IE 00 in
+/// each) as a network does; the card reassembles and answers one PoR. User data that would
+/// need more than 255 segments, or already holds a concatenation IE, is ESME_RINVMSGLEN.
+#[test]
+fn a_long_message_payload_is_split_into_segments() {
+    let keys = aes_keys();
+    let mut e = Esme::bound(start());
+    let whole = |counter| {
+        let p = big_packet(&keys, counter);
+        let mut ud = vec![0x02, 0x70, 0x00];
+        ud.extend_from_slice(&p);
+        assert!(ud.len() > 280, "{} bytes: three segments", ud.len());
+        ud
+    };
+    let mut m = sm(&msisdn(42), Vec::new());
+    m.tlvs = vec![Tlv {
+        tag: tag::MESSAGE_PAYLOAD,
+        value: whole(1),
+    }];
+    let r = e.call(Body::SubmitSm(m));
+    assert_eq!(r.status, status::ROK, "{r:?}");
+    expect_iccid_por(&mut e, 42, &keys);
+    e.nothing_pending();
+    // data_sm: the PoR comes back as data_sm.
+    let r = e.call(Body::DataSm(data_sm(&msisdn(42), whole(2))));
+    assert_eq!(r.status, status::ROK, "{r:?}");
+    let d = e.recv();
+    let Body::DataSm(p) = d.body else {
+        panic!("{d:?}")
+    };
+    assert_eq!(por(p.payload(), &keys), (0x9000, iccid_bytes(42)));
+    e.send(Body::DataSmResp {
+        message_id: String::new(),
+        tlvs: vec![],
+    });
+    // 256 segments' worth: refused, nothing delivered.
+    let mut huge = vec![0x02, 0x70, 0x00];
+    huge.extend_from_slice(&[0xAB; 134 * 255]);
+    let r = e.call(Body::DataSm(data_sm(&msisdn(42), huge)));
+    assert_eq!(r.status, status::RINVMSGLEN);
+    // A long payload whose UDH already says it is a segment.
+    let mut seg = vec![0x05, 0x00, 0x03, 0x01, 0x02, 0x01];
+    seg.extend_from_slice(&[0xAB; 200]);
+    let r = e.call(Body::DataSm(data_sm(&msisdn(42), seg)));
+    assert_eq!(r.status, status::RINVMSGLEN);
+    e.nothing_pending();
+}
+
 /// Two cards with their own keys from a keyfile (pySim's card_key_provider columns: ICCID,
 /// KIC1, KID1, …): each answers its own keys and refuses the profile's (PoR status 05, the
 /// command does not decipher); a card not in the file keeps the profile's.
