@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("script", script),
     ("ota_receiver", ota_receiver),
     ("cap_reader", cap_reader),
+    ("jcvm_interp", jcvm_interp),
 ];
 
 /// C-APDU and R-APDU parsing (ISO/IEC 7816-4 §5.1) and the one-line explanation.
@@ -378,5 +379,118 @@ pub fn cap_reader(data: &[u8]) {
     }
     if let Ok(c) = jcvm::CapFile::from_components(comps) {
         check(c);
+    }
+}
+
+/// The Java Card VM's interpreter (JCVM Spec 3.0.5 §7), on arbitrary bytecode and on arbitrary
+/// commands to a real applet; the first byte picks which.
+///
+/// * Even: bytes 1–3 are max_stack, `nargs << 4 | max_locals` and flags (bit 0: the CAP's int
+///   flag), the rest one static method's bytecode (`jcvm::asm`, in the Wallet CAP), with a
+///   constant pool of exception classes, the JCSystem transaction methods, the method itself
+///   (recursion), a second method and a static field. It is called with zeroed arguments;
+///   whatever it does (return, throw, fault), the second method (`sconst_1; sreturn`) must
+///   still return 1 afterwards: no fault leaves the VM unusable.
+/// * Odd: the Wallet applet installed with PIN 01020304 and selected, then the rest as
+///   commands `ins p1 ne len data…` (CLA 80): every answer has a status word, and a 9000
+///   answer to GET BALANCE (`50`) has two bytes.
+pub fn jcvm_interp(data: &[u8]) {
+    use jcvm::cap::{ClassRef, CpEntry, StaticRef};
+    use jcvm::heap::{Slot, Value};
+    use jcvm::jcre::{Command, MemEnv};
+    static WALLET: &[u8] = include_bytes!("../../../test-vectors/cap/jcsim-wallet.cap");
+    let Ok(template) = jcvm::CapFile::from_zip(WALLET) else {
+        return;
+    };
+    let Some((&mode, rest)) = data.split_first() else {
+        return;
+    };
+    let mut env = MemEnv::new();
+    if mode & 1 == 0 {
+        let [max_stack, shape, flags, code @ ..] = rest else {
+            return;
+        };
+        let fuzzed = jcvm::asm::Method {
+            max_stack: *max_stack,
+            nargs: shape >> 4,
+            max_locals: shape & 0x0F,
+            code: code.to_vec(),
+        };
+        let one = jcvm::asm::Method {
+            max_stack: 1,
+            nargs: 0,
+            max_locals: 0,
+            code: vec![0x04, 0x78],
+        };
+        let class = |package_token, class_token| {
+            CpEntry::ClassRef(ClassRef::External {
+                package_token,
+                class_token,
+            })
+        };
+        let jcsystem = |token| {
+            CpEntry::StaticMethodRef(StaticRef::External {
+                package_token: 0,
+                class_token: 8,
+                token,
+            })
+        };
+        let cp = |offs: &[u16]| {
+            vec![
+                class(1, 9), // ArithmeticException
+                class(1, 7), // NullPointerException
+                class(1, 3), // RuntimeException
+                jcsystem(1), // beginTransaction
+                jcsystem(0), // abortTransaction
+                jcsystem(2), // commitTransaction
+                CpEntry::StaticMethodRef(StaticRef::Internal(offs[0])),
+                CpEntry::StaticMethodRef(StaticRef::Internal(offs[1])),
+                CpEntry::StaticFieldRef(StaticRef::Internal(0)),
+            ]
+        };
+        let (cap, offs) = jcvm::asm::package(template, &[fuzzed, one], cp, &[], flags & 1 != 0);
+        let Ok(mut vm) = jcvm::vm::Vm::load(cap, &[0xA0, 0, 0, 0, 1], &[]) else {
+            return;
+        };
+        let args = vec![Slot::S(0); usize::from(shape >> 4)];
+        let _ = vm.call_static(&mut env, 0, offs[0], &args);
+        let after = vm.call_static(&mut env, 0, offs[1], &[]);
+        assert!(
+            matches!(after, Ok(Some(Value::Short(1)))),
+            "the VM still runs a plain method: {after:?}"
+        );
+        return;
+    }
+    const AID: [u8; 11] = [
+        0xD1, 0x56, 0x00, 0x01, 0x32, 0x0A, 0x64, 0x65, 0x6D, 0x9F, 0x01,
+    ];
+    let Ok(mut vm) = jcvm::vm::Vm::load(template, &AID, &[]) else {
+        return;
+    };
+    let mut install = vec![AID.len() as u8];
+    install.extend_from_slice(&AID);
+    install.extend_from_slice(&[0, 4, 1, 2, 3, 4]);
+    if vm.install(&mut env, 0, &install).is_err() || !vm.select(&mut env) {
+        return;
+    }
+    let mut at = rest;
+    while let [ins, p1, ne, len, tail @ ..] = at {
+        let n = usize::from(*len).min(tail.len());
+        let (body, next) = tail.split_at(n);
+        at = next;
+        let c = Command {
+            cla: 0x80,
+            ins: *ins,
+            p1: *p1,
+            p2: 0,
+            data: body,
+            ne: usize::from(*ne),
+            channel: 0,
+        };
+        let r = vm.process(&mut env, &c, false);
+        assert!(r.sw != 0, "a status word");
+        if *ins == 0x50 && r.sw == 0x9000 {
+            assert_eq!(r.data.len(), 2, "GET BALANCE answers two bytes");
+        }
     }
 }

@@ -7,6 +7,7 @@
 //! ([`jcre`]: install, select, deselect, process).
 
 pub mod api;
+pub mod asm;
 pub mod bytecode;
 pub mod cap;
 pub mod error;

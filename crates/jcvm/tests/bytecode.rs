@@ -9,10 +9,8 @@
 //! 1 = java.lang) with the Method, ConstantPool, Descriptor and StaticField components
 //! replaced.
 
-use jcvm::cap::{
-    ClassDescriptor, ClassRef, CpEntry, Descriptor, ExceptionHandler, MethodDescriptor,
-    StaticField, StaticRef,
-};
+use jcvm::asm;
+use jcvm::cap::{ClassRef, CpEntry, StaticRef};
 use jcvm::heap::{Slot, Value};
 use jcvm::jcre::MemEnv;
 use jcvm::natives::Throw;
@@ -69,65 +67,36 @@ fn build(
     handlers: &[H],
     int: bool,
 ) -> (Vm, Vec<u16>) {
-    let mut cap = template();
-    let mut info = vec![0u8];
-    let mut offs = Vec::new();
-    let mut descs = Vec::new();
-    for (i, m) in methods.iter().enumerate() {
-        offs.push(info.len() as u16);
-        descs.push(MethodDescriptor {
-            token: i as u8,
-            access_flags: 0x08,
-            method_offset: info.len() as u16,
-            type_offset: 0,
-            bytecode_count: m.3.len() as u16,
-            exception_handler_count: 0,
-            exception_handler_index: 0,
-        });
-        info.extend_from_slice(&[m.0, (m.1 << 4) | m.2]);
-        info.extend_from_slice(&m.3);
-    }
-    cap.method.info = info;
-    cap.method.handlers = handlers
+    let (cap, offs) = assemble(methods, cp, handlers, int);
+    (Vm::load(cap, &[0xA0, 0, 0, 0, 1], &[]).unwrap(), offs)
+}
+
+fn assemble(
+    methods: &[M],
+    cp: impl Fn(&[u16]) -> Vec<CpEntry>,
+    handlers: &[H],
+    int: bool,
+) -> (CapFile, Vec<u16>) {
+    let methods: Vec<asm::Method> = methods
         .iter()
-        .map(|h| ExceptionHandler {
-            start_offset: offs[h.0] + 2 + h.1,
-            active_length: h.2,
-            stop: false,
-            handler_offset: offs[h.0] + 2 + h.3,
-            catch_type_index: h.4,
+        .map(|m| asm::Method {
+            max_stack: m.0,
+            nargs: m.1,
+            max_locals: m.2,
+            code: m.3.clone(),
         })
         .collect();
-    cap.constant_pool = cp(&offs);
-    cap.descriptor = Some(Descriptor {
-        classes: vec![ClassDescriptor {
-            token: 0,
-            access_flags: 0,
-            this_class: ClassRef::Internal(0),
-            interfaces: vec![],
-            fields: vec![],
-            methods: descs,
-        }],
-        constant_pool_types: vec![0; cap.constant_pool.len()],
-    });
-    cap.applets.clear();
-    cap.classes.clear();
-    cap.interfaces.clear();
-    cap.ref_location.byte_indices.clear();
-    cap.ref_location.byte2_indices.clear();
-    cap.static_field = StaticField {
-        image_size: 2,
-        reference_count: 0,
-        array_init: vec![],
-        default_value_count: 2,
-        non_default_values: vec![],
-    };
-    if int {
-        cap.header.flags |= jcvm::cap::ACC_INT;
-    } else {
-        cap.header.flags &= !jcvm::cap::ACC_INT;
-    }
-    (Vm::load(cap, &[0xA0, 0, 0, 0, 1], &[]).unwrap(), offs)
+    let handlers: Vec<asm::Handler> = handlers
+        .iter()
+        .map(|h| asm::Handler {
+            method: h.0,
+            start: h.1,
+            length: h.2,
+            handler: h.3,
+            catch_type: h.4,
+        })
+        .collect();
+    asm::package(template(), &methods, cp, &handlers, int)
 }
 
 fn run1(m: M, int: bool, args: &[Slot]) -> Result<Option<Value>, String> {
