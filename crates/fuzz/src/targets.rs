@@ -399,7 +399,11 @@ pub fn jcvm_interp(data: &[u8]) {
     use jcvm::heap::{Slot, Value};
     use jcvm::jcre::{Command, MemEnv};
     static WALLET: &[u8] = include_bytes!("../../../test-vectors/cap/jcsim-wallet.cap");
-    let Ok(template) = jcvm::CapFile::from_zip(WALLET) else {
+    static TEMPLATE: std::sync::OnceLock<Option<jcvm::CapFile>> = std::sync::OnceLock::new();
+    let Some(template) = TEMPLATE
+        .get_or_init(|| jcvm::CapFile::from_zip(WALLET).ok())
+        .clone()
+    else {
         return;
     };
     let Some((&mode, rest)) = data.split_first() else {
@@ -452,6 +456,8 @@ pub fn jcvm_interp(data: &[u8]) {
         let Ok(mut vm) = jcvm::vm::Vm::load(cap, &[0xA0, 0, 0, 0, 1], &[]) else {
             return;
         };
+        // Loops end at the budget (a fault); a small one keeps the fuzzer fast.
+        vm.budget = 20_000;
         let args = vec![Slot::S(0); usize::from(shape >> 4)];
         let _ = vm.call_static(&mut env, 0, offs[0], &args);
         let after = vm.call_static(&mut env, 0, offs[1], &[]);
@@ -467,6 +473,7 @@ pub fn jcvm_interp(data: &[u8]) {
     let Ok(mut vm) = jcvm::vm::Vm::load(template, &AID, &[]) else {
         return;
     };
+    vm.budget = 200_000;
     let mut install = vec![AID.len() as u8];
     install.extend_from_slice(&AID);
     install.extend_from_slice(&[0, 4, 1, 2, 3, 4]);

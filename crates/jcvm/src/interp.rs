@@ -1164,7 +1164,8 @@ impl Exec<'_> {
                 let hi = fr.s2(5)?;
                 let k = fr.pop_s()?;
                 let off = if k >= lo && k <= hi {
-                    fr.s2(7 + 2 * (k - lo) as usize)?
+                    // In i32: k - lo spans up to 65535 (lo = -32768, hi = 32767).
+                    fr.s2(7 + 2 * (i32::from(k) - i32::from(lo)) as usize)?
                 } else {
                     d
                 };

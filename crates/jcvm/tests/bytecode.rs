@@ -424,3 +424,18 @@ proptest::proptest! {
         let _ = vm.call_static(&mut MemEnv::new(), 0, offs[0], &args);
     }
 }
+
+#[test]
+fn stableswitch_over_the_whole_short_range() {
+    // Found by the jcvm_interp fuzz target: low = -32768 made `key - low` overflow a short.
+    // sspush -32767; stableswitch default +11, low -32768, high -32767, targets +11, +13;
+    // 14: sconst_0 sreturn; 16: sconst_1 sreturn. The key is the second entry.
+    let code = vec![
+        0x11, 0x80, 0x01, 0x73, 0x00, 0x0B, 0x80, 0x00, 0x80, 0x01, 0x00, 0x0B, 0x00, 0x0D, 0x03,
+        0x78, 0x04, 0x78,
+    ];
+    assert_eq!(run1(M(1, 0, 0, code), false, &[]), short(1));
+    // The fuzzer's input itself (a truncated table): an exception, never a panic.
+    let code = vec![0x05, 0x73, 0x00, 0x04, 0x80, 0x00, 0x2C, 0x00];
+    assert!(run1(M(4, 0, 0, code), false, &[]).is_err());
+}
