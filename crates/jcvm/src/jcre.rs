@@ -42,6 +42,17 @@ pub struct Response {
     pub sw: u16,
 }
 
+/// How a toolkit invocation ([`Vm::process_toolkit`], [`Vm::resume_toolkit`]) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolkitOutcome {
+    /// `processToolkit` returned.
+    Done,
+    /// The applet sent a proactive command and waits for its TERMINAL RESPONSE.
+    Waiting,
+    /// An uncaught exception (ISOException: its reason) or a fault (6F00, 6581, …).
+    Failed(u16),
+}
+
 /// The firewall context of the (single) package of an instance VM.
 pub const PACKAGE_CONTEXT: u8 = 1;
 
@@ -149,7 +160,101 @@ impl Vm {
                 }
             }
             Err(Throw::Fault(sw)) => Err(sw),
+            Err(Throw::Suspend) => {
+                // Only a toolkit entry may wait for the terminal.
+                self.suspended = None;
+                Err(0x6F00)
+            }
         }
+    }
+
+    /// `ToolkitInterface.processToolkit(event)` (TS 43.019 §6.2, `sim.toolkit`) of the
+    /// registered applet, with the ENVELOPE being processed (`(BER tag, its COMPREHENSION-TLV
+    /// list)`, for `EnvelopeHandler`); `response_allowed` makes `EnvelopeResponseHandler`
+    /// available. [`ToolkitOutcome::Waiting`] when the applet sent a proactive command: the
+    /// card continues it with [`Vm::resume_toolkit`] once the TERMINAL RESPONSE is in.
+    pub fn process_toolkit(
+        &mut self,
+        env: &mut dyn Env,
+        event: u8,
+        envelope: Option<(u8, &[u8])>,
+        response_allowed: bool,
+    ) -> ToolkitOutcome {
+        self.begin_entry();
+        let Some(a) = self.applet else {
+            return ToolkitOutcome::Failed(0x6999);
+        };
+        self.suspended = None;
+        self.toolkit = crate::api::toolkit::ToolkitState {
+            active: true,
+            event,
+            envelope: envelope.map(|(t, b)| (t, b.to_vec())),
+            response_allowed,
+            ..Default::default()
+        };
+        let r = self.call_interface(
+            env,
+            a,
+            "sim/toolkit/ToolkitInterface",
+            "processToolkit",
+            "(B)V",
+            &[Slot::S(event as i8 as i16)],
+        );
+        self.end_toolkit(env, r)
+    }
+
+    /// Whether the registered applet implements `sim.toolkit.ToolkitInterface`.
+    pub fn is_toolkit_applet(&self) -> bool {
+        let Some(i) = crate::api::api_class_by_name("sim/toolkit/ToolkitInterface") else {
+            return false;
+        };
+        self.applet
+            .is_some_and(|a| self.instance_of(a, crate::heap::ClassId::Api(i)))
+    }
+
+    /// Whether the applet waits for a TERMINAL RESPONSE (suspended in
+    /// `ProactiveHandler.send`).
+    pub fn toolkit_waiting(&self) -> bool {
+        self.suspended.is_some()
+    }
+
+    /// Continues the applet suspended in `ProactiveHandler.send` with the TERMINAL RESPONSE
+    /// (its COMPREHENSION-TLVs, as the card checked them): `send` returns the general result
+    /// and `ProactiveResponseHandler` shows the response. `Failed(6985)` when nothing waits.
+    pub fn resume_toolkit(
+        &mut self,
+        env: &mut dyn Env,
+        terminal_response: &[u8],
+    ) -> ToolkitOutcome {
+        self.begin_entry();
+        if self.suspended.is_none() {
+            return ToolkitOutcome::Failed(0x6985);
+        }
+        let general = crate::api::toolkit::general_result(terminal_response).unwrap_or(0);
+        self.toolkit.active = true;
+        self.toolkit.response = Some(terminal_response.to_vec());
+        self.toolkit.current = Default::default();
+        let r = self.resume_frames(env, Some(crate::heap::Value::Short(general as i8 as i16)));
+        self.end_toolkit(env, r)
+    }
+
+    /// Ends (or pauses) a toolkit entry.
+    fn end_toolkit(
+        &mut self,
+        env: &mut dyn Env,
+        r: Result<Option<crate::heap::Value>, Throw>,
+    ) -> ToolkitOutcome {
+        if matches!(r, Err(Throw::Suspend)) && self.suspended.is_some() {
+            self.toolkit.active = false;
+            return ToolkitOutcome::Waiting;
+        }
+        let out = match self.finish(env, r) {
+            Ok(_) => ToolkitOutcome::Done,
+            Err(sw) => ToolkitOutcome::Failed(sw),
+        };
+        self.suspended = None;
+        self.toolkit = Default::default();
+        out
     }
 
     /// `Applet.select()`: whether the applet accepts selection.

@@ -9,7 +9,8 @@
 //! * INSTALL (`80 E6`, §11.5) [for install] (P1 `04`), [for make selectable] (`08`) and both
 //!   (`0C`): instantiates a registered Rust applet class (the emulator runs no CAP bytecode).
 //!   Install parameters: `C9` (handed to the applet's `install`), optional `EF` (system
-//!   parameters, ignored), optional `EA` with `80` UICC toolkit parameters
+//!   parameters: its `CA` SIM toolkit parameters of TS 102 226 §8.2.1.3.2.1 are read,
+//!   [`ToolkitParams::parse_sim`]; the rest ignored), optional `EA` with `80` UICC toolkit parameters
 //!   ([`ToolkitParams`]: priority, menu entries, max text length, MSL, TARs). Without TARs the
 //!   TAR is taken from bytes 13–15 of an AID of 15+ bytes (TS 102 226 §8.2.1.3.2.2).
 //! * DELETE (`80 E4`, §11.2): an applet instance (`4F` AID); built-in classes cannot be
@@ -663,6 +664,14 @@ pub fn split_install_params(p: &[u8]) -> Result<(Vec<u8>, Option<ToolkitParams>)
         .map(|t| t.value_bytes())
         .ok_or(0x6A80u16)?;
     let mut tk = None;
+    // SIM toolkit parameters (TS 102 226 §8.2.1.3.2.1): `EF { … CA … }`.
+    if let Some(ef) = tlvs.iter().find(|t| t.tag.0 == 0xEF) {
+        let inner = BerTlv::parse_all(&ef.value_bytes()).map_err(|_| 0x6A80u16)?;
+        if let Some(ca) = inner.iter().find(|t| t.tag.0 == 0xCA) {
+            tk = Some(ToolkitParams::parse_sim(&ca.value_bytes()).map_err(|_| 0x6A80u16)?);
+        }
+    }
+    // UICC toolkit parameters (§8.2.1.3.2.2) take precedence.
     if let Some(ea) = tlvs.iter().find(|t| t.tag.0 == 0xEA) {
         // The inner TLVs are primitive context-specific tags 80/81/82 with plain values.
         let v = ea.value_bytes();
@@ -722,5 +731,16 @@ mod tests {
         let tk = tk.unwrap();
         assert_eq!(tk.menu_slots, vec![(1, 1)]);
         assert!(split_install_params(&[0xEA, 0x00]).is_err());
+        // pySim's install_cap for HelloSTK (docs/cap-tutorial.rst).
+        let p =
+            apdu::hex::decode("c900ef1cc80200ffc70200ffca12010001001505000000000000000000000000")
+                .unwrap();
+        let (c9, tk) = split_install_params(&p).unwrap();
+        assert!(c9.is_empty());
+        let tk = tk.unwrap();
+        assert_eq!(
+            (tk.priority, tk.max_text_len, tk.menu_slots.len()),
+            (1, 0x15, 5)
+        );
     }
 }
