@@ -723,6 +723,65 @@ mod tests {
         assert_eq!(card.ota_counter(1).value(), 0);
     }
 
+    /// pySim's `install_cap … --install-parameters-stk 010001001505000000000000000000000000`
+    /// (docs/cap-tutorial.rst) for HelloSTK: INSTALL [for install and make selectable] with
+    /// `C9 00 EF 1C { C8 … C7 … CA 12 <SIM toolkit parameters> }`. The toolkit registration
+    /// gets priority 01, five menu entries of up to 21 characters; after TERMINAL PROFILE the
+    /// SET UP MENU lists "Hello, STK".
+    #[test]
+    fn pysim_hellostk_install_parameters() {
+        let cap = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../test-vectors/cap/pysim-test_javacard.cap"
+        ))
+        .unwrap();
+        let mut registry = crate::AppletRegistry::builtin();
+        for c in
+            crate::java_applet::JavaAppletClass::from_cap(jcvm::CapFile::from_zip(&cap).unwrap())
+                .unwrap()
+        {
+            registry.register(c);
+        }
+        let mut card = Card::with_options(
+            crate::Profile::default_profile(),
+            crate::CardOptions {
+                store: Box::new(crate::MemoryStore::new()),
+                registry,
+                rng: None,
+            },
+        )
+        .unwrap();
+        let aid = apdu::hex::decode("D07002CA44900101").unwrap();
+        let params =
+            apdu::hex::decode("c900ef1cc80200ffc70200ffca12010001001505000000000000000000000000")
+                .unwrap();
+        let mut d = Vec::new();
+        for lv in [&aid[..5], &aid[..], &aid[..], &[0x00][..], &params[..]] {
+            d.push(lv.len() as u8);
+            d.extend_from_slice(lv);
+        }
+        d.push(0);
+        let cmd = CommandApdu::new(0x80, 0xE6, 0x0C, 0x00, d, None);
+        assert_eq!(card.gp_install(&cmd), Ok(vec![0x00]));
+        let t = card
+            .nv
+            .state
+            .ota
+            .toolkit
+            .iter()
+            .find(|t| t.aid == aid)
+            .unwrap();
+        assert_eq!((t.params.priority, t.params.max_text_len), (1, 0x15));
+        assert_eq!(t.params.menu_slots.len(), 5);
+        assert_eq!(t.menu.len(), 1);
+        assert_eq!(t.menu[0].text, "Hello, STK");
+        let tp = apdu::hex::decode("80100000141B61FF636101000C090000000000000000000000").unwrap();
+        let r = card.process(&tp);
+        assert_eq!(r[0], 0x91);
+        let menu = card.process(&[0x80, 0x12, 0x00, 0x00, r[1]]);
+        assert!(apdu::hex::encode(&menu).contains(&apdu::hex::encode(b"Hello, STK")));
+    }
+
     #[test]
     fn install_params_split() {
         let p = apdu::hex::decode("C900 EA0C 800A 01000A0101010000 00 00").unwrap();
