@@ -185,11 +185,14 @@ impl Vm {
             return ToolkitOutcome::Failed(0x6999);
         };
         self.suspended = None;
+        // The handler objects are reused from one invocation to the next (JCRE session
+        // objects, never persisted): a long-running card does not pile them up.
         self.toolkit = crate::api::toolkit::ToolkitState {
             active: true,
             event,
             envelope: envelope.map(|(t, b)| (t, b.to_vec())),
             response_allowed,
+            handlers: self.toolkit.handlers,
             ..Default::default()
         };
         let r = self.call_interface(
@@ -253,7 +256,10 @@ impl Vm {
             Err(sw) => ToolkitOutcome::Failed(sw),
         };
         self.suspended = None;
-        self.toolkit = Default::default();
+        self.toolkit = crate::api::toolkit::ToolkitState {
+            handlers: self.toolkit.handlers,
+            ..Default::default()
+        };
         out
     }
 

@@ -161,6 +161,18 @@ fn hellostk_menu_selection_displays_the_welcome_text_and_completes() {
     assert_eq!(card.sent, vec![(0x21, 0x00, 0x02, text)]);
     assert_eq!(vm.resume_toolkit(&mut card, TR_OK), ToolkitOutcome::Done);
     assert!(!vm.toolkit_waiting());
+    // The handler objects are reused by later invocations: the heap does not grow.
+    let objects = vm.heap.len();
+    for _ in 0..20 {
+        let env = menu_selection(1);
+        assert_eq!(
+            vm.process_toolkit(&mut card, 7, Some((0xD3, &env)), false),
+            ToolkitOutcome::Waiting
+        );
+        assert_eq!(vm.resume_toolkit(&mut card, TR_OK), ToolkitOutcome::Done);
+    }
+    assert_eq!(vm.heap.len(), objects);
+    card.sent.truncate(1);
     // Nothing waits any more.
     assert_eq!(
         vm.resume_toolkit(&mut card, TR_OK),
