@@ -133,21 +133,23 @@ fn the_wallet_balance_survives_the_state_file_and_is_installed_once() {
 
 #[test]
 fn a_cap_whose_imports_the_card_lacks_is_refused_naming_the_import() {
-    // A uicc.toolkit (ETSI TS 102 241) applet: this card implements sim.toolkit only.
+    // A uicc.access (ETSI TS 102 241 file access) applet: not on this card.
     let o = simota(&[
         "run",
         "--cap",
-        "test-vectors/cap/simota-uiccstk.cap",
+        "test-vectors/cap/simota-uiccfile.cap",
         "apdu-scripts/jcvm/empty.apdu",
     ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("--cap test-vectors/cap/simota-uiccstk.cap"),
+        err.contains("--cap test-vectors/cap/simota-uiccfile.cap"),
         "{err}"
     );
-    assert!(err.contains("is not on this card"), "{err}");
-    assert!(err.contains("uicc"), "{err}");
+    assert!(
+        err.contains("(uicc.access) 1.0 is not on this card"),
+        "{err}"
+    );
 }
 
 #[test]

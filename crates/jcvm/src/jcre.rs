@@ -195,24 +195,73 @@ impl Vm {
             handlers: self.toolkit.handlers,
             ..Default::default()
         };
-        let r = self.call_interface(
-            env,
-            a,
-            "sim/toolkit/ToolkitInterface",
-            "processToolkit",
-            "(B)V",
-            &[Slot::S(event as i8 as i16)],
-        );
+        let r = if self.implements(a, "sim/toolkit/ToolkitInterface") {
+            self.call_interface(
+                env,
+                a,
+                "sim/toolkit/ToolkitInterface",
+                "processToolkit",
+                "(B)V",
+                &[Slot::S(event as i8 as i16)],
+            )
+        } else {
+            // uicc.toolkit (TS 102 241 §6.1): the JCRE asks the applet for its
+            // ToolkitInterface with getShareableInterfaceObject(null, 1); events are shorts.
+            self.uicc_toolkit_object(env).and_then(|obj| {
+                self.call_interface(
+                    env,
+                    obj,
+                    "uicc/toolkit/ToolkitInterface",
+                    "processToolkit",
+                    "(S)V",
+                    &[Slot::S(event as i8 as i16)],
+                )
+            })
+        };
         self.end_toolkit(env, r)
     }
 
-    /// Whether the registered applet implements `sim.toolkit.ToolkitInterface`.
+    /// Whether object `id` implements the API interface `iface`.
+    fn implements(&self, id: crate::heap::ObjId, iface: &str) -> bool {
+        crate::api::api_class_by_name(iface)
+            .is_some_and(|i| self.instance_of(id, crate::heap::ClassId::Api(i)))
+    }
+
+    /// The `uicc.toolkit.ToolkitInterface` object of the registered applet
+    /// (`getShareableInterfaceObject(null, 1)`).
+    fn uicc_toolkit_object(&mut self, env: &mut dyn Env) -> Result<crate::heap::ObjId, Throw> {
+        let a = self
+            .applet
+            .ok_or_else(|| self.fault("no applet registered"))?;
+        let r = self.call_virtual(
+            env,
+            a,
+            "javacard/framework/Applet",
+            "getShareableInterfaceObject",
+            "(Ljavacard/framework/AID;B)Ljavacard/framework/Shareable;",
+            &[Slot::R(None), Slot::S(1)],
+        )?;
+        match r.and_then(|v| v.obj()) {
+            Some(o) if self.implements(o, "uicc/toolkit/ToolkitInterface") => Ok(o),
+            _ => Err(self.fault(
+                "getShareableInterfaceObject(null, 1) gave no uicc.toolkit.ToolkitInterface",
+            )),
+        }
+    }
+
+    /// Whether the registered applet is a toolkit applet: it implements
+    /// `sim.toolkit.ToolkitInterface`, or its package imports `uicc.toolkit` (whose applets
+    /// hand out their ToolkitInterface through `getShareableInterfaceObject`).
     pub fn is_toolkit_applet(&self) -> bool {
-        let Some(i) = crate::api::api_class_by_name("sim/toolkit/ToolkitInterface") else {
+        let Some(a) = self.applet else {
             return false;
         };
-        self.applet
-            .is_some_and(|a| self.instance_of(a, crate::heap::ClassId::Api(i)))
+        let uicc = crate::api::tokens_toolkit::UICC_TOOLKIT.aid;
+        self.implements(a, "sim/toolkit/ToolkitInterface")
+            || self
+                .packages
+                .iter()
+                .any(|p| p.cap.imports.iter().any(|i| i.aid == uicc))
     }
 
     /// Whether the applet waits for a TERMINAL RESPONSE (suspended in

@@ -60,6 +60,7 @@ pub const TABLES: &[&[Native]] = &[
     crate::api::framework::NATIVES,
     crate::api::crypto::NATIVES,
     crate::api::toolkit::NATIVES,
+    crate::api::toolkit::UICC_NATIVES,
 ];
 
 /// The native implementing `class.name desc`.

@@ -1,7 +1,7 @@
 //! Every CAP of test-vectors/cap/ links, each applet installs (instance AID = applet AID)
 //! and answers SELECT. HelloSTK (a `sim.toolkit` applet, TS 43.019) links with every native
-//! it calls; its install needs the card's toolkit registry (crates/jcvm/tests/toolkit.rs,
-//! crates/uicc/tests/hellostk.rs run it).
+//! it calls; its install needs the card's toolkit registry (crates/jcvm/tests/toolkit.rs and
+//! crates/terminal/tests/hellostk.rs run it).
 
 use jcvm::jcre::{Command, MemEnv};
 use jcvm::vm::Vm;

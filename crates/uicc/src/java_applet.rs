@@ -162,8 +162,10 @@ fn alpha_text(b: &[u8]) -> Result<String, i16> {
 /// profile download, unformatted SMS-PP, event downloads (MT call … browsing status) and
 /// unrecognized envelopes. Menu selection is registered through menu entries.
 fn event_supported(ev: u8) -> bool {
-    matches!(ev, event::PROFILE_DOWNLOAD | event::UNFORMATTED_SMS_PP_ENV | 12..=18 | 20..=29)
-        || ev == event::UNRECOGNIZED_ENVELOPE
+    matches!(
+        ev,
+        event::PROFILE_DOWNLOAD | event::UNFORMATTED_SMS_PP_ENV | 12..=18 | 20..=23 | 25..=29
+    ) || ev == event::UNRECOGNIZED_ENVELOPE
 }
 
 impl ToolkitHost for CtxEnv<'_, '_> {

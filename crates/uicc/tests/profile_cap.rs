@@ -47,11 +47,11 @@ fn hellostk_in_a_profile_sets_up_its_menu() {
 
 #[test]
 fn bad_cap_applets_are_profile_errors() {
-    let e = profile("cap = \"simota-uiccstk.cap\"\naid = \"F073696D6F74615501\"")
+    let e = profile("cap = \"simota-uiccfile.cap\"\naid = \"F073696D6F74614601\"")
         .unwrap_err()
         .to_string();
     assert!(
-        e.contains("uicc.toolkit") && e.contains("not on this card"),
+        e.contains("uicc.access") && e.contains("not on this card"),
         "{e}"
     );
     let e = profile("cap = \"jcsim-wallet.cap\"\nclass = \"A000000001\"\naid = \"A00000000101\"")

@@ -525,12 +525,16 @@ const DEV_DISPLAY: u8 = 0x02;
 const DEV_ME: u8 = 0x82;
 const DEV_SIM: u8 = 0x81;
 
-fn ph_get_the_handler(vm: &mut Vm, env: &mut dyn Env, _: &[Value]) -> R {
+fn proactive_handler(vm: &mut Vm, env: &mut dyn Env, class: &str) -> R {
     let ok = vm.toolkit.active && env.toolkit().is_some_and(|h| h.proactive_available());
     if !ok {
         return Err(tk(reason::HANDLER_NOT_AVAILABLE));
     }
-    handler(vm, kind::PROACTIVE, "sim/toolkit/ProactiveHandler")
+    handler(vm, kind::PROACTIVE, class)
+}
+
+fn ph_get_the_handler(vm: &mut Vm, env: &mut dyn Env, _: &[Value]) -> R {
+    proactive_handler(vm, env, "sim/toolkit/ProactiveHandler")
 }
 
 fn init_command(vm: &mut Vm, ty: u8, qualifier: u8, dst: u8) -> Result<(), Throw> {
@@ -624,15 +628,15 @@ fn ph_send(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
 
 // ---- ProactiveResponseHandler ---------------------------------------------------------
 
-fn prh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+fn response_handler(vm: &mut Vm, class: &str) -> R {
     if !vm.toolkit.active || vm.toolkit.response.is_none() {
         return Err(tk(reason::HANDLER_NOT_AVAILABLE));
     }
-    handler(
-        vm,
-        kind::PROACTIVE_RESPONSE,
-        "sim/toolkit/ProactiveResponseHandler",
-    )
+    handler(vm, kind::PROACTIVE_RESPONSE, class)
+}
+
+fn prh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    response_handler(vm, "sim/toolkit/ProactiveResponseHandler")
 }
 
 /// The value of the first TLV with `tag` of handler `k` (UNAVAILABLE_ELEMENT if absent).
@@ -715,11 +719,15 @@ fn prh_copy_channel_data(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
 
 // ---- EnvelopeHandler ------------------------------------------------------------------
 
-fn eh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+fn envelope_handler(vm: &mut Vm, class: &str) -> R {
     if !vm.toolkit.active || vm.toolkit.envelope.is_none() {
         return Err(tk(reason::HANDLER_NOT_AVAILABLE));
     }
-    handler(vm, kind::ENVELOPE, "sim/toolkit/EnvelopeHandler")
+    handler(vm, kind::ENVELOPE, class)
+}
+
+fn eh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    envelope_handler(vm, "sim/toolkit/EnvelopeHandler")
 }
 
 fn eh_envelope_tag(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
@@ -765,15 +773,15 @@ fn eh_secured_data(_: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
 
 // ---- EnvelopeResponseHandler ----------------------------------------------------------
 
-fn erh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+fn envelope_response_handler(vm: &mut Vm, class: &str) -> R {
     if !vm.toolkit.active || !vm.toolkit.response_allowed || vm.toolkit.posted {
         return Err(tk(reason::HANDLER_NOT_AVAILABLE));
     }
-    handler(
-        vm,
-        kind::ENVELOPE_RESPONSE,
-        "sim/toolkit/EnvelopeResponseHandler",
-    )
+    handler(vm, kind::ENVELOPE_RESPONSE, class)
+}
+
+fn erh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    envelope_response_handler(vm, "sim/toolkit/EnvelopeResponseHandler")
 }
 
 fn post(vm: &mut Vm, env: &mut dyn Env, data: Vec<u8>) -> R {
@@ -812,23 +820,27 @@ fn host(env: &mut dyn Env) -> Result<&mut dyn ToolkitHost, Throw> {
     env.toolkit().ok_or_else(|| tk(reason::REGISTRY_ERROR))
 }
 
-fn reg_get_entry(vm: &mut Vm, env: &mut dyn Env, _: &[Value]) -> R {
+/// `getEntry`: the applet's registry object of API class `class` (one per VM, created on
+/// first use, persistent so that it may be kept in a field).
+fn registry_entry(vm: &mut Vm, env: &mut dyn Env, class: &str) -> R {
+    let c = crate::api::api_class_by_name(class).map(crate::heap::ClassId::Api);
     let existing = vm.heap.iter().find_map(|(id, o)| match &o.body {
         crate::heap::Body::Instance {
+            class: k,
             peer: Some(NativePeer::Toolkit(kind::REGISTRY)),
             ..
-        } => Some(id),
+        } if Some(*k) == c => Some(id),
         _ => None,
     });
     if let Some(id) = existing {
         return Ok(Some(Value::Ref(Some(id))));
     }
-    let id = vm.new_native_object(
-        env,
-        "sim/toolkit/ToolkitRegistry",
-        NativePeer::Toolkit(kind::REGISTRY),
-    )?;
+    let id = vm.new_native_object(env, class, NativePeer::Toolkit(kind::REGISTRY))?;
     Ok(Some(Value::Ref(Some(id))))
+}
+
+fn reg_get_entry(vm: &mut Vm, env: &mut dyn Env, _: &[Value]) -> R {
+    registry_entry(vm, env, "sim/toolkit/ToolkitRegistry")
 }
 
 fn reg_init_menu_entry(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
@@ -1273,6 +1285,486 @@ pub const NATIVES: &[Native] = &[
     n!("MEProfile", "copy", "(S[BSS)S", me_copy),
     n!("MEProfile", "getValue", "(SS)S", me_get_value),
 ];
+
+// ---- uicc.toolkit (ETSI TS 102 241) ----------------------------------------------------
+
+/// `uicc.toolkit.ToolkitException`.
+pub const UICC_TOOLKIT_EXCEPTION: &str = "uicc/toolkit/ToolkitException";
+
+/// The `uicc.toolkit` flavour of an error: `ToolkitException`s become
+/// `uicc.toolkit.ToolkitException`s with the same reason (the two specifications number
+/// the reasons alike; ME_PROFILE_NOT_AVAILABLE is TERMINAL_PROFILE_NOT_AVAILABLE).
+fn uicc_exc(t: Throw) -> Throw {
+    match t {
+        Throw::Java {
+            class: TOOLKIT_EXCEPTION,
+            reason,
+        } => Throw::java(UICC_TOOLKIT_EXCEPTION, reason),
+        t => t,
+    }
+}
+
+/// `uicc.toolkit` natives that are the `sim.toolkit` ones with the uicc exception class.
+macro_rules! uicc_wrap {
+    ($($w:ident => $f:ident),* $(,)?) => {
+        $(
+            fn $w(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
+                $f(vm, env, a).map_err(uicc_exc)
+            }
+        )*
+    };
+}
+
+uicc_wrap!(
+    u_find_tlv => v_find_tlv,
+    u_copy_value => v_copy_value,
+    u_compare_value => v_compare_value,
+    u_get_value_byte => v_get_value_byte,
+    u_get_value_short => v_get_value_short,
+    u_find_and_copy_value => v_find_and_copy_value,
+    u_find_and_copy_value_at => v_find_and_copy_value_at,
+    u_find_and_compare_value => v_find_and_compare_value,
+    u_find_and_compare_value_at => v_find_and_compare_value_at,
+    u_copy => v_copy,
+    u_get_length => v_get_length,
+    u_get_value_length => v_get_value_length,
+    u_get_capacity => v_get_capacity,
+    u_append_tlv_array => e_append_tlv_array,
+    u_append_tlv_byte => e_append_tlv_byte,
+    u_append_tlv_short => e_append_tlv_short,
+    u_append_tlv_2bytes => e_append_tlv_2bytes,
+    u_append_tlv_byte_short => e_append_tlv_byte_short,
+    u_append_tlv_2shorts => e_append_tlv_2shorts,
+    u_append_tlv_byte_array => e_append_tlv_byte_array,
+    u_append_tlv_2arrays => e_append_tlv_2arrays,
+    u_append_array => e_append_array,
+    u_clear => e_clear,
+    u_ph_init => ph_init,
+    u_ph_init_display_text => ph_init_display_text,
+    u_ph_init_get_inkey => ph_init_get_inkey,
+    u_ph_init_get_input => ph_init_get_input,
+    u_ph_init_close_channel => ph_init_close_channel,
+    u_ph_init_more_time => ph_init_more_time,
+    u_ph_send => ph_send,
+    u_general_result => prh_general_result,
+    u_additional_length => prh_additional_length,
+    u_copy_additional => prh_copy_additional,
+    u_item_identifier => item_identifier,
+    u_text_length => prh_text_length,
+    u_text_dcs => prh_text_dcs,
+    u_copy_text => prh_copy_text,
+    u_channel_identifier => channel_identifier,
+    u_channel_status => channel_status,
+    u_copy_channel_data => prh_copy_channel_data,
+    u_envelope_tag => eh_envelope_tag,
+    u_tp_udl_offset => eh_tp_udl_offset,
+    u_user_data_length => eh_user_data_length,
+    u_secured_data => eh_secured_data,
+    u_post => erh_post_bool,
+    u_post_as_ber_tlv => erh_post_as_ber_tlv,
+    u_init_menu_entry => reg_init_menu_entry,
+    u_change_menu_entry => reg_change_menu_entry,
+    u_enable_menu_entry => reg_enable_menu_entry,
+    u_disable_menu_entry => reg_disable_menu_entry,
+    u_set_event => reg_set_event,
+    u_set_event_list => reg_set_event_list_shorts,
+    u_clear_event => reg_clear_event,
+    u_is_event_set => reg_is_event_set,
+    u_allocate_timer => reg_allocate_timer,
+    u_release_timer => reg_release_timer,
+    u_tp_check_byte => me_check_byte,
+    u_tp_check_short => me_check_short,
+    u_tp_check_mask => me_check_mask,
+    u_tp_copy => me_copy,
+    u_tp_get_value => me_get_value,
+);
+
+fn u_ph_get_the_handler(vm: &mut Vm, env: &mut dyn Env, _: &[Value]) -> R {
+    proactive_handler(vm, env, "uicc/toolkit/ProactiveHandler").map_err(uicc_exc)
+}
+
+fn u_prh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    response_handler(vm, "uicc/toolkit/ProactiveResponseHandler").map_err(uicc_exc)
+}
+
+fn u_eh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    envelope_handler(vm, "uicc/toolkit/EnvelopeHandler").map_err(uicc_exc)
+}
+
+fn u_erh_get_the_handler(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    envelope_response_handler(vm, "uicc/toolkit/EnvelopeResponseHandler").map_err(uicc_exc)
+}
+
+fn u_reg_get_entry(vm: &mut Vm, env: &mut dyn Env, _: &[Value]) -> R {
+    registry_entry(vm, env, "uicc/toolkit/ToolkitRegistry").map_err(uicc_exc)
+}
+
+fn u_exc_throw_it(_: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
+    Err(Throw::java(UICC_TOOLKIT_EXCEPTION, a[0].short()))
+}
+
+macro_rules! u {
+    ($c:literal, $m:literal, $d:literal, $f:expr) => {
+        (concat!("uicc/toolkit/", $c), $m, $d, $f as NativeFn)
+    };
+}
+
+/// The `uicc.toolkit` natives (ETSI TS 102 241): the handlers are interfaces there, reached
+/// through `*System.getTheHandler()`; events are shorts. Not implemented (a call faults
+/// naming it): service identifiers, file events, menu entry text attributes,
+/// `BERTLVViewHandler`/`BERTLVEditHandler`, `getPollInterval`/`requestPollInterval`.
+pub const UICC_NATIVES: &[Native] = &[
+    u!("ToolkitException", "<init>", "(S)V", exc_init),
+    u!("ToolkitException", "throwIt", "(S)V", u_exc_throw_it),
+    u!("ViewHandler", "findTLV", "(BB)B", u_find_tlv),
+    u!("ViewHandler", "copyValue", "(S[BSS)S", u_copy_value),
+    u!("ViewHandler", "compareValue", "(S[BSS)B", u_compare_value),
+    u!("ViewHandler", "getValueByte", "(S)B", u_get_value_byte),
+    u!("ViewHandler", "getValueShort", "(S)S", u_get_value_short),
+    u!(
+        "ViewHandler",
+        "findAndCopyValue",
+        "(B[BS)S",
+        u_find_and_copy_value
+    ),
+    u!(
+        "ViewHandler",
+        "findAndCopyValue",
+        "(BBS[BSS)S",
+        u_find_and_copy_value_at
+    ),
+    u!(
+        "ViewHandler",
+        "findAndCompareValue",
+        "(B[BS)B",
+        u_find_and_compare_value
+    ),
+    u!(
+        "ViewHandler",
+        "findAndCompareValue",
+        "(BBS[BSS)B",
+        u_find_and_compare_value_at
+    ),
+    u!("ViewHandler", "copy", "([BSS)S", u_copy),
+    u!("ViewHandler", "getLength", "()S", u_get_length),
+    u!("ViewHandler", "getValueLength", "()S", u_get_value_length),
+    u!("ViewHandler", "getCapacity", "()S", u_get_capacity),
+    u!("EditHandler", "appendTLV", "(B[BSS)V", u_append_tlv_array),
+    u!("EditHandler", "appendTLV", "(BB)V", u_append_tlv_byte),
+    u!("EditHandler", "appendTLV", "(BS)V", u_append_tlv_short),
+    u!("EditHandler", "appendTLV", "(BBB)V", u_append_tlv_2bytes),
+    u!(
+        "EditHandler",
+        "appendTLV",
+        "(BBS)V",
+        u_append_tlv_byte_short
+    ),
+    u!("EditHandler", "appendTLV", "(BSS)V", u_append_tlv_2shorts),
+    u!(
+        "EditHandler",
+        "appendTLV",
+        "(BB[BSS)V",
+        u_append_tlv_byte_array
+    ),
+    u!(
+        "EditHandler",
+        "appendTLV",
+        "(B[BSS[BSS)V",
+        u_append_tlv_2arrays
+    ),
+    u!("EditHandler", "appendArray", "([BSS)V", u_append_array),
+    u!("EditHandler", "clear", "()V", u_clear),
+    u!(
+        "ProactiveHandlerSystem",
+        "getTheHandler",
+        "()Luicc/toolkit/ProactiveHandler;",
+        u_ph_get_the_handler
+    ),
+    u!("ProactiveHandler", "init", "(BBB)V", u_ph_init),
+    u!(
+        "ProactiveHandler",
+        "initDisplayText",
+        "(BB[BSS)V",
+        u_ph_init_display_text
+    ),
+    u!(
+        "ProactiveHandler",
+        "initGetInkey",
+        "(BB[BSS)V",
+        u_ph_init_get_inkey
+    ),
+    u!(
+        "ProactiveHandler",
+        "initGetInput",
+        "(BB[BSSSS)V",
+        u_ph_init_get_input
+    ),
+    u!(
+        "ProactiveHandler",
+        "initCloseChannel",
+        "(B)V",
+        u_ph_init_close_channel
+    ),
+    u!(
+        "ProactiveHandler",
+        "initMoreTime",
+        "()V",
+        u_ph_init_more_time
+    ),
+    u!("ProactiveHandler", "send", "()B", u_ph_send),
+    u!(
+        "ProactiveResponseHandlerSystem",
+        "getTheHandler",
+        "()Luicc/toolkit/ProactiveResponseHandler;",
+        u_prh_get_the_handler
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "getGeneralResult",
+        "()B",
+        u_general_result
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "getAdditionalInformationLength",
+        "()S",
+        u_additional_length
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "copyAdditionalInformation",
+        "([BSS)S",
+        u_copy_additional
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "getItemIdentifier",
+        "()B",
+        u_item_identifier
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "getTextStringLength",
+        "()S",
+        u_text_length
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "getTextStringCodingScheme",
+        "()B",
+        u_text_dcs
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "copyTextString",
+        "([BS)S",
+        u_copy_text
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "getChannelIdentifier",
+        "()B",
+        u_channel_identifier
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "getChannelStatus",
+        "(B)S",
+        u_channel_status
+    ),
+    u!(
+        "ProactiveResponseHandler",
+        "copyChannelData",
+        "([BSS)S",
+        u_copy_channel_data
+    ),
+    u!(
+        "EnvelopeHandlerSystem",
+        "getTheHandler",
+        "()Luicc/toolkit/EnvelopeHandler;",
+        u_eh_get_the_handler
+    ),
+    u!(
+        "EnvelopeHandler",
+        "getItemIdentifier",
+        "()B",
+        u_item_identifier
+    ),
+    u!("EnvelopeHandler", "getEnvelopeTag", "()B", u_envelope_tag),
+    u!("EnvelopeHandler", "getTPUDLOffset", "()S", u_tp_udl_offset),
+    u!(
+        "EnvelopeHandler",
+        "getUserDataLength",
+        "()S",
+        u_user_data_length
+    ),
+    u!(
+        "EnvelopeHandler",
+        "getSecuredDataOffset",
+        "()S",
+        u_secured_data
+    ),
+    u!(
+        "EnvelopeHandler",
+        "getSecuredDataLength",
+        "()S",
+        u_secured_data
+    ),
+    u!(
+        "EnvelopeHandler",
+        "getChannelIdentifier",
+        "()B",
+        u_channel_identifier
+    ),
+    u!(
+        "EnvelopeHandler",
+        "getChannelStatus",
+        "(B)S",
+        u_channel_status
+    ),
+    u!(
+        "EnvelopeResponseHandlerSystem",
+        "getTheHandler",
+        "()Luicc/toolkit/EnvelopeResponseHandler;",
+        u_erh_get_the_handler
+    ),
+    u!("EnvelopeResponseHandler", "post", "(Z)V", u_post),
+    u!(
+        "EnvelopeResponseHandler",
+        "postAsBERTLV",
+        "(ZB)V",
+        u_post_as_ber_tlv
+    ),
+    u!(
+        "ToolkitRegistrySystem",
+        "getEntry",
+        "()Luicc/toolkit/ToolkitRegistry;",
+        u_reg_get_entry
+    ),
+    u!(
+        "ToolkitRegistry",
+        "initMenuEntry",
+        "([BSSBZBS)B",
+        u_init_menu_entry
+    ),
+    u!(
+        "ToolkitRegistry",
+        "changeMenuEntry",
+        "(B[BSSBZBS)V",
+        u_change_menu_entry
+    ),
+    u!(
+        "ToolkitRegistry",
+        "enableMenuEntry",
+        "(B)V",
+        u_enable_menu_entry
+    ),
+    u!(
+        "ToolkitRegistry",
+        "disableMenuEntry",
+        "(B)V",
+        u_disable_menu_entry
+    ),
+    u!("ToolkitRegistry", "setEvent", "(S)V", u_set_event),
+    u!(
+        "ToolkitRegistry",
+        "setEventList",
+        "([SSS)V",
+        u_set_event_list
+    ),
+    u!("ToolkitRegistry", "clearEvent", "(S)V", u_clear_event),
+    u!("ToolkitRegistry", "isEventSet", "(S)Z", u_is_event_set),
+    u!("ToolkitRegistry", "allocateTimer", "()B", u_allocate_timer),
+    u!("ToolkitRegistry", "releaseTimer", "(B)V", u_release_timer),
+    u!("TerminalProfile", "check", "(B)Z", u_tp_check_byte),
+    u!("TerminalProfile", "check", "(S)Z", u_tp_check_short),
+    u!("TerminalProfile", "check", "([BSS)Z", u_tp_check_mask),
+    u!("TerminalProfile", "copy", "(S[BSS)S", u_tp_copy),
+    u!("TerminalProfile", "getValue", "(SS)S", u_tp_get_value),
+];
+
+// ---- natives only uicc.toolkit has -------------------------------------------------------
+
+fn v_get_value_short(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
+    let k = kind_of(vm, a[0].obj())?;
+    let b = value_range(vm, k, a[1].short(), 2)?;
+    short(i16::from_be_bytes([b[0], b[1]]))
+}
+
+fn e_append_tlv_short(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
+    let k = kind_of(vm, a[0].obj())?;
+    append_tlv(vm, k, a[1].short() as u8, &a[2].short().to_be_bytes())?;
+    Ok(None)
+}
+
+fn e_append_tlv_byte_short(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
+    let k = kind_of(vm, a[0].obj())?;
+    let s = a[3].short().to_be_bytes();
+    append_tlv(vm, k, a[1].short() as u8, &[a[2].short() as u8, s[0], s[1]])?;
+    Ok(None)
+}
+
+fn e_append_tlv_2shorts(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
+    let k = kind_of(vm, a[0].obj())?;
+    let (x, y) = (a[2].short().to_be_bytes(), a[3].short().to_be_bytes());
+    append_tlv(vm, k, a[1].short() as u8, &[x[0], x[1], y[0], y[1]])?;
+    Ok(None)
+}
+
+fn e_append_tlv_2arrays(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
+    let k = kind_of(vm, a[0].obj())?;
+    let mut v = vm
+        .bytes_range(a[2].obj(), a[3].short(), a[4].short())?
+        .to_vec();
+    v.extend_from_slice(vm.bytes_range(a[5].obj(), a[6].short(), a[7].short())?);
+    append_tlv(vm, k, a[1].short() as u8, &v)?;
+    Ok(None)
+}
+
+fn ph_init_more_time(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    init_command(vm, 0x02, 0x00, DEV_ME)?;
+    Ok(None)
+}
+
+/// `getChannelStatus(channel)`: the two bytes of the Channel status object (`38`) of
+/// channel `channel` (UNAVAILABLE_ELEMENT when there is none).
+fn channel_status(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
+    let k = kind_of(vm, a[0].obj())?;
+    let ch = a[1].short() as u8;
+    let b = buffer(vm, k)?;
+    let v = tlvs(b)
+        .into_iter()
+        .filter(|t| t.tag == 0x38 && t.len >= 2)
+        .map(|t| [b[t.value], b[t.value + 1]])
+        .find(|v| v[0] & 0x07 == ch)
+        .ok_or_else(|| tk(reason::UNAVAILABLE_ELEMENT))?;
+    short(i16::from_be_bytes(v))
+}
+
+fn erh_post_bool(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
+    kind_of(vm, a[0].obj())?;
+    let d = vm.toolkit.envelope_response.clone();
+    post(vm, env, d)
+}
+
+fn reg_set_event_list_shorts(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
+    let (off, len) = (a[2].short(), a[3].short());
+    let events = match &vm.object(a[1].obj())?.body {
+        crate::heap::Body::Shorts(v) => {
+            if off < 0 || len < 0 {
+                return Err(Throw::bounds());
+            }
+            v.get(off as usize..off as usize + len as usize)
+                .ok_or_else(Throw::bounds)?
+                .to_vec()
+        }
+        _ => return Err(Throw::security()),
+    };
+    for e in events {
+        set_event(env, e as u8)?;
+    }
+    Ok(None)
+}
 
 #[cfg(test)]
 mod tests {
