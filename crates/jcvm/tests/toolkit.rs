@@ -1147,3 +1147,223 @@ fn envelope_response_registry_and_me_profile() {
         tk(reason::ME_PROFILE_NOT_AVAILABLE)
     );
 }
+
+#[test]
+fn uicc_toolkit_natives_throw_the_uicc_exception() {
+    let (mut card, mut vm) = installed();
+    vm.toolkit = jcvm::api::toolkit::ToolkitState {
+        active: true,
+        event: 7,
+        envelope: Some((
+            0xD3,
+            vec![
+                0x82, 0x02, 0x01, 0x81, 0x90, 0x01, 0x05, 0x38, 0x02, 0x81, 0x05,
+            ],
+        )),
+        ..Default::default()
+    };
+    let u = |vm: &mut Vm, card: &mut Card, c: &str, m: &str, d: &str, a: &[Value]| {
+        let f = lookup(&format!("uicc/toolkit/{c}"), m, d)
+            .unwrap_or_else(|| panic!("no native uicc {c}.{m}{d}"));
+        f(vm, card, a)
+    };
+    let uexc = |r: i16| -> Result<Option<Value>, Throw> {
+        Err(Throw::Java {
+            class: jcvm::api::toolkit::UICC_TOOLKIT_EXCEPTION,
+            reason: r,
+        })
+    };
+    let e = u(
+        &mut vm,
+        &mut card,
+        "EnvelopeHandlerSystem",
+        "getTheHandler",
+        "()Luicc/toolkit/EnvelopeHandler;",
+        &[],
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(
+        short(u(
+            &mut vm,
+            &mut card,
+            "EnvelopeHandler",
+            "getItemIdentifier",
+            "()B",
+            &[e]
+        )),
+        5
+    );
+    assert_eq!(
+        u(
+            &mut vm,
+            &mut card,
+            "ViewHandler",
+            "findTLV",
+            "(BB)B",
+            &[e, s(0x10), s(0)]
+        ),
+        uexc(reason::BAD_INPUT_PARAMETER)
+    );
+    assert_eq!(
+        short(u(
+            &mut vm,
+            &mut card,
+            "ViewHandler",
+            "findTLV",
+            "(BB)B",
+            &[e, s(0x02), s(1)]
+        )),
+        1
+    );
+    assert_eq!(
+        short(u(
+            &mut vm,
+            &mut card,
+            "ViewHandler",
+            "getValueShort",
+            "(S)S",
+            &[e, s(0)]
+        )),
+        0x0181
+    );
+    assert_eq!(
+        u(
+            &mut vm,
+            &mut card,
+            "ViewHandler",
+            "getValueShort",
+            "(S)S",
+            &[e, s(1)]
+        ),
+        uexc(reason::OUT_OF_TLV_BOUNDARIES)
+    );
+    // Channel status of channel 1: 81 05.
+    assert_eq!(
+        short(u(
+            &mut vm,
+            &mut card,
+            "EnvelopeHandler",
+            "getChannelStatus",
+            "(B)S",
+            &[e, s(1)]
+        )),
+        0x8105u16 as i16
+    );
+    assert_eq!(
+        u(
+            &mut vm,
+            &mut card,
+            "EnvelopeHandler",
+            "getChannelStatus",
+            "(B)S",
+            &[e, s(2)]
+        ),
+        uexc(reason::UNAVAILABLE_ELEMENT)
+    );
+    // The proactive handler: MORE TIME, short-valued TLVs.
+    let p = u(
+        &mut vm,
+        &mut card,
+        "ProactiveHandlerSystem",
+        "getTheHandler",
+        "()Luicc/toolkit/ProactiveHandler;",
+        &[],
+    )
+    .unwrap()
+    .unwrap();
+    u(
+        &mut vm,
+        &mut card,
+        "ProactiveHandler",
+        "initMoreTime",
+        "()V",
+        &[p],
+    )
+    .unwrap();
+    u(
+        &mut vm,
+        &mut card,
+        "EditHandler",
+        "appendTLV",
+        "(BSS)V",
+        &[p, s(0x84), s(0x0102), s(0x0304)],
+    )
+    .unwrap();
+    let out = arr(&mut vm, &mut card, &[0; 15]);
+    u(
+        &mut vm,
+        &mut card,
+        "ViewHandler",
+        "copy",
+        "([BSS)S",
+        &[p, out, s(0), s(15)],
+    )
+    .unwrap();
+    assert_eq!(
+        bytes(&vm, out),
+        vec![
+            0x81, 0x03, 0x01, 0x02, 0x00, 0x82, 0x02, 0x81, 0x82, 0x84, 0x04, 0x01, 0x02, 0x03,
+            0x04
+        ]
+    );
+    // The registry: events as shorts, an event list of shorts.
+    let reg = u(
+        &mut vm,
+        &mut card,
+        "ToolkitRegistrySystem",
+        "getEntry",
+        "()Luicc/toolkit/ToolkitRegistry;",
+        &[],
+    )
+    .unwrap()
+    .unwrap();
+    let list = Value::Ref(Some(
+        vm.alloc(&mut card, Memory::ClearOnReset, Body::Shorts(vec![16, 17]))
+            .unwrap(),
+    ));
+    u(
+        &mut vm,
+        &mut card,
+        "ToolkitRegistry",
+        "setEventList",
+        "([SSS)V",
+        &[reg, list, s(0), s(2)],
+    )
+    .unwrap();
+    assert_eq!(card.events, vec![16, 17]);
+    assert_eq!(
+        u(
+            &mut vm,
+            &mut card,
+            "ToolkitRegistry",
+            "setEvent",
+            "(S)V",
+            &[reg, s(7)]
+        ),
+        uexc(reason::EVENT_NOT_ALLOWED)
+    );
+    assert_eq!(
+        u(
+            &mut vm,
+            &mut card,
+            "ToolkitException",
+            "throwIt",
+            "(S)V",
+            &[s(9)]
+        ),
+        uexc(9)
+    );
+    card.profile = None;
+    assert_eq!(
+        u(
+            &mut vm,
+            &mut card,
+            "TerminalProfile",
+            "check",
+            "(S)Z",
+            &[s(0)]
+        ),
+        uexc(reason::ME_PROFILE_NOT_AVAILABLE)
+    );
+}

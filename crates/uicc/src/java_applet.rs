@@ -8,8 +8,10 @@
 //! `Applet.install`, GPCS §11.5.2.3.2): instance AID, privileges (one byte, 00) and the
 //! application parameters (`C9` contents), each length-prefixed.
 //!
-//! SIM Toolkit (3GPP TS 43.019 `sim.toolkit`): an applet implementing `ToolkitInterface`
-//! gets the card's toolkit events as `processToolkit(byte event)` — MENU SELECTION (`D3`:
+//! SIM Toolkit (3GPP TS 43.019 `sim.toolkit`, ETSI TS 102 241 `uicc.toolkit`): an applet
+//! implementing `sim.toolkit.ToolkitInterface` (or handing out a `uicc.toolkit` one from
+//! `getShareableInterfaceObject(null, 1)`) gets the card's toolkit events as
+//! `processToolkit(event)` — MENU SELECTION (`D3`:
 //! EVENT_MENU_SELECTION / _HELP_REQUEST), EVENT DOWNLOAD (`D6`: the event's code of TS 43.019
 //! `ToolkitConstants`), TERMINAL PROFILE (EVENT_PROFILE_DOWNLOAD), unformatted SMS-PP
 //! (EVENT_UNFORMATTED_SMS_PP_ENV) and unrecognized envelopes (EVENT_UNRECOGNIZED_ENVELOPE).

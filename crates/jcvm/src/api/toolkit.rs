@@ -1,7 +1,8 @@
-//! Natives of `sim.toolkit` (3GPP TS 43.019 §6, the SIM Toolkit API; its classes mirror ETSI
-//! TS 102 241 `uicc.toolkit`): `ToolkitRegistry`, `ProactiveHandler`,
-//! `ProactiveResponseHandler`, `EnvelopeHandler`, `EnvelopeResponseHandler`, their
-//! `ViewHandler` / `EditHandler` TLV methods, `MEProfile` and `ToolkitException`.
+//! Natives of `sim.toolkit` (3GPP TS 43.019 §6, the SIM Toolkit API) and of `uicc.toolkit`
+//! (ETSI TS 102 241 §6, the same classes as interfaces behind `*System.getTheHandler()`,
+//! [`UICC_NATIVES`]): `ToolkitRegistry`, `ProactiveHandler`, `ProactiveResponseHandler`,
+//! `EnvelopeHandler`, `EnvelopeResponseHandler`, their `ViewHandler` / `EditHandler` TLV
+//! methods, `MEProfile` / `TerminalProfile` and `ToolkitException`.
 //!
 //! The VM keeps the handlers' buffers ([`ToolkitState`]: the ENVELOPE being processed, the
 //! proactive command being built, the TERMINAL RESPONSE, the envelope response) and does the
