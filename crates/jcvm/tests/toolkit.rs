@@ -1367,3 +1367,108 @@ fn uicc_toolkit_natives_throw_the_uicc_exception() {
         uexc(reason::ME_PROFILE_NOT_AVAILABLE)
     );
 }
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VIEW: &[(&str, &str)] = &[
+        ("findTLV", "(BB)B"),
+        ("getValueLength", "()S"),
+        ("getValueByte", "(S)B"),
+        ("copyValue", "(S[BSS)S"),
+        ("compareValue", "(S[BSS)B"),
+        ("findAndCopyValue", "(B[BS)S"),
+        ("findAndCopyValue", "(BBS[BSS)S"),
+        ("findAndCompareValue", "(B[BS)B"),
+        ("findAndCompareValue", "(BBS[BSS)B"),
+        ("copy", "([BSS)S"),
+        ("getLength", "()S"),
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Any envelope bytes and any arguments: the handler natives answer a value or a
+        /// Java exception, never a panic.
+        #[test]
+        fn view_handler_natives_never_panic(
+            env in proptest::collection::vec(any::<u8>(), 0..64),
+            calls in proptest::collection::vec((0..VIEW.len(), any::<i16>(), any::<i16>(), any::<i16>(), any::<i16>()), 1..24),
+        ) {
+            let (mut card, mut vm) = installed();
+            vm.toolkit = jcvm::api::toolkit::ToolkitState {
+                active: true,
+                event: 0xFF,
+                envelope: Some((0xDF, env.clone())),
+                response: Some(env.clone()),
+                response_allowed: true,
+                ..Default::default()
+            };
+            let h = call(&mut vm, &mut card, "EnvelopeHandler", "getTheHandler", "()Lsim/toolkit/EnvelopeHandler;", &[]).unwrap().unwrap();
+            let r = call(&mut vm, &mut card, "ProactiveResponseHandler", "getTheHandler", "()Lsim/toolkit/ProactiveResponseHandler;", &[]).unwrap().unwrap();
+            let buf = arr(&mut vm, &mut card, &[0; 16]);
+            for (i, (m, a, b, c, d)) in calls.into_iter().enumerate() {
+                let this = if i % 2 == 0 { h } else { r };
+                let (name, desc) = VIEW[m];
+                let args: Vec<Value> = match desc {
+                    "(BB)B" => vec![this, s(a), s(b)],
+                    "()S" => vec![this],
+                    "(S)B" => vec![this, s(a)],
+                    "(S[BSS)S" | "(S[BSS)B" => vec![this, s(a), buf, s(b), s(c)],
+                    "(B[BS)S" | "(B[BS)B" => vec![this, s(a), buf, s(b)],
+                    "(BBS[BSS)S" | "(BBS[BSS)B" => vec![this, s(a), s(b), s(c), buf, s(d), s(a)],
+                    _ => vec![this, buf, s(a), s(b)],
+                };
+                let _ = call(&mut vm, &mut card, "ViewHandler", name, desc, &args);
+                for (m, d) in [
+                    ("getGeneralResult", "()B"),
+                    ("getTextStringLength", "()S"),
+                    ("getItemIdentifier", "()B"),
+                    ("getAdditionalInformationLength", "()S"),
+                ] {
+                    let _ = call(&mut vm, &mut card, "ProactiveResponseHandler", m, d, &[r]);
+                }
+                let _ = call(&mut vm, &mut card, "EnvelopeHandler", "getTPUDLOffset", "()S", &[h]);
+                let _ = call(&mut vm, &mut card, "EnvelopeHandler", "getUserDataLength", "()S", &[h]);
+            }
+            prop_assert_eq!(jcvm::api::toolkit::general_result(&env).is_some(), env.len() > 0 && general_ok(&env));
+        }
+    }
+
+    /// Whether a walk of the list meets a non-empty `03`/`83` object before any malformed one.
+    fn general_ok(b: &[u8]) -> bool {
+        let mut at = 0;
+        while at < b.len() {
+            let t = b[at];
+            if matches!(t, 0x00 | 0xFF | 0x80) {
+                return false;
+            }
+            let tl = if t == 0x7F { 3 } else { 1 };
+            let Some(&l0) = b.get(at + tl) else {
+                return false;
+            };
+            let (len, ll) = match l0 {
+                n if n < 0x80 => (n as usize, 1),
+                0x81 => match b.get(at + tl + 1) {
+                    Some(&n) => (n as usize, 2),
+                    None => return false,
+                },
+                0x82 => match (b.get(at + tl + 1), b.get(at + tl + 2)) {
+                    (Some(&h), Some(&l)) => ((h as usize) << 8 | l as usize, 3),
+                    _ => return false,
+                },
+                _ => return false,
+            };
+            let v = at + tl + ll;
+            if v + len > b.len() || (t == 0x7F && b.len() < at + 3) {
+                return false;
+            }
+            if t != 0x7F && t & 0x7F == 0x03 && len > 0 {
+                return true;
+            }
+            at = v + len;
+        }
+        false
+    }
+}

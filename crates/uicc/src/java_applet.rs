@@ -398,6 +398,12 @@ impl Applet for JavaApplet {
             if !vm.is_toolkit_applet() {
                 return Ok(Vec::new());
             }
+            // An applet waiting in send() is not entered again (its TERMINAL RESPONSE is still
+            // to come) — except by a new TERMINAL PROFILE: the terminal restarted, the wait
+            // is abandoned.
+            if vm.toolkit_waiting() && !matches!(ev, ToolkitEvent::ProfileDownload(_)) {
+                return Ok(Vec::new());
+            }
             let env_ref = envelope.as_ref().map(|(t, b)| (*t, b.as_slice()));
             vm.process_toolkit(&mut CtxEnv { ctx }, code, env_ref, response_allowed)
         };
