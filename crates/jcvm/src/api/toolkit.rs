@@ -87,7 +87,8 @@ pub mod event {
 /// What the card provides to the toolkit natives (the card's side of the seam). Errors are
 /// `ToolkitException` reasons ([`reason`]).
 pub trait ToolkitHost {
-    /// The TERMINAL PROFILE received, if any (`MEProfile`).
+    /// The TERMINAL PROFILE received, if any (`MEProfile`; simota's card answers it inside
+    /// toolkit invocations only).
     fn terminal_profile(&self) -> Option<Vec<u8>>;
     /// Whether this applet may send proactive commands now (TERMINAL PROFILE received, no
     /// other applet's proactive session open).
