@@ -133,19 +133,23 @@ fn the_wallet_balance_survives_the_state_file_and_is_installed_once() {
 
 #[test]
 fn a_cap_whose_imports_the_card_lacks_is_refused_naming_the_import() {
+    // A uicc.access (ETSI TS 102 241 file access) applet: not on this card.
     let o = simota(&[
         "run",
         "--cap",
-        "test-vectors/cap/pysim-test_javacard.cap",
+        "test-vectors/cap/simota-uiccfile.cap",
         "apdu-scripts/jcvm/empty.apdu",
     ]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("--cap test-vectors/cap/pysim-test_javacard.cap"),
+        err.contains("--cap test-vectors/cap/simota-uiccfile.cap"),
         "{err}"
     );
-    assert!(err.contains("is not on this card"), "{err}");
+    assert!(
+        err.contains("(uicc.access) 1.0 is not on this card"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -169,4 +173,29 @@ fn a_cap_needing_crypto_natives_not_yet_present_fails_its_install_clearly() {
         // applet) then fails on its SELECT.
         assert_eq!(o.status.code(), Some(1), "{err}");
     }
+}
+
+/// Issue 17: pySim's HelloSTK (a `sim.toolkit` applet): SET UP MENU after TERMINAL PROFILE
+/// lists its entry, MENU SELECTION makes it send DISPLAY TEXT, the TERMINAL RESPONSE resumes
+/// it and ends the session; then the same through the terminal simulator, which shows the
+/// text.
+#[test]
+fn hellostk_script_menu_selection_displays_text() {
+    let o = simota(&[
+        "run",
+        "--cap",
+        "test-vectors/cap/pysim-test_javacard.cap",
+        "apdu-scripts/jcvm/hellostk.apdu",
+    ]);
+    let out = check(&o);
+    assert!(out.contains("10 expectation(s), 0 failed"), "{out}");
+    assert!(out.contains("shown Item(3): Hello, STK"), "{out}");
+    assert!(
+        out.contains("-- menu: shown Text: Welcome to ToorCamp 2012"),
+        "{out}"
+    );
+    assert!(
+        out.contains("-- menu: DisplayText -> result 00 (card 9000)"),
+        "{out}"
+    );
 }

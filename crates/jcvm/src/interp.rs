@@ -102,7 +102,9 @@ impl Vm {
             env,
             frames: Vec::new(),
         };
-        ex.run(Target::Bytecode { pkg, off }, args.to_vec())
+        let r = ex.run(Target::Bytecode { pkg, off }, args.to_vec());
+        ex.stash_if_suspended(&r);
+        r
     }
 
     /// Calls virtual method `name desc` of class `class` on object `this` (dispatched on
@@ -133,7 +135,76 @@ impl Vm {
             env,
             frames: Vec::new(),
         };
-        ex.run(t, w)
+        let r = ex.run(t, w);
+        ex.stash_if_suspended(&r);
+        r
+    }
+
+    /// Calls interface method `name desc` of API interface `iface` on object `this`
+    /// (dispatched through its class's interface tables, §6.9), e.g.
+    /// `sim/toolkit/ToolkitInterface.processToolkit(B)V`.
+    pub fn call_interface(
+        &mut self,
+        env: &mut dyn Env,
+        this: ObjId,
+        iface: &str,
+        name: &str,
+        desc: &str,
+        args: &[Slot],
+    ) -> Result<Option<Value>, Throw> {
+        let id = api::api_class_by_name(iface)
+            .ok_or_else(|| self.fault(format!("no API interface {iface}")))?;
+        let token = api::class_info(id)
+            .and_then(|c| c.virtual_token(name, desc))
+            .ok_or_else(|| self.fault(format!("no method {iface}.{name}{desc}")))?;
+        let rc = self.class_of(this).ok_or_else(Throw::npe)?;
+        if !self.instance_of(this, ClassId::Api(id)) {
+            return Err(self.fault(format!("the applet does not implement {iface}")));
+        }
+        let mut w = vec![Slot::R(Some(this))];
+        w.extend_from_slice(args);
+        let mut ex = Exec {
+            vm: self,
+            env,
+            frames: Vec::new(),
+        };
+        let t = ex.interface_target(rc, ClassId::Api(id), token)?;
+        let r = ex.run(t, w);
+        ex.stash_if_suspended(&r);
+        r
+    }
+
+    /// Continues the frames suspended by [`Throw::Suspend`]: the suspended call returns
+    /// `value`. `Err(Throw::Suspend)` again when the applet waits once more.
+    pub(crate) fn resume_frames(
+        &mut self,
+        env: &mut dyn Env,
+        value: Option<Value>,
+    ) -> Result<Option<Value>, Throw> {
+        let s = self
+            .suspended
+            .take()
+            .ok_or_else(|| self.fault("nothing to resume"))?;
+        self.context = s.context;
+        let mut ex = Exec {
+            vm: self,
+            env,
+            frames: s.frames,
+        };
+        let r = (|| {
+            let fr = ex.frames.last_mut().ok_or(Throw::Fault(0x6F00))?;
+            let op = fr.u1(0)?;
+            fr.pc += if op == 0x8E { 5 } else { 3 };
+            match value {
+                None => {}
+                Some(Value::Short(v)) => fr.push_s(v)?,
+                Some(Value::Int(v)) => fr.push_i(v)?,
+                Some(Value::Ref(v)) => fr.push_r(v)?,
+            }
+            ex.interpret_from(1)
+        })();
+        ex.stash_if_suspended(&r);
+        r
     }
 
     fn super_of(&self, c: ClassId) -> Option<ClassId> {
@@ -431,17 +502,42 @@ impl Exec<'_> {
 
     fn interpret(&mut self) -> Result<Option<Value>, Throw> {
         let base = self.frames.len();
+        self.interpret_from(base)
+    }
+
+    /// Keeps the frames in the VM when the run ended in [`Throw::Suspend`] (only the
+    /// outermost execution may suspend: a nested one faults).
+    fn stash_if_suspended(&mut self, r: &Result<Option<Value>, Throw>) {
+        if matches!(r, Err(Throw::Suspend)) {
+            self.vm.suspended = Some(crate::vm::Suspended {
+                frames: std::mem::take(&mut self.frames),
+                context: self.vm.context,
+            });
+        }
+    }
+
+    /// Runs until the frame at depth `base` returns.
+    fn interpret_from(&mut self, base: usize) -> Result<Option<Value>, Throw> {
         loop {
             match self.step(base) {
                 Ok(Some(v)) => return Ok(v),
                 Ok(None) => {}
                 Err(Throw::Fault(sw)) => return Err(Throw::Fault(sw)),
-                Err(t) => {
-                    let exc = match t {
-                        Throw::Object(o) => o,
-                        Throw::Java { class, reason } => self.vm.exception_object(class, reason)?,
-                        Throw::Fault(_) => unreachable!(),
-                    };
+                Err(Throw::Suspend) => {
+                    // Frames stashed already: a nested execution (bytecode called by a
+                    // native) suspended, whose Rust caller cannot be kept.
+                    if self.vm.suspended.take().is_some() {
+                        return Err(self.vm.fault("a nested execution cannot suspend"));
+                    }
+                    return Err(Throw::Suspend);
+                }
+                Err(Throw::Object(exc)) => {
+                    if !self.handle(exc, base)? {
+                        return Err(Throw::Object(exc));
+                    }
+                }
+                Err(Throw::Java { class, reason }) => {
+                    let exc = self.vm.exception_object(class, reason)?;
                     if !self.handle(exc, base)? {
                         return Err(Throw::Object(exc));
                     }

@@ -42,6 +42,17 @@ pub struct Response {
     pub sw: u16,
 }
 
+/// How a toolkit invocation ([`Vm::process_toolkit`], [`Vm::resume_toolkit`]) ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ToolkitOutcome {
+    /// `processToolkit` returned.
+    Done,
+    /// The applet sent a proactive command and waits for its TERMINAL RESPONSE.
+    Waiting,
+    /// An uncaught exception (ISOException: its reason) or a fault (6F00, 6581, …).
+    Failed(u16),
+}
+
 /// The firewall context of the (single) package of an instance VM.
 pub const PACKAGE_CONTEXT: u8 = 1;
 
@@ -149,7 +160,156 @@ impl Vm {
                 }
             }
             Err(Throw::Fault(sw)) => Err(sw),
+            Err(Throw::Suspend) => {
+                // Only a toolkit entry may wait for the terminal.
+                self.suspended = None;
+                Err(0x6F00)
+            }
         }
+    }
+
+    /// `ToolkitInterface.processToolkit(event)` (TS 43.019 §6.2, `sim.toolkit`) of the
+    /// registered applet, with the ENVELOPE being processed (`(BER tag, its COMPREHENSION-TLV
+    /// list)`, for `EnvelopeHandler`); `response_allowed` makes `EnvelopeResponseHandler`
+    /// available. [`ToolkitOutcome::Waiting`] when the applet sent a proactive command: the
+    /// card continues it with [`Vm::resume_toolkit`] once the TERMINAL RESPONSE is in.
+    pub fn process_toolkit(
+        &mut self,
+        env: &mut dyn Env,
+        event: u8,
+        envelope: Option<(u8, &[u8])>,
+        response_allowed: bool,
+    ) -> ToolkitOutcome {
+        self.begin_entry();
+        let Some(a) = self.applet else {
+            return ToolkitOutcome::Failed(0x6999);
+        };
+        self.suspended = None;
+        // The handler objects are reused from one invocation to the next (JCRE session
+        // objects, never persisted): a long-running card does not pile them up.
+        self.toolkit = crate::api::toolkit::ToolkitState {
+            active: true,
+            event,
+            envelope: envelope.map(|(t, b)| (t, b.to_vec())),
+            response_allowed,
+            handlers: self.toolkit.handlers,
+            ..Default::default()
+        };
+        let r = if self.implements(a, "sim/toolkit/ToolkitInterface") {
+            self.call_interface(
+                env,
+                a,
+                "sim/toolkit/ToolkitInterface",
+                "processToolkit",
+                "(B)V",
+                &[Slot::S(event as i8 as i16)],
+            )
+        } else {
+            // uicc.toolkit (TS 102 241 §6.1): the JCRE asks the applet for its
+            // ToolkitInterface with getShareableInterfaceObject(null, 1); events are shorts.
+            self.uicc_toolkit_object(env).and_then(|obj| {
+                self.call_interface(
+                    env,
+                    obj,
+                    "uicc/toolkit/ToolkitInterface",
+                    "processToolkit",
+                    "(S)V",
+                    &[Slot::S(event as i8 as i16)],
+                )
+            })
+        };
+        self.end_toolkit(env, r)
+    }
+
+    /// Whether object `id` implements the API interface `iface`.
+    fn implements(&self, id: crate::heap::ObjId, iface: &str) -> bool {
+        crate::api::api_class_by_name(iface)
+            .is_some_and(|i| self.instance_of(id, crate::heap::ClassId::Api(i)))
+    }
+
+    /// The `uicc.toolkit.ToolkitInterface` object of the registered applet
+    /// (`getShareableInterfaceObject(null, 1)`).
+    fn uicc_toolkit_object(&mut self, env: &mut dyn Env) -> Result<crate::heap::ObjId, Throw> {
+        let a = self
+            .applet
+            .ok_or_else(|| self.fault("no applet registered"))?;
+        let r = self.call_virtual(
+            env,
+            a,
+            "javacard/framework/Applet",
+            "getShareableInterfaceObject",
+            "(Ljavacard/framework/AID;B)Ljavacard/framework/Shareable;",
+            &[Slot::R(None), Slot::S(1)],
+        )?;
+        match r.and_then(|v| v.obj()) {
+            Some(o) if self.implements(o, "uicc/toolkit/ToolkitInterface") => Ok(o),
+            _ => Err(self.fault(
+                "getShareableInterfaceObject(null, 1) gave no uicc.toolkit.ToolkitInterface",
+            )),
+        }
+    }
+
+    /// Whether the registered applet is a toolkit applet: it implements
+    /// `sim.toolkit.ToolkitInterface`, or its package imports `uicc.toolkit` (whose applets
+    /// hand out their ToolkitInterface through `getShareableInterfaceObject`).
+    pub fn is_toolkit_applet(&self) -> bool {
+        let Some(a) = self.applet else {
+            return false;
+        };
+        let uicc = crate::api::tokens_toolkit::UICC_TOOLKIT.aid;
+        self.implements(a, "sim/toolkit/ToolkitInterface")
+            || self
+                .packages
+                .iter()
+                .any(|p| p.cap.imports.iter().any(|i| i.aid == uicc))
+    }
+
+    /// Whether the applet waits for a TERMINAL RESPONSE (suspended in
+    /// `ProactiveHandler.send`).
+    pub fn toolkit_waiting(&self) -> bool {
+        self.suspended.is_some()
+    }
+
+    /// Continues the applet suspended in `ProactiveHandler.send` with the TERMINAL RESPONSE
+    /// (its COMPREHENSION-TLVs, as the card checked them): `send` returns the general result
+    /// and `ProactiveResponseHandler` shows the response. `Failed(6985)` when nothing waits.
+    pub fn resume_toolkit(
+        &mut self,
+        env: &mut dyn Env,
+        terminal_response: &[u8],
+    ) -> ToolkitOutcome {
+        self.begin_entry();
+        if self.suspended.is_none() {
+            return ToolkitOutcome::Failed(0x6985);
+        }
+        let general = crate::api::toolkit::general_result(terminal_response).unwrap_or(0);
+        self.toolkit.active = true;
+        self.toolkit.response = Some(terminal_response.to_vec());
+        self.toolkit.current = Default::default();
+        let r = self.resume_frames(env, Some(crate::heap::Value::Short(general as i8 as i16)));
+        self.end_toolkit(env, r)
+    }
+
+    /// Ends (or pauses) a toolkit entry.
+    fn end_toolkit(
+        &mut self,
+        env: &mut dyn Env,
+        r: Result<Option<crate::heap::Value>, Throw>,
+    ) -> ToolkitOutcome {
+        if matches!(r, Err(Throw::Suspend)) && self.suspended.is_some() {
+            self.toolkit.active = false;
+            return ToolkitOutcome::Waiting;
+        }
+        let out = match self.finish(env, r) {
+            Ok(_) => ToolkitOutcome::Done,
+            Err(sw) => ToolkitOutcome::Failed(sw),
+        };
+        self.suspended = None;
+        self.toolkit = crate::api::toolkit::ToolkitState {
+            handlers: self.toolkit.handlers,
+            ..Default::default()
+        };
+        out
     }
 
     /// `Applet.select()`: whether the applet accepts selection.

@@ -3,8 +3,10 @@
 //! values, with structural verification ([`cap`]); linking against the built-in API
 //! packages ([`link`], token tables in [`api::tokens`]); the object heap ([`heap`]), the
 //! interpreter ([`interp`], [`frames`]), the Rust natives of the API ([`natives`] is the
-//! seam, [`api`] the implementations) and the JCRE entry points the card calls
-//! ([`jcre`]: install, select, deselect, process).
+//! seam, [`api`] the implementations, [`api::toolkit`] the SIM Toolkit APIs `sim.toolkit` of
+//! TS 43.019 and `uicc.toolkit` of TS 102 241 over the card's [`api::toolkit::ToolkitHost`])
+//! and the JCRE entry points the card calls ([`jcre`]: install, select, deselect, process,
+//! process_toolkit / resume_toolkit).
 
 pub mod api;
 pub mod asm;

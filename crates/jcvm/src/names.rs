@@ -12,6 +12,13 @@ pub const KNOWN_PACKAGES: &[(&str, &str)] = &[
     ("A0000000620201", "javacardx.crypto"),
     ("A0000000090003FFFFFFFF8910710001", "sim.access"),
     ("A0000000090003FFFFFFFF8910710002", "sim.toolkit"),
+    ("A0000000090005FFFFFFFF8911000000", "uicc.access"),
+    (
+        "A0000000090005FFFFFFFF8911010000",
+        "uicc.access.fileadministration",
+    ),
+    ("A0000000090005FFFFFFFF8912000000", "uicc.toolkit"),
+    ("A0000000090005FFFFFFFF8913000000", "uicc.system"),
     ("A00000015100", "org.globalplatform"),
 ];
 

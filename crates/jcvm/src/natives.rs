@@ -59,6 +59,8 @@ pub const TABLES: &[&[Native]] = &[
     crate::api::lang::NATIVES,
     crate::api::framework::NATIVES,
     crate::api::crypto::NATIVES,
+    crate::api::toolkit::NATIVES,
+    crate::api::toolkit::UICC_NATIVES,
 ];
 
 /// The native implementing `class.name desc`.
@@ -122,6 +124,10 @@ pub enum Throw {
     /// The card stops the command with this status word (NV lost (6581), bytecode budget
     /// spent (6F00), VM-internal failure); nothing of the applet can catch it.
     Fault(u16),
+    /// The applet waits for the terminal (`sim.toolkit.ProactiveHandler.send`, TS 43.019
+    /// §6.5): its frames are kept in the VM and the entry ends; the card resumes them with
+    /// [`crate::vm::Vm::resume_toolkit`]. Nothing of the applet can catch it.
+    Suspend,
 }
 
 impl Throw {
@@ -159,6 +165,8 @@ pub enum NativePeer {
     Apdu,
     /// A `javacard.security` / `javacardx.crypto` object.
     Crypto(CryptoPeer),
+    /// A `sim.toolkit` registry or handler object ([`crate::api::toolkit::kind`]).
+    Toolkit(u8),
 }
 
 /// The state of an `OwnerPIN` (JC API `OwnerPIN`): try limit, maximum size, the PIN value,
@@ -227,6 +235,7 @@ impl NativePeer {
                 lv(&mut b, &p.pin);
             }
             NativePeer::Apdu => b.push(3),
+            NativePeer::Toolkit(k) => b.extend_from_slice(&[5, *k]),
             NativePeer::Crypto(c) => {
                 b.push(4);
                 b.extend_from_slice(&c.kind.to_be_bytes());
@@ -275,6 +284,7 @@ impl NativePeer {
                     transient: Vec::new(),
                 })
             }
+            5 => NativePeer::Toolkit(c.u8()?),
             t => return Err(format!("native peer tag {t}")),
         };
         if c.p != bytes.len() {

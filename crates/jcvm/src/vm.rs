@@ -36,6 +36,21 @@ pub trait Env {
     fn checkpoint(&mut self) -> Result<(), u16> {
         Ok(())
     }
+    /// The card's toolkit side (`sim.toolkit` natives: registry, TERMINAL PROFILE, the
+    /// proactive command queue), when this card hosts toolkit applets; the default: none
+    /// (the toolkit handlers are then not available).
+    fn toolkit(&mut self) -> Option<&mut dyn crate::api::toolkit::ToolkitHost> {
+        None
+    }
+}
+
+/// An applet's Java stack suspended in `ProactiveHandler.send` (see [`Throw::Suspend`]).
+#[derive(Debug, Clone)]
+pub struct Suspended {
+    /// The frames, the entry frame first; the top one is at its invoke instruction.
+    pub(crate) frames: Vec<crate::frames::Frame>,
+    /// The firewall context at the suspension.
+    pub(crate) context: Context,
 }
 
 /// The default bytecode budget per APDU (instructions): about a second of interpretation;
@@ -97,6 +112,10 @@ pub struct Vm {
     pub(crate) apdu_buffer: Option<ObjId>,
     /// Why the last entry failed with a fault, for diagnostics.
     pub last_fault: Option<String>,
+    /// The `sim.toolkit` handler state of the current toolkit invocation.
+    pub toolkit: crate::api::toolkit::ToolkitState,
+    /// The applet's frames while it waits for a TERMINAL RESPONSE.
+    pub(crate) suspended: Option<Suspended>,
 }
 
 /// The static fields of one package (JCVM Spec 3.0.5 §6.11): reference fields by index
@@ -167,6 +186,8 @@ impl Vm {
             apdu_object: None,
             apdu_buffer: None,
             last_fault: None,
+            toolkit: Default::default(),
+            suspended: None,
         };
         vm.restore(nv, false)?;
         Ok(vm)
@@ -293,6 +314,18 @@ impl Vm {
                 peer: Some(peer),
             },
         )
+    }
+
+    /// A JCRE temporary entry point object of API class `class` carrying `peer` (never
+    /// persisted, reachable from every context, not storable in fields; JCRE Spec §6.2.1).
+    pub fn new_session_native(&mut self, class: &str, peer: NativePeer) -> Result<ObjId, Throw> {
+        let c = crate::api::api_class_by_name(class)
+            .ok_or_else(|| self.fault(format!("no API class {class}")))?;
+        Ok(self.alloc_session(Body::Instance {
+            class: ClassId::Api(c),
+            fields: Vec::new(),
+            peer: Some(peer),
+        }))
     }
 
     /// A JCRE session object (never persisted, reachable from every context).

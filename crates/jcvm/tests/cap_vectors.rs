@@ -42,7 +42,7 @@ fn every_vector_parses() {
             n += 1;
         }
     }
-    assert_eq!(n, 8);
+    assert_eq!(n, 11);
 }
 
 #[test]

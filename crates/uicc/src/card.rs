@@ -592,6 +592,10 @@ impl Card {
             Err(sw) => return sw_bytes(sw),
         };
         if r.sw == 0x9000 {
+            // An applet may have set or cleared an event download in any command.
+            if self.cat.terminal_profile.is_some() && !self.cat.busy() {
+                self.sync_event_list();
+            }
             if let Some(n) = self.cat.proactive_pending() {
                 r.sw = 0x9100 | (n.min(0xFF) as u16);
             }

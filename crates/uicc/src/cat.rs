@@ -5,7 +5,9 @@
 //!   command the profile does not declare is refused to the applet
 //!   ([`crate::toolkit::ToolkitError::CommandNotSupported`]). Applets registered for
 //!   EVENT_PROFILE_DOWNLOAD are triggered, then the SET UP MENU built from the toolkit registry
-//!   is queued.
+//!   is queued, and the SET UP EVENT LIST of the event-download events the applets registered
+//!   (TS 102 241 §6.2 / TS 43.019: the framework, not the applet, issues it; sent again
+//!   whenever the registered set changes).
 //! * Proactive commands queued by applets (through [`crate::toolkit::ProactiveHandler`]) or by
 //!   the card itself (SET UP MENU, SEND SHORT MESSAGE carrying a PoR) wait in a queue; a
 //!   final `9000` of any command becomes `91xx` while one waits ([`CatState::proactive_pending`]).
@@ -67,6 +69,8 @@ pub struct CatState {
     pub(crate) menu_sent: Option<Vec<(u8, String)>>,
     pub(crate) next_number: u8,
     pub(crate) message_ref: u8,
+    /// The event-list codes of the last SET UP EVENT LIST queued.
+    pub(crate) events_sent: Option<Vec<u8>>,
     /// Fingerprint of the toolkit registry when the menu was last synchronised.
     pub(crate) menu_fp: Option<u64>,
     /// OTA key sets with their key schedules, by KVN (cleared by PUT KEY and reset).
@@ -143,6 +147,9 @@ impl Card {
         if !self.cat.busy() {
             self.sync_menu();
         }
+        if !self.cat.busy() {
+            self.sync_event_list();
+        }
         r
     }
 
@@ -153,6 +160,7 @@ impl Card {
         self.cat.terminal_profile = Some(cmd.data.clone());
         self.cat.menu_sent = None;
         self.cat.menu_fp = None;
+        self.cat.events_sent = None;
         for aid in self.toolkit_applets(event::PROFILE_DOWNLOAD) {
             let _ = self.toolkit_call(&aid, &ToolkitEvent::ProfileDownload(&cmd.data), None, None);
         }
@@ -399,6 +407,41 @@ impl Card {
         );
         self.cat.push(None, cmd);
         self.cat.menu_sent = Some(menu);
+    }
+
+    /// The TS 102 223 §8.25 event-list codes the active applets registered (through their
+    /// EVENT_EVENT_DOWNLOAD_* events), sorted.
+    pub(crate) fn registered_event_list(&self) -> Vec<u8> {
+        (0x00..=0x0Fu8)
+            .filter(|&code| {
+                event::for_event_download(code)
+                    .is_some_and(|ev| !self.toolkit_applets(ev).is_empty())
+            })
+            .collect()
+    }
+
+    /// Queue SET UP EVENT LIST when the registered event downloads differ from what the
+    /// terminal was told (and it supports the command).
+    pub(crate) fn sync_event_list(&mut self) {
+        if self.cat.terminal_profile.is_none() || !self.cat.supports(0x05) {
+            return;
+        }
+        let list = self.registered_event_list();
+        let sent = self.cat.events_sent.clone().unwrap_or_default();
+        if list == sent {
+            self.cat.events_sent = Some(list);
+            return;
+        }
+        let n = self.cat.number();
+        let events = list
+            .iter()
+            .map(|&c| ota::cat::objects::EventType::from(c))
+            .collect();
+        self.cat.push(
+            None,
+            ProactiveCommand::new(n, 0x00, Command::SetUpEventList(events)),
+        );
+        self.cat.events_sent = Some(list);
     }
 
     /// Queue SEND SHORT MESSAGE commands (owned by the card) for MO TPDUs.

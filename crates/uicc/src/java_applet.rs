@@ -7,10 +7,27 @@
 //! write. `install(bArray)` gets the GlobalPlatform install data (JC API
 //! `Applet.install`, GPCS §11.5.2.3.2): instance AID, privileges (one byte, 00) and the
 //! application parameters (`C9` contents), each length-prefixed.
+//!
+//! SIM Toolkit (3GPP TS 43.019 `sim.toolkit`, ETSI TS 102 241 `uicc.toolkit`): an applet
+//! implementing `sim.toolkit.ToolkitInterface` (or handing out a `uicc.toolkit` one from
+//! `getShareableInterfaceObject(null, 1)`) gets the card's toolkit events as
+//! `processToolkit(event)` — MENU SELECTION (`D3`:
+//! EVENT_MENU_SELECTION / _HELP_REQUEST), EVENT DOWNLOAD (`D6`: the event's code of TS 43.019
+//! `ToolkitConstants`), TERMINAL PROFILE (EVENT_PROFILE_DOWNLOAD), unformatted SMS-PP
+//! (EVENT_UNFORMATTED_SMS_PP_ENV) and unrecognized envelopes (EVENT_UNRECOGNIZED_ENVELOPE).
+//! The `sim.toolkit` natives reach the card's CAT engine through [`jcvm::api::toolkit::ToolkitHost`],
+//! which the VM's environment implements over [`crate::toolkit`]: `ToolkitRegistry` is the
+//! card's toolkit registry (menu entries within the install parameters, events), and
+//! `ProactiveHandler.send()` queues the command in the proactive session and suspends the
+//! applet until its TERMINAL RESPONSE arrives (the card's continuation model,
+//! [`crate::toolkit`], with the applet's Java stack kept in between).
 
+use crate::applet::ToolkitEvent;
 use crate::applet::{Apdu, Applet, AppletClass, AppletContext};
+use crate::toolkit::{event, ToolkitError};
 use apdu::StatusWord;
-use jcvm::jcre::Command;
+use jcvm::api::toolkit::{reason, ToolkitHost};
+use jcvm::jcre::{Command, ToolkitOutcome};
 use jcvm::link::{self, Package};
 use jcvm::vm::{Env, Vm};
 use jcvm::CapFile;
@@ -120,6 +137,174 @@ impl Env for CtxEnv<'_, '_> {
     fn checkpoint(&mut self) -> Result<(), u16> {
         self.ctx.checkpoint().map_err(|s| s.0)
     }
+    fn toolkit(&mut self) -> Option<&mut dyn ToolkitHost> {
+        Some(self)
+    }
+}
+
+/// The `ToolkitException` reason of a toolkit error of the card.
+fn toolkit_reason(e: ToolkitError) -> i16 {
+    match e {
+        ToolkitError::HandlerNotAvailable => reason::HANDLER_NOT_AVAILABLE,
+        ToolkitError::CommandNotSupported(_) => reason::COMMAND_NOT_ALLOWED,
+        ToolkitError::BadCommand(_) => reason::BAD_INPUT_PARAMETER,
+        ToolkitError::Registry(_) => reason::REGISTRY_ERROR,
+        ToolkitError::Unavailable(_) => reason::UNAVAILABLE_ELEMENT,
+    }
+}
+
+/// A menu entry's text: an alpha identifier (TS 102 223 §8.2, TS 102 221 Annex A).
+fn alpha_text(b: &[u8]) -> Result<String, i16> {
+    ota::cat::AlphaText::from_bytes(b.to_vec(), 0, "menu entry")
+        .map(|a| a.text())
+        .map_err(|_| reason::BAD_INPUT_PARAMETER)
+}
+
+/// Events this card delivers to `processToolkit` (the others are EVENT_NOT_SUPPORTED): the
+/// profile download, unformatted SMS-PP, event downloads (MT call … browsing status) and
+/// unrecognized envelopes. Menu selection is registered through menu entries.
+fn event_supported(ev: u8) -> bool {
+    matches!(
+        ev,
+        event::PROFILE_DOWNLOAD | event::UNFORMATTED_SMS_PP_ENV | 12..=18 | 20..=23 | 25..=29
+    ) || ev == event::UNRECOGNIZED_ENVELOPE
+}
+
+impl ToolkitHost for CtxEnv<'_, '_> {
+    fn terminal_profile(&self) -> Option<Vec<u8>> {
+        self.ctx
+            .toolkit
+            .as_deref()
+            .and_then(|io| io.proactive.profile().map(|p| p.0.clone()))
+    }
+
+    fn proactive_available(&self) -> bool {
+        self.ctx
+            .toolkit
+            .as_deref()
+            .is_some_and(|io| io.proactive.available)
+    }
+
+    fn send_proactive(
+        &mut self,
+        command_type: u8,
+        qualifier: u8,
+        destination: u8,
+        objects: &[u8],
+    ) -> Result<(), i16> {
+        let objs =
+            apdu::tlv::CompTlv::parse_all(objects).map_err(|_| reason::BAD_INPUT_PARAMETER)?;
+        let h = self.ctx.proactive_handler().map_err(toolkit_reason)?;
+        h.init(command_type, qualifier, destination);
+        for o in objs {
+            if o.tag.three_byte {
+                return Err(reason::BAD_INPUT_PARAMETER);
+            }
+            let tag = o.tag.value as u8 | if o.tag.cr { 0x80 } else { 0 };
+            h.append_tlv(tag, &o.value);
+        }
+        h.send().map(|_| ()).map_err(toolkit_reason)
+    }
+
+    fn post_envelope_response(&mut self, data: &[u8]) -> Result<(), i16> {
+        let r = self.ctx.envelope_response().map_err(toolkit_reason)?;
+        r.append(data);
+        r.post();
+        Ok(())
+    }
+
+    fn init_menu_entry(&mut self, text: &[u8], next_action: u8, help: bool) -> Result<u8, i16> {
+        let text = alpha_text(text)?;
+        let reg = self.ctx.registry();
+        let p = reg.params();
+        if reg.menu_entries().len() >= p.menu_slots.len() {
+            return Err(reason::REGISTRY_ERROR);
+        }
+        if text.chars().count() > usize::from(p.max_text_len) {
+            return Err(reason::ALLOWED_LENGTH_EXCEEDED);
+        }
+        self.ctx
+            .registry()
+            .init_menu_entry(&text, next_action, help)
+            .map_err(toolkit_reason)
+    }
+
+    fn change_menu_entry(
+        &mut self,
+        id: u8,
+        text: &[u8],
+        _next_action: u8,
+        _help: bool,
+    ) -> Result<(), i16> {
+        let text = alpha_text(text)?;
+        let reg = self.ctx.registry();
+        if !reg.menu_entries().iter().any(|m| m.id == id) {
+            return Err(reason::MENU_ENTRY_NOT_FOUND);
+        }
+        if text.chars().count() > usize::from(reg.params().max_text_len) {
+            return Err(reason::ALLOWED_LENGTH_EXCEEDED);
+        }
+        self.ctx
+            .registry()
+            .change_menu_entry(id, &text)
+            .map_err(toolkit_reason)
+    }
+
+    fn set_menu_entry_enabled(&mut self, id: u8, enabled: bool) -> Result<(), i16> {
+        if !self
+            .ctx
+            .registry()
+            .menu_entries()
+            .iter()
+            .any(|m| m.id == id)
+        {
+            return Err(reason::MENU_ENTRY_NOT_FOUND);
+        }
+        self.ctx
+            .registry()
+            .set_menu_entry_enabled(id, enabled)
+            .map_err(toolkit_reason)
+    }
+
+    fn set_event(&mut self, ev: u8) -> Result<(), i16> {
+        if !event_supported(ev) {
+            return Err(reason::EVENT_NOT_SUPPORTED);
+        }
+        self.ctx.registry().set_event(ev).map_err(toolkit_reason)
+    }
+
+    fn clear_event(&mut self, ev: u8) -> Result<(), i16> {
+        self.ctx.registry().clear_event(ev).map_err(toolkit_reason)
+    }
+
+    fn is_event_set(&self, ev: u8) -> bool {
+        self.ctx
+            .nv
+            .state
+            .ota
+            .toolkit
+            .iter()
+            .any(|t| t.aid == self.ctx.aid && t.events.contains(&ev))
+    }
+}
+
+/// The `sim.toolkit` event code and envelope of a card toolkit event (`None`: not for
+/// `processToolkit`).
+fn toolkit_event(ctx: &AppletContext<'_>, ev: &ToolkitEvent<'_>) -> Option<(u8, bool)> {
+    let has_env = ctx.envelope().is_ok();
+    Some(match ev {
+        ToolkitEvent::MenuSelection { help: false, .. } => (event::MENU_SELECTION, false),
+        ToolkitEvent::MenuSelection { help: true, .. } => {
+            (event::MENU_SELECTION_HELP_REQUEST, false)
+        }
+        ToolkitEvent::EventDownload { event: code, .. } => {
+            (event::for_event_download(*code)?, false)
+        }
+        ToolkitEvent::ProfileDownload(_) => (event::PROFILE_DOWNLOAD, false),
+        ToolkitEvent::UnformattedSmsPp(_) => (event::UNFORMATTED_SMS_PP_ENV, has_env),
+        ToolkitEvent::Envelope { .. } => (event::UNRECOGNIZED_ENVELOPE, has_env),
+        _ => return None,
+    })
 }
 
 impl JavaApplet {
@@ -190,6 +375,46 @@ impl Applet for JavaApplet {
             Ok(())
         } else {
             Err(StatusWord(r.sw))
+        }
+    }
+
+    fn process_toolkit(
+        &mut self,
+        ctx: &mut AppletContext<'_>,
+        ev: &ToolkitEvent<'_>,
+    ) -> Result<Vec<u8>, StatusWord> {
+        let outcome = if let ToolkitEvent::TerminalResponse(tr) = ev {
+            let vm = self.vm(ctx)?;
+            if !vm.toolkit_waiting() {
+                return Ok(Vec::new());
+            }
+            vm.resume_toolkit(&mut CtxEnv { ctx }, tr)
+        } else {
+            let Some((code, response_allowed)) = toolkit_event(ctx, ev) else {
+                return Ok(Vec::new());
+            };
+            let envelope = ctx.envelope().ok().map(|e| (e.tag(), e.raw()));
+            let vm = self.vm(ctx)?;
+            if !vm.is_toolkit_applet() {
+                return Ok(Vec::new());
+            }
+            // An applet waiting in send() is not entered again (its TERMINAL RESPONSE is still
+            // to come) — except by a new TERMINAL PROFILE: the terminal restarted, the wait
+            // is abandoned.
+            if vm.toolkit_waiting() && !matches!(ev, ToolkitEvent::ProfileDownload(_)) {
+                return Ok(Vec::new());
+            }
+            let env_ref = envelope.as_ref().map(|(t, b)| (*t, b.as_slice()));
+            vm.process_toolkit(&mut CtxEnv { ctx }, code, env_ref, response_allowed)
+        };
+        match outcome {
+            ToolkitOutcome::Done | ToolkitOutcome::Waiting => Ok(Vec::new()),
+            ToolkitOutcome::Failed(sw) => {
+                if sw == 0x6581 {
+                    self.vm = None;
+                }
+                Err(StatusWord(sw))
+            }
         }
     }
 }

@@ -7,9 +7,11 @@
 //!   `len AID life-cycle privileges`) or `02` (`E3` TLVs: `4F` AID, `9F70` life cycle, `C5`
 //!   privileges, `84` module AIDs); search criteria `4F xx`.
 //! * INSTALL (`80 E6`, §11.5) [for install] (P1 `04`), [for make selectable] (`08`) and both
-//!   (`0C`): instantiates a registered Rust applet class, or an applet of a loaded CAP (in the
-//!   Java Card VM, [`crate::java_applet`]). Install parameters: `C9` (handed to the applet's `install`), optional `EF` (system
-//!   parameters, ignored), optional `EA` with `80` UICC toolkit parameters
+//!   (`0C`): instantiates a registered Rust applet class, or an applet of a loaded CAP (in
+//!   the Java Card VM, [`crate::java_applet`]). Install parameters: `C9` (handed to the
+//!   applet's `install`), optional `EF` (system parameters: its `CA` SIM toolkit parameters
+//!   of TS 102 226 §8.2.1.3.2.1 are read, [`ToolkitParams::parse_sim`]; the rest ignored),
+//!   optional `EA` with `80` UICC toolkit parameters
 //!   ([`ToolkitParams`]: priority, menu entries, max text length, MSL, TARs). Without TARs the
 //!   TAR is taken from bytes 13–15 of an AID of 15+ bytes (TS 102 226 §8.2.1.3.2.2).
 //! * INSTALL [for load] (P1 `02`) and LOAD (`80 E8`, §11.6): a CAP's load file, in as many
@@ -682,6 +684,14 @@ pub fn split_install_params(p: &[u8]) -> Result<(Vec<u8>, Option<ToolkitParams>)
         .map(|t| t.value_bytes())
         .ok_or(0x6A80u16)?;
     let mut tk = None;
+    // SIM toolkit parameters (TS 102 226 §8.2.1.3.2.1): `EF { … CA … }`.
+    if let Some(ef) = tlvs.iter().find(|t| t.tag.0 == 0xEF) {
+        let inner = BerTlv::parse_all(&ef.value_bytes()).map_err(|_| 0x6A80u16)?;
+        if let Some(ca) = inner.iter().find(|t| t.tag.0 == 0xCA) {
+            tk = Some(ToolkitParams::parse_sim(&ca.value_bytes()).map_err(|_| 0x6A80u16)?);
+        }
+    }
+    // UICC toolkit parameters (§8.2.1.3.2.2) take precedence.
     if let Some(ea) = tlvs.iter().find(|t| t.tag.0 == 0xEA) {
         // The inner TLVs are primitive context-specific tags 80/81/82 with plain values.
         let v = ea.value_bytes();
@@ -733,6 +743,65 @@ mod tests {
         assert_eq!(card.ota_counter(1).value(), 0);
     }
 
+    /// pySim's `install_cap … --install-parameters-stk 010001001505000000000000000000000000`
+    /// (docs/cap-tutorial.rst) for HelloSTK: INSTALL [for install and make selectable] with
+    /// `C9 00 EF 1C { C8 … C7 … CA 12 <SIM toolkit parameters> }`. The toolkit registration
+    /// gets priority 01, five menu entries of up to 21 characters; after TERMINAL PROFILE the
+    /// SET UP MENU lists "Hello, STK".
+    #[test]
+    fn pysim_hellostk_install_parameters() {
+        let cap = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../test-vectors/cap/pysim-test_javacard.cap"
+        ))
+        .unwrap();
+        let mut registry = crate::AppletRegistry::builtin();
+        for c in
+            crate::java_applet::JavaAppletClass::from_cap(jcvm::CapFile::from_zip(&cap).unwrap())
+                .unwrap()
+        {
+            registry.register(c);
+        }
+        let mut card = Card::with_options(
+            crate::Profile::default_profile(),
+            crate::CardOptions {
+                store: Box::new(crate::MemoryStore::new()),
+                registry,
+                rng: None,
+            },
+        )
+        .unwrap();
+        let aid = apdu::hex::decode("D07002CA44900101").unwrap();
+        let params =
+            apdu::hex::decode("c900ef1cc80200ffc70200ffca12010001001505000000000000000000000000")
+                .unwrap();
+        let mut d = Vec::new();
+        for lv in [&aid[..5], &aid[..], &aid[..], &[0x00][..], &params[..]] {
+            d.push(lv.len() as u8);
+            d.extend_from_slice(lv);
+        }
+        d.push(0);
+        let cmd = CommandApdu::new(0x80, 0xE6, 0x0C, 0x00, d, None);
+        assert_eq!(card.gp_install(&cmd), Ok(vec![0x00]));
+        let t = card
+            .nv
+            .state
+            .ota
+            .toolkit
+            .iter()
+            .find(|t| t.aid == aid)
+            .unwrap();
+        assert_eq!((t.params.priority, t.params.max_text_len), (1, 0x15));
+        assert_eq!(t.params.menu_slots.len(), 5);
+        assert_eq!(t.menu.len(), 1);
+        assert_eq!(t.menu[0].text, "Hello, STK");
+        let tp = apdu::hex::decode("80100000141B61FF636101000C090000000000000000000000").unwrap();
+        let r = card.process(&tp);
+        assert_eq!(r[0], 0x91);
+        let menu = card.process(&[0x80, 0x12, 0x00, 0x00, r[1]]);
+        assert!(apdu::hex::encode(&menu).contains(&apdu::hex::encode(b"Hello, STK")));
+    }
+
     #[test]
     fn install_params_split() {
         let p = apdu::hex::decode("C900 EA0C 800A 01000A0101010000 00 00").unwrap();
@@ -741,5 +810,16 @@ mod tests {
         let tk = tk.unwrap();
         assert_eq!(tk.menu_slots, vec![(1, 1)]);
         assert!(split_install_params(&[0xEA, 0x00]).is_err());
+        // pySim's install_cap for HelloSTK (docs/cap-tutorial.rst).
+        let p =
+            apdu::hex::decode("c900ef1cc80200ffc70200ffca12010001001505000000000000000000000000")
+                .unwrap();
+        let (c9, tk) = split_install_params(&p).unwrap();
+        assert!(c9.is_empty());
+        let tk = tk.unwrap();
+        assert_eq!(
+            (tk.priority, tk.max_text_len, tk.menu_slots.len()),
+            (1, 0x15, 5)
+        );
     }
 }

@@ -209,6 +209,47 @@ impl ToolkitParams {
         })
     }
 
+    /// Decode the SIM File Access and Toolkit Application Specific Parameters (TS 102 226
+    /// §8.2.1.3.2.1, tag `CA` inside the system specific parameters `EF` of INSTALL, as
+    /// pySim's `--install-parameters-stk` gives them): access domain (length-prefixed,
+    /// skipped), then priority, timers, maximum text length, menu entries as for
+    /// [`ToolkitParams::parse`]; the maximum number of channels, the MSL and the TAR fields
+    /// are conditional and may be absent.
+    pub fn parse_sim(b: &[u8]) -> Result<ToolkitParams, String> {
+        let mut at = 0;
+        let ad = take_byte(b, &mut at, "length of access domain")?;
+        take_n(b, &mut at, usize::from(ad), "access domain")?;
+        let rest = &b[at..];
+        let mut at = 0;
+        let priority = take_byte(rest, &mut at, "priority level")?;
+        let max_timers = take_byte(rest, &mut at, "maximum number of timers")?;
+        let max_text_len = take_byte(rest, &mut at, "maximum text length")?;
+        let n = take_byte(rest, &mut at, "maximum number of menu entries")?;
+        take_n(
+            rest,
+            &mut at,
+            2 * usize::from(n),
+            "menu entry positions and identifiers",
+        )?;
+        // The conditional fields, each absent at the end: channels, MSL, TARs (zeros).
+        let mut full = rest[..at].to_vec();
+        full.push(rest.get(at).copied().unwrap_or(0));
+        at += 1;
+        for field in ["minimum security level", "TAR values"] {
+            let l = rest.get(at).copied().unwrap_or(0);
+            at += 1;
+            full.push(l);
+            if l > 0 {
+                full.extend_from_slice(take_n(rest, &mut at, usize::from(l), field)?);
+            }
+        }
+        if let Some(tail) = rest.get(at..) {
+            full.extend_from_slice(tail);
+        }
+        let _ = (priority, max_timers, max_text_len);
+        ToolkitParams::parse(&full)
+    }
+
     /// Encode as the value of the `80` TLV.
     pub fn emit(&self) -> Vec<u8> {
         let mut v = vec![
@@ -501,6 +542,11 @@ impl ProactiveHandler {
         }
     }
 
+    /// The TERMINAL PROFILE in force.
+    pub(crate) fn profile(&self) -> Option<&TerminalProfile> {
+        self.profile.as_ref()
+    }
+
     /// `init(type, qualifier, destination)`: start a new command (objects cleared).
     pub fn init(&mut self, command_type: u8, qualifier: u8, destination: u8) {
         self.details = Some((command_type, qualifier, destination));
@@ -768,6 +814,15 @@ impl EnvelopeHandler {
     pub(crate) fn new(tag: u8, objects: Vec<CompTlv>) -> Self {
         EnvelopeHandler { tag, objects }
     }
+    /// The envelope's COMPREHENSION-TLVs, encoded.
+    pub(crate) fn raw(&self) -> Vec<u8> {
+        let mut b = Vec::new();
+        for o in &self.objects {
+            o.emit_into(&mut b);
+        }
+        b
+    }
+
     /// `getEnvelopeTag` (`D1`, `D3`, `D6`, …).
     pub fn tag(&self) -> u8 {
         self.tag
@@ -881,6 +936,32 @@ mod tests {
         assert_eq!(ToolkitParams::parse(&q.emit()).unwrap(), q);
         assert!(ToolkitParams::parse(&[1, 0, 0, 2, 1]).is_err());
         assert!(ToolkitParams::parse(&[1, 0, 0, 0, 0, 0, 2, 1, 2]).is_err());
+    }
+
+    #[test]
+    fn sim_toolkit_params_of_pysim_hellostk() {
+        // pySim's docs/cap-tutorial.rst: `--install-parameters-stk` for HelloSTK.
+        let b = apdu::hex::decode("010001001505000000000000000000000000").unwrap();
+        let p = ToolkitParams::parse_sim(&b).unwrap();
+        assert_eq!(p.priority, 1);
+        assert_eq!(p.max_text_len, 0x15);
+        assert_eq!(p.menu_slots, vec![(0, 0); 5]);
+        assert_eq!((p.msl, p.tars.len()), (None, 0));
+        // With MSL and one TAR.
+        let b = apdu::hex::decode("0100 02 00 10 01 0101 00 02 0112 03 B00010").unwrap();
+        let p = ToolkitParams::parse_sim(&b).unwrap();
+        assert_eq!(
+            (p.priority, p.msl, p.tars.clone()),
+            (2, Some(0x12), vec![[0xB0, 0, 0x10]])
+        );
+        assert!(ToolkitParams::parse_sim(&[0x05, 0]).is_err());
+        assert!(
+            ToolkitParams::parse_sim(&apdu::hex::decode("0100 01 00 10 02 0101").unwrap()).is_err()
+        );
+        assert!(
+            ToolkitParams::parse_sim(&apdu::hex::decode("0100 01 00 10 00 00 05 01").unwrap())
+                .is_err()
+        );
     }
 
     #[test]

@@ -1,24 +1,34 @@
 //! The built-in Java Card API packages: their token tables (generated from the SDK export
-//! files, [`tokens`]) and the Rust natives implementing them ([`lang`], [`framework`]; the
+//! files, [`tokens`], and from the SIM Toolkit export file, [`tokens_toolkit`]) and the Rust
+//! natives implementing them ([`lang`], [`framework`], [`toolkit`] for `sim.toolkit`; the
 //! `javacard.security` / `javacardx.crypto` natives live in `api::crypto`). How a native is
 //! found and called is described in [`crate::natives`].
 
 pub mod crypto;
 pub mod framework;
 pub mod lang;
+pub mod toolkit;
 #[rustfmt::skip]
 pub mod tokens;
+#[rustfmt::skip]
+pub mod tokens_toolkit;
 pub mod tokens_types;
 
 pub use tokens_types::{ApiClass, ApiField, ApiMethod, ApiPackage};
 
-/// A built-in API class, as an index into the flattened class list of [`tokens::PACKAGES`]
+/// A built-in API class, as an index into the flattened class list of [`packages`]
 /// (stable for one generated table; persisted by name, see [`api_class_by_name`]).
 pub type ApiClassId = u16;
 
+/// Every built-in package: the Java Card API ([`tokens::PACKAGES`]), then the SIM Toolkit
+/// API ([`tokens_toolkit::PACKAGES`], TS 43.019).
+pub fn packages() -> impl Iterator<Item = &'static ApiPackage> {
+    tokens::PACKAGES.iter().chain(tokens_toolkit::PACKAGES)
+}
+
 /// The package with this AID.
 pub fn package_by_aid(aid: &[u8]) -> Option<&'static ApiPackage> {
-    tokens::PACKAGES.iter().find(|p| p.aid == aid)
+    packages().find(|p| p.aid == aid)
 }
 
 /// Every API class, flattened in package order (the index is its [`ApiClassId`]).
@@ -26,8 +36,7 @@ pub fn all_classes() -> &'static [(&'static ApiPackage, &'static ApiClass)] {
     static ALL: std::sync::OnceLock<Vec<(&'static ApiPackage, &'static ApiClass)>> =
         std::sync::OnceLock::new();
     ALL.get_or_init(|| {
-        tokens::PACKAGES
-            .iter()
+        packages()
             .flat_map(|p| p.classes.iter().map(move |c| (p, c)))
             .collect()
     })
