@@ -31,6 +31,10 @@ pub struct SmscArgs {
     /// Sessions served at once; further connections are closed.
     #[arg(long, value_name = "N", default_value_t = 64)]
     max_sessions: usize,
+    /// deliver_sm/data_sm a session may leave unanswered; at the window, new messages whose
+    /// PoR would go to it get ESME_RTHROTTLED (0x58), their card untouched.
+    #[arg(long, value_name = "N", default_value_t = smsc::server::DEFAULT_WINDOW as u64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    window: u64,
     /// Card profile (TOML) for every card (default: the built-in profile with the WPKI applet).
     #[arg(long, value_name = "FILE")]
     profile: Option<PathBuf>,
@@ -53,8 +57,10 @@ pub struct SmscArgs {
 }
 
 fn factory(base: uicc::Profile, keys: Option<Arc<smsc::KeyFile>>) -> CardFactory {
+    // The profile text with the per-card slots, made once for the fleet.
+    let template = smsc::fleet::ProfileTemplate::new(&base);
     Arc::new(move |id: &CardIdentity, store: Box<dyn uicc::Store>| {
-        let mut profile = id.profile(&base)?;
+        let mut profile = template.as_ref().map_err(Clone::clone)?.profile(id)?;
         if let Some(k) = &keys {
             k.apply(id.index, &mut profile);
         }
@@ -119,6 +125,7 @@ pub fn run(a: SmscArgs) -> Result<ExitCode, CliError> {
         system_id: a.system_id,
         password: a.password,
         max_sessions: a.max_sessions,
+        window: usize::try_from(a.window).unwrap_or(usize::MAX),
         fleet,
         live_cards: usize::try_from(a.live_cards).unwrap_or(usize::MAX),
         verbose: a.verbose,

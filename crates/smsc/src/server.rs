@@ -19,6 +19,9 @@ use subtle::ConstantTimeEq;
 /// The SMSC's own system_id in bind responses.
 pub const SMSC_SYSTEM_ID: &str = "simota";
 
+/// The default [`ServerConfig::window`].
+pub const DEFAULT_WINDOW: usize = 100;
+
 /// Server settings.
 #[derive(Clone)]
 pub struct ServerConfig {
@@ -30,6 +33,10 @@ pub struct ServerConfig {
     pub password: String,
     /// Sessions served at once; further connections are closed at once.
     pub max_sessions: usize,
+    /// The window: deliver_sm / data_sm the SMSC has sent to a session and not yet had
+    /// answered (SMPP 3.4 §2.6). At the window, a new submit_sm / submit_multi / data_sm whose
+    /// PoR would go to that session gets ESME_RTHROTTLED (0x58) and its card is not touched.
+    pub window: usize,
     /// The fleet.
     pub fleet: FleetConfig,
     /// Cards live at once (made, with their phone); the least recently used beyond are
@@ -46,6 +53,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("system_id", &self.system_id)
             .field("password", &"<hidden>")
             .field("max_sessions", &self.max_sessions)
+            .field("window", &self.window)
             .field("fleet", &self.fleet)
             .field("live_cards", &self.live_cards)
             .finish()
@@ -59,6 +67,7 @@ impl Default for ServerConfig {
             system_id: "test".into(),
             password: "test".into(),
             max_sessions: 64,
+            window: DEFAULT_WINDOW,
             fleet: FleetConfig::default(),
             live_cards: crate::fleet::DEFAULT_LIVE_CARDS,
             verbose: false,
@@ -306,6 +315,9 @@ struct Wire {
     stream: TcpStream,
     held: Vec<u8>,
     hold: bool,
+    /// deliver_sm / data_sm sent on this session and not yet answered (SMPP 3.4 §2.6: the
+    /// window of outstanding requests).
+    unacked: usize,
 }
 
 impl Wire {
@@ -314,6 +326,7 @@ impl Wire {
             stream,
             held: Vec::new(),
             hold: false,
+            unacked: 0,
         }
     }
 }
@@ -332,6 +345,20 @@ fn send(w: &Mutex<Wire>, p: &Pdu) -> io::Result<()> {
     } else {
         s.stream.write_all(&b)
     }
+}
+
+/// Send a request the ESME must answer (deliver_sm, data_sm): counted against the window
+/// until its response comes ([`answered`]).
+fn send_request(w: &Mutex<Wire>, p: &Pdu) -> io::Result<()> {
+    lock_wire(w)?.unacked += 1;
+    send(w, p)
+}
+
+/// The ESME answered one of our requests (or nacked it).
+fn answered(w: &Mutex<Wire>) -> io::Result<()> {
+    let mut s = lock_wire(w)?;
+    s.unacked = s.unacked.saturating_sub(1);
+    Ok(())
 }
 
 /// Hold what the session sends until [`release`].
@@ -494,6 +521,13 @@ fn session_loop(
                     )?;
                     continue;
                 }
+                if throttled(sh, id, writer, bound) {
+                    send(
+                        writer,
+                        &reply(status::RTHROTTLED, Body::SubmitSmResp(String::new())),
+                    )?;
+                    continue;
+                }
                 let out = Out {
                     sh,
                     session: id,
@@ -531,6 +565,10 @@ fn session_loop(
                 };
                 if !matches!(bound, Bound::Tx | Bound::Trx) {
                     send(writer, &resp(status::RINVBNDSTS, String::new(), vec![]))?;
+                    continue;
+                }
+                if throttled(sh, id, writer, bound) {
+                    send(writer, &resp(status::RTHROTTLED, String::new(), vec![]))?;
                     continue;
                 }
                 if sm.dests.is_empty() || sm.dests.len() > 254 {
@@ -602,6 +640,10 @@ fn session_loop(
                     send(writer, &resp(status::RINVBNDSTS, String::new()))?;
                     continue;
                 }
+                if throttled(sh, id, writer, bound) {
+                    send(writer, &resp(status::RTHROTTLED, String::new()))?;
+                    continue;
+                }
                 let submitted = SystemTime::now();
                 let job = Job::from_data_sm(&dm);
                 match deliver(sh, id, &job) {
@@ -643,15 +685,13 @@ fn session_loop(
                 };
                 send(writer, &r)?;
             }
-            // Responses to our deliver_sm, and nacks of them: nothing to do.
-            Body::DeliverSmResp
-            | Body::GenericNack
-            | Body::EnquireLinkResp
+            // Responses to our deliver_sm / data_sm, and nacks of them: one less outstanding.
+            Body::DeliverSmResp | Body::DataSmResp { .. } | Body::GenericNack => answered(writer)?,
+            Body::EnquireLinkResp
             | Body::UnbindResp
             | Body::BindResp { .. }
             | Body::SubmitSmResp(_)
             | Body::SubmitMultiResp { .. }
-            | Body::DataSmResp { .. }
             | Body::QuerySmResp(_) => {}
             Body::DeliverSm(_) => {
                 send(writer, &reply(status::RINVCMDID, Body::GenericNack))?;
@@ -1021,6 +1061,35 @@ fn receipt(job: &Job, d: &Delivered, mid: &str, submitted: SystemTime) -> Body {
     })
 }
 
+/// Where a session's PoRs go: the session itself when it is a transceiver, else the first
+/// other bound receiver.
+fn por_target(
+    sh: &Shared,
+    session: u64,
+    writer: &Arc<Mutex<Wire>>,
+    seq: &Arc<AtomicU32>,
+    bound: Bound,
+) -> Option<(Arc<Mutex<Wire>>, Arc<AtomicU32>)> {
+    if matches!(bound, Bound::Trx) {
+        return Some((writer.clone(), seq.clone()));
+    }
+    sh.receivers.lock().ok().and_then(|r| {
+        r.iter()
+            .find(|o| o.session != session)
+            .map(|o| (o.writer.clone(), o.seq.clone()))
+    })
+}
+
+/// Whether a new message must wait: the session its PoR would go to has
+/// [`ServerConfig::window`] deliver_sm / data_sm unanswered. The ESME gets ESME_RTHROTTLED
+/// and the card is not touched, so resubmitting later works.
+fn throttled(sh: &Shared, session: u64, writer: &Arc<Mutex<Wire>>, bound: Bound) -> bool {
+    let seq = Arc::new(AtomicU32::new(0));
+    por_target(sh, session, writer, &seq, bound)
+        .and_then(|(w, _)| lock_wire(&w).ok().map(|g| g.unacked))
+        .is_some_and(|n| n >= sh.config.window)
+}
+
 /// Send a deliver_sm to the submitting session when it can receive, else to the first
 /// other bound receiver.
 fn deliver_to(
@@ -1031,20 +1100,11 @@ fn deliver_to(
     bound: Bound,
     body: Body,
 ) -> io::Result<()> {
-    let target = if matches!(bound, Bound::Trx) {
-        Some((writer.clone(), seq.clone()))
-    } else {
-        sh.receivers.lock().ok().and_then(|r| {
-            r.iter()
-                .find(|o| o.session != session)
-                .map(|o| (o.writer.clone(), o.seq.clone()))
-        })
-    };
-    match target {
+    match por_target(sh, session, writer, seq, bound) {
         Some((w, s)) => {
             let p = Pdu::new(s.fetch_add(1, Ordering::Relaxed), body);
             // A receiver that went away loses this PoR; the submitter's session is unaffected.
-            let r = send(&w, &p);
+            let r = send_request(&w, &p);
             if Arc::ptr_eq(&w, writer) {
                 r
             } else {

@@ -15,13 +15,17 @@ use std::time::Duration;
 const BASE: u64 = 491_700_000_000;
 
 fn start_with(factory: CardFactory) -> SocketAddr {
+    start_config(factory, ServerConfig::default())
+}
+
+fn start_config(factory: CardFactory, base: ServerConfig) -> SocketAddr {
     let cfg = ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
         fleet: FleetConfig {
             cards: 100,
             msisdn_base: BASE,
         },
-        ..Default::default()
+        ..base
     };
     let s = Server::bind(cfg, factory).unwrap();
     let a = s.local_addr().unwrap();
@@ -512,6 +516,54 @@ fn a_long_message_payload_is_split_into_segments() {
     seg.extend_from_slice(&[0xAB; 200]);
     let r = e.call(Body::DataSm(data_sm(&msisdn(42), seg)));
     assert_eq!(r.status, status::RINVMSGLEN);
+    e.nothing_pending();
+}
+
+/// The window (SMPP 3.4 §2.6): with 3 PoR deliver_sm unanswered, the next submit_sm gets
+/// ESME_RTHROTTLED and its card is not touched (the same counter is accepted once the ESME
+/// has answered); a generic_nack of a deliver_sm counts as its answer.
+#[test]
+fn unanswered_deliveries_beyond_the_window_throttle_new_messages() {
+    let keys = aes_keys();
+    let a = start_config(
+        profile_factory(uicc::Profile::default_profile()),
+        ServerConfig {
+            window: 3,
+            ..Default::default()
+        },
+    );
+    let mut e = Esme::bound(a);
+    let mut pending = Vec::new();
+    for i in 0..3 {
+        let r = e.call(Body::SubmitSm(sm(&msisdn(60 + i), one_sms(&keys, 1))));
+        assert_eq!(r.status, status::ROK);
+        let d = e.recv();
+        assert!(matches!(d.body, Body::DeliverSm(_)), "{d:?}");
+        pending.push(d.sequence);
+    }
+    // Three unanswered: throttled, for submit_sm, data_sm and submit_multi alike.
+    let r = e.call(Body::SubmitSm(sm(&msisdn(63), one_sms(&keys, 1))));
+    assert_eq!(
+        (r.status, &r.body),
+        (status::RTHROTTLED, &Body::SubmitSmResp(String::new()))
+    );
+    let r = e.call(Body::DataSm(data_sm(&msisdn(63), one_sms(&keys, 1))));
+    assert_eq!(r.status, status::RTHROTTLED);
+    e.nothing_pending();
+    // One answered (a deliver_sm_resp), one nacked: two free places.
+    let b = Pdu::new(pending[0], Body::DeliverSmResp).emit();
+    e.raw(&b);
+    let b = Pdu {
+        status: status::RSYSERR,
+        sequence: pending[1],
+        body: Body::GenericNack,
+    }
+    .emit();
+    e.raw(&b);
+    // Card 63 was not touched: counter 1 is still new to it.
+    let r = e.call(Body::SubmitSm(sm(&msisdn(63), one_sms(&keys, 1))));
+    assert_eq!(r.status, status::ROK);
+    expect_iccid_por(&mut e, 63, &keys);
     e.nothing_pending();
 }
 
