@@ -21,6 +21,7 @@ pub mod link;
 pub mod names;
 pub mod natives;
 pub mod reader;
+pub mod sio;
 pub mod vm;
 pub mod zip;
 

@@ -42,6 +42,31 @@ pub trait Env {
     fn toolkit(&mut self) -> Option<&mut dyn crate::api::toolkit::ToolkitHost> {
         None
     }
+    /// Whether an applet instance with this AID is on the card (`JCSystem.lookupAID`);
+    /// the default: none but the VM's own.
+    fn applet_exists(&self, _aid: &[u8]) -> bool {
+        false
+    }
+    /// `JCSystem.getAppletShareableInterfaceObject(server, param)` of the instance
+    /// `client` (JCRE Spec §6.2.7.2): the card runs [`Vm::shareable_for`] in the server's
+    /// VM. `Ok(None)` when there is no such applet or it gives none; the default: none.
+    fn shareable(
+        &mut self,
+        _server: &[u8],
+        _client: &[u8],
+        _param: u8,
+    ) -> Result<Option<crate::sio::RemoteObject>, Throw> {
+        Ok(None)
+    }
+    /// An interface method call on a Shareable interface object of another instance: the
+    /// card runs [`Vm::invoke_shareable`] in the server's VM (the same NV, inside the same
+    /// transaction). The default: `SecurityException`.
+    fn invoke_shareable(
+        &mut self,
+        _call: &crate::sio::RemoteCall,
+    ) -> Result<crate::sio::RemoteReturn, Throw> {
+        Err(Throw::security())
+    }
 }
 
 /// An applet's Java stack suspended in `ProactiveHandler.send` (see [`Throw::Suspend`]).
@@ -116,6 +141,9 @@ pub struct Vm {
     pub toolkit: crate::api::toolkit::ToolkitState,
     /// The applet's frames while it waits for a TERMINAL RESPONSE.
     pub(crate) suspended: Option<Suspended>,
+    /// While another instance calls into this VM (a Shareable interface object, or its
+    /// `getShareableInterfaceObject`): that instance's AID (`getPreviousContextAID`).
+    pub remote_caller: Option<Vec<u8>>,
 }
 
 /// The static fields of one package (JCVM Spec 3.0.5 §6.11): reference fields by index
@@ -188,6 +216,7 @@ impl Vm {
             last_fault: None,
             toolkit: Default::default(),
             suspended: None,
+            remote_caller: None,
         };
         vm.restore(nv, false)?;
         Ok(vm)
@@ -249,6 +278,13 @@ impl Vm {
     /// JCRE session objects (APDU, its buffer, exception singletons): never persisted.
     fn is_session(o: &Object) -> bool {
         o.owner == heap::JCRE_CONTEXT && o.global
+    }
+
+    /// Rereads the persistent state from NV (transient contents kept): after a transaction
+    /// that another instance's VM aborted.
+    pub fn refresh(&mut self, env: &dyn Env) -> Result<(), String> {
+        self.reload(env)
+            .map_err(|_| self.last_fault.clone().unwrap_or_default())
     }
 
     /// After `abortTransaction`: reload the rolled-back persistent state.
