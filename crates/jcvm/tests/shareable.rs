@@ -139,14 +139,14 @@ fn library_calls_sio_calls_and_the_firewall() {
     assert!(client.select(&mut cenv));
 
     // The library's static method, its static counter in the client's image.
-    let r = client.process(&mut cenv, &cmd(0x10, 0, b"abc"), false);
+    let r = client.process(&mut cenv, &cmd(0x50, 0, b"abc"), false);
     assert_eq!(
         (hex(&r.data), r.sw),
         ("78620001".into(), 0x9000),
         "{:?}",
         client.last_fault
     );
-    let r = client.process(&mut cenv, &cmd(0x10, 0, b"abc"), false);
+    let r = client.process(&mut cenv, &cmd(0x50, 0, b"abc"), false);
     assert_eq!(hex(&r.data), "78620002");
 
     let mut run = |client: &mut Vm, ins: u8, p1: u8| {

@@ -288,6 +288,7 @@ impl Card {
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: None,
+                peers: None,
             };
             obj.install(&mut ctx, params)
         };
@@ -679,6 +680,7 @@ impl Card {
             rng: &mut *self.rng,
             verified: &sat,
             toolkit: None,
+            peers: None,
         };
         obj.select(&mut ctx)
     }
@@ -694,6 +696,7 @@ impl Card {
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: None,
+                peers: None,
             };
             obj.deselect(&mut ctx);
         }
@@ -714,7 +717,9 @@ impl Card {
             .and_then(|c| c.adf);
         let table = self.sat_table(adf);
         let sat = move |k: u8| table[k as usize];
-        let Some(obj) = self.objs.get_mut(aid) else {
+        // The instance is taken out of the table while it runs, so that the others are
+        // reachable from it (Shareable interface objects, JCRE Spec §6.2.4).
+        let Some(mut obj) = self.objs.remove(aid) else {
             return Err(0x6F00);
         };
         let mut ctx = AppletContext {
@@ -723,9 +728,11 @@ impl Card {
             rng: &mut *self.rng,
             verified: &sat,
             toolkit: None,
+            peers: Some(&mut self.objs),
         };
         let mut apdu = Apdu::new(cmd, selecting, ch as u8);
         let r = obj.process(&mut ctx, &mut apdu);
+        self.objs.insert(aid.to_vec(), obj);
         let out = apdu.take_output();
         match r {
             Ok(()) => Ok(Resp::data(out)),

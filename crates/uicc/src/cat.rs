@@ -497,6 +497,7 @@ impl Card {
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: Some(&mut io),
+                peers: None,
             };
             obj.process_toolkit(&mut ctx, event)
         };

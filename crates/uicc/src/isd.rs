@@ -489,6 +489,19 @@ impl Card {
             return Err(0x6985);
         };
         let (data, modules) = load_file_modules(&l.data)?;
+        // JCVM Spec §4.5: a package importing one the card lacks (neither a built-in API
+        // package nor a package loaded before) is refused.
+        if let Ok(cap) = jcvm::CapFile::from_load_file(&data) {
+            let card: Vec<Vec<u8>> =
+                crate::java_applet::card_packages(&self.nv.state.isd.load_files, None)
+                    .iter()
+                    .map(|c| c.header.package.aid.clone())
+                    .collect();
+            let card: Vec<&[u8]> = card.iter().map(|a| a.as_slice()).collect();
+            if !jcvm::link::missing_imports(&cap, &card).is_empty() {
+                return Err(0x6A88);
+            }
+        }
         let entry = crate::nv::LoadFileNv {
             aid: l.aid,
             modules,
@@ -502,6 +515,22 @@ impl Card {
     /// applets exist, unless P2 says "delete related objects" (`80`): then those go first.
     pub(crate) fn isd_delete_load_file(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let aid = cmd.data.get(2..).ok_or(0x6A80u16)?.to_vec();
+        // A library package another loaded package imports stays (JCVM Spec §4.5; GPCS
+        // §11.2.2.3.1: 6985), even with "delete related objects".
+        let files = &self.nv.state.isd.load_files;
+        let package = files
+            .iter()
+            .find(|f| f.aid == aid)
+            .and_then(|f| jcvm::CapFile::from_load_file(&f.data).ok())
+            .map(|c| c.header.package.aid);
+        if let Some(package) = package {
+            let imported = crate::java_applet::card_packages(files, Some(&aid))
+                .iter()
+                .any(|c| c.imports.iter().any(|i| i.aid == package));
+            if imported {
+                return Err(0x6985);
+            }
+        }
         let modules: Vec<Vec<u8>> = self
             .nv
             .state

@@ -41,7 +41,7 @@ public class Client extends Applet {
         byte[] buf = apdu.getBuffer();
         byte p1 = buf[ISO7816.OFFSET_P1];
         switch (buf[ISO7816.OFFSET_INS]) {
-            case 0x10: {
+            case 0x50: {
                 short n = apdu.setIncomingAndReceive();
                 short c = Lib.checksum(buf, ISO7816.OFFSET_CDATA, n);
                 Util.setShort(buf, (short) 0, c);
