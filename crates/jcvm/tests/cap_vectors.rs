@@ -42,7 +42,7 @@ fn every_vector_parses() {
             n += 1;
         }
     }
-    assert_eq!(n, 11);
+    assert_eq!(n, 14);
 }
 
 #[test]
