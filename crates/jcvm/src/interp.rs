@@ -96,6 +96,7 @@ impl Vm {
         off: u16,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         self.entry_start = self.executed;
         let mut ex = Exec {
             vm: self,
@@ -118,6 +119,7 @@ impl Vm {
         desc: &str,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         let c = api::api_class_by_name(class)
             .and_then(api::class_info)
             .ok_or_else(|| self.fault(format!("no API class {class}")))?;
@@ -152,6 +154,7 @@ impl Vm {
         desc: &str,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         let id = api::api_class_by_name(iface)
             .ok_or_else(|| self.fault(format!("no API interface {iface}")))?;
         let token = api::class_info(id)
@@ -184,6 +187,7 @@ impl Vm {
         token: u8,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         let rc = self.class_of(this).ok_or_else(Throw::npe)?;
         if !self.instance_of(this, iface) {
             return Err(Throw::java(natives::CLASS_CAST_EXCEPTION, 0));
@@ -210,6 +214,7 @@ impl Vm {
         env: &mut dyn Env,
         value: Option<Value>,
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         let s = self
             .suspended
             .take()
@@ -762,7 +767,10 @@ impl Exec<'_> {
             args,
             apdu_buffer,
         };
-        let ret = self.env.invoke_shareable(&call)?;
+        let ret = self.env.invoke_shareable(&call);
+        // The server may have written static images this VM shares (a library's).
+        self.vm.sync_statics(self.env);
+        let ret = ret?;
         if let Some(Object {
             body: Body::Bytes(b),
             ..
@@ -989,6 +997,7 @@ impl Exec<'_> {
                     .get_mut(o..o + bytes.len())
                     .ok_or_else(Throw::security)?;
                 dst.copy_from_slice(&bytes);
+                return self.vm.persist_package_statics(self.env, pkg);
             }
         }
         self.vm.persist_statics(self.env, pkg)

@@ -42,6 +42,22 @@ pub trait Env {
     fn toolkit(&mut self) -> Option<&mut dyn crate::api::toolkit::ToolkitHost> {
         None
     }
+    /// One non-volatile write of the primitive part of the static field image of package
+    /// `package` (JCVM Spec §6.11): one image per package on the card, shared by every
+    /// instance of it and every package importing it. The default: key `S<package AID>`
+    /// of this NV.
+    fn persist_package_statics(&mut self, package: &[u8], image: &[u8]) -> Result<(), u16> {
+        self.persist(&package_statics_key(package), image)
+    }
+    /// The primitive static image of `package` as [`Env::persist_package_statics`] last
+    /// wrote it (`None`: never written, the CAP's initial values hold).
+    fn package_statics(&self, package: &[u8]) -> Option<Vec<u8>> {
+        let k = package_statics_key(package);
+        self.load()
+            .into_iter()
+            .find(|(x, _)| *x == k)
+            .map(|(_, v)| v)
+    }
     /// Whether an applet instance with this AID is on the card (`JCSystem.lookupAID`);
     /// the default: none but the VM's own.
     fn applet_exists(&self, _aid: &[u8]) -> bool {
@@ -186,6 +202,12 @@ pub fn statics_key(pkg: usize) -> String {
     format!("s{pkg}")
 }
 
+/// NV key of the card-wide primitive static image of a package (the default of
+/// [`Env::persist_package_statics`]).
+pub fn package_statics_key(package: &[u8]) -> String {
+    format!("S{}", crate::cap::hex(package))
+}
+
 /// NV key of the registered applet object.
 pub const APPLET_KEY: &str = "applet";
 
@@ -292,7 +314,21 @@ impl Vm {
         let nv = env.load();
         // Static images not in NV go back to their initial values.
         self.statics = self.packages.iter().map(|p| p.initial_statics()).collect();
-        self.restore(&nv, true).map_err(|e| self.fault(e))
+        self.restore(&nv, true).map_err(|e| self.fault(e))?;
+        self.sync_statics(env);
+        Ok(())
+    }
+
+    /// Rereads the card-wide primitive static images ([`Env::package_statics`]): another
+    /// instance may have written them since.
+    pub(crate) fn sync_statics(&mut self, env: &dyn Env) {
+        for (p, s) in self.packages.iter().zip(self.statics.iter_mut()) {
+            if let Some(b) = env.package_statics(&p.cap.header.package.aid) {
+                if b.len() == s.bytes.len() {
+                    s.bytes = b;
+                }
+            }
+        }
     }
 
     /// Records a fault and makes the [`Throw`] for it (6F00).
@@ -313,10 +349,23 @@ impl Vm {
             .map_err(Throw::Fault)
     }
 
-    /// Writes the static image of package `pkg` to NV.
+    /// Writes the reference part of the static image of package `pkg` to this instance's
+    /// NV (its objects live in this VM's heap).
     pub(crate) fn persist_statics(&mut self, env: &mut dyn Env, pkg: usize) -> Result<(), Throw> {
         let b = self.statics[pkg].encode();
         env.persist(&statics_key(pkg), &b).map_err(Throw::Fault)
+    }
+
+    /// Writes the primitive part of the static image of package `pkg`: card-wide, one
+    /// image per package ([`Env::persist_package_statics`]).
+    pub(crate) fn persist_package_statics(
+        &mut self,
+        env: &mut dyn Env,
+        pkg: usize,
+    ) -> Result<(), Throw> {
+        let aid = &self.packages[pkg].cap.header.package.aid;
+        env.persist_package_statics(aid, &self.statics[pkg].bytes)
+            .map_err(Throw::Fault)
     }
 
     /// Allocates an object owned by the current context; persistent ones are written.

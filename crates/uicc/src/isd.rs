@@ -523,10 +523,10 @@ impl Card {
             .find(|f| f.aid == aid)
             .and_then(|f| jcvm::CapFile::from_load_file(&f.data).ok())
             .map(|c| c.header.package.aid);
-        if let Some(package) = package {
+        if let Some(package) = &package {
             let imported = crate::java_applet::card_packages(files, Some(&aid))
                 .iter()
-                .any(|c| c.imports.iter().any(|i| i.aid == package));
+                .any(|c| c.imports.iter().any(|i| &i.aid == package));
             if imported {
                 return Err(0x6985);
             }
@@ -557,8 +557,13 @@ impl Card {
             d.extend_from_slice(&i);
             self.gp_delete(&CommandApdu::new(cmd.cla, 0xE4, 0x00, 0x00, d, None))?;
         }
-        self.nv
-            .write(|s| s.isd.load_files.retain(|f| f.aid != aid))?;
+        let statics = package.map(|p| jcvm::cap::hex(&p));
+        self.nv.write(|s| {
+            s.isd.load_files.retain(|f| f.aid != aid);
+            if let Some(k) = &statics {
+                s.isd.package_statics.remove(k);
+            }
+        })?;
         Ok(vec![0x00])
     }
 

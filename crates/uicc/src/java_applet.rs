@@ -170,6 +170,22 @@ impl Env for CtxEnv<'_, '_> {
     fn toolkit(&mut self) -> Option<&mut dyn ToolkitHost> {
         Some(self)
     }
+    fn persist_package_statics(&mut self, package: &[u8], image: &[u8]) -> Result<(), u16> {
+        let k = jcvm::cap::hex(package);
+        let v = crate::nv::AppletValue(image.to_vec());
+        self.ctx.nv.write(|s| {
+            s.isd.package_statics.insert(k, v);
+        })
+    }
+    fn package_statics(&self, package: &[u8]) -> Option<Vec<u8>> {
+        self.ctx
+            .nv
+            .state
+            .isd
+            .package_statics
+            .get(&jcvm::cap::hex(package))
+            .map(|v| v.0.clone())
+    }
     fn applet_exists(&self, aid: &[u8]) -> bool {
         self.ctx.peers.as_ref().is_some_and(|p| p.contains_key(aid))
     }

@@ -7,7 +7,8 @@ use apdu::hex::decode;
 use apdu::{CommandApdu, ResponseApdu};
 use gp::commands;
 use gp::{Diversification, HostHandshake, KeyKind, SecurityLevel, Session, StaticKeys};
-use uicc::{Card, Profile};
+use std::sync::{Arc, Mutex};
+use uicc::{Card, NvState, Profile, Store, StoreError};
 
 const ISD: &str = "A000000151000000";
 const LIB: &str = "F073696D6F74614C";
@@ -15,6 +16,7 @@ const SERVER_PKG: &str = "F073696D6F746153";
 const SERVER: &str = "F073696D6F74615301";
 const CLIENT_PKG: &str = "F073696D6F746143";
 const CLIENT: &str = "F073696D6F74614301";
+const CLIENT2: &str = "F073696D6F74614302";
 
 fn send(card: &mut Card, cmd: &CommandApdu) -> ResponseApdu {
     let r = card.process(&cmd.emit().unwrap());
@@ -92,9 +94,27 @@ fn cmd(card: &mut Card, ins: u8, p1: u8, data: &[u8]) -> (String, u16) {
     (apdu::hex::encode(&r.data), r.sw.0)
 }
 
+/// A store holding the last committed state.
+#[derive(Clone, Default)]
+struct Shared(Arc<Mutex<Option<NvState>>>);
+
+impl Store for Shared {
+    fn load(&mut self) -> Result<Option<NvState>, StoreError> {
+        Ok(self.0.lock().unwrap().clone())
+    }
+    fn commit(&mut self, state: &NvState) -> Result<(), StoreError> {
+        *self.0.lock().unwrap() = Some(state.clone());
+        Ok(())
+    }
+}
+
 /// A card with the library, the server and the client loaded and installed.
 fn loaded() -> Card {
-    let mut c = Card::new(Profile::default_profile()).unwrap();
+    loaded_in(Box::new(Shared::default()))
+}
+
+fn loaded_in(store: Box<dyn Store>) -> Card {
+    let mut c = Card::with_store(Profile::default_profile(), store).unwrap();
     let mut s = session(&mut c);
     // The client before its library: refused at LOAD, nothing stored.
     let before = c.nv_state().clone();
@@ -145,6 +165,26 @@ fn library_import_and_shareable_calls_across_packages() {
     assert_eq!(cmd(&mut c, 0x20, 1, &[]), (format!("0006{CLIENT}"), 0x9000));
     assert_eq!(select(&mut c, SERVER).sw.0, 0x9000);
     assert_eq!(cmd(&mut c, 0x01, 0, &[]), ("0006".into(), 0x9000));
+
+    // A second instance of the client package: the library's static counter is one image
+    // on the card (persistent, shared by every instance importing the library).
+    let mut s = session(&mut c);
+    let inst = gp::load::install_for_install(
+        &decode(CLIENT_PKG).unwrap(),
+        &decode(CLIENT).unwrap(),
+        &decode(CLIENT2).unwrap(),
+        &[0x00],
+        &[],
+    );
+    assert_eq!(transact(&mut c, &mut s, &inst), 0x9000);
+    assert_eq!(select(&mut c, CLIENT2).sw.0, 0x9000);
+    assert_eq!(cmd(&mut c, 0x50, 0, b"abc"), ("78620003".into(), 0x9000));
+    assert_eq!(
+        cmd(&mut c, 0x20, 2, &[]),
+        (format!("0008{CLIENT2}"), 0x9000)
+    );
+    assert_eq!(select(&mut c, CLIENT).sw.0, 0x9000);
+    assert_eq!(cmd(&mut c, 0x50, 0, b"abc"), ("78620004".into(), 0x9000));
 }
 
 #[test]
@@ -182,4 +222,42 @@ fn a_library_cannot_be_deleted_while_imported() {
     assert!(c.nv_state().isd.load_files.is_empty());
     let gone = [decode(SERVER).unwrap(), decode(CLIENT).unwrap()];
     assert!(c.nv_state().applets.iter().all(|a| !gone.contains(&a.aid)));
+}
+
+/// Power lost at every NV write of a Shareable call: after the reset the server's total is
+/// the old or the new one (each write atomic), and for a call inside a transaction that the
+/// client aborts, always the old one.
+#[test]
+fn tearing_inside_a_shareable_call() {
+    let base = Shared::default();
+    let mut c = loaded_in(Box::new(base.clone()));
+    c.commit_nv().unwrap();
+    drop(c);
+    let snapshot = base.0.lock().unwrap().clone();
+    for (ins, allowed) in [(0x20u8, &["0000", "0005"][..]), (0x40, &["0000"][..])] {
+        let mut torn = 0;
+        for k in 1..200 {
+            let store = Shared(Arc::new(Mutex::new(snapshot.clone())));
+            let mut c =
+                Card::with_store(Profile::default_profile(), Box::new(store.clone())).unwrap();
+            assert_eq!(select(&mut c, CLIENT).sw.0, 0x9000);
+            c.tear_after_writes(k);
+            let r = c.process(&[0x80, ins, 0x05, 0x00, 0x00]);
+            if !c.power_lost() {
+                assert_eq!(&r[r.len() - 2..], &[0x90, 0x00]);
+                break;
+            }
+            torn += 1;
+            drop(c);
+            let mut c = Card::with_store(Profile::default_profile(), Box::new(store)).unwrap();
+            assert_eq!(select(&mut c, SERVER).sw.0, 0x9000);
+            let (total, sw) = cmd(&mut c, 0x01, 0, &[]);
+            assert_eq!(sw, 0x9000);
+            assert!(
+                allowed.contains(&total.as_str()),
+                "INS {ins:02X}, tear at write {k}: total {total}"
+            );
+        }
+        assert!(torn > 2, "INS {ins:02X}: only {torn} writes");
+    }
 }
