@@ -247,12 +247,11 @@ impl Vm {
         call: &RemoteCall,
     ) -> Result<RemoteReturn, Throw> {
         let this = call.obj;
-        if !self
+        let own = self
             .heap
             .get(this)
-            .is_some_and(|o| o.owner != FOREIGN_CONTEXT)
-            || !self.is_shareable(this)
-        {
+            .is_some_and(|o| o.owner != FOREIGN_CONTEXT);
+        if !(own && self.is_shareable(this)) {
             return Err(Throw::security());
         }
         let iface = self

@@ -104,7 +104,13 @@ fn a_package_importing_a_library_links_only_with_it() {
         e.contains("F073696D6F74614C") && e.contains("is not on this card"),
         "{e}"
     );
-    let vm = Vm::load_with_card(load("simota-shclient.cap"), &[lib.clone()], &CLIENT, &[]).unwrap();
+    let vm = Vm::load_with_card(
+        load("simota-shclient.cap"),
+        std::slice::from_ref(&lib),
+        &CLIENT,
+        &[],
+    )
+    .unwrap();
     assert_eq!(vm.packages.len(), 2);
     assert_eq!(
         vm.packages[1].cap.header.package.aid,
@@ -125,14 +131,24 @@ fn a_package_importing_a_library_links_only_with_it() {
 fn library_calls_sio_calls_and_the_firewall() {
     let lib = Arc::new(load("simota-shlib.cap"));
     let mut senv = MemEnv::new();
-    let mut server =
-        Vm::load_with_card(load("simota-shserver.cap"), &[lib.clone()], &SERVER, &[]).unwrap();
+    let mut server = Vm::load_with_card(
+        load("simota-shserver.cap"),
+        std::slice::from_ref(&lib),
+        &SERVER,
+        &[],
+    )
+    .unwrap();
     server
         .install(&mut senv, 0, &install_data(&SERVER))
         .unwrap();
     let mut cenv = MemEnv::new();
-    let mut client =
-        Vm::load_with_card(load("simota-shclient.cap"), &[lib.clone()], &CLIENT, &[]).unwrap();
+    let mut client = Vm::load_with_card(
+        load("simota-shclient.cap"),
+        std::slice::from_ref(&lib),
+        &CLIENT,
+        &[],
+    )
+    .unwrap();
     client
         .install(&mut cenv, 0, &install_data(&CLIENT))
         .unwrap();
