@@ -2,9 +2,11 @@
 //! static fields, the APDU state, the firewall context and the bytecode budget, and the
 //! card environment it runs against ([`Env`]: non-volatile writes, transactions, random).
 //!
-//! One `Vm` serves one applet instance (its package's context and the JCRE context,
-//! JCRE Spec 3.0.5 §6.1); the card side keeps the persistent part in the instance's NV data
-//! (keys `o<id>` objects, `s<pkg>` static images, `applet` the registered applet object).
+//! One `Vm` serves one applet instance (its package's context, the library packages it
+//! imports, and the JCRE context, JCRE Spec 3.0.5 §6.1); the card side keeps the persistent
+//! part in the instance's NV data (keys `o<id>` objects, `s<pkg>` static images — their
+//! primitive part card-wide, [`Env::persist_package_statics`] —, `applet` the registered
+//! applet object). Other instances are reached through [`crate::sio`].
 
 use crate::api::ApiClassId;
 use crate::heap::{self, Body, ClassId, Context, Heap, Memory, ObjId, Object, Slot};

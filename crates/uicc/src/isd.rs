@@ -21,7 +21,9 @@
 //!   file `6A80`), GET STATUS lists it with the applet AIDs of its Applet component, DELETE
 //!   removes it; INSTALL [for install] of one of its applets creates the instance in the
 //!   Java Card VM ([`crate::java_applet`]; a CAP whose imports this card lacks answers
-//!   `6A88`, like an unknown class);
+//!   `6A88`, like an unknown class). A CAP importing a package that is neither built in nor
+//!   loaded before is refused at the last LOAD block (`6A88`, JCVM Spec §4.5); DELETE of a
+//!   load file another loaded package imports answers `6985`;
 //! * GET DATA of CPLC (`9F7F`), the key information template (`00E0`) and card data
 //!   (`0066`) also without a session.
 //!

@@ -8,6 +8,14 @@
 //! `Applet.install`, GPCS §11.5.2.3.2): instance AID, privileges (one byte, 00) and the
 //! application parameters (`C9` contents), each length-prefixed.
 //!
+//! Library packages and Shareable interface objects (JCVM Spec §4.5, JCRE Spec §6.2.4): a CAP
+//! links against the card's loaded packages ([`card_packages`]); the primitive static image
+//! of each package is one per card (NV `isd.package_statics`). While an instance processes a
+//! command the others are reachable from its environment: `getAppletShareableInterfaceObject`
+//! and interface calls on the proxies it gives run in the server instance's VM over the same
+//! NV (inside the caller's transaction; the server rereads NV before its next entry when the
+//! call was inside one).
+//!
 //! SIM Toolkit (3GPP TS 43.019 `sim.toolkit`, ETSI TS 102 241 `uicc.toolkit`): an applet
 //! implementing `sim.toolkit.ToolkitInterface` (or handing out a `uicc.toolkit` one from
 //! `getShareableInterfaceObject(null, 1)`) gets the card's toolkit events as
