@@ -374,7 +374,7 @@ impl Vm {
         false
     }
 
-    fn interface_is(&self, i: ClassId, target: ClassId, depth: usize) -> bool {
+    pub(crate) fn interface_is(&self, i: ClassId, target: ClassId, depth: usize) -> bool {
         if i == target {
             return true;
         }

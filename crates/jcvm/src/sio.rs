@@ -257,6 +257,13 @@ impl Vm {
         let iface = self
             .local_class(&call.iface)
             .ok_or_else(|| self.fault("Shareable interface not linked in the server"))?;
+        // Only the methods of Shareable interfaces are reachable (JCRE Spec §6.2.4.1).
+        let shareable = crate::api::api_class_by_name("javacard/framework/Shareable")
+            .map(ClassId::Api)
+            .ok_or_else(|| self.fault("no javacard/framework/Shareable"))?;
+        if !self.interface_is(iface, shareable, 0) {
+            return Err(Throw::security());
+        }
         let buf = self.apdu_buffer();
         if let Some(Object {
             body: Body::Bytes(b),
@@ -439,5 +446,32 @@ impl Vm {
             RemoteValue::Shareable(r) => Value::Ref(Some(self.proxy(env, r)?)),
             RemoteValue::Own(_) | RemoteValue::Foreign => Value::Ref(Some(self.foreign_object())),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_proxy_round_trips_through_nv() {
+        let p = NativePeer::Shareable(RemoteObject {
+            owner: vec![0xF0, 0x01],
+            obj: 0x0102_0304,
+            interfaces: vec![GlobalClass {
+                package: vec![0xF0, 0x4C],
+                token: 3,
+            }],
+        });
+        assert_eq!(NativePeer::decode(&p.encode()).unwrap(), p);
+        assert_eq!(
+            NativePeer::decode(&NativePeer::Foreign.encode()).unwrap(),
+            NativePeer::Foreign
+        );
+        // Truncated: an error naming the offset, no panic.
+        let e = p.encode();
+        for n in 1..e.len() {
+            assert!(NativePeer::decode(&e[..n]).is_err());
+        }
     }
 }
