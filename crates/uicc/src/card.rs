@@ -288,7 +288,7 @@ impl Card {
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: None,
-                peers: None,
+                peers: Some(&mut self.objs),
             };
             obj.install(&mut ctx, params)
         };
@@ -671,7 +671,7 @@ impl Card {
     pub(crate) fn applet_select(&mut self, aid: &[u8]) -> bool {
         let table = self.sat_table(None);
         let sat = move |k: u8| table[k as usize];
-        let Some(obj) = self.objs.get_mut(aid) else {
+        let Some(mut obj) = self.objs.remove(aid) else {
             return false;
         };
         let mut ctx = AppletContext {
@@ -680,25 +680,28 @@ impl Card {
             rng: &mut *self.rng,
             verified: &sat,
             toolkit: None,
-            peers: None,
+            peers: Some(&mut self.objs),
         };
-        obj.select(&mut ctx)
+        let r = obj.select(&mut ctx);
+        self.objs.insert(aid.to_vec(), obj);
+        r
     }
 
     /// Run an applet's `deselect()`.
     pub(crate) fn applet_deselect(&mut self, aid: &[u8]) {
         let table = self.sat_table(None);
         let sat = move |k: u8| table[k as usize];
-        if let Some(obj) = self.objs.get_mut(aid) {
+        if let Some(mut obj) = self.objs.remove(aid) {
             let mut ctx = AppletContext {
                 nv: &mut self.nv,
                 aid,
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: None,
-                peers: None,
+                peers: Some(&mut self.objs),
             };
             obj.deselect(&mut ctx);
+            self.objs.insert(aid.to_vec(), obj);
         }
     }
 
