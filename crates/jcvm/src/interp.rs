@@ -766,11 +766,17 @@ impl Exec<'_> {
             token,
             args,
             apdu_buffer,
+            budget: self
+                .vm
+                .budget
+                .saturating_sub(self.vm.executed - self.vm.entry_start),
         };
         let ret = self.env.invoke_shareable(&call);
         // The server may have written static images this VM shares (a library's).
         self.vm.sync_statics(self.env);
         let ret = ret?;
+        // The server's instructions count against this entry's budget.
+        self.vm.executed += ret.executed;
         if let Some(Object {
             body: Body::Bytes(b),
             ..

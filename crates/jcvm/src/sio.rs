@@ -81,6 +81,8 @@ pub struct RemoteCall {
     pub args: Vec<RemoteValue>,
     /// The client's APDU buffer contents.
     pub apdu_buffer: Vec<u8>,
+    /// What is left of the client's bytecode budget: the server may not run more.
+    pub budget: u64,
 }
 
 /// What a [`RemoteCall`] returns.
@@ -90,6 +92,8 @@ pub struct RemoteReturn {
     pub value: Option<RemoteValue>,
     /// The server's APDU buffer contents afterwards (copied into the client's).
     pub apdu_buffer: Vec<u8>,
+    /// Instructions the server executed (charged to the client's budget).
+    pub executed: u64,
 }
 
 impl Vm {
@@ -299,11 +303,15 @@ impl Vm {
             self.remote_caller.take(),
             self.entry_start,
             self.last_fault.take(),
+            self.budget,
         );
         self.remote_caller = Some(call.client.clone());
         self.entry_start = self.executed;
+        self.budget = call.budget.min(self.budget);
+        let start = self.executed;
         let r = self.call_interface_class(env, this, iface, call.token, &args);
-        (self.remote_caller, self.entry_start) = (saved.0, saved.1);
+        let executed = self.executed - start;
+        (self.remote_caller, self.entry_start, self.budget) = (saved.0, saved.1, saved.3);
         if self.last_fault.is_none() {
             self.last_fault = saved.2;
         }
@@ -331,7 +339,11 @@ impl Vm {
             .bytes(Some(buf))
             .map(|b| b.to_vec())
             .unwrap_or_default();
-        Ok(RemoteReturn { value, apdu_buffer })
+        Ok(RemoteReturn {
+            value,
+            apdu_buffer,
+            executed,
+        })
     }
 
     /// A placeholder for an object of another VM (see [`FOREIGN_CONTEXT`]).

@@ -197,6 +197,19 @@ fn library_calls_sio_calls_and_the_firewall() {
     assert_eq!(run(&mut client, 0x21, 0x5A).1, 0x9000);
 
     // The server sees its state and the last caller.
+    // The server's instructions count against the client's budget.
+    let (c0, s0) = (client.executed, server.executed);
+    let mut card = Card {
+        me: &mut cenv,
+        server: &mut server,
+        server_env: &mut senv,
+    };
+    assert_eq!(
+        client.process(&mut card, &cmd(0x20, 0, &[]), false).sw,
+        0x9000
+    );
+    let (dc, ds) = (client.executed - c0, server.executed - s0);
+    assert!(ds > 0 && dc > ds, "client {dc}, server {ds}");
     assert!(server.select(&mut senv));
     let r = server.process(&mut senv, &cmd(0x01, 0, &[]), false);
     assert_eq!(hex(&r.data), "0008");
