@@ -353,6 +353,21 @@ impl Vm {
     /// `Applet.process(APDU)` for one command (`selecting`: the SELECT that selected the
     /// applet). The APDU buffer holds the header (`CLA INS P1 P2 P3`, P3 = Lc or Le).
     pub fn process(&mut self, env: &mut dyn Env, cmd: &Command<'_>, selecting: bool) -> Response {
+        self.process_apdu(env, cmd, selecting, false)
+    }
+
+    /// [`Vm::process`] for a command that may be extended-length (ISO/IEC 7816-4 §5.1):
+    /// the applet must implement `javacardx.apdu.ExtendedLength`, else the JCRE answers
+    /// `6700` without calling it (JC API 3.0.5 `ExtendedLength`); data beyond 32760 bytes
+    /// is `6700` too. The buffer then holds `CLA INS P1 P2 00 L1 L2` (Lc, or Le when there
+    /// is no data), the data at offset 7, and `setOutgoingLength` accepts up to 32767.
+    pub fn process_apdu(
+        &mut self,
+        env: &mut dyn Env,
+        cmd: &Command<'_>,
+        selecting: bool,
+        extended: bool,
+    ) -> Response {
         self.begin_entry();
         let Some(a) = self.applet else {
             return Response {
@@ -360,22 +375,41 @@ impl Vm {
                 sw: 0x6999,
             };
         };
+        let refuse = |sw| Response {
+            data: Vec::new(),
+            sw,
+        };
+        if extended
+            && (!self.applet_takes_extended_length()
+                || cmd.data.len() > crate::vm::EXTENDED_APDU_BUFFER_SIZE - 7)
+        {
+            return refuse(0x6700);
+        }
         self.apdu = crate::vm::ApduState {
             data: cmd.data.to_vec(),
             ne: cmd.ne,
             channel: cmd.channel,
+            extended,
             ..Default::default()
         };
         self.selecting = selecting;
         let buf = self.apdu_buffer();
-        let p3 = if cmd.data.is_empty() {
-            cmd.ne as u8
+        let l = if cmd.data.is_empty() {
+            cmd.ne
         } else {
-            cmd.data.len() as u8
+            cmd.data.len()
         };
         if let Some(o) = self.heap.get_mut(buf) {
             if let Body::Bytes(b) = &mut o.body {
-                b[..5].copy_from_slice(&[cmd.cla, cmd.ins, cmd.p1, cmd.p2, p3]);
+                let head = [cmd.cla, cmd.ins, cmd.p1, cmd.p2];
+                b[..4].copy_from_slice(&head);
+                if extended {
+                    // Ne = 65536 is encoded 00 00.
+                    let [_, _, hi, lo] = (l as u32).to_be_bytes();
+                    b[4..7].copy_from_slice(&[0, hi, lo]);
+                } else {
+                    b[4] = l as u8;
+                }
             }
         }
         let apdu = self.apdu_object();

@@ -10,6 +10,7 @@ pub const KNOWN_PACKAGES: &[(&str, &str)] = &[
     ("A000000062010101", "javacard.framework.service"),
     ("A0000000620102", "javacard.security"),
     ("A0000000620201", "javacardx.crypto"),
+    ("A0000000620209", "javacardx.apdu"),
     ("A0000000090003FFFFFFFF8910710001", "sim.access"),
     ("A0000000090003FFFFFFFF8910710002", "sim.toolkit"),
     ("A0000000090005FFFFFFFF8911000000", "uicc.access"),

@@ -104,10 +104,18 @@ pub const DEFAULT_BUDGET: u64 = 20_000_000;
 /// 133 bytes; 261 covers a short Lc and Le of 256).
 pub const APDU_BUFFER_SIZE: usize = 263;
 
+/// The APDU buffer of an applet that implements `javacardx.apdu.ExtendedLength` (JC API
+/// 3.0.5): the largest Java array, so an extended command's header (7 bytes) and data, and a
+/// response of up to 32767 bytes, fit.
+pub const EXTENDED_APDU_BUFFER_SIZE: usize = 32767;
+
 /// The state of the current APDU (JC API 3.0.5 `APDU`, states `STATE_INITIAL` …
 /// `STATE_FULL_OUTGOING`).
 #[derive(Debug, Clone, Default)]
 pub struct ApduState {
+    /// An extended-length command (ISO/IEC 7816-4 §5.1: Lc/Le in 2 or 3 bytes); only an
+    /// applet implementing `javacardx.apdu.ExtendedLength` is given one.
+    pub extended: bool,
     /// The command data (Nc bytes).
     pub data: Vec<u8>,
     /// Bytes of the command data copied into the buffer so far.
@@ -551,15 +559,51 @@ impl Vm {
         Ok(id)
     }
 
-    /// The APDU buffer (a global JCRE array, JCRE Spec §6.2.2).
+    /// The APDU buffer (a global JCRE array, JCRE Spec §6.2.2): [`APDU_BUFFER_SIZE`]
+    /// bytes, or [`EXTENDED_APDU_BUFFER_SIZE`] for an applet that implements
+    /// `javacardx.apdu.ExtendedLength`.
     pub fn apdu_buffer(&mut self) -> ObjId {
         match self.apdu_buffer {
             Some(b) => b,
             None => {
-                let b = self.alloc_session(Body::Bytes(vec![0; APDU_BUFFER_SIZE]));
+                let n = if self.applet_takes_extended_length() {
+                    EXTENDED_APDU_BUFFER_SIZE
+                } else {
+                    APDU_BUFFER_SIZE
+                };
+                let b = self.alloc_session(Body::Bytes(vec![0; n]));
                 self.apdu_buffer = Some(b);
                 b
             }
+        }
+    }
+
+    /// The length of the APDU buffer.
+    pub fn apdu_buffer_len(&mut self) -> usize {
+        let b = self.apdu_buffer();
+        match self.heap.get(b).map(|o| &o.body) {
+            Some(Body::Bytes(v)) => v.len(),
+            _ => APDU_BUFFER_SIZE,
+        }
+    }
+
+    /// Whether the registered applet implements `javacardx.apdu.ExtendedLength` (JC API
+    /// 3.0.5: the tagging interface that lets it receive extended-length commands).
+    pub fn applet_takes_extended_length(&self) -> bool {
+        let Some(a) = self.applet else {
+            return false;
+        };
+        crate::api::api_class_by_name("javacardx/apdu/ExtendedLength")
+            .is_some_and(|i| self.instance_of(a, ClassId::Api(i)))
+    }
+
+    /// Where the command data starts in the APDU buffer (JC API `APDU.getOffsetCdata`):
+    /// after `CLA INS P1 P2 Lc`, or `CLA INS P1 P2 00 Lc1 Lc2` for an extended command.
+    pub fn apdu_offset_cdata(&self) -> usize {
+        if self.apdu.extended {
+            7
+        } else {
+            5
         }
     }
 

@@ -42,7 +42,7 @@ fn every_vector_parses() {
             n += 1;
         }
     }
-    assert_eq!(n, 14);
+    assert_eq!(n, 15);
 }
 
 #[test]
@@ -56,6 +56,12 @@ fn expected_packages_applets_imports() {
     assert_eq!(hex(&w.applets[0].aid), "D1560001320A64656D9F01");
     assert_eq!(hex(&w.imports[0].aid), "A0000000620101");
     assert_eq!((w.imports[0].major, w.imports[0].minor), (1, 3));
+    let x = cap("simota-extlen.cap");
+    assert_eq!(hex(&x.applets[0].aid), "F073696D6F74615801");
+    assert!(
+        x.imports.iter().any(|i| hex(&i.aid) == "A0000000620209"),
+        "imports javacardx.apdu (ExtendedLength)"
+    );
     let e = cap("gppro-Empty_0102030405_2.2.1.cap");
     assert_eq!(hex(&e.header.package.aid), "0102030405");
     assert_eq!(hex(&e.applets[0].aid), "0102030405060708");

@@ -42,6 +42,19 @@ fn keys() -> Keyset {
         .expect("keyset")
 }
 
+/// A store that keeps no template: rows are whole states (the baseline of the persistent
+/// measurement).
+struct WholeRows(std::sync::Arc<smsc::RedbStore>);
+
+impl smsc::FleetStore for WholeRows {
+    fn load(&self, index: u64) -> Result<Option<Vec<u8>>, smsc::FleetStoreError> {
+        self.0.load(index)
+    }
+    fn save(&self, index: u64, state: &[u8]) -> Result<(), smsc::FleetStoreError> {
+        self.0.save(index, state)
+    }
+}
+
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -265,6 +278,50 @@ fn main() {
         if sessions == 1 {
             single = rates[1];
         }
+    }
+
+    // Persistent (`--state`): every acknowledged message is one fsynced redb commit of the
+    // card's row — a delta from the fleet's template, and for comparison the whole state
+    // (a store that keeps no template).
+    for delta in [true, false] {
+        let dir = std::env::temp_dir().join(format!("simota-bench-state-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let redb = std::sync::Arc::new(smsc::RedbStore::open(&dir).expect("store"));
+        let store: std::sync::Arc<dyn smsc::FleetStore> = if delta {
+            redb.clone()
+        } else {
+            std::sync::Arc::new(WholeRows(redb.clone()))
+        };
+        let cfg = ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("addr"),
+            fleet: FleetConfig {
+                cards: 100_000,
+                msisdn_base: BASE,
+            },
+            ..Default::default()
+        };
+        let s = Server::bind_with_store(
+            cfg,
+            profile_factory(uicc::Profile::default_profile()),
+            Some(store),
+        )
+        .expect("bind");
+        let a = s.local_addr().expect("addr");
+        std::thread::spawn(move || s.serve());
+        esme(a, 0, 100, 100, 1);
+        let t = Instant::now();
+        esme(a, 0, 100, 1000, 2);
+        let dt = t.elapsed().as_secs_f64();
+        let row = smsc::FleetStore::load(&*redb, 50)
+            .ok()
+            .flatten()
+            .map_or(0, |r| r.len());
+        println!(
+            "OTA round trips through SMPP with --state (fsync per message), 1 session, rows as {}: 1000 in {dt:.2} s = {:.0}/s; a card's row {row} bytes",
+            if delta { "deltas" } else { "whole states" },
+            1000.0 / dt
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     if let Ok(addr) = std::env::var("SMPP2SIM") {

@@ -186,7 +186,7 @@ type Pending = Arc<Mutex<Snapshot>>;
 /// or the in-memory [`Parked`] deltas.
 #[derive(Clone)]
 enum Backing {
-    Durable(Arc<dyn FleetStore>),
+    Durable(Arc<crate::rows::DeltaRows>),
     Parked(Arc<Parked>),
 }
 
@@ -258,16 +258,10 @@ impl uicc::Store for CardStore {
         };
         match &self.backing {
             Backing::Parked(p) => p.load(self.index).map_err(corrupt),
-            Backing::Durable(store) => match store.load(self.index) {
-                Ok(None) => Ok(None),
-                Ok(Some(b)) => uicc::NvState::from_bytes(&b)
-                    .map(Some)
-                    .map_err(|e| corrupt(e.to_string())),
-                Err(e) => Err(uicc::StoreError::Io {
-                    path: path(),
-                    reason: e.to_string(),
-                }),
-            },
+            Backing::Durable(rows) => rows.load(self.index).map_err(|e| uicc::StoreError::Io {
+                path: path(),
+                reason: e.to_string(),
+            }),
         }
     }
 
@@ -555,7 +549,7 @@ impl Fleet {
             config,
             factory,
             backing: match store {
-                Some(s) => Backing::Durable(s),
+                Some(s) => Backing::Durable(Arc::new(crate::rows::DeltaRows::new(s))),
                 None => Backing::Parked(Arc::default()),
             },
             live_limit: DEFAULT_LIVE_CARDS,
@@ -671,21 +665,25 @@ impl Fleet {
             Some(card) => (f(card), card.pending.clone()),
             None => return Err(err("card vanished".into())),
         };
-        if let Backing::Durable(store) = &self.backing {
-            let bytes = pending
-                .lock()
-                .ok()
-                .and_then(|mut p| p.take_unsaved().map(uicc::NvState::to_bytes));
-            if let Some(bytes) = bytes {
-                if let Err(e) = store.save(index, &bytes) {
-                    *guard = None;
-                    drop(guard);
-                    self.forget(index, &slot);
-                    return Err(FleetError::Store {
-                        index,
-                        reason: e.to_string(),
-                    });
-                }
+        if let Backing::Durable(rows) = &self.backing {
+            let saved = match pending.lock() {
+                Ok(mut p) => match p.take_unsaved() {
+                    Some(state) => rows.save(index, state),
+                    None => Ok(()),
+                },
+                Err(_) => Err(crate::FleetStoreError {
+                    path: format!("card {index}").into(),
+                    reason: "pending-state lock poisoned".into(),
+                }),
+            };
+            if let Err(e) = saved {
+                *guard = None;
+                drop(guard);
+                self.forget(index, &slot);
+                return Err(FleetError::Store {
+                    index,
+                    reason: e.to_string(),
+                });
             }
         }
         Ok(r)

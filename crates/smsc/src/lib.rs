@@ -11,13 +11,15 @@
 //! * [`delta`]: an idle card's state kept as its difference from a template;
 //! * [`fleet`]: MSISDN routing, per-card identities, cards created lazily;
 //! * [`keyfile`]: per-card OTA keys from a CSV keyfile;
-//! * [`store`]: persistent card state ([`FleetStore`], [`RedbStore`]);
+//! * [`store`]: persistent card state ([`FleetStore`], [`RedbStore`]); [`rows`]: its rows
+//!   as deltas from a template;
 //! * [`server`]: the TCP server (std threads; the workspace has no async runtime).
 
 pub mod delta;
 pub mod fleet;
 pub mod keyfile;
 pub mod pdu;
+pub mod rows;
 pub mod sar;
 pub mod server;
 pub mod store;

@@ -2,8 +2,9 @@
 //! index) and [`RedbStore`], its embedded implementation on [redb](https://docs.rs/redb)
 //! (ACID, copy-on-write B-trees, fsync at every commit).
 //!
-//! A row holds the card's non-volatile state in the `uicc` state-file form
-//! ([`uicc::NvState::to_bytes`]): files, PINs, OTA counters, applet state. A card that never
+//! A row holds the card's non-volatile state (files, PINs, OTA counters, applet state) as its
+//! delta from the fleet's template ([`crate::rows`]), or, for a store that keeps no template,
+//! in the `uicc` state-file form ([`uicc::NvState::to_bytes`]). A card that never
 //! received a message has no row. The server saves a card's row after each delivered SMS that
 //! changed it and *before* the PoR (deliver_sm) and submit_sm_resp are sent, so nothing
 //! acknowledged to the ESME is lost by a crash.
@@ -30,11 +31,28 @@ pub trait FleetStore: Send + Sync {
     fn load(&self, index: u64) -> Result<Option<Vec<u8>>, FleetStoreError>;
     /// Durably replace the stored state of card `index`.
     fn save(&self, index: u64, state: &[u8]) -> Result<(), FleetStoreError>;
+    /// The template the rows are deltas from ([`crate::rows`]), if one was saved. The
+    /// default: none.
+    fn load_template(&self) -> Result<Option<Vec<u8>>, FleetStoreError> {
+        Ok(None)
+    }
+    /// Durably keep the template (once, before the first delta row is saved). The default
+    /// refuses: the fleet then saves whole states in the rows.
+    fn save_template(&self, template: &[u8]) -> Result<(), FleetStoreError> {
+        let _ = template;
+        Err(FleetStoreError {
+            path: PathBuf::from("fleet store"),
+            reason: "keeps no template".into(),
+        })
+    }
 }
 
 const CARDS: redb::TableDefinition<u64, &[u8]> = redb::TableDefinition::new("cards");
+/// Fleet-wide values: `template`, the state the rows are deltas from.
+const META: redb::TableDefinition<&str, &[u8]> = redb::TableDefinition::new("meta");
 
-/// The embedded store: `DIR/fleet.redb`, table `cards` (u64 card index → state bytes).
+/// The embedded store: `DIR/fleet.redb`, table `cards` (u64 card index → row: the card's
+/// state as a delta, [`crate::rows`]) and table `meta` (`template` → the template state).
 pub struct RedbStore {
     db: redb::Database,
     path: PathBuf,
@@ -70,6 +88,7 @@ impl RedbStore {
         // Create the table so that reads of a fresh store find it.
         let w = s.db.begin_write().map_err(|e| s.err(e))?;
         w.open_table(CARDS).map_err(|e| s.err(e))?;
+        w.open_table(META).map_err(|e| s.err(e))?;
         w.commit().map_err(|e| s.err(e))?;
         Ok(s)
     }
@@ -109,6 +128,22 @@ impl FleetStore for RedbStore {
         {
             let mut t = w.open_table(CARDS).map_err(|e| self.err(e))?;
             t.insert(index, state).map_err(|e| self.err(e))?;
+        }
+        w.commit().map_err(|e| self.err(e))
+    }
+
+    fn load_template(&self) -> Result<Option<Vec<u8>>, FleetStoreError> {
+        let r = self.db.begin_read().map_err(|e| self.err(e))?;
+        let t = r.open_table(META).map_err(|e| self.err(e))?;
+        let v = t.get("template").map_err(|e| self.err(e))?;
+        Ok(v.map(|g| g.value().to_vec()))
+    }
+
+    fn save_template(&self, template: &[u8]) -> Result<(), FleetStoreError> {
+        let w = self.db.begin_write().map_err(|e| self.err(e))?;
+        {
+            let mut t = w.open_table(META).map_err(|e| self.err(e))?;
+            t.insert("template", template).map_err(|e| self.err(e))?;
         }
         w.commit().map_err(|e| self.err(e))
     }

@@ -482,7 +482,7 @@ impl Applet for JavaApplet {
         };
         let selecting = apdu.selecting_applet();
         let vm = self.vm(ctx)?;
-        let r = vm.process(&mut CtxEnv { ctx }, &c, selecting);
+        let r = vm.process_apdu(&mut CtxEnv { ctx }, &c, selecting, cmd.extended);
         if r.sw == 0x6581 {
             // Power lost mid-command: the VM's memory is stale; rebuild it from NV.
             self.vm = None;

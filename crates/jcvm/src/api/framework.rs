@@ -166,7 +166,7 @@ fn apdu_get_buffer(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
 fn receive_into_buffer(vm: &mut Vm, off: usize) -> Result<i16, Throw> {
     let buf = vm.apdu_buffer();
     let left = vm.apdu.data.len() - vm.apdu.received;
-    let room = vm::APDU_BUFFER_SIZE.saturating_sub(off);
+    let room = vm.apdu_buffer_len().saturating_sub(off);
     let n = left.min(room);
     let chunk = vm.apdu.data[vm.apdu.received..vm.apdu.received + n].to_vec();
     if let Some(o) = vm.heap.get_mut(buf) {
@@ -182,12 +182,13 @@ fn apdu_set_incoming_and_receive(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R
     if vm.apdu.received > 0 || vm.apdu.outgoing.is_some() {
         return Err(Throw::java(natives::APDU_EXCEPTION, APDU_ILLEGAL_USE));
     }
-    short(receive_into_buffer(vm, 5)?)
+    let off = vm.apdu_offset_cdata();
+    short(receive_into_buffer(vm, off)?)
 }
 
 fn apdu_receive_bytes(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
     let off = a[1].short();
-    if off < 0 || off as usize >= vm::APDU_BUFFER_SIZE {
+    if off < 0 || off as usize >= vm.apdu_buffer_len() {
         return Err(Throw::java(natives::APDU_EXCEPTION, 2));
     }
     if vm.apdu.outgoing.is_some() {
@@ -200,8 +201,8 @@ fn apdu_incoming_length(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
     short(vm.apdu.data.len() as i16)
 }
 
-fn apdu_offset_cdata(_: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
-    short(5)
+fn apdu_offset_cdata(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    short(vm.apdu_offset_cdata() as i16)
 }
 
 fn apdu_set_outgoing(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
@@ -210,7 +211,12 @@ fn apdu_set_outgoing(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
     }
     // T=0: without Le the length the terminal will accept is unknown: 256 (JC API
     // `setOutgoing`).
-    let ne = if vm.apdu.ne == 0 { 256 } else { vm.apdu.ne };
+    // (An extended command without Le: the most an extended response can hold.)
+    let ne = match (vm.apdu.ne, vm.apdu.extended) {
+        (0, false) => 256,
+        (0, true) => i16::MAX as usize,
+        (n, _) => n,
+    };
     vm.apdu.outgoing = Some(ne);
     short(ne.min(0x7FFF) as i16)
 }
@@ -220,7 +226,10 @@ fn apdu_set_outgoing_length(vm: &mut Vm, _: &mut dyn Env, a: &[Value]) -> R {
         return Err(Throw::java(natives::APDU_EXCEPTION, APDU_ILLEGAL_USE));
     }
     let n = a[1].short();
-    if !(0..=256).contains(&n) {
+    // Up to 256 bytes for a short command; an extended one (ExtendedLength applets only)
+    // up to 32767 (JC API 3.0.5 `APDU.setOutgoingLength`).
+    let max = if vm.apdu.extended { i16::MAX } else { 256 };
+    if !(0..=max).contains(&n) {
         return Err(Throw::java(natives::APDU_EXCEPTION, APDU_BAD_LENGTH));
     }
     vm.apdu.outgoing_len = Some(n as usize);
@@ -262,8 +271,9 @@ fn apdu_set_outgoing_and_send(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R 
     apdu_send_bytes(vm, env, a)
 }
 
-fn apdu_block_size(_: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
-    short(vm::APDU_BUFFER_SIZE as i16 - 5)
+fn apdu_block_size(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    let n = vm.apdu_buffer_len() - vm.apdu_offset_cdata();
+    short(n.min(i16::MAX as usize) as i16)
 }
 
 fn apdu_protocol(_: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {

@@ -1401,5 +1401,26 @@ pub const JAVACARDX_CRYPTO: ApiPackage = ApiPackage {
     ],
 };
 
-/// Every built-in API package.
-pub const PACKAGES: &[ApiPackage] = &[JAVA_LANG, JAVACARD_FRAMEWORK, JAVACARD_SECURITY, JAVACARDX_CRYPTO];
+/// `javacardx.apdu` 1.0.
+pub const JAVACARDX_APDU: ApiPackage = ApiPackage {
+    name: "javacardx/apdu",
+    aid: &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x09],
+    major: 1,
+    minor: 0,
+    classes: &[
+        ApiClass {
+            token: 0,
+            flags: 0x0601,
+            name: "javacardx/apdu/ExtendedLength",
+            supers: &["java/lang/Object"],
+            interfaces: &[],
+            fields: &[
+            ],
+            methods: &[
+            ],
+        },
+    ],
+};
+
+/// Every built-in API package of this table.
+pub const PACKAGES: &[ApiPackage] = &[JAVA_LANG, JAVACARD_FRAMEWORK, JAVACARD_SECURITY, JAVACARDX_CRYPTO, JAVACARDX_APDU];
