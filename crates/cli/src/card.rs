@@ -116,12 +116,22 @@ pub fn build_card(spec: &CardSpec<'_>) -> Result<(uicc::Card, Option<[u8; 16]>),
     }
     let mut registry = registry();
     let mut cap_applets = Vec::new();
+    let mut caps = Vec::new();
     for path in spec.caps {
         let bytes = std::fs::read(path)
             .map_err(|e| CliError::input(format!("--cap {}: {e}", path.display())))?;
         let cap = jcvm::CapFile::from_zip(&bytes)
             .map_err(|e| CliError::input(format!("--cap {}: {e}", path.display())))?;
-        let classes = uicc::java_applet::JavaAppletClass::from_cap(cap)
+        caps.push(std::sync::Arc::new(cap));
+    }
+    // The --cap files import each other (library packages, JCVM Spec §4.5).
+    for (path, cap) in spec.caps.iter().zip(&caps) {
+        let others: Vec<_> = caps
+            .iter()
+            .filter(|c| !std::sync::Arc::ptr_eq(c, cap))
+            .cloned()
+            .collect();
+        let classes = uicc::java_applet::JavaAppletClass::from_cap_with((**cap).clone(), &others)
             .map_err(|e| CliError::input(format!("--cap {}: {e}", path.display())))?;
         for c in classes {
             cap_applets.push((path.clone(), c.class_aid().to_vec()));

@@ -199,3 +199,29 @@ fn hellostk_script_menu_selection_displays_text() {
         "{out}"
     );
 }
+
+#[test]
+fn shareable_script_library_sio_firewall_and_transaction() {
+    let o = simota(&[
+        "run",
+        "--cap",
+        "test-vectors/cap/simota-shlib.cap",
+        "--cap",
+        "test-vectors/cap/simota-shserver.cap",
+        "--cap",
+        "test-vectors/cap/simota-shclient.cap",
+        "apdu-scripts/jcvm/shareable.apdu",
+    ]);
+    let out = check(&o);
+    assert!(out.contains("15 expectation(s), 0 failed"), "{out}");
+    // Without the library the client is refused, naming the import.
+    let o = simota(&[
+        "run",
+        "--cap",
+        "test-vectors/cap/simota-shclient.cap",
+        "apdu-scripts/jcvm/shareable.apdu",
+    ]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_ne!(o.status.code(), Some(0));
+    assert!(err.contains("F073696D6F74614C"), "{err}");
+}

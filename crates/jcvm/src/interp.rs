@@ -11,7 +11,7 @@
 
 use crate::api;
 use crate::frames::{Frame, MAX_FRAMES};
-use crate::heap::{Body, ClassId, Memory, ObjId, Slot, Value};
+use crate::heap::{Body, ClassId, Memory, ObjId, Object, Slot, Value};
 use crate::link::{self, Callee, Cp, NativeRef};
 use crate::natives::{self, NativeFn, Throw};
 use crate::vm::{reason_of, Env, Vm};
@@ -96,6 +96,7 @@ impl Vm {
         off: u16,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         self.entry_start = self.executed;
         let mut ex = Exec {
             vm: self,
@@ -118,6 +119,7 @@ impl Vm {
         desc: &str,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         let c = api::api_class_by_name(class)
             .and_then(api::class_info)
             .ok_or_else(|| self.fault(format!("no API class {class}")))?;
@@ -152,6 +154,7 @@ impl Vm {
         desc: &str,
         args: &[Slot],
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         let id = api::api_class_by_name(iface)
             .ok_or_else(|| self.fault(format!("no API interface {iface}")))?;
         let token = api::class_info(id)
@@ -174,6 +177,36 @@ impl Vm {
         r
     }
 
+    /// Calls interface method `token` of interface `iface` (a class of this VM) on object
+    /// `this` (§6.9 interface tables): the server side of a Shareable interface call.
+    pub(crate) fn call_interface_class(
+        &mut self,
+        env: &mut dyn Env,
+        this: ObjId,
+        iface: ClassId,
+        token: u8,
+        args: &[Slot],
+    ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
+        let rc = self.class_of(this).ok_or_else(Throw::npe)?;
+        if !self.instance_of(this, iface) {
+            return Err(Throw::java(natives::CLASS_CAST_EXCEPTION, 0));
+        }
+        let mut w = vec![Slot::R(Some(this))];
+        w.extend_from_slice(args);
+        let mut ex = Exec {
+            vm: self,
+            env,
+            frames: Vec::new(),
+        };
+        let t = ex.interface_target(rc, iface, token)?;
+        let r = ex.run(t, w);
+        if matches!(r, Err(Throw::Suspend)) {
+            return Err(self.fault("ProactiveHandler.send inside a Shareable call"));
+        }
+        r
+    }
+
     /// Continues the frames suspended by [`Throw::Suspend`]: the suspended call returns
     /// `value`. `Err(Throw::Suspend)` again when the applet waits once more.
     pub(crate) fn resume_frames(
@@ -181,6 +214,7 @@ impl Vm {
         env: &mut dyn Env,
         value: Option<Value>,
     ) -> Result<Option<Value>, Throw> {
+        self.sync_statics(env);
         let s = self
             .suspended
             .take()
@@ -290,6 +324,9 @@ impl Vm {
         if Some(target) == obj.map(ClassId::Api) {
             return true;
         }
+        if let Some(is) = self.proxy_is(id, target) {
+            return is;
+        }
         let Body::Instance { class, .. } = &o.body else {
             return false;
         };
@@ -337,7 +374,7 @@ impl Vm {
         false
     }
 
-    fn interface_is(&self, i: ClassId, target: ClassId, depth: usize) -> bool {
+    pub(crate) fn interface_is(&self, i: ClassId, target: ClassId, depth: usize) -> bool {
         if i == target {
             return true;
         }
@@ -376,8 +413,15 @@ impl Vm {
                 let k = p.class(offset).ok_or_else(Throw::security)?;
                 let mut f = vec![Slot::S(0); k.cells as usize];
                 let mut cur = Some(c);
-                while let Some(ClassId::Cap { offset, .. }) = cur {
-                    let Some(kk) = p.class(offset) else { break };
+                while let Some(ClassId::Cap { pkg, offset }) = cur {
+                    // The chain may continue in a library package.
+                    let Some(kk) = self
+                        .packages
+                        .get(pkg as usize)
+                        .and_then(|p| p.class(offset))
+                    else {
+                        break;
+                    };
                     if kk.info.reference_count > 0 && kk.info.first_reference_token != 0xFF {
                         let s = kk.first_cell as usize + kk.info.first_reference_token as usize;
                         for x in f.iter_mut().skip(s).take(kk.info.reference_count as usize) {
@@ -485,7 +529,9 @@ impl Exec<'_> {
         let mut locals = args;
         locals.resize(h.nargs as usize + h.max_locals as usize, Slot::S(0));
         let caller_context = self.vm.context;
-        self.vm.context = p.context;
+        if p.context != link::LIBRARY_CONTEXT {
+            self.vm.context = p.context;
+        }
         self.frames.push(Frame {
             pkg,
             cap,
@@ -685,6 +731,75 @@ impl Exec<'_> {
 
     /// Firewall check of a method invocation on `obj` (JCRE Spec §6.2.8.3): objects of the
     /// current context, JCRE entry point objects (global) and Shareable interface calls.
+    /// `invokeinterface` on a proxy: the call goes to the server's VM through the card
+    /// ([`crate::sio`]); the APDU buffer travels with it.
+    fn invoke_remote(
+        &mut self,
+        recv: ObjId,
+        iface: ClassId,
+        token: u8,
+        nargs: usize,
+    ) -> Result<(), Throw> {
+        let r = self
+            .vm
+            .remote_of(recv)
+            .cloned()
+            .ok_or_else(Throw::security)?;
+        let g = self.vm.global_class(iface).ok_or_else(Throw::security)?;
+        let fr = f!(self);
+        if fr.stack.len() < nargs || nargs == 0 {
+            return Err(Throw::security());
+        }
+        let at = fr.stack.len() - nargs;
+        let words: Vec<Slot> = fr.stack.split_off(at);
+        let args = words[1..]
+            .iter()
+            .map(|w| self.vm.outgoing(&r.owner, *w))
+            .collect();
+        let buf = self.vm.apdu_buffer();
+        let apdu_buffer = self.vm.bytes(Some(buf))?.to_vec();
+        let call = crate::sio::RemoteCall {
+            server: r.owner.clone(),
+            client: self.vm.instance_aid.clone(),
+            obj: r.obj,
+            iface: g,
+            token,
+            args,
+            apdu_buffer,
+            budget: self
+                .vm
+                .budget
+                .saturating_sub(self.vm.executed - self.vm.entry_start),
+        };
+        let ret = self.env.invoke_shareable(&call);
+        // The server may have written static images this VM shares (a library's).
+        self.vm.sync_statics(self.env);
+        let ret = ret?;
+        // The server's instructions count against this entry's budget.
+        self.vm.executed += ret.executed;
+        if let Some(Object {
+            body: Body::Bytes(b),
+            ..
+        }) = self.vm.heap.get_mut(buf)
+        {
+            let n = b.len().min(ret.apdu_buffer.len());
+            b[..n].copy_from_slice(&ret.apdu_buffer[..n]);
+        }
+        let v = match ret.value {
+            Some(v) => Some(self.vm.incoming(self.env, v)?),
+            None => None,
+        };
+        let fr = f!(self);
+        fr.pc += 5;
+        match v {
+            None => {}
+            Some(Value::Short(s)) => fr.push_s(s)?,
+            Some(Value::Int(i)) => fr.push_i(i)?,
+            Some(Value::Ref(r)) => fr.push_r(r)?,
+        }
+        Ok(())
+    }
+
     fn check_invoke(&self, obj: ObjId, interface: bool) -> Result<(), Throw> {
         let o = self.vm.heap.get(obj).ok_or_else(Throw::npe)?;
         if o.owner == self.vm.context
@@ -825,6 +940,7 @@ impl Exec<'_> {
         let pkg = fr_pkg(&self.frames)?;
         match self.cp(i)? {
             Cp::StaticField(o) => Ok((pkg, o as usize)),
+            Cp::ForeignStaticField { pkg, offset } => Ok((pkg as usize, offset as usize)),
             Cp::Unresolved(w) => Err(self.vm.fault(w)),
             _ => Err(Throw::security()),
         }
@@ -887,6 +1003,7 @@ impl Exec<'_> {
                     .get_mut(o..o + bytes.len())
                     .ok_or_else(Throw::security)?;
                 dst.copy_from_slice(&bytes);
+                return self.vm.persist_package_statics(self.env, pkg);
             }
         }
         self.vm.persist_statics(self.env, pkg)
@@ -1398,6 +1515,10 @@ impl Exec<'_> {
                         pkg: fr_pkg(&self.frames)?,
                         off,
                     },
+                    Cp::StaticMethod(Callee::Foreign { pkg, off }) => Target::Bytecode {
+                        pkg: pkg as usize,
+                        off,
+                    },
                     Cp::StaticMethod(Callee::Native(n)) => Target::Native(n),
                     Cp::Super { class, token } => {
                         let s = self.vm.super_of(class).ok_or_else(Throw::security)?;
@@ -1417,6 +1538,10 @@ impl Exec<'_> {
                         pkg: fr_pkg(&self.frames)?,
                         off,
                     },
+                    Cp::StaticMethod(Callee::Foreign { pkg, off }) => Target::Bytecode {
+                        pkg: pkg as usize,
+                        off,
+                    },
                     Cp::StaticMethod(Callee::Native(n)) => Target::Native(n),
                     _ => return Err(Throw::security()),
                 };
@@ -1431,6 +1556,9 @@ impl Exec<'_> {
                 let iface = self.cp_class(i)?;
                 let recv = self.receiver(nargs)?;
                 self.check_invoke(recv, true)?;
+                if self.vm.remote_of(recv).is_some() {
+                    return self.invoke_remote(recv, iface, token, nargs).map(|_| None);
+                }
                 let rc = self.vm.class_of(recv).ok_or_else(Throw::security)?;
                 let t = self.interface_target(rc, iface, token)?;
                 self.invoke(t, nargs)?;

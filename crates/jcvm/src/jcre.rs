@@ -64,6 +64,18 @@ impl Vm {
         Vm::new(vec![p], instance_aid, nv)
     }
 
+    /// Like [`Vm::load`], with the card's loaded packages `card` that `cap` may import
+    /// (library packages, JCVM Spec §4.5; see [`link::link_with_card`]).
+    pub fn load_with_card(
+        cap: CapFile,
+        card: &[std::sync::Arc<CapFile>],
+        instance_aid: &[u8],
+        nv: &[(String, Vec<u8>)],
+    ) -> Result<Vm, String> {
+        let p = link::link_with_card(cap, PACKAGE_CONTEXT, card).map_err(|e| e.to_string())?;
+        Vm::new(p, instance_aid, nv)
+    }
+
     fn begin_entry(&mut self) {
         self.entry_start = self.executed;
         self.last_fault = None;
@@ -77,7 +89,11 @@ impl Vm {
         }
         let inits = self.packages[pkg].cap.static_field.array_init.clone();
         let saved = self.context;
-        self.context = self.packages[pkg].context;
+        // A library's arrays belong to the instance whose VM holds them.
+        self.context = match self.packages[pkg].context {
+            link::LIBRARY_CONTEXT => PACKAGE_CONTEXT,
+            c => c,
+        };
         for (i, a) in inits.iter().enumerate() {
             let v = &a.values;
             let body = match a.ty {
@@ -119,7 +135,9 @@ impl Vm {
             .ok_or(0x6A80u16)?
             .install_method_offset;
         let r = (|| -> Result<(), Throw> {
-            self.init_statics(env, 0)?;
+            for pkg in 0..self.packages.len() {
+                self.init_statics(env, pkg)?;
+            }
             let arr = self.alloc_session(Body::Bytes(b_array.to_vec()));
             let args = [
                 Slot::R(Some(arr)),

@@ -6,7 +6,9 @@
 //! seam, [`api`] the implementations, [`api::toolkit`] the SIM Toolkit APIs `sim.toolkit` of
 //! TS 43.019 and `uicc.toolkit` of TS 102 241 over the card's [`api::toolkit::ToolkitHost`])
 //! and the JCRE entry points the card calls ([`jcre`]: install, select, deselect, process,
-//! process_toolkit / resume_toolkit).
+//! process_toolkit / resume_toolkit); library packages linked from the card's loaded
+//! packages ([`link::link_with_card`]) and Shareable interface objects between instances
+//! ([`sio`], JCRE Spec 3.0.5 §6.2.4).
 
 pub mod api;
 pub mod asm;
@@ -21,6 +23,7 @@ pub mod link;
 pub mod names;
 pub mod natives;
 pub mod reader;
+pub mod sio;
 pub mod vm;
 pub mod zip;
 

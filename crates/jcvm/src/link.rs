@@ -1,7 +1,10 @@
 //! Linking a CAP package for execution (JCVM Spec 3.0.5 §4.4 package linking, §6.7 imports,
 //! §6.8 constant pool resolution, §6.11 static field image, §6.12 reference locations,
-//! §6.9 virtual method tables): imports are resolved by AID and major/minor version against
-//! the built-in API packages; every constant pool entry is resolved to a class, an instance
+//! §6.9 virtual method tables, §6.14 Export component): imports are resolved by AID and
+//! major/minor version (same major, minor at least the one imported) against the built-in
+//! API packages and the packages loaded on the card ([`link_with_card`]: classes, static
+//! methods and static fields of a card package through its Export component); every
+//! constant pool entry is resolved to a class, an instance
 //! field cell, a virtual method token, a static field offset or a static method (bytecode or
 //! a Rust native); every RefLocation fix-up is checked to hold a valid constant pool index;
 //! classes get their instance cell layout and their vtables across packages.
@@ -48,6 +51,14 @@ pub enum Cp {
     },
     /// An internal static field: offset in the static image.
     StaticField(u16),
+    /// A static field of another package of the VM (a library): its package index and
+    /// offset in that package's static image (Export component, §6.14).
+    ForeignStaticField {
+        /// Package index in the VM.
+        pkg: u16,
+        /// Offset in its static image.
+        offset: u16,
+    },
     /// A static method or constructor.
     StaticMethod(Callee),
     /// A reference this card cannot resolve (external static field of an API class):
@@ -60,6 +71,14 @@ pub enum Cp {
 pub enum Callee {
     /// Bytecode at this offset of the Method component info (its method header).
     Bytecode(u16),
+    /// Bytecode of another package of the VM (a static method of a library, through its
+    /// Export component): the package index and the method header's offset.
+    Foreign {
+        /// Package index in the VM.
+        pkg: u16,
+        /// Offset of the method header in that package's Method info.
+        off: u16,
+    },
     /// An API method.
     Native(NativeRef),
 }
@@ -112,6 +131,10 @@ pub struct MethodHeader {
 /// Method flag `ACC_ABSTRACT` (§6.10.2).
 pub const METHOD_ACC_ABSTRACT: u8 = 0x4;
 
+/// The context of a library package (one without applets): it has none of its own, its
+/// code runs in the caller's context (JCRE Spec 3.0.5 §6.1.1; static calls never switch).
+pub const LIBRARY_CONTEXT: Context = 0xFF;
+
 /// A linked package.
 #[derive(Debug, Clone)]
 pub struct Package {
@@ -129,6 +152,9 @@ pub struct Package {
     pub interfaces: HashMap<u16, Vec<ClassId>>,
     /// The import AIDs by package token.
     pub imports: Vec<Vec<u8>>,
+    /// By package token: the index in the VM of an imported card package (`None`: a
+    /// built-in API package).
+    pub import_packages: Vec<Option<u16>>,
     /// API methods the package calls that this card does not implement.
     pub missing_natives: Vec<String>,
     /// End (exclusive) of the bytecode of each method, by the offset of its first
@@ -160,20 +186,44 @@ pub fn method_header(info: &[u8], off: usize) -> Option<MethodHeader> {
     }
 }
 
-/// The built-in API package of an import, checked by major and minor version.
-fn resolve_import(
+/// What an import resolves to: a built-in API package or a linked card package.
+enum Resolved<'a> {
+    Api,
+    Card(&'a Package),
+}
+
+/// The package of an import (a built-in API package, else one of the card packages
+/// `deps`), checked by major and minor version (§4.5: same major, minor at least the
+/// imported one).
+fn resolve_import<'a>(
     i: usize,
     aid: &[u8],
     major: u8,
     minor: u8,
-) -> Result<&'static ApiPackage, LinkError> {
+    deps: &'a [Package],
+) -> Result<Resolved<'a>, LinkError> {
     let name = crate::names::package_name(aid).unwrap_or("unknown package");
-    let p = api::package_by_aid(aid).ok_or_else(|| {
-        LinkError(format!(
-            "import {i}: package {} ({name}) {major}.{minor} is not on this card",
-            crate::cap::hex(aid)
-        ))
-    })?;
+    let Some(p) = api::package_by_aid(aid) else {
+        let d = deps
+            .iter()
+            .find(|d| d.cap.header.package.aid == aid)
+            .ok_or_else(|| {
+                LinkError(format!(
+                    "import {i}: package {} ({name}) {major}.{minor} is not on this card",
+                    crate::cap::hex(aid)
+                ))
+            })?;
+        let h = &d.cap.header.package;
+        if h.major != major || minor > h.minor {
+            return Err(LinkError(format!(
+                "import {i}: package {} {major}.{minor} needed, this card has {}.{}",
+                crate::cap::hex(aid),
+                h.major,
+                h.minor
+            )));
+        }
+        return Ok(Resolved::Card(d));
+    };
     if p.major != major || minor > p.minor {
         return Err(LinkError(format!(
             "import {i}: package {} ({name}) {major}.{minor} needed, this card has {}.{}",
@@ -182,17 +232,115 @@ fn resolve_import(
             p.minor
         )));
     }
-    Ok(p)
+    let _: &ApiPackage = p;
+    Ok(Resolved::Api)
 }
 
-/// Links `cap` as package `index` in firewall context `context`.
+/// The AIDs a CAP imports that are neither built-in API packages nor among `card`
+/// (package AIDs of the card's loaded packages): what a load must refuse.
+pub fn missing_imports(cap: &CapFile, card: &[&[u8]]) -> Vec<String> {
+    cap.imports
+        .iter()
+        .filter(|i| api::package_by_aid(&i.aid).is_none() && !card.contains(&i.aid.as_slice()))
+        .map(|i| format!("{} {}.{}", crate::cap::hex(&i.aid), i.major, i.minor))
+        .collect()
+}
+
+/// Links `cap` as package 0 of a VM in context `context`, with the card packages it
+/// imports (directly or through other card packages) from `card` linked first as library
+/// packages 1, 2, … in [`LIBRARY_CONTEXT`]: the VM's package list, index order.
+pub fn link_with_card(
+    cap: CapFile,
+    context: Context,
+    card: &[Arc<CapFile>],
+) -> Result<Vec<Package>, LinkError> {
+    // Depth-first: a package's card imports before it.
+    fn visit(
+        aid: &[u8],
+        card: &[Arc<CapFile>],
+        order: &mut Vec<Arc<CapFile>>,
+        path: &mut Vec<Vec<u8>>,
+    ) -> Result<(), LinkError> {
+        if api::package_by_aid(aid).is_some() || order.iter().any(|c| c.header.package.aid == aid) {
+            return Ok(());
+        }
+        if path.iter().any(|p| p == aid) {
+            return Err(LinkError(format!(
+                "package {}: import cycle",
+                crate::cap::hex(aid)
+            )));
+        }
+        let Some(c) = card.iter().find(|c| c.header.package.aid == aid) else {
+            // Reported with its import index by `link`.
+            return Ok(());
+        };
+        path.push(aid.to_vec());
+        for i in &c.imports {
+            visit(&i.aid, card, order, path)?;
+        }
+        path.pop();
+        order.push(c.clone());
+        Ok(())
+    }
+    let mut order = Vec::new();
+    let mut path = vec![cap.header.package.aid.clone()];
+    for i in &cap.imports {
+        visit(&i.aid, card, &mut order, &mut path)?;
+    }
+    let mut deps: Vec<Package> = Vec::new();
+    for (n, c) in order.iter().enumerate() {
+        let p = link_with((**c).clone(), n as u16 + 1, LIBRARY_CONTEXT, &deps).map_err(|e| {
+            LinkError(format!(
+                "library {}: {}",
+                crate::cap::hex(&c.header.package.aid),
+                e.0
+            ))
+        })?;
+        deps.push(p);
+    }
+    let main = link_with(cap, 0, context, &deps)?;
+    let mut all = vec![main];
+    all.extend(deps);
+    Ok(all)
+}
+
+/// Links `cap` as package `index` in firewall context `context`, its imports against the
+/// built-in API packages only.
 pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkError> {
+    link_with(cap, index, context, &[])
+}
+
+/// Links `cap` as package `index` in firewall context `context`, its imports against the
+/// built-in API packages and the already linked card packages `deps`.
+pub fn link_with(
+    cap: CapFile,
+    index: u16,
+    context: Context,
+    deps: &[Package],
+) -> Result<Package, LinkError> {
     let cap = Arc::new(cap);
     let mut imports = Vec::new();
+    let mut import_pkgs: Vec<Option<&Package>> = Vec::new();
     for (i, imp) in cap.imports.iter().enumerate() {
-        resolve_import(i, &imp.aid, imp.major, imp.minor)?;
+        match resolve_import(i, &imp.aid, imp.major, imp.minor, deps)? {
+            Resolved::Api => import_pkgs.push(None),
+            Resolved::Card(p) => import_pkgs.push(Some(p)),
+        }
         imports.push(imp.aid.clone());
     }
+    // A card package's exported class by class token (§6.14: indexed by token).
+    let export_of = |p: &Package, class_token: u8, what: &str| {
+        p.cap
+            .export
+            .get(class_token as usize)
+            .cloned()
+            .ok_or_else(|| {
+                LinkError(format!(
+                    "{what}: class token {class_token} not exported by package {}",
+                    crate::cap::hex(&p.cap.header.package.aid)
+                ))
+            })
+    };
     let class_id = |c: ClassRef, what: &str| -> Result<ClassId, LinkError> {
         match c {
             ClassRef::Internal(offset) => {
@@ -210,6 +358,13 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
                 package_token,
                 class_token,
             } => {
+                if let Some(Some(p)) = import_pkgs.get(package_token as usize) {
+                    let e = export_of(p, class_token, what)?;
+                    return Ok(ClassId::Cap {
+                        pkg: p.index,
+                        offset: e.class_offset,
+                    });
+                }
                 let aid = &imports[package_token as usize];
                 api::api_class(aid, class_token)
                     .map(ClassId::Api)
@@ -235,7 +390,23 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
     for c in &cap.classes {
         let mut chain = vec![c.offset];
         let mut cur = supers[&c.offset];
-        while let Some(ClassId::Cap { offset, .. }) = cur {
+        // The cells of a superclass chain that continues in a card package come first.
+        let mut base = 0u16;
+        while let Some(ClassId::Cap { pkg, offset }) = cur {
+            if pkg != index {
+                base = deps
+                    .iter()
+                    .find(|d| d.index == pkg)
+                    .and_then(|d| d.class(offset))
+                    .map(|k| k.cells)
+                    .ok_or_else(|| {
+                        LinkError(format!(
+                            "class at {}: superclass in package {pkg} not linked",
+                            c.offset
+                        ))
+                    })?;
+                break;
+            }
             if chain.contains(&offset) {
                 return Err(LinkError(format!(
                     "class at {}: superclass cycle",
@@ -250,7 +421,7 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
                 ))
             })?;
         }
-        let mut first = 0u16;
+        let mut first = base;
         for off in chain.iter().rev() {
             let k = cap
                 .classes
@@ -310,6 +481,9 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
             CpEntry::InstanceFieldRef { class, token } => {
                 let c = class_id(class, &what)?;
                 match c {
+                    ClassId::Cap { pkg, .. } if pkg != index => {
+                        Cp::Unresolved(format!("{what}: instance field of a library class"))
+                    }
                     ClassId::Cap { offset, .. } => {
                         let k = classes
                             .get(&offset)
@@ -339,9 +513,25 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
                 token,
             },
             CpEntry::StaticFieldRef(StaticRef::Internal(o)) => Cp::StaticField(o),
-            CpEntry::StaticFieldRef(StaticRef::External { .. }) => {
-                Cp::Unresolved(format!("{what}: external static field"))
-            }
+            CpEntry::StaticFieldRef(StaticRef::External {
+                package_token,
+                class_token,
+                token,
+            }) => match import_pkgs.get(package_token as usize) {
+                Some(Some(p)) => {
+                    let e = export_of(p, class_token, &what)?;
+                    let offset = *e.static_field_offsets.get(token as usize).ok_or_else(|| {
+                        LinkError(format!(
+                            "{what}: static field token {token} not exported by class token {class_token}"
+                        ))
+                    })?;
+                    Cp::ForeignStaticField {
+                        pkg: p.index,
+                        offset,
+                    }
+                }
+                _ => Cp::Unresolved(format!("{what}: external static field")),
+            },
             CpEntry::StaticMethodRef(StaticRef::Internal(o)) => {
                 let h = method_header(info, o as usize).ok_or_else(|| {
                     LinkError(format!(
@@ -354,6 +544,27 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
                     )));
                 }
                 Cp::StaticMethod(Callee::Bytecode(o))
+            }
+            CpEntry::StaticMethodRef(StaticRef::External {
+                package_token,
+                class_token,
+                token,
+            }) if matches!(import_pkgs.get(package_token as usize), Some(Some(_))) => {
+                let Some(Some(p)) = import_pkgs.get(package_token as usize) else {
+                    return Err(LinkError(format!("{what}: package token {package_token}")));
+                };
+                let e = export_of(p, class_token, &what)?;
+                let off = *e.static_method_offsets.get(token as usize).ok_or_else(|| {
+                    LinkError(format!(
+                        "{what}: static method token {token} not exported by class token {class_token}"
+                    ))
+                })?;
+                method_header(&p.cap.method.info, off as usize).ok_or_else(|| {
+                    LinkError(format!(
+                        "{what}: method header at {off} past the Method component"
+                    ))
+                })?;
+                Cp::StaticMethod(Callee::Foreign { pkg: p.index, off })
             }
             CpEntry::StaticMethodRef(StaticRef::External {
                 package_token,
@@ -438,6 +649,7 @@ pub fn link(cap: CapFile, index: u16, context: Context) -> Result<Package, LinkE
         classes,
         interfaces: ifaces,
         imports,
+        import_packages: import_pkgs.iter().map(|p| p.map(|p| p.index)).collect(),
         missing_natives: missing,
         code_ends,
     })

@@ -167,6 +167,12 @@ pub enum NativePeer {
     Crypto(CryptoPeer),
     /// A `sim.toolkit` registry or handler object ([`crate::api::toolkit::kind`]).
     Toolkit(u8),
+    /// A proxy for a Shareable interface object of another applet instance
+    /// ([`crate::sio`]).
+    Shareable(crate::sio::RemoteObject),
+    /// A placeholder for an object of another VM: nothing here may touch it
+    /// ([`crate::sio::FOREIGN_CONTEXT`]).
+    Foreign,
 }
 
 /// The state of an `OwnerPIN` (JC API `OwnerPIN`): try limit, maximum size, the PIN value,
@@ -236,6 +242,17 @@ impl NativePeer {
             }
             NativePeer::Apdu => b.push(3),
             NativePeer::Toolkit(k) => b.extend_from_slice(&[5, *k]),
+            NativePeer::Shareable(r) => {
+                b.push(6);
+                lv(&mut b, &r.owner);
+                b.extend_from_slice(&r.obj.to_be_bytes());
+                b.extend_from_slice(&(r.interfaces.len() as u32).to_be_bytes());
+                for i in &r.interfaces {
+                    lv(&mut b, &i.package);
+                    b.push(i.token);
+                }
+            }
+            NativePeer::Foreign => b.push(7),
             NativePeer::Crypto(c) => {
                 b.push(4);
                 b.extend_from_slice(&c.kind.to_be_bytes());
@@ -270,6 +287,27 @@ impl NativePeer {
                 })
             }
             3 => NativePeer::Apdu,
+            6 => {
+                let n = c.u32()? as usize;
+                let owner = c.take(n)?.to_vec();
+                let obj = c.u32()?;
+                let k = c.u32()? as usize;
+                let mut interfaces = Vec::with_capacity(k.min(64));
+                for _ in 0..k {
+                    let n = c.u32()? as usize;
+                    let package = c.take(n)?.to_vec();
+                    interfaces.push(crate::sio::GlobalClass {
+                        package,
+                        token: c.u8()?,
+                    });
+                }
+                NativePeer::Shareable(crate::sio::RemoteObject {
+                    owner,
+                    obj,
+                    interfaces,
+                })
+            }
+            7 => NativePeer::Foreign,
             4 => {
                 let kind = c.u16()?;
                 let n = c.u32()? as usize;

@@ -2,9 +2,11 @@
 //! static fields, the APDU state, the firewall context and the bytecode budget, and the
 //! card environment it runs against ([`Env`]: non-volatile writes, transactions, random).
 //!
-//! One `Vm` serves one applet instance (its package's context and the JCRE context,
-//! JCRE Spec 3.0.5 §6.1); the card side keeps the persistent part in the instance's NV data
-//! (keys `o<id>` objects, `s<pkg>` static images, `applet` the registered applet object).
+//! One `Vm` serves one applet instance (its package's context, the library packages it
+//! imports, and the JCRE context, JCRE Spec 3.0.5 §6.1); the card side keeps the persistent
+//! part in the instance's NV data (keys `o<id>` objects, `s<pkg>` static images — their
+//! primitive part card-wide, [`Env::persist_package_statics`] —, `applet` the registered
+//! applet object). Other instances are reached through [`crate::sio`].
 
 use crate::api::ApiClassId;
 use crate::heap::{self, Body, ClassId, Context, Heap, Memory, ObjId, Object, Slot};
@@ -41,6 +43,47 @@ pub trait Env {
     /// (the toolkit handlers are then not available).
     fn toolkit(&mut self) -> Option<&mut dyn crate::api::toolkit::ToolkitHost> {
         None
+    }
+    /// One non-volatile write of the primitive part of the static field image of package
+    /// `package` (JCVM Spec §6.11): one image per package on the card, shared by every
+    /// instance of it and every package importing it. The default: key `S<package AID>`
+    /// of this NV.
+    fn persist_package_statics(&mut self, package: &[u8], image: &[u8]) -> Result<(), u16> {
+        self.persist(&package_statics_key(package), image)
+    }
+    /// The primitive static image of `package` as [`Env::persist_package_statics`] last
+    /// wrote it (`None`: never written, the CAP's initial values hold).
+    fn package_statics(&self, package: &[u8]) -> Option<Vec<u8>> {
+        let k = package_statics_key(package);
+        self.load()
+            .into_iter()
+            .find(|(x, _)| *x == k)
+            .map(|(_, v)| v)
+    }
+    /// Whether an applet instance with this AID is on the card (`JCSystem.lookupAID`);
+    /// the default: none but the VM's own.
+    fn applet_exists(&self, _aid: &[u8]) -> bool {
+        false
+    }
+    /// `JCSystem.getAppletShareableInterfaceObject(server, param)` of the instance
+    /// `client` (JCRE Spec §6.2.7.2): the card runs [`Vm::shareable_for`] in the server's
+    /// VM. `Ok(None)` when there is no such applet or it gives none; the default: none.
+    fn shareable(
+        &mut self,
+        _server: &[u8],
+        _client: &[u8],
+        _param: u8,
+    ) -> Result<Option<crate::sio::RemoteObject>, Throw> {
+        Ok(None)
+    }
+    /// An interface method call on a Shareable interface object of another instance: the
+    /// card runs [`Vm::invoke_shareable`] in the server's VM (the same NV, inside the same
+    /// transaction). The default: `SecurityException`.
+    fn invoke_shareable(
+        &mut self,
+        _call: &crate::sio::RemoteCall,
+    ) -> Result<crate::sio::RemoteReturn, Throw> {
+        Err(Throw::security())
     }
 }
 
@@ -124,6 +167,9 @@ pub struct Vm {
     pub toolkit: crate::api::toolkit::ToolkitState,
     /// The applet's frames while it waits for a TERMINAL RESPONSE.
     pub(crate) suspended: Option<Suspended>,
+    /// While another instance calls into this VM (a Shareable interface object, or its
+    /// `getShareableInterfaceObject`): that instance's AID (`getPreviousContextAID`).
+    pub remote_caller: Option<Vec<u8>>,
 }
 
 /// The static fields of one package (JCVM Spec 3.0.5 §6.11): reference fields by index
@@ -166,6 +212,12 @@ pub fn statics_key(pkg: usize) -> String {
     format!("s{pkg}")
 }
 
+/// NV key of the card-wide primitive static image of a package (the default of
+/// [`Env::persist_package_statics`]).
+pub fn package_statics_key(package: &[u8]) -> String {
+    format!("S{}", crate::cap::hex(package))
+}
+
 /// NV key of the registered applet object.
 pub const APPLET_KEY: &str = "applet";
 
@@ -196,6 +248,7 @@ impl Vm {
             last_fault: None,
             toolkit: Default::default(),
             suspended: None,
+            remote_caller: None,
         };
         vm.restore(nv, false)?;
         Ok(vm)
@@ -259,12 +312,33 @@ impl Vm {
         o.owner == heap::JCRE_CONTEXT && o.global
     }
 
+    /// Rereads the persistent state from NV (transient contents kept): after a transaction
+    /// that another instance's VM aborted.
+    pub fn refresh(&mut self, env: &dyn Env) -> Result<(), String> {
+        self.reload(env)
+            .map_err(|_| self.last_fault.clone().unwrap_or_default())
+    }
+
     /// After `abortTransaction`: reload the rolled-back persistent state.
     pub(crate) fn reload(&mut self, env: &dyn Env) -> Result<(), Throw> {
         let nv = env.load();
         // Static images not in NV go back to their initial values.
         self.statics = self.packages.iter().map(|p| p.initial_statics()).collect();
-        self.restore(&nv, true).map_err(|e| self.fault(e))
+        self.restore(&nv, true).map_err(|e| self.fault(e))?;
+        self.sync_statics(env);
+        Ok(())
+    }
+
+    /// Rereads the card-wide primitive static images ([`Env::package_statics`]): another
+    /// instance may have written them since.
+    pub(crate) fn sync_statics(&mut self, env: &dyn Env) {
+        for (p, s) in self.packages.iter().zip(self.statics.iter_mut()) {
+            if let Some(b) = env.package_statics(&p.cap.header.package.aid) {
+                if b.len() == s.bytes.len() {
+                    s.bytes = b;
+                }
+            }
+        }
     }
 
     /// Records a fault and makes the [`Throw`] for it (6F00).
@@ -285,10 +359,23 @@ impl Vm {
             .map_err(Throw::Fault)
     }
 
-    /// Writes the static image of package `pkg` to NV.
+    /// Writes the reference part of the static image of package `pkg` to this instance's
+    /// NV (its objects live in this VM's heap).
     pub(crate) fn persist_statics(&mut self, env: &mut dyn Env, pkg: usize) -> Result<(), Throw> {
         let b = self.statics[pkg].encode();
         env.persist(&statics_key(pkg), &b).map_err(Throw::Fault)
+    }
+
+    /// Writes the primitive part of the static image of package `pkg`: card-wide, one
+    /// image per package ([`Env::persist_package_statics`]).
+    pub(crate) fn persist_package_statics(
+        &mut self,
+        env: &mut dyn Env,
+        pkg: usize,
+    ) -> Result<(), Throw> {
+        let aid = &self.packages[pkg].cap.header.package.aid;
+        env.persist_package_statics(aid, &self.statics[pkg].bytes)
+            .map_err(Throw::Fault)
     }
 
     /// Allocates an object owned by the current context; persistent ones are written.

@@ -42,7 +42,7 @@ fn every_vector_parses() {
             n += 1;
         }
     }
-    assert_eq!(n, 12);
+    assert_eq!(n, 15);
 }
 
 #[test]

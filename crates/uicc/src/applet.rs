@@ -138,6 +138,9 @@ pub struct AppletContext<'a> {
     pub(crate) rng: &'a mut dyn RandomSource,
     pub(crate) verified: &'a dyn Fn(u8) -> bool,
     pub(crate) toolkit: Option<&'a mut crate::toolkit::ToolkitIo>,
+    /// The card's other applet instances, while this one processes a command: the servers
+    /// its Shareable interface calls reach ([`crate::java_applet`]; `None` elsewhere).
+    pub(crate) peers: Option<&'a mut std::collections::BTreeMap<Vec<u8>, Box<dyn Applet>>>,
 }
 
 impl AppletContext<'_> {
@@ -282,6 +285,12 @@ pub trait Applet: Send {
 
     /// Called before the instance is deleted.
     fn uninstall(&mut self, _ctx: &mut AppletContext<'_>) {}
+
+    /// The Java Card instance behind this applet (a CAP applet), for Shareable interface
+    /// calls from other instances; `None` for the built-in Rust applets.
+    fn java(&mut self) -> Option<&mut crate::java_applet::JavaApplet> {
+        None
+    }
 }
 
 /// A class of applets the emulator has built in (the Rust stand-in for a loaded CAP file's

@@ -288,6 +288,7 @@ impl Card {
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: None,
+                peers: Some(&mut self.objs),
             };
             obj.install(&mut ctx, params)
         };
@@ -670,7 +671,7 @@ impl Card {
     pub(crate) fn applet_select(&mut self, aid: &[u8]) -> bool {
         let table = self.sat_table(None);
         let sat = move |k: u8| table[k as usize];
-        let Some(obj) = self.objs.get_mut(aid) else {
+        let Some(mut obj) = self.objs.remove(aid) else {
             return false;
         };
         let mut ctx = AppletContext {
@@ -679,23 +680,28 @@ impl Card {
             rng: &mut *self.rng,
             verified: &sat,
             toolkit: None,
+            peers: Some(&mut self.objs),
         };
-        obj.select(&mut ctx)
+        let r = obj.select(&mut ctx);
+        self.objs.insert(aid.to_vec(), obj);
+        r
     }
 
     /// Run an applet's `deselect()`.
     pub(crate) fn applet_deselect(&mut self, aid: &[u8]) {
         let table = self.sat_table(None);
         let sat = move |k: u8| table[k as usize];
-        if let Some(obj) = self.objs.get_mut(aid) {
+        if let Some(mut obj) = self.objs.remove(aid) {
             let mut ctx = AppletContext {
                 nv: &mut self.nv,
                 aid,
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: None,
+                peers: Some(&mut self.objs),
             };
             obj.deselect(&mut ctx);
+            self.objs.insert(aid.to_vec(), obj);
         }
     }
 
@@ -714,7 +720,9 @@ impl Card {
             .and_then(|c| c.adf);
         let table = self.sat_table(adf);
         let sat = move |k: u8| table[k as usize];
-        let Some(obj) = self.objs.get_mut(aid) else {
+        // The instance is taken out of the table while it runs, so that the others are
+        // reachable from it (Shareable interface objects, JCRE Spec §6.2.4).
+        let Some(mut obj) = self.objs.remove(aid) else {
             return Err(0x6F00);
         };
         let mut ctx = AppletContext {
@@ -723,9 +731,11 @@ impl Card {
             rng: &mut *self.rng,
             verified: &sat,
             toolkit: None,
+            peers: Some(&mut self.objs),
         };
         let mut apdu = Apdu::new(cmd, selecting, ch as u8);
         let r = obj.process(&mut ctx, &mut apdu);
+        self.objs.insert(aid.to_vec(), obj);
         let out = apdu.take_output();
         match r {
             Ok(()) => Ok(Resp::data(out)),

@@ -483,7 +483,9 @@ impl Card {
         };
         let table = self.sat_table(None);
         let sat = move |k: u8| table[k as usize];
-        let Some(obj) = self.objs.get_mut(aid) else {
+        // Out of the table while it runs: the other instances are reachable from it
+        // (Shareable interface objects).
+        let Some(mut obj) = self.objs.remove(aid) else {
             return CallOutcome {
                 result: Err(0x6F00),
                 queued: 0,
@@ -497,9 +499,11 @@ impl Card {
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: Some(&mut io),
+                peers: Some(&mut self.objs),
             };
             obj.process_toolkit(&mut ctx, event)
         };
+        self.objs.insert(aid.to_vec(), obj);
         if r.is_err() && self.nv.in_transaction() {
             let _ = self.nv.abort();
         }

@@ -21,7 +21,9 @@
 //!   file `6A80`), GET STATUS lists it with the applet AIDs of its Applet component, DELETE
 //!   removes it; INSTALL [for install] of one of its applets creates the instance in the
 //!   Java Card VM ([`crate::java_applet`]; a CAP whose imports this card lacks answers
-//!   `6A88`, like an unknown class);
+//!   `6A88`, like an unknown class). A CAP importing a package that is neither built in nor
+//!   loaded before is refused at the last LOAD block (`6A88`, JCVM Spec §4.5); DELETE of a
+//!   load file another loaded package imports answers `6985`;
 //! * GET DATA of CPLC (`9F7F`), the key information template (`00E0`) and card data
 //!   (`0066`) also without a session.
 //!
@@ -489,6 +491,19 @@ impl Card {
             return Err(0x6985);
         };
         let (data, modules) = load_file_modules(&l.data)?;
+        // JCVM Spec §4.5: a package importing one the card lacks (neither a built-in API
+        // package nor a package loaded before) is refused.
+        if let Ok(cap) = jcvm::CapFile::from_load_file(&data) {
+            let card: Vec<Vec<u8>> =
+                crate::java_applet::card_packages(&self.nv.state.isd.load_files, None)
+                    .iter()
+                    .map(|c| c.header.package.aid.clone())
+                    .collect();
+            let card: Vec<&[u8]> = card.iter().map(|a| a.as_slice()).collect();
+            if !jcvm::link::missing_imports(&cap, &card).is_empty() {
+                return Err(0x6A88);
+            }
+        }
         let entry = crate::nv::LoadFileNv {
             aid: l.aid,
             modules,
@@ -502,6 +517,22 @@ impl Card {
     /// applets exist, unless P2 says "delete related objects" (`80`): then those go first.
     pub(crate) fn isd_delete_load_file(&mut self, cmd: &CommandApdu) -> Result<Vec<u8>, u16> {
         let aid = cmd.data.get(2..).ok_or(0x6A80u16)?.to_vec();
+        // A library package another loaded package imports stays (JCVM Spec §4.5; GPCS
+        // §11.2.2.3.1: 6985), even with "delete related objects".
+        let files = &self.nv.state.isd.load_files;
+        let package = files
+            .iter()
+            .find(|f| f.aid == aid)
+            .and_then(|f| jcvm::CapFile::from_load_file(&f.data).ok())
+            .map(|c| c.header.package.aid);
+        if let Some(package) = &package {
+            let imported = crate::java_applet::card_packages(files, Some(&aid))
+                .iter()
+                .any(|c| c.imports.iter().any(|i| &i.aid == package));
+            if imported {
+                return Err(0x6985);
+            }
+        }
         let modules: Vec<Vec<u8>> = self
             .nv
             .state
@@ -528,8 +559,13 @@ impl Card {
             d.extend_from_slice(&i);
             self.gp_delete(&CommandApdu::new(cmd.cla, 0xE4, 0x00, 0x00, d, None))?;
         }
-        self.nv
-            .write(|s| s.isd.load_files.retain(|f| f.aid != aid))?;
+        let statics = package.map(|p| jcvm::cap::hex(&p));
+        self.nv.write(|s| {
+            s.isd.load_files.retain(|f| f.aid != aid);
+            if let Some(k) = &statics {
+                s.isd.package_statics.remove(k);
+            }
+        })?;
         Ok(vec![0x00])
     }
 

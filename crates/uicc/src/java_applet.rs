@@ -8,6 +8,14 @@
 //! `Applet.install`, GPCS §11.5.2.3.2): instance AID, privileges (one byte, 00) and the
 //! application parameters (`C9` contents), each length-prefixed.
 //!
+//! Library packages and Shareable interface objects (JCVM Spec §4.5, JCRE Spec §6.2.4): a CAP
+//! links against the card's loaded packages ([`card_packages`]); the primitive static image
+//! of each package is one per card (NV `isd.package_statics`). While an instance processes a
+//! command the others are reachable from its environment: `getAppletShareableInterfaceObject`
+//! and interface calls on the proxies it gives run in the server instance's VM over the same
+//! NV (inside the caller's transaction; the server rereads NV before its next entry when the
+//! call was inside one).
+//!
 //! SIM Toolkit (3GPP TS 43.019 `sim.toolkit`, ETSI TS 102 241 `uicc.toolkit`): an applet
 //! implementing `sim.toolkit.ToolkitInterface` (or handing out a `uicc.toolkit` one from
 //! `getShareableInterfaceObject(null, 1)`) gets the card's toolkit events as
@@ -29,13 +37,16 @@ use apdu::StatusWord;
 use jcvm::api::toolkit::{reason, ToolkitHost};
 use jcvm::jcre::{Command, ToolkitOutcome};
 use jcvm::link::{self, Package};
+use jcvm::natives::Throw;
+use jcvm::sio::{RemoteCall, RemoteObject, RemoteReturn};
 use jcvm::vm::{Env, Vm};
 use jcvm::CapFile;
 use std::sync::Arc;
 
 /// The class of one applet of a CAP package.
 pub struct JavaAppletClass {
-    package: Package,
+    /// The applet's package (index 0) and the card's library packages it imports.
+    packages: Vec<Package>,
     index: usize,
     aid: Vec<u8>,
     name: String,
@@ -51,16 +62,39 @@ pub fn class_from_load_files(
         .iter()
         .find(|f| f.modules.iter().any(|m| m == class_aid))?;
     let cap = CapFile::from_load_file(&f.data).ok()?;
-    JavaAppletClass::from_cap(cap)
+    let card = card_packages(files, Some(&f.aid));
+    JavaAppletClass::from_cap_with(cap, &card)
         .ok()?
         .into_iter()
         .find(|c| c.class_aid() == class_aid)
 }
 
+/// The CAP packages of the card's load files (but `except`), for linking the imports of
+/// another (JCVM Spec §4.5: library packages loaded earlier).
+pub fn card_packages(files: &[crate::nv::LoadFileNv], except: Option<&[u8]>) -> Vec<Arc<CapFile>> {
+    files
+        .iter()
+        .filter(|f| Some(f.aid.as_slice()) != except)
+        .filter_map(|f| CapFile::from_load_file(&f.data).ok())
+        .map(Arc::new)
+        .collect()
+}
+
 impl JavaAppletClass {
     /// One class per applet of `cap`, linked (a link error names the import or entry).
     pub fn from_cap(cap: CapFile) -> Result<Vec<Arc<dyn AppletClass>>, String> {
-        let package = link::link(cap, 0, jcvm::jcre::PACKAGE_CONTEXT).map_err(|e| e.to_string())?;
+        JavaAppletClass::from_cap_with(cap, &[])
+    }
+
+    /// Like [`JavaAppletClass::from_cap`], its imports resolved against the built-in API
+    /// packages and the card's packages `card` (libraries it imports are linked with it).
+    pub fn from_cap_with(
+        cap: CapFile,
+        card: &[Arc<CapFile>],
+    ) -> Result<Vec<Arc<dyn AppletClass>>, String> {
+        let packages = link::link_with_card(cap, jcvm::jcre::PACKAGE_CONTEXT, card)
+            .map_err(|e| e.to_string())?;
+        let package = &packages[0];
         let pkg_name = package
             .cap
             .header
@@ -74,7 +108,7 @@ impl JavaAppletClass {
             .enumerate()
             .map(|(index, a)| {
                 Arc::new(JavaAppletClass {
-                    package: package.clone(),
+                    packages: packages.clone(),
                     index,
                     aid: a.aid.clone(),
                     name: format!("Java Card applet {} of {pkg_name}", jcvm::cap::hex(&a.aid)),
@@ -93,18 +127,22 @@ impl AppletClass for JavaAppletClass {
     }
     fn create(&self) -> Box<dyn Applet> {
         Box::new(JavaApplet {
-            package: self.package.clone(),
+            packages: self.packages.clone(),
             index: self.index,
             vm: None,
+            stale: false,
         })
     }
 }
 
 /// A running Java Card applet instance (its VM is rebuilt from NV after every reset).
 pub struct JavaApplet {
-    package: Package,
+    packages: Vec<Package>,
     index: usize,
     vm: Option<Vm>,
+    /// Another instance called in inside a transaction: NV may have been rolled back
+    /// since, the VM rereads it before its next entry.
+    stale: bool,
 }
 
 /// The card environment of the VM: the instance's NV data through its context.
@@ -139,6 +177,74 @@ impl Env for CtxEnv<'_, '_> {
     }
     fn toolkit(&mut self) -> Option<&mut dyn ToolkitHost> {
         Some(self)
+    }
+    fn persist_package_statics(&mut self, package: &[u8], image: &[u8]) -> Result<(), u16> {
+        let k = jcvm::cap::hex(package);
+        let v = crate::nv::AppletValue(image.to_vec());
+        self.ctx.nv.write(|s| {
+            s.isd.package_statics.insert(k, v);
+        })
+    }
+    fn package_statics(&self, package: &[u8]) -> Option<Vec<u8>> {
+        self.ctx
+            .nv
+            .state
+            .isd
+            .package_statics
+            .get(&jcvm::cap::hex(package))
+            .map(|v| v.0.clone())
+    }
+    fn applet_exists(&self, aid: &[u8]) -> bool {
+        self.ctx.peers.as_ref().is_some_and(|p| p.contains_key(aid))
+    }
+    fn shareable(
+        &mut self,
+        server: &[u8],
+        client: &[u8],
+        param: u8,
+    ) -> Result<Option<RemoteObject>, Throw> {
+        self.with_server(server, |vm, env| vm.shareable_for(env, client, param))
+            .unwrap_or(Ok(None))
+    }
+    fn invoke_shareable(&mut self, call: &RemoteCall) -> Result<RemoteReturn, Throw> {
+        self.with_server(&call.server, |vm, env| vm.invoke_shareable(env, call))
+            .unwrap_or_else(|| Err(Throw::security()))
+    }
+}
+
+impl CtxEnv<'_, '_> {
+    /// Runs `f` in the VM of Java Card instance `server` (JCRE Spec §6.2.4: the call into
+    /// a Shareable interface object is a context switch to the server's), with the server's
+    /// NV data over the same card NV (so inside the caller's transaction). `None` when
+    /// there is no such Java Card instance (or it is the caller itself, which is not in
+    /// the table while it runs).
+    fn with_server<T>(
+        &mut self,
+        server: &[u8],
+        f: impl FnOnce(&mut Vm, &mut dyn Env) -> Result<T, Throw>,
+    ) -> Option<Result<T, Throw>> {
+        let ctx = &mut *self.ctx;
+        let srv = ctx.peers.as_deref_mut()?.get_mut(server)?.java()?;
+        let mut sctx = AppletContext {
+            nv: &mut *ctx.nv,
+            aid: server,
+            rng: &mut *ctx.rng,
+            verified: ctx.verified,
+            toolkit: None,
+            peers: None,
+        };
+        let in_tx = sctx.in_transaction();
+        let r = match srv.vm(&mut sctx) {
+            Ok(vm) => f(vm, &mut CtxEnv { ctx: &mut sctx }),
+            Err(sw) => Err(Throw::Fault(sw.0)),
+        };
+        if matches!(r, Err(Throw::Fault(0x6581))) {
+            // Power lost inside the server: its memory is stale; rebuilt from NV.
+            srv.vm = None;
+        } else if in_tx {
+            srv.stale = true;
+        }
+        Some(r)
     }
 }
 
@@ -308,17 +414,28 @@ fn toolkit_event(ctx: &AppletContext<'_>, ev: &ToolkitEvent<'_>) -> Option<(u8, 
 }
 
 impl JavaApplet {
-    fn vm(&mut self, ctx: &AppletContext<'_>) -> Result<&mut Vm, StatusWord> {
+    fn vm(&mut self, ctx: &mut AppletContext<'_>) -> Result<&mut Vm, StatusWord> {
         if self.vm.is_none() {
-            let vm = Vm::new(vec![self.package.clone()], ctx.aid(), &ctx.entries())
+            let vm = Vm::new(self.packages.clone(), ctx.aid(), &ctx.entries())
                 .map_err(|_| StatusWord(0x6F00))?;
             self.vm = Some(vm);
+            self.stale = false;
         }
-        self.vm.as_mut().ok_or(StatusWord(0x6F00))
+        let vm = self.vm.as_mut().ok_or(StatusWord(0x6F00))?;
+        if self.stale {
+            self.stale = false;
+            vm.refresh(&CtxEnv { ctx })
+                .map_err(|_| StatusWord(0x6F00))?;
+        }
+        Ok(vm)
     }
 }
 
 impl Applet for JavaApplet {
+    fn java(&mut self) -> Option<&mut JavaApplet> {
+        Some(self)
+    }
+
     fn install(&mut self, ctx: &mut AppletContext<'_>, params: &[u8]) -> Result<(), StatusWord> {
         let aid = ctx.aid().to_vec();
         if params.len() > 255 {
@@ -328,8 +445,8 @@ impl Applet for JavaApplet {
         b.extend_from_slice(&aid);
         b.extend_from_slice(&[1, 0, params.len() as u8]);
         b.extend_from_slice(params);
-        let mut vm = Vm::new(vec![self.package.clone()], &aid, &ctx.entries())
-            .map_err(|_| StatusWord(0x6F00))?;
+        let mut vm =
+            Vm::new(self.packages.clone(), &aid, &ctx.entries()).map_err(|_| StatusWord(0x6F00))?;
         let r = vm.install(&mut CtxEnv { ctx }, self.index, &b);
         self.vm = Some(vm);
         r.map_err(StatusWord)

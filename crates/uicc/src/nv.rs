@@ -51,6 +51,11 @@ pub struct IsdNv {
     /// §11.6).
     #[serde(default)]
     pub load_files: Vec<LoadFileNv>,
+    /// The primitive static field images of the Java Card packages, by package AID (hex):
+    /// one per package, shared by its instances and the packages importing it (JCVM Spec
+    /// §6.11; [`crate::java_applet`]).
+    #[serde(default)]
+    pub package_statics: BTreeMap<String, AppletValue>,
 }
 
 impl Default for IsdNv {
@@ -60,6 +65,7 @@ impl Default for IsdNv {
             card_life_cycle: 0x0F,
             store_data: Vec::new(),
             load_files: Vec::new(),
+            package_statics: BTreeMap::new(),
         }
     }
 }

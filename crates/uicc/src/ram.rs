@@ -515,6 +515,7 @@ impl Card {
                 rng: &mut *self.rng,
                 verified: &sat,
                 toolkit: None,
+                peers: None,
             };
             obj.uninstall(&mut ctx);
         }

@@ -5,7 +5,7 @@
 //! (transactions on the card's NV transaction, transient arrays, AIDs), `OwnerPIN`
 //! (constant-time compare) and `Util` (`arrayCopy` is one atomic write).
 
-use crate::heap::{Body, Memory, ObjId, Value};
+use crate::heap::{Body, Memory, ObjId, Slot, Value};
 use crate::natives::{self, Native, NativeFn, NativePeer, PinPeer, Throw};
 use crate::vm::{self, Env, Vm};
 use subtle::ConstantTimeEq;
@@ -469,10 +469,57 @@ fn lookup_aid(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
     let b = vm
         .bytes_range(a[0].obj(), a[1].short(), a[2].short())?
         .to_vec();
-    if b == vm.instance_aid {
-        get_aid(vm, env, a)
+    if b == vm.instance_aid || env.applet_exists(&b) {
+        obj(Some(aid_object(vm, b)))
     } else {
         obj(None)
+    }
+}
+
+/// A JCRE-owned `AID` object (a JCRE entry point object, JCRE Spec §6.2.1).
+fn aid_object(vm: &mut Vm, aid: Vec<u8>) -> ObjId {
+    let c = crate::api::api_class_by_name("javacard/framework/AID").unwrap_or(0);
+    vm.alloc_session(Body::Instance {
+        class: crate::heap::ClassId::Api(c),
+        fields: Vec::new(),
+        peer: Some(NativePeer::Aid(aid)),
+    })
+}
+
+/// `JCSystem.getPreviousContextAID` (JCRE Spec §6.2.7.1): the instance that called into
+/// this one through a Shareable interface object, else null (called by the JCRE).
+fn previous_context_aid(vm: &mut Vm, _: &mut dyn Env, _: &[Value]) -> R {
+    match vm.remote_caller.clone() {
+        Some(aid) => obj(Some(aid_object(vm, aid))),
+        None => obj(None),
+    }
+}
+
+/// `JCSystem.getAppletShareableInterfaceObject(serverAID, parameter)` (JCRE Spec
+/// §6.2.7.2): the server's `getShareableInterfaceObject(clientAID, parameter)` through the
+/// card; a proxy of the object it gives, or null.
+fn applet_sio(vm: &mut Vm, env: &mut dyn Env, a: &[Value]) -> R {
+    let server = aid_bytes(vm, a[0].obj())?;
+    let param = a[1].short() as u8;
+    if server == vm.instance_aid {
+        // The applet asks itself: its own object, no context switch.
+        let Some(me) = vm.applet else {
+            return obj(None);
+        };
+        let r = vm.call_virtual(
+            env,
+            me,
+            "javacard/framework/Applet",
+            "getShareableInterfaceObject",
+            "(Ljavacard/framework/AID;B)Ljavacard/framework/Shareable;",
+            &[Slot::R(a[0].obj()), Slot::S(param as i8 as i16)],
+        )?;
+        return Ok(r);
+    }
+    let client = vm.instance_aid.clone();
+    match env.shareable(&server, &client, param)? {
+        Some(r) => obj(Some(vm.proxy(env, r)?)),
+        None => obj(None),
     }
 }
 
@@ -889,14 +936,14 @@ pub const NATIVES: &[Native] = &[
         "JCSystem",
         "getPreviousContextAID",
         "()Ljavacard/framework/AID;",
-        null
+        previous_context_aid
     ),
     n!("JCSystem", "getAvailableMemory", "(B)S", available_memory),
     n!(
         "JCSystem",
         "getAppletShareableInterfaceObject",
         "(Ljavacard/framework/AID;B)Ljavacard/framework/Shareable;",
-        null
+        applet_sio
     ),
     n!("JCSystem", "isObjectDeletionSupported", "()Z", applet_false),
     n!("JCSystem", "requestObjectDeletion", "()V", request_deletion),
