@@ -9,6 +9,8 @@
 //! `SMSC_BENCH_PROFILE=N` runs only N single-session round trips over 100 warm cards and
 //! exits (for a profiler: `perf record -g`).
 //!
+//! Then one session with a window of 10 outstanding submit_sm, as OTA platforms bind.
+//!
 //! With `SMPP2SIM=HOST:PORT` (tools/bench-smpp2sim sets it) the same ESME then measures
 //! pySim-smpp2sim.py at that address — one card behind PC/SC, so one card and rising
 //! counters — and prints simota's single-session rate as a ratio to it.
@@ -126,6 +128,99 @@ fn esme(a: SocketAddr, first: u64, cards: u64, n: u64, round: u64) {
         w.write_all(&Pdu::new(d.sequence, Body::DeliverSmResp).emit())
             .expect("write");
     }
+}
+
+/// A windowed ESME, as OTA platforms bind (SMPP 3.4 §2.6): one session with up to `window`
+/// submit_sm outstanding; a reader thread answers each PoR deliver_sm at once. `n` round
+/// trips over `cards` consecutive cards from `first`, counters of round `round`.
+fn esme_windowed(a: SocketAddr, first: u64, cards: u64, n: u64, round: u64, window: u64) {
+    use std::sync::{Arc, Condvar, Mutex};
+    let keys = keys();
+    let w = TcpStream::connect(a).expect("connect");
+    w.set_nodelay(true).expect("nodelay");
+    let mut r = BufReader::new(w.try_clone().expect("clone"));
+    let w = Arc::new(Mutex::new(w));
+    let bind = Body::BindTransceiver(Bind {
+        system_id: "test".into(),
+        password: "test".into(),
+        system_type: String::new(),
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: String::new(),
+    });
+    w.lock()
+        .expect("w")
+        .write_all(&Pdu::new(1, bind).emit())
+        .expect("write");
+    assert_eq!(recv(&mut r).status, 0);
+    // (outstanding submit_sm, PoRs received)
+    let state = Arc::new((Mutex::new((0u64, 0u64)), Condvar::new()));
+    let reader = {
+        let (w, state) = (w.clone(), state.clone());
+        std::thread::spawn(move || loop {
+            let p = recv(&mut r);
+            let (m, cv) = &*state;
+            match p.body {
+                Body::SubmitSmResp(_) => {
+                    assert_eq!(p.status, 0, "submit_sm_resp");
+                    m.lock().expect("m").0 -= 1;
+                    cv.notify_all();
+                }
+                Body::DeliverSm(_) => {
+                    w.lock()
+                        .expect("w")
+                        .write_all(&Pdu::new(p.sequence, Body::DeliverSmResp).emit())
+                        .expect("write");
+                    let mut g = m.lock().expect("m");
+                    g.1 += 1;
+                    if g.1 == n {
+                        return;
+                    }
+                }
+                other => panic!("{other:?}"),
+            }
+        })
+    };
+    let data = apdu::hex::decode("00A4000C022FE2 00B000000A").expect("hex");
+    for k in 0..n {
+        let card = first + k % cards;
+        let counter = round * 1_000_000 + k / cards + 1;
+        let p = CommandPacket::new(
+            Spi::from_u16(0x1619),
+            &keys,
+            Tar([0xB0, 0, 0]),
+            Counter::new(counter).expect("counter"),
+            data.clone(),
+        )
+        .seal(&keys)
+        .expect("seal");
+        let ud = split_command(&p, ConcatRef::Eight(1))
+            .expect("split")
+            .remove(0);
+        let sm = Body::SubmitSm(ShortMessage {
+            source_addr: "12".into(),
+            destination_addr: (BASE + card).to_string(),
+            esm_class: ESM_UDHI,
+            protocol_id: 0x7F,
+            data_coding: 0xF6,
+            short_message: ud,
+            ..Default::default()
+        });
+        {
+            let (m, cv) = &*state;
+            let mut g = m.lock().expect("m");
+            while g.0 >= window {
+                g = cv.wait(g).expect("cv");
+            }
+            g.0 += 1;
+        }
+        w.lock()
+            .expect("w")
+            .write_all(&Pdu::new(k as u32 + 2, sm).emit())
+            .expect("write");
+    }
+    reader.join().expect("reader");
 }
 
 /// The baseline ESME: `n` round trips to the one card behind pySim-smpp2sim, counters from
@@ -323,6 +418,16 @@ fn main() {
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    // One session with a window of 10 outstanding submit_sm (the same 100 warm cards as the
+    // first single-session run).
+    let t = Instant::now();
+    esme_windowed(a, 10_000, 100, 8000, 5, 10);
+    let dt = t.elapsed().as_secs_f64();
+    println!(
+        "OTA round trips through SMPP, 1 session, window 10: 8000 in {dt:.2} s = {:.0}/s",
+        8000.0 / dt
+    );
 
     if let Ok(addr) = std::env::var("SMPP2SIM") {
         let a: SocketAddr = addr.parse().expect("SMPP2SIM=HOST:PORT");
