@@ -68,6 +68,45 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// bind_transceiver as test/test.
+fn bind_transceiver() -> Body {
+    Body::BindTransceiver(Bind {
+        system_id: "test".into(),
+        password: "test".into(),
+        system_type: String::new(),
+        interface_version: 0x34,
+        addr_ton: 0,
+        addr_npi: 0,
+        address_range: String::new(),
+    })
+}
+
+/// A submit_sm to `card` carrying the RFM `data` in one command packet (AES cipher + CMAC,
+/// counter `counter`).
+fn submit(keys: &Keyset, data: &[u8], card: u64, counter: u64) -> Body {
+    let p = CommandPacket::new(
+        Spi::from_u16(0x1619),
+        keys,
+        Tar([0xB0, 0, 0]),
+        Counter::new(counter).expect("counter"),
+        data.to_vec(),
+    )
+    .seal(keys)
+    .expect("seal");
+    let ud = split_command(&p, ConcatRef::Eight(1))
+        .expect("split")
+        .remove(0);
+    Body::SubmitSm(ShortMessage {
+        source_addr: "12".into(),
+        destination_addr: (BASE + card).to_string(),
+        esm_class: ESM_UDHI,
+        protocol_id: 0x7F,
+        data_coding: 0xF6,
+        short_message: ud,
+        ..Default::default()
+    })
+}
+
 fn recv(r: &mut impl Read) -> Pdu {
     let mut len = [0u8; 4];
     r.read_exact(&mut len).expect("read");
@@ -84,42 +123,17 @@ fn esme(a: SocketAddr, first: u64, cards: u64, n: u64, round: u64) {
     let mut w = TcpStream::connect(a).expect("connect");
     w.set_nodelay(true).expect("nodelay");
     let mut r = BufReader::new(w.try_clone().expect("clone"));
-    let bind = Body::BindTransceiver(Bind {
-        system_id: "test".into(),
-        password: "test".into(),
-        system_type: String::new(),
-        interface_version: 0x34,
-        addr_ton: 0,
-        addr_npi: 0,
-        address_range: String::new(),
-    });
+    let bind = bind_transceiver();
     w.write_all(&Pdu::new(1, bind).emit()).expect("write");
     assert_eq!(recv(&mut r).status, 0);
     let data = apdu::hex::decode("00A4000C022FE2 00B000000A").expect("hex");
     for k in 0..n {
-        let card = first + k % cards;
-        let counter = round * 1_000_000 + k / cards + 1;
-        let p = CommandPacket::new(
-            Spi::from_u16(0x1619),
+        let sm = submit(
             &keys,
-            Tar([0xB0, 0, 0]),
-            Counter::new(counter).expect("counter"),
-            data.clone(),
-        )
-        .seal(&keys)
-        .expect("seal");
-        let ud = split_command(&p, ConcatRef::Eight(1))
-            .expect("split")
-            .remove(0);
-        let sm = Body::SubmitSm(ShortMessage {
-            source_addr: "12".into(),
-            destination_addr: (BASE + card).to_string(),
-            esm_class: ESM_UDHI,
-            protocol_id: 0x7F,
-            data_coding: 0xF6,
-            short_message: ud,
-            ..Default::default()
-        });
+            &data,
+            first + k % cards,
+            round * 1_000_000 + k / cards + 1,
+        );
         w.write_all(&Pdu::new(k as u32 + 2, sm).emit())
             .expect("write");
         assert_eq!(recv(&mut r).status, 0, "submit_sm_resp");
@@ -140,15 +154,7 @@ fn esme_windowed(a: SocketAddr, first: u64, cards: u64, n: u64, round: u64, wind
     w.set_nodelay(true).expect("nodelay");
     let mut r = BufReader::new(w.try_clone().expect("clone"));
     let w = Arc::new(Mutex::new(w));
-    let bind = Body::BindTransceiver(Bind {
-        system_id: "test".into(),
-        password: "test".into(),
-        system_type: String::new(),
-        interface_version: 0x34,
-        addr_ton: 0,
-        addr_npi: 0,
-        address_range: String::new(),
-    });
+    let bind = bind_transceiver();
     w.lock()
         .expect("w")
         .write_all(&Pdu::new(1, bind).emit())
@@ -184,29 +190,12 @@ fn esme_windowed(a: SocketAddr, first: u64, cards: u64, n: u64, round: u64, wind
     };
     let data = apdu::hex::decode("00A4000C022FE2 00B000000A").expect("hex");
     for k in 0..n {
-        let card = first + k % cards;
-        let counter = round * 1_000_000 + k / cards + 1;
-        let p = CommandPacket::new(
-            Spi::from_u16(0x1619),
+        let sm = submit(
             &keys,
-            Tar([0xB0, 0, 0]),
-            Counter::new(counter).expect("counter"),
-            data.clone(),
-        )
-        .seal(&keys)
-        .expect("seal");
-        let ud = split_command(&p, ConcatRef::Eight(1))
-            .expect("split")
-            .remove(0);
-        let sm = Body::SubmitSm(ShortMessage {
-            source_addr: "12".into(),
-            destination_addr: (BASE + card).to_string(),
-            esm_class: ESM_UDHI,
-            protocol_id: 0x7F,
-            data_coding: 0xF6,
-            short_message: ud,
-            ..Default::default()
-        });
+            &data,
+            first + k % cards,
+            round * 1_000_000 + k / cards + 1,
+        );
         {
             let (m, cv) = &*state;
             let mut g = m.lock().expect("m");
@@ -232,15 +221,7 @@ fn smpp2sim_rate(a: SocketAddr, n: u64, first_counter: u64) -> f64 {
     let mut w = TcpStream::connect(a).expect("connect smpp2sim");
     w.set_nodelay(true).expect("nodelay");
     let mut r = BufReader::new(w.try_clone().expect("clone"));
-    let bind = Body::BindTransceiver(Bind {
-        system_id: "test".into(),
-        password: "test".into(),
-        system_type: String::new(),
-        interface_version: 0x34,
-        addr_ton: 0,
-        addr_npi: 0,
-        address_range: String::new(),
-    });
+    let bind = bind_transceiver();
     w.write_all(&Pdu::new(1, bind).emit()).expect("write");
     assert_eq!(recv(&mut r).status, 0, "bind");
     let data = apdu::hex::decode("00A4000C022FE2 00B000000A").expect("hex");

@@ -521,7 +521,7 @@ fn session_loop(
                     )?;
                     continue;
                 }
-                if throttled(sh, id, writer, bound) {
+                if throttled(sh, id, writer, &out_seq, bound) {
                     send(
                         writer,
                         &reply(status::RTHROTTLED, Body::SubmitSmResp(String::new())),
@@ -567,7 +567,7 @@ fn session_loop(
                     send(writer, &resp(status::RINVBNDSTS, String::new(), vec![]))?;
                     continue;
                 }
-                if throttled(sh, id, writer, bound) {
+                if throttled(sh, id, writer, &out_seq, bound) {
                     send(writer, &resp(status::RTHROTTLED, String::new(), vec![]))?;
                     continue;
                 }
@@ -640,7 +640,7 @@ fn session_loop(
                     send(writer, &resp(status::RINVBNDSTS, String::new()))?;
                     continue;
                 }
-                if throttled(sh, id, writer, bound) {
+                if throttled(sh, id, writer, &out_seq, bound) {
                     send(writer, &resp(status::RTHROTTLED, String::new()))?;
                     continue;
                 }
@@ -1083,9 +1083,14 @@ fn por_target(
 /// Whether a new message must wait: the session its PoR would go to has
 /// [`ServerConfig::window`] deliver_sm / data_sm unanswered. The ESME gets ESME_RTHROTTLED
 /// and the card is not touched, so resubmitting later works.
-fn throttled(sh: &Shared, session: u64, writer: &Arc<Mutex<Wire>>, bound: Bound) -> bool {
-    let seq = Arc::new(AtomicU32::new(0));
-    por_target(sh, session, writer, &seq, bound)
+fn throttled(
+    sh: &Shared,
+    session: u64,
+    writer: &Arc<Mutex<Wire>>,
+    seq: &Arc<AtomicU32>,
+    bound: Bound,
+) -> bool {
+    por_target(sh, session, writer, seq, bound)
         .and_then(|(w, _)| lock_wire(&w).ok().map(|g| g.unacked))
         .is_some_and(|n| n >= sh.config.window)
 }
