@@ -194,22 +194,22 @@ enum Backing {
 /// the template (the first state any card of the fleet committed).
 #[derive(Default)]
 pub struct Parked {
-    template: std::sync::OnceLock<serde_json::Value>,
+    template: std::sync::OnceLock<crate::delta::Template>,
     rows: Mutex<HashMap<u64, Box<[u8]>>>,
 }
 
 impl Parked {
-    fn template(&self, first: &uicc::NvState) -> Result<&serde_json::Value, String> {
+    fn template(&self, first: &uicc::NvState) -> Result<&crate::delta::Template, String> {
         if let Some(t) = self.template.get() {
             return Ok(t);
         }
-        let v = serde_json::to_value(first).map_err(|e| e.to_string())?;
-        Ok(self.template.get_or_init(|| v))
+        let t = crate::delta::Template::of(first)?;
+        Ok(self.template.get_or_init(|| t))
     }
 
     /// Keep card `index`'s state.
     fn park(&self, index: u64, state: &uicc::NvState) -> Result<(), String> {
-        let d = crate::delta::encode(self.template(state)?, state)?;
+        let d = self.template(state)?.encode(state)?;
         self.rows
             .lock()
             .map_err(|_| "parked-cards lock poisoned".to_string())?
@@ -227,7 +227,7 @@ impl Parked {
         let (Some(d), Some(t)) = (rows.get(&index), self.template.get()) else {
             return Ok(None);
         };
-        crate::delta::decode(t, d).map(Some)
+        crate::delta::decode(&t.value, d).map(Some)
     }
 
     /// How many cards are parked, and the bytes their deltas take.

@@ -21,7 +21,7 @@ enum Template {
     /// None saved yet (the first save makes it).
     Absent,
     /// The template.
-    Known(Arc<Value>),
+    Known(Arc<crate::delta::Template>),
 }
 
 /// A [`FleetStore`] whose rows are deltas from the fleet's template.
@@ -54,9 +54,11 @@ impl DeltaRows {
             .map_err(|_| fail("template lock poisoned".into()))?;
         if matches!(*t, Template::Unknown) {
             *t = match self.store.load_template()? {
-                Some(b) => Template::Known(Arc::new(
-                    serde_json::from_slice(&b).map_err(|e| fail(format!("template: {e}")))?,
-                )),
+                Some(b) => {
+                    let v: Value =
+                        serde_json::from_slice(&b).map_err(|e| fail(format!("template: {e}")))?;
+                    Template::Known(Arc::new(crate::delta::Template::new(v).map_err(fail)?))
+                }
                 None => Template::Absent,
             };
         }
@@ -74,7 +76,7 @@ impl DeltaRows {
                 Template::Known(t) => t.clone(),
                 _ => return Err(corrupt("a delta row, but the store has no template".into())),
             };
-            return crate::delta::decode(&template, &row)
+            return crate::delta::decode(&template.value, &row)
                 .map(Some)
                 .map_err(corrupt);
         }
@@ -91,7 +93,9 @@ impl DeltaRows {
                 let v = serde_json::to_value(state).map_err(|e| fail(e.to_string()))?;
                 let b = serde_json::to_vec(&v).map_err(|e| fail(e.to_string()))?;
                 *t = match self.store.save_template(&b) {
-                    Ok(()) => Template::Known(Arc::new(v)),
+                    Ok(()) => {
+                        Template::Known(Arc::new(crate::delta::Template::new(v).map_err(fail)?))
+                    }
                     Err(_) => Template::Unsupported,
                 };
             }
@@ -101,7 +105,7 @@ impl DeltaRows {
             }
         };
         let row = match template {
-            Some(t) => crate::delta::encode(&t, state).map_err(fail)?,
+            Some(t) => t.encode(state).map_err(fail)?,
             None => state.to_bytes(),
         };
         self.store.save(index, &row)
