@@ -10,31 +10,12 @@ use ota::cat::proactive::Command;
 use terminal::{Terminal, UserAnswer};
 use transport::{Emulator, Transport};
 
+mod common;
+
 const AID: &[u8] = &[0xF0, 0x73, 0x69, 0x6D, 0x6F, 0x74, 0x61, 0x45, 0x01];
 
 fn card() -> Emulator {
-    let b = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../test-vectors/cap/simota-eventstk.cap"
-    ))
-    .unwrap();
-    let cap = jcvm::CapFile::from_zip(&b).unwrap();
-    let mut registry = uicc::AppletRegistry::builtin();
-    for c in uicc::java_applet::JavaAppletClass::from_cap(cap).unwrap() {
-        registry.register(c);
-    }
-    let mut card = uicc::Card::with_options(
-        uicc::Profile::default_profile(),
-        uicc::CardOptions {
-            store: Box::new(uicc::MemoryStore::new()),
-            registry,
-            rng: None,
-        },
-    )
-    .unwrap();
-    card.install_applet(AID, AID, &[], uicc::nv::life_cycle::SELECTABLE, false)
-        .unwrap();
-    Emulator::new(card)
+    common::card_with_cap("simota-eventstk.cap", AID)
 }
 
 fn started() -> (Emulator, Terminal, u8) {

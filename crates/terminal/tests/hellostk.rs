@@ -8,31 +8,12 @@
 use terminal::{Terminal, UserAnswer};
 use transport::Emulator;
 
+mod common;
+
 const AID: &[u8] = &[0xD0, 0x70, 0x02, 0xCA, 0x44, 0x90, 0x01, 0x01];
 
 fn card_with_hellostk() -> Emulator {
-    let b = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../test-vectors/cap/pysim-test_javacard.cap"
-    ))
-    .unwrap();
-    let cap = jcvm::CapFile::from_zip(&b).unwrap();
-    let mut registry = uicc::AppletRegistry::builtin();
-    for c in uicc::java_applet::JavaAppletClass::from_cap(cap).unwrap() {
-        registry.register(c);
-    }
-    let mut card = uicc::Card::with_options(
-        uicc::Profile::default_profile(),
-        uicc::CardOptions {
-            store: Box::new(uicc::MemoryStore::new()),
-            registry,
-            rng: None,
-        },
-    )
-    .unwrap();
-    card.install_applet(AID, AID, &[], uicc::nv::life_cycle::SELECTABLE, false)
-        .unwrap();
-    Emulator::new(card)
+    common::card_with_cap("pysim-test_javacard.cap", AID)
 }
 
 #[test]

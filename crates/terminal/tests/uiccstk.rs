@@ -8,31 +8,12 @@ use ota::cat::objects::EventType;
 use terminal::{Terminal, UserAnswer};
 use transport::{Emulator, Transport};
 
+mod common;
+
 const AID: &[u8] = &[0xF0, 0x73, 0x69, 0x6D, 0x6F, 0x74, 0x61, 0x55, 0x01];
 
 fn started() -> (Emulator, Terminal, u8) {
-    let b = std::fs::read(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../test-vectors/cap/simota-uiccstk.cap"
-    ))
-    .unwrap();
-    let cap = jcvm::CapFile::from_zip(&b).unwrap();
-    let mut registry = uicc::AppletRegistry::builtin();
-    for c in uicc::java_applet::JavaAppletClass::from_cap(cap).unwrap() {
-        registry.register(c);
-    }
-    let mut card = uicc::Card::with_options(
-        uicc::Profile::default_profile(),
-        uicc::CardOptions {
-            store: Box::new(uicc::MemoryStore::new()),
-            registry,
-            rng: None,
-        },
-    )
-    .unwrap();
-    card.install_applet(AID, AID, &[], uicc::nv::life_cycle::SELECTABLE, false)
-        .unwrap();
-    let mut card = Emulator::new(card);
+    let mut card = common::card_with_cap("simota-uiccstk.cap", AID);
     let mut t = Terminal::default();
     assert_eq!(t.terminal_profile(&mut card).unwrap(), 0x9000);
     let id = t
