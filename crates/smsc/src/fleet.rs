@@ -64,6 +64,7 @@ impl CardIdentity {
 
     /// `base` with this card's ICCID, IMSI and MSISDN (`[card] iccid`, `[subscriber]
     /// imsi`/`msisdn` of the profile TOML; EF.ICCID/EF.IMSI/EF.MSISDN follow from them).
+    /// Makes a [`ProfileTemplate`] each call: for one card; a fleet keeps one template.
     pub fn profile(&self, base: &uicc::Profile) -> Result<uicc::Profile, String> {
         ProfileTemplate::new(base)?.profile(self)
     }
